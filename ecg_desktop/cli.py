@@ -1,0 +1,174 @@
+"""Command-line interface: ``ecg-desktop [SCAN]`` starts the app; sub-commands work headless.
+
+    ecg-desktop classify PATH... [--json]
+    ecg-desktop batch DIR --out OUTDIR [--pdf] [--workers N] [--rerun]
+    ecg-desktop report SCAN --out report.pdf [--patient-id ID] [--patient-name NAME]
+    ecg-desktop --version
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from ecg_desktop import __version__
+from ecg_desktop.core.batch import BatchItem, classify_files, find_scans, plan_batch, run_batch
+from ecg_desktop.core.errors import EcgDeskError, ModelError
+from ecg_desktop.core.model import EcgModel
+
+COMMANDS = {"classify", "batch", "report"}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ecg-desktop", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="store_true", help="print the app and model versions")
+    commands = parser.add_subparsers(dest="command")
+
+    classify = commands.add_parser("classify", help="classify scans (files or folders, recursive)")
+    classify.add_argument("paths", nargs="+", type=Path)
+    classify.add_argument("--json", action="store_true", help="one JSON object per line")
+    classify.add_argument("--workers", type=int, default=2, help="files decoded and classified in parallel")
+
+    batch = commands.add_parser("batch", help="classify a folder into results.csv (and PDFs)")
+    batch.add_argument("folder", type=Path)
+    batch.add_argument("--out", type=Path, required=True, help="output folder for results.csv and PDFs")
+    batch.add_argument("--pdf", action="store_true", help="write a PDF per scan and a summary PDF")
+    batch.add_argument("--workers", type=int, default=2)
+    batch.add_argument("--rerun", action="store_true", help="classify again files already in results.csv")
+    batch.add_argument("--facility", default="", help="facility name printed on PDF reports")
+
+    report = commands.add_parser("report", help="write a PDF report for one scan")
+    report.add_argument("scan", type=Path)
+    report.add_argument("--out", type=Path, required=True)
+    report.add_argument("--patient-id", default="")
+    report.add_argument("--patient-name", default="")
+    report.add_argument("--date-of-birth", default="")
+    report.add_argument("--facility", default="")
+    report.add_argument("--page-size", choices=["A4", "Letter"], default="A4")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or (argv[0] not in COMMANDS and not argv[0].startswith("-")):
+        return _start_gui(Path(argv[0]) if argv else None)
+    args = build_parser().parse_args(argv)
+    if args.version:
+        return _print_version()
+    if args.command is None:
+        return _start_gui(None)
+    try:
+        model = EcgModel.load(threads=1 if getattr(args, "workers", 1) > 1 else 0)
+        return {"classify": _classify, "batch": _batch, "report": _report}[args.command](model, args)
+    except EcgDeskError as exc:
+        print(f"ecg-desktop: {exc}", file=sys.stderr)
+        return 1
+
+
+def _start_gui(path: Path | None) -> int:
+    from ecg_desktop.gui.app import run_gui
+
+    return run_gui(path)
+
+
+def _print_version() -> int:
+    try:
+        model_version = EcgModel.load().version
+    except ModelError as exc:
+        model_version = f"unavailable ({exc})"
+    print(f"ECG Desk {__version__}\nmodel {model_version}")
+    return 0
+
+
+def _classify(model: EcgModel, args: argparse.Namespace) -> int:
+    files, missing = find_scans(args.paths)
+    failed = 0
+    for item in [*missing, *classify_files(model, files, workers=args.workers)]:
+        failed += item.error is not None
+        print(json.dumps(_as_json(item, model), ensure_ascii=False) if args.json else _as_text(item, model), flush=True)
+    return 1 if failed else 0
+
+
+def _as_json(item: BatchItem, model: EcgModel) -> dict:
+    result = item.result
+    return {
+        "file": str(item.path),
+        "label": result.label if result else None,
+        "probabilities": {k: round(v, 6) for k, v in result.probabilities.items()} if result else None,
+        "findings": list(result.findings) if result else [],
+        "crop": result.crop.as_list() if result else None,
+        "warnings": list(result.warnings) if result else [],
+        "low_confidence": result.low_confidence if result else None,
+        "model_version": model.version,
+        "error": item.error,
+    }
+
+
+def _as_text(item: BatchItem, model: EcgModel) -> str:
+    if item.result is None:
+        return f"{item.path}: ERROR {item.error}"
+    result = item.result
+    probs = "  ".join(f"{k} {v:.2f}" for k, v in result.probabilities.items())
+    notes = "".join(f"\n    warning: {w}" for w in result.warnings)
+    return f"{item.path}: {model.manifest.display_name(result.label)} ({probs}){notes}"
+
+
+def _batch(model: EcgModel, args: argparse.Namespace) -> int:
+    from ecg_desktop.core.report_pdf import ReportOptions
+
+    plan = plan_batch([args.folder], args.out, rerun=args.rerun)
+    if plan.skipped:
+        print(f"{len(plan.skipped)} files already in {args.out / 'results.csv'} are skipped (--rerun to redo them)")
+    progress = _Progress(plan.total, enabled=sys.stderr.isatty())
+    failed = done = 0
+    options = ReportOptions(facility=args.facility)
+    for item in run_batch(model, plan, workers=args.workers, pdf=args.pdf, options=options):
+        done += 1
+        failed += item.error is not None
+        if item.error:
+            progress.note(f"failed: {item.path}: {item.error}")
+        progress.update(done)
+    progress.finish()
+    print(f"{done - failed} classified, {failed} failed; results in {args.out / 'results.csv'}")
+    return 1 if failed else 0
+
+
+def _report(model: EcgModel, args: argparse.Namespace) -> int:
+    from ecg_desktop.core.image_io import load_image
+    from ecg_desktop.core.report_pdf import PatientInfo, ReportOptions, write_report
+
+    image = load_image(args.scan)
+    result = model.classify(image)
+    write_report(
+        args.out, image=image, result=result, manifest=model.manifest, source_name=args.scan.name,
+        patient=PatientInfo(args.patient_id, args.patient_name, args.date_of_birth),
+        options=ReportOptions(facility=args.facility, page_size=args.page_size),
+    )
+    print(f"{args.scan}: {model.manifest.display_name(result.label)}; report written to {args.out}")
+    return 0
+
+
+class _Progress:
+    """A one-line text progress bar on a terminal (silent when output is not a terminal)."""
+
+    def __init__(self, total: int, *, enabled: bool) -> None:
+        self.total, self.enabled, self.started = total, enabled, time.monotonic()
+
+    def update(self, done: int) -> None:
+        if not self.enabled or not self.total:
+            return
+        elapsed = time.monotonic() - self.started
+        left = elapsed / done * (self.total - done) if done else 0
+        bar = "#" * int(30 * done / self.total)
+        print(f"\r[{bar:<30}] {done}/{self.total}  {left:4.0f} s left", end="", file=sys.stderr, flush=True)
+
+    def note(self, message: str) -> None:
+        print(("\n" if self.enabled else "") + message, file=sys.stderr, flush=True)
+
+    def finish(self) -> None:
+        if self.enabled:
+            print(file=sys.stderr)

@@ -1,0 +1,18 @@
+"""Qt-free core of ECG Desk: loading, cropping, preprocessing, inference, reports and batches."""
+
+from ecg_desktop.core.crop import CropBox, find_diagnostic_region
+from ecg_desktop.core.errors import EcgDeskError, ImageLoadError, ImageSizeError, ModelError
+from ecg_desktop.core.image_io import load_image
+from ecg_desktop.core.model import Classification, EcgModel
+
+__all__ = [
+    "Classification",
+    "CropBox",
+    "EcgDeskError",
+    "EcgModel",
+    "ImageLoadError",
+    "ImageSizeError",
+    "ModelError",
+    "find_diagnostic_region",
+    "load_image",
+]

@@ -1,0 +1,105 @@
+"""The inference pipeline: image -> crop -> CNN features (onnxruntime) -> LightGBM probabilities."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ecg_desktop.core import resources
+from ecg_desktop.core.crop import CropBox, find_diagnostic_region
+from ecg_desktop.core.errors import ModelError
+from ecg_desktop.core.image_io import load_image
+from ecg_desktop.core.manifest import Manifest, load_manifest
+from ecg_desktop.core.preprocess import preprocess
+
+NO_GRID_WARNING = (
+    "No ECG grid was found, so the whole image was classified: check that this is a 12-lead ECG printout."
+)
+SMALL_CROP_WARNING = "The crop is very small; the result may not reflect the whole ECG."
+
+
+@dataclass(frozen=True)
+class Classification:
+    """What the model says about one scan."""
+
+    label: str
+    probabilities: dict[str, float]
+    findings: tuple[str, ...]
+    crop: CropBox
+    warnings: tuple[str, ...]
+    low_confidence: bool
+
+
+class EcgModel:
+    """The verified CNN + LightGBM pair described by a manifest."""
+
+    def __init__(self, manifest: Manifest, *, threads: int = 0) -> None:
+        import lightgbm
+        import onnxruntime
+
+        self.manifest = manifest
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        try:
+            self._session = onnxruntime.InferenceSession(
+                str(manifest.files["cnn"]), options, providers=["CPUExecutionProvider"]
+            )
+            self._booster = lightgbm.Booster(model_file=str(manifest.files["classifier"]))
+        except Exception as exc:  # onnxruntime and lightgbm raise their own base types
+            raise ModelError(f"The model files in {manifest.directory} cannot be loaded: {exc}") from exc
+        if self._booster.num_model_per_iteration() != len(manifest.classes):
+            raise ModelError("The classifier and the manifest disagree on the number of classes.")
+
+    @classmethod
+    def load(cls, directory: Path | None = None, *, threads: int = 0) -> EcgModel:
+        """Load and verify the models in ``directory`` (default: the bundled models)."""
+        return cls(load_manifest(directory or resources.models_dir()), threads=threads)
+
+    @property
+    def version(self) -> str:
+        return self.manifest.model_version
+
+    def features(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """CNN feature vectors and logits for an N x 3 x S x S batch."""
+        features, logits = self._session.run(["features", "logits"], {"image": batch})
+        return features, logits
+
+    def probabilities(self, batch: np.ndarray) -> np.ndarray:
+        """Per-class probabilities (N x classes) for a preprocessed batch."""
+        features, _ = self.features(batch)
+        return np.asarray(self._booster.predict(features), dtype=np.float64).reshape(len(batch), -1)
+
+    def classify(self, image: np.ndarray, *, crop: CropBox | None = None) -> Classification:
+        """Classify a BGR image; ``crop`` overrides the automatic diagnostic-region crop."""
+        warnings: list[str] = []
+        if crop is None:
+            found = find_diagnostic_region(image)
+            crop = found.box
+            if not found.grid_found:
+                warnings.append(NO_GRID_WARNING)
+        crop = crop.clamped(image.shape[1], image.shape[0])
+        if crop.width < 100 or crop.height < 100:
+            warnings.append(SMALL_CROP_WARNING)
+        batch = preprocess(image, crop, size=self.manifest.input_size)[None]
+        return self._result(self.probabilities(batch)[0], crop, warnings)
+
+    def classify_file(self, path: str | Path, *, crop: CropBox | None = None) -> Classification:
+        """Load and classify one scan file (raises ImageLoadError for unreadable files)."""
+        return self.classify(load_image(path), crop=crop)
+
+    def _result(self, probs: np.ndarray, crop: CropBox, warnings: list[str]) -> Classification:
+        ids = self.manifest.class_ids
+        probabilities = {cid: float(p) for cid, p in zip(ids, probs)}
+        label = ids[int(np.argmax(probs))]
+        thresholds = self.manifest.thresholds
+        findings = tuple(cid for cid in ids if probabilities[cid] >= thresholds.get(cid, 1.0))
+        low = probabilities[label] < self.manifest.low_confidence
+        if low:
+            warnings.append(
+                f"Low confidence: the top class has probability {probabilities[label]:.2f}; "
+                "treat this result with extra caution."
+            )
+        return Classification(label, probabilities, findings, crop, tuple(warnings), low)

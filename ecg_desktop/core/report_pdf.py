@@ -1,0 +1,335 @@
+"""PDF output: a one-page report per scan and a multi-page batch summary (reportlab only, no Qt)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import cv2
+import numpy as np
+from reportlab.graphics.shapes import Drawing, Rect, String
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4, LETTER
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Flowable, KeepInFrame, LongTable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from ecg_desktop.core.crop import CropBox
+from ecg_desktop.core.errors import ReportWriteError
+from ecg_desktop.core.manifest import Manifest
+from ecg_desktop.core.model import Classification
+
+DISCLAIMER = (
+    "Decision support only: this result was produced by a machine-learning model trained on scans from one "
+    "hospital and must be confirmed by a qualified physician. It is not a diagnosis."
+)
+ATTRIBUTION = (
+    "Model trained on the ECG Images dataset of Cardiac Patients (Khan & Hussain, Mendeley Data 2021), CC BY 4.0"
+)
+PAGE_SIZES = {"A4": A4, "LETTER": LETTER}
+
+_MAX_SCAN_SIDE = 1600  # pixels of the embedded JPEG (about 200 dpi across the page)
+_JPEG_QUALITY = 80
+_MARGIN = 15 * mm
+_FOOTER = 18 * mm
+_FONT, _BOLD = "EcgDeskSans", "EcgDeskSans-Bold"
+_ACCENT = colors.HexColor("#1f5fbf")
+_MUTED = colors.HexColor("#5f6b7a")
+_ALARM = colors.HexColor("#b3261e")
+
+_BODY = ParagraphStyle("body", fontName=_FONT, fontSize=9, leading=11.5)
+_SMALL = ParagraphStyle("small", parent=_BODY, fontSize=7, leading=8.8)
+_LABEL = ParagraphStyle("label", parent=_BODY, fontName=_BOLD, fontSize=7.5, textColor=_MUTED)
+_HEADING = ParagraphStyle("heading", parent=_BODY, fontName=_BOLD, fontSize=10, spaceBefore=7, spaceAfter=3)
+_TITLE = ParagraphStyle("title", parent=_BODY, fontName=_BOLD, fontSize=15, leading=19, spaceAfter=6)
+_RESULT = ParagraphStyle("result", parent=_BODY, fontName=_BOLD, fontSize=16, leading=20, textColor=_ACCENT)
+_ALERT = ParagraphStyle(
+    "alert", parent=_BODY, fontName=_BOLD, textColor=colors.white, backColor=_ALARM, borderPadding=3, spaceBefore=6
+)
+_FAILED = ParagraphStyle("failed", parent=_BODY, fontName=_BOLD, textColor=_ALARM)
+_MONO = ParagraphStyle("mono", parent=_SMALL, fontName="Courier")
+
+
+@dataclass(frozen=True)
+class PatientInfo:
+    """Patient details typed by the user (optional; never read from the image)."""
+
+    patient_id: str = ""
+    name: str = ""
+    date_of_birth: str = ""
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """Report settings: facility name, page size ("A4" or "Letter") and acquisition date."""
+
+    facility: str = ""
+    page_size: str = "A4"
+    acquisition_date: str = ""
+
+
+def write_report(
+    path: str | Path,
+    *,
+    image: np.ndarray,
+    result: Classification,
+    manifest: Manifest,
+    source_name: str,
+    patient: PatientInfo = PatientInfo(),
+    options: ReportOptions = ReportOptions(),
+) -> Path:
+    """Write the one-page PDF report for one classified scan atomically; returns the path written."""
+
+    def story(doc: SimpleDocTemplate) -> list[Flowable]:
+        content = _report_story(image, result, manifest, source_name, patient, options, doc.width, doc.height)
+        return [KeepInFrame(doc.width - 12, doc.height - 12, content, mode="shrink")]  # always one page
+
+    return _write_pdf(path, options, f"ECG report: {source_name}", story)
+
+
+def write_batch_summary(
+    path: str | Path,
+    *,
+    rows: Sequence[tuple[str, Classification | None, str | None]],
+    manifest: Manifest,
+    options: ReportOptions = ReportOptions(),
+) -> Path:
+    """Write a PDF table of (file name, result or None, error or None) rows atomically; returns the path written."""
+    return _write_pdf(path, options, "ECG batch summary", lambda doc: _batch_story(rows, manifest, options, doc.width))
+
+
+def _report_story(
+    image: np.ndarray,
+    result: Classification,
+    manifest: Manifest,
+    source_name: str,
+    patient: PatientInfo,
+    options: ReportOptions,
+    width: float,
+    height: float,
+) -> list[Flowable]:
+    top = result.probabilities.get(result.label, 0.0)
+    others = [manifest.display_name(f) for f in result.findings if f != result.label]
+    crop = result.crop.clamped(image.shape[1], image.shape[0])
+    story: list[Flowable] = [
+        _p("ECG classification report", _TITLE),
+        _form(
+            [
+                ("Facility", options.facility), ("Report created", _now()),
+                ("Patient ID", patient.patient_id), ("Acquisition date", options.acquisition_date),
+                ("Name", patient.name), ("Source file", source_name),
+                ("Date of birth", patient.date_of_birth), ("Model version", manifest.model_version),
+            ],
+            width,
+        ),
+        Spacer(1, 8),
+        _Scan(image, crop, width - 12, 0.4 * height),
+        _p(
+            f"Outlined: the region that was classified, pixels ({crop.x0}, {crop.y0}) to ({crop.x1}, {crop.y1}) "
+            f"of a {image.shape[1]} x {image.shape[0]} scan.",
+            _SMALL,
+        ),
+        Spacer(1, 6),
+        _p(f"Result: {manifest.display_name(result.label)} ({top:.0%})", _RESULT),
+        _p(f"Other findings: {', '.join(others) or 'none'}", _BODY),
+    ]
+    if result.low_confidence:
+        story.append(_p("Low confidence: the model is unsure about this scan; treat the result with extra caution.", _ALERT))
+    story += [_p("Class probabilities", _HEADING), _bar_chart(result, manifest, width - 12), _p("Warnings", _HEADING)]
+    story += [_p(f"\u2022 {w}", _BODY) for w in result.warnings] or [_p("None.", _BODY)]
+    story += [
+        _p("Model", _HEADING),
+        _p(f"{manifest.raw.get('model_name', 'ECG Desk model')}, version {manifest.model_version}", _SMALL),
+    ]
+    story += [_p(f"sha256 {role} ({manifest.files[role].name}): {digest}", _MONO) for role, digest in manifest.sha256.items()]
+    return story
+
+
+def _batch_story(
+    rows: Sequence[tuple[str, Classification | None, str | None]], manifest: Manifest, options: ReportOptions, width: float
+) -> list[Flowable]:
+    counts = Counter(result.label for _, result, _ in rows if result is not None)
+    failed = sum(result is None for _, result, _ in rows)
+    heads = [c.name for c in manifest.classes] + ["Failed", "Total"]
+    values = [counts[c.id] for c in manifest.classes] + [failed, len(rows)]
+    tally = Table([[_p(h, _LABEL) for h in heads], [_p(str(v), _HEADING) for v in values]], hAlign="LEFT")
+    header = [_p(h, _LABEL) for h in ("File", "Result", "Top probability", "Other findings", "Warnings / error")]
+    table = LongTable(
+        [header] + [_batch_row(name, result, error, manifest) for name, result, error in rows],
+        colWidths=[width * f for f in (0.24, 0.16, 0.11, 0.17, 0.32)],
+        repeatRows=1,
+    )
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8ecf2")),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.4, colors.lightgrey),
+            ]
+        )
+    )
+    return [
+        _p("ECG batch summary", _TITLE),
+        _form(
+            [
+                ("Facility", options.facility), ("Report created", _now()),
+                ("Acquisition date", options.acquisition_date), ("Model version", manifest.model_version),
+            ],
+            width,
+        ),
+        Spacer(1, 8),
+        tally,
+        Spacer(1, 8),
+        table,
+    ]
+
+
+def _batch_row(name: str, result: Classification | None, error: str | None, manifest: Manifest) -> list[Flowable]:
+    if result is None:
+        return [_p(name, _BODY), _p("Failed", _FAILED), _p("-", _BODY), _p("", _BODY), _p(error or "Not classified.", _BODY)]
+    top = result.probabilities.get(result.label, 0.0)
+    others = ", ".join(manifest.display_name(f) for f in result.findings if f != result.label)
+    notes = "; ".join([*result.warnings, *([error] if error else [])])
+    return [
+        _p(name, _BODY),
+        _p(manifest.display_name(result.label), _LABEL.clone("top", fontSize=9, textColor=colors.black)),
+        _p(f"{top:.0%}" + (" (low confidence)" if result.low_confidence else ""), _BODY),
+        _p(others, _BODY),
+        _p(notes, _BODY),
+    ]
+
+
+class _Scan(Flowable):
+    """The scan as a downscaled embedded JPEG with the classified region outlined."""
+
+    def __init__(self, image: np.ndarray, crop: CropBox, max_width: float, max_height: float) -> None:
+        super().__init__()
+        height, width = image.shape[:2]
+        shrink = min(1.0, _MAX_SCAN_SIDE / max(height, width))
+        if shrink < 1.0:
+            size = (max(1, round(width * shrink)), max(1, round(height * shrink)))
+            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        _, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, _JPEG_QUALITY])
+        self._jpeg = ImageReader(io.BytesIO(jpeg.tobytes()))
+        fit = min(max_width / width, max_height / height)
+        self.width, self.height = width * fit, height * fit
+        self._box = (crop.x0 * fit, self.height - crop.y1 * fit, crop.width * fit, crop.height * fit)
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        return self.width, self.height
+
+    def draw(self) -> None:
+        self.canv.drawImage(self._jpeg, 0, 0, self.width, self.height)
+        self.canv.setStrokeColor(_ACCENT)
+        self.canv.setLineWidth(1.5)
+        self.canv.rect(*self._box, stroke=1, fill=0)
+
+
+def _bar_chart(result: Classification, manifest: Manifest, width: float) -> Drawing:
+    """Horizontal bars of the class probabilities in manifest order, the top class highlighted."""
+    row, label_width, value_width = 15, 130, 40
+    bar_width = width - label_width - value_width
+    drawing = Drawing(width, row * len(manifest.classes))
+    for index, info in enumerate(manifest.classes):
+        probability = result.probabilities.get(info.id, 0.0)
+        is_top = info.id == result.label
+        font, y = (_BOLD if is_top else _FONT), drawing.height - (index + 1) * row + 3
+        drawing.add(String(0, y + 1, info.name, fontName=font, fontSize=9))
+        drawing.add(Rect(label_width, y, bar_width, row - 5, fillColor=colors.HexColor("#e8ecf2"), strokeColor=None))
+        filled = bar_width * min(max(probability, 0.0), 1.0)
+        drawing.add(Rect(label_width, y, filled, row - 5, fillColor=_ACCENT if is_top else _MUTED, strokeColor=None))
+        drawing.add(String(width, y + 1, f"{probability:.0%}", fontName=font, fontSize=9, textAnchor="end"))
+    return drawing
+
+
+def _form(fields: Sequence[tuple[str, str]], width: float) -> Table:
+    """Label/value pairs, two per row, each value on a ruled line that stays blank when empty."""
+    cells = [[_p(label, _LABEL), _p(value, _BODY)] for label, value in fields]
+    table = Table(
+        [[*cells[i], *cells[i + 1]] for i in range(0, len(cells), 2)],
+        colWidths=[width * f for f in (0.17, 0.33, 0.17, 0.33)],
+        rowHeights=16,
+    )
+    table.setStyle(
+        TableStyle(
+            [("VALIGN", (0, 0), (-1, -1), "BOTTOM")]
+            + [("LINEBELOW", (c, r), (c, r), 0.5, colors.grey) for r in range(len(cells) // 2) for c in (1, 3)]
+        )
+    )
+    return table
+
+
+def _p(text: str, style: ParagraphStyle) -> Paragraph:
+    """A paragraph of plain text (XML special characters escaped)."""
+    return Paragraph(escape(text), style)
+
+
+def _now() -> str:
+    return datetime.now().astimezone().strftime("%Y-%m-%d %H:%M (UTC%z)")
+
+
+def _footer(canvas: Canvas, doc: SimpleDocTemplate) -> None:
+    """The disclaimer, data attribution and page number at the bottom of every page."""
+    text = Paragraph(
+        f"<b>{escape(DISCLAIMER)}</b><br/>{escape(ATTRIBUTION)}.<br/>Page {doc.page}", _SMALL.clone("footer", leading=9)
+    )
+    text.wrap(doc.width, _FOOTER)
+    canvas.saveState()
+    canvas.setStrokeColor(colors.grey)
+    canvas.line(doc.leftMargin, _MARGIN + _FOOTER - 4, doc.leftMargin + doc.width, _MARGIN + _FOOTER - 4)
+    text.drawOn(canvas, doc.leftMargin, _MARGIN + _FOOTER - 8 - text.height)
+    canvas.restoreState()
+
+
+@cache
+def _register_fonts() -> None:
+    """Bitstream Vera ships with reportlab and covers Latin-1 (other scripts render without crashing)."""
+    pdfmetrics.registerFont(TTFont(_FONT, "Vera.ttf"))
+    pdfmetrics.registerFont(TTFont(_BOLD, "VeraBd.ttf"))
+    pdfmetrics.registerFontFamily(_FONT, normal=_FONT, bold=_BOLD, italic=_FONT, boldItalic=_BOLD)
+
+
+def _write_pdf(
+    path: str | Path, options: ReportOptions, title: str, story: Callable[[SimpleDocTemplate], list[Flowable]]
+) -> Path:
+    """Build the PDF into a ``.part`` file beside ``path``, fsync it, then atomically replace ``path``."""
+    page_size = PAGE_SIZES.get(options.page_size.upper())
+    if page_size is None:
+        raise ValueError(f"Unknown page size {options.page_size!r}; use one of: A4, Letter.")
+    _register_fonts()
+    target, part = Path(path), None
+    try:
+        with tempfile.NamedTemporaryFile(dir=target.parent, prefix=f".{target.stem}.", suffix=".part", delete=False) as stream:
+            part = Path(stream.name)
+            doc = SimpleDocTemplate(
+                stream, pagesize=page_size, leftMargin=_MARGIN, rightMargin=_MARGIN, topMargin=_MARGIN,
+                bottomMargin=_MARGIN + _FOOTER, title=title, author=options.facility or "ECG Desk", creator="ECG Desk",
+            )
+            doc.build(story(doc), onFirstPage=_footer, onLaterPages=_footer)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(part, target)
+    except BaseException as exc:
+        if part is not None:
+            with contextlib.suppress(OSError):
+                part.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise ReportWriteError(
+                f"The report cannot be saved as {target}: {exc.strerror or exc}. Check that the folder exists and is "
+                "writable, that the disk is not full and that the file is not open in another program."
+            ) from exc
+        raise
+    return target

@@ -1,0 +1,259 @@
+"""Synthetic 12-lead ECG signals and printout images, for tests and demos.
+
+ILLUSTRATIVE ONLY -- NOT CLINICALLY VALIDATED. The signals come from a simple
+sum-of-Gaussians model (P, Q, R, S and T waves per beat, with roughly physiological
+per-lead amplitudes) and are meant to look plausible on paper, nothing more. They
+must never be used to train, validate or demonstrate diagnostic performance.
+
+``kind`` selects a variant:
+
+* ``"normal"`` -- sinus rhythm.
+* ``"st_elevation"`` -- ST elevation with hyperacute T waves in V1-V5, I and aVL,
+  reciprocal depression in II, III and aVF, and pathological Q waves in V1-V4.
+* ``"irregular"`` -- irregularly irregular RR intervals without P waves (fibrillatory
+  baseline) and occasional wide ectopic (ventricular) beats.
+
+:func:`render_printout` draws the signals as a scan of an EDAN-style 200 dpi paper
+report (header, pink 1 mm/5 mm grid, 3x4 leads plus a lead II rhythm strip, footer).
+Only numpy and OpenCV are used; the output is deterministic for a given seed.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+KINDS = ("normal", "st_elevation", "irregular")
+LEAD_NAMES = ("I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6")
+
+#: The pink grid rectangle as fractions of image width/height: (x0, y0, x1, y1).
+GRID_BOX_FRACTIONS = (67 / 2213, 283 / 1572, 2177 / 2213, 1517 / 1572)
+
+# Independent leads: the six others follow from I and II (Einthoven/Goldberger).
+# Per-wave amplitudes in mV: P, Q, R, S, T.
+_AMPLITUDES = {
+    "I": (0.10, -0.05, 0.70, -0.10, 0.25),
+    "II": (0.15, -0.08, 1.10, -0.20, 0.35),
+    "V1": (0.08, 0.00, 0.25, -0.90, 0.05),
+    "V2": (0.10, 0.00, 0.50, -1.30, 0.40),
+    "V3": (0.10, -0.02, 0.90, -0.80, 0.45),
+    "V4": (0.10, -0.05, 1.40, -0.50, 0.45),
+    "V5": (0.10, -0.08, 1.30, -0.25, 0.35),
+    "V6": (0.10, -0.08, 1.00, -0.10, 0.30),
+}
+# "st_elevation": ST shift (mV) per lead; pathological Q waves in V1-V4.
+_ST_SHIFT = {"I": 0.12, "II": -0.05, "V1": 0.15, "V2": 0.30, "V3": 0.35, "V4": 0.25, "V5": 0.12, "V6": 0.05}
+_Q_LEADS = ("V1", "V2", "V3", "V4")
+# "irregular": main QRS deflection of ectopic beats and fibrillatory-wave amplitude.
+_ECTOPIC = {"I": 0.6, "II": -0.6, "V1": 1.2, "V2": 1.0, "V3": 0.6, "V4": -0.3, "V5": -0.8, "V6": -1.0}
+_F_WAVES = {"I": 0.02, "II": 0.05, "V1": 0.08, "V2": 0.05, "V3": 0.03, "V4": 0.02, "V5": 0.02, "V6": 0.02}
+
+# Printout layout in pixels of the 2213 x 1572 (200 dpi) reference page.
+_REF_W, _REF_H = 2213, 1572
+_PX_PER_MM = 200 / 25.4
+_ROWS = (("I", "aVR", "V1", "V4"), ("II", "aVL", "V2", "V5"), ("III", "aVF", "V3", "V6"))
+_BASELINES = (463, 764, 1067, 1368)
+_TRACE_X0, _COLUMN_W = 153, 492  # 2.5 s at 25 mm/s
+_PULSE_X0 = 92
+_PAPER = (251, 252, 255)
+_MINOR, _MAJOR, _BORDER = (240, 240, 252), (230, 228, 247), (172, 166, 240)
+_INK = (25, 25, 25)
+_FONT = cv2.FONT_HERSHEY_COMPLEX
+
+
+def _wave(t: np.ndarray, centre: float, amp: float, left: float, right: float | None = None) -> np.ndarray:
+    """A (possibly asymmetric) Gaussian bump of height ``amp`` at ``centre`` seconds."""
+    width = np.where(t < centre, left, left if right is None else right)
+    return amp * np.exp(-0.5 * ((t - centre) / width) ** 2)
+
+
+def _beat_times(kind: str, rr: float, seconds: float, rng: np.random.Generator) -> list[tuple[float, bool]]:
+    """R-peak times (s) and whether each beat is ectopic."""
+    beats, t = [], -rng.uniform(0, rr)
+    while t < seconds + rr:
+        ectopic = kind == "irregular" and bool(beats) and not beats[-1][1] and rng.random() < 0.18
+        if ectopic:
+            t += 0.6 * rr  # premature, followed by a compensatory pause
+        elif kind == "irregular":
+            t += float(np.clip(rr * (1 + 0.22 * rng.standard_normal()), 0.55 * rr, 1.6 * rr))
+            t += 0.5 * rr if beats and beats[-1][1] else 0.0
+        else:
+            t += rr * (1 + 0.02 * rng.standard_normal())
+        beats.append((t, ectopic))
+    return beats
+
+
+def synthesize_leads(
+    *, kind: str = "normal", heart_rate: float = 72, seconds: float = 10.0, fs: int = 500, seed: int = 0
+) -> dict[str, np.ndarray]:
+    """Synthetic 12-lead ECG in mV: ``{lead name: samples}``, ``round(seconds * fs)`` samples each.
+
+    Illustrative only, not clinically validated (see the module docstring).
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}; expected one of {KINDS}")
+    if not 20 <= heart_rate <= 250:
+        raise ValueError(f"heart_rate must be within 20..250 bpm, got {heart_rate}")
+    if seconds <= 0 or fs <= 0:
+        raise ValueError("seconds and fs must be positive")
+    rng = np.random.default_rng(seed)
+    t = np.arange(round(seconds * fs)) / fs
+    rr = 60.0 / heart_rate
+    beats = _beat_times(kind, rr, seconds, rng)
+    f_wave = sum(np.sin(2 * np.pi * rng.uniform(4.5, 7.5) * t + rng.uniform(0, 2 * np.pi)) for _ in range(3)) / 3
+    t_peak = 0.28 * np.sqrt(rr)
+    base = {}
+    for lead, (p, q, r, s, tw) in _AMPLITUDES.items():
+        st = _ST_SHIFT[lead] if kind == "st_elevation" else 0.0
+        if st > 0:
+            tw *= 1.6  # hyperacute T
+        if kind == "st_elevation" and lead in _Q_LEADS:  # pathological Q: QS-like complex
+            q, r, s = -0.7, 0.1 * r, 0.3 * s
+        q_w = 0.018 if q < -0.3 else 0.009
+        sig = np.zeros_like(t)
+        for r_time, ectopic in beats:
+            x = t - r_time
+            if ectopic:
+                a = _ECTOPIC[lead]
+                sig += _wave(x, 0, a, 0.035) + _wave(x, 0.07, -0.25 * a, 0.03) + _wave(x, 0.33, -0.45 * a, 0.07, 0.05)
+                continue
+            if kind != "irregular":
+                sig += _wave(x, -0.17, p, 0.022)
+            sig += _wave(x, -0.03, q, q_w) + _wave(x, 0, r, 0.011) + _wave(x, 0.03, s, 0.011)
+            sig += _wave(x, t_peak, tw, 0.055, 0.035) + (_wave(x, 0.12, st, 0.06) if st else 0)
+        if kind == "irregular":
+            sig += _F_WAVES[lead] * f_wave
+        base[lead] = sig
+    lead_i, lead_ii = base["I"], base["II"]
+    derived = {
+        "III": lead_ii - lead_i,
+        "aVR": -(lead_i + lead_ii) / 2,
+        "aVL": lead_i - lead_ii / 2,
+        "aVF": lead_ii - lead_i / 2,
+    }
+    leads = {**base, **derived}
+    smooth = np.ones(9) / 9
+    out = {}
+    for name in LEAD_NAMES:
+        wander = 0.04 * np.sin(2 * np.pi * rng.uniform(0.1, 0.3) * t + rng.uniform(0, 2 * np.pi))
+        noise = np.convolve(rng.normal(0, 0.03, t.size), smooth, mode="same")
+        out[name] = (leads[name] + wander + noise).astype(np.float32)
+    return out
+
+
+class _Page:
+    """Drawing helpers in reference-page coordinates, scaled to the output size."""
+
+    def __init__(self, width: int, height: int):
+        self.sx, self.sy = width / _REF_W, height / _REF_H
+        self.mm = _PX_PER_MM * self.sx
+        self.image = np.empty((height, width, 3), np.uint8)
+        self.image[:] = _PAPER
+
+    def pt(self, x: float, y: float) -> tuple[int, int]:
+        return round(x * self.sx), round(y * self.sy)
+
+    def text(self, x: float, y: float, text: str, size: float = 0.85, align: str = "left") -> float:
+        """Draw ``text`` with its baseline at ``y``; return the reference x where it ends."""
+        scale, thick = size * self.sx, 1
+        w = cv2.getTextSize(text, _FONT, scale, thick)[0][0] / self.sx
+        x = {"left": x, "centre": x - w / 2, "right": x - w}[align]
+        cv2.putText(self.image, text, self.pt(x, y), _FONT, scale, _INK, thick, cv2.LINE_AA)
+        return x + w
+
+    def line(self, points: np.ndarray, thickness: float) -> None:
+        """Anti-aliased polyline through reference-pixel ``points`` (N x 2), sub-pixel exact."""
+        pts = np.round(points * (self.sx * 16, self.sy * 16)).astype(np.int32)
+        cv2.polylines(self.image, [pts], False, _INK, max(1, round(thickness * self.sx)), cv2.LINE_AA, shift=4)
+
+    def heart(self, x: float, y: float, size: float = 14) -> None:
+        """A small filled heart (Hershey fonts have no U+2665) with its bottom tip at (x + size/2, y)."""
+        angles = np.linspace(0, 2 * np.pi, 40)
+        hx, hy = 16 * np.sin(angles) ** 3, 13 * np.cos(angles) - 5 * np.cos(2 * angles) - 2 * np.cos(3 * angles)
+        pts = np.stack([x + size / 2 + hx * size / 32, y - size * 0.55 - hy * size / 32], axis=1)
+        cv2.fillPoly(self.image, [np.round(pts * (self.sx, self.sy)).astype(np.int32)], _INK, cv2.LINE_AA)
+
+
+def _draw_grid(page: _Page) -> tuple[int, int, int, int]:
+    """Pink 1 mm dotted / 5 mm solid grid inside a pink border; return the box in pixels."""
+    h, w = page.image.shape[:2]
+    fx0, fy0, fx1, fy1 = GRID_BOX_FRACTIONS
+    x0, y0, x1, y1 = round(fx0 * w), round(fy0 * h), round(fx1 * w), round(fy1 * h)
+    region = page.image[y0:y1, x0:x1]
+    gx, gy = (np.round(np.arange(0, n - 0.5, page.mm)).astype(int) for n in (x1 - x0, y1 - y0))
+    region[np.ix_(np.arange(0, y1 - y0, 2), gx)] = _MINOR
+    region[np.ix_(gy, np.arange(0, x1 - x0, 2))] = _MINOR
+    region[:, gx[::5]] = _MAJOR
+    region[gy[::5], :] = _MAJOR
+    b = max(2, round(4 * page.sx))
+    for sl in (region[:b], region[-b:], region[:, :b], region[:, -b:]):
+        sl[:] = _BORDER
+    return x0, y0, x1, y1
+
+
+def _draw_header_footer(page: _Page, patient_id: str, date_text: str, heart_rate: int) -> None:
+    page.text(_REF_W / 2, 60, "ECG REPORT", size=1.5, align="centre")
+    for x, label in ((68, f"ID : {patient_id}"), (318, "Years"), (444, "Male"), (612, "cm"), (764, "kg"),
+                     (907, "/"), (978, "mmHg"), (1094, "Race:Unknown"), (1332, "Room No.:"), (1522, "Department:")):
+        page.text(x, 92, label)
+    page.text(68, 125, "Exam.Room:")
+    page.text(277, 125, "Medication:")
+    for y in (137, 146):
+        page.line(np.array([[68.0, y], [2155.0, y]]), 3)
+    page.text(68, 170, "Diagnosis Information:")
+    for y, label in ((204, "Technician :"), (236, "Ref-Phys. :"), (268, "Report Confirmed by:")):
+        page.text(1556, y, label)
+    end = page.text(68, 1552, "0.67~25Hz  AC50  25mm/s  10mm/mV  4*2.5s+1r  ", size=0.7)
+    page.heart(end, 1552)
+    page.text(end + 18, 1552, f"{heart_rate}  SE-3 V1.0  SEMIP V1.7", size=0.7)
+    page.text(2065, 1552, date_text, size=0.7, align="right")
+
+
+def render_printout(
+    *,
+    kind: str = "normal",
+    heart_rate: float = 72,
+    seed: int = 0,
+    width: int = 2213,
+    height: int = 1572,
+    patient_id: str = "000000",
+    date_text: str = "2026-01-01  10:00:00 AM",
+) -> np.ndarray:
+    """A synthetic scanned 12-lead ECG printout as an ``height x width x 3`` uint8 BGR image.
+
+    Layout is that of a 2213 x 1572 (200 dpi) report and scales with ``width``.
+    Illustrative only, not clinically validated (see the module docstring).
+    """
+    if width < 200 or height < 140:
+        raise ValueError(f"printout size {width}x{height} is too small")
+    fs = 500
+    leads = synthesize_leads(kind=kind, heart_rate=heart_rate, seconds=10.0, fs=fs, seed=seed)
+    page = _Page(width, height)
+    x0, y0, x1, y1 = _draw_grid(page)
+    _draw_header_footer(page, patient_id, date_text, round(heart_rate))
+    mm = _PX_PER_MM  # reference pixels per mm; 25 mm/s, 10 mm/mV
+    lo, hi = (y0 + 6) / page.sy, (y1 - 6) / page.sy
+
+    def trace(x: float, baseline: float, samples: np.ndarray) -> None:
+        xs = x + np.arange(samples.size) * 25 * mm / fs
+        ys = np.clip(baseline - samples * 10 * mm, lo, hi)
+        page.line(np.stack([xs, ys], axis=1), 2)
+
+    seg = round(2.5 * fs)
+    for row, baseline in enumerate(_BASELINES):
+        p, pw = _PULSE_X0, 5 * mm  # 1 mV calibration pulse, 0.2 s wide
+        pulse = [[p, baseline], [p + mm, baseline], [p + mm, baseline - 10 * mm], [p + mm + pw, baseline - 10 * mm],
+                 [p + mm + pw, baseline], [p + 2 * mm + pw, baseline]]
+        page.line(np.array(pulse, float), 2)
+        if row == 3:
+            trace(_TRACE_X0, baseline, leads["II"])
+            page.text(_TRACE_X0 + 3, baseline - 8, "II")
+            continue
+        for col, name in enumerate(_ROWS[row]):
+            x = _TRACE_X0 + col * _COLUMN_W
+            trace(x, baseline, leads[name][col * seg:(col + 1) * seg])
+            page.text(x + 3, baseline - 8, name)
+    for col in (1, 2, 3):
+        x = _TRACE_X0 + col * _COLUMN_W
+        page.line(np.array([[x, _BASELINES[0] - 6 * mm], [x, _BASELINES[2] + 5 * mm]]), 2)
+    return page.image

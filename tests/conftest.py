@@ -1,0 +1,53 @@
+"""Shared fixtures: real dataset scans (from ../shared/data) and scans rendered on demand."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+REPO = Path(__file__).resolve().parents[1]
+DATA_DIR = REPO.parent / "shared" / "data" / "ecg-images"
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The real dataset; CI has it beside the clone."""
+    if not DATA_DIR.is_dir():
+        pytest.skip(f"real ECG scans not found at {DATA_DIR}")
+    return DATA_DIR
+
+
+@pytest.fixture(scope="session")
+def real_scan(data_dir: Path) -> Path:
+    return data_dir / "mi" / "MI(1).jpg"
+
+
+@pytest.fixture(scope="session")
+def model():
+    from ecg_desktop.core import EcgModel
+
+    return EcgModel.load()
+
+
+@pytest.fixture
+def synthetic_scan(tmp_path: Path) -> Path:
+    """A rendered 12-lead printout saved as PNG."""
+    from ecg_desktop.core.synthetic import render_printout
+
+    path = tmp_path / "synthetic.png"
+    cv2.imwrite(str(path), render_printout(kind="normal", seed=3))
+    return path
+
+
+def write_image(path: Path, image: np.ndarray, *params: int) -> Path:
+    """Encode ``image`` to ``path`` with OpenCV (format from the suffix)."""
+    ok, data = cv2.imencode(path.suffix, image, list(params))
+    assert ok
+    path.write_bytes(data.tobytes())
+    return path

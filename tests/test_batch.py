@@ -1,0 +1,101 @@
+"""Batch runs: folder discovery, results.csv written per file, broken files never stop a batch, resume."""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import cv2
+import pytest
+
+from ecg_desktop.core.batch import ResultsCsv, classify_files, find_scans, plan_batch, run_batch
+from ecg_desktop.core.synthetic import render_printout
+
+
+@pytest.fixture(scope="module")
+def scan_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("scans")
+    (folder / "sub").mkdir()
+    for i in range(4):
+        target = folder / ("sub" if i % 2 else "") / f"scan {i} é.png"
+        cv2.imwrite(str(target), render_printout(kind="normal", seed=i, width=1106, height=786))
+    (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    (folder / "notes.txt").write_text("ignored: not an image suffix")
+    return folder
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as stream:
+        return list(csv.DictReader(stream))
+
+
+def test_find_scans_recurses_sorts_and_reports_missing(scan_folder: Path, tmp_path: Path) -> None:
+    files, missing = find_scans([scan_folder, tmp_path / "gone.jpg"])
+    assert [f.name for f in files] == ["broken.jpg", "scan 0 é.png", "scan 2 é.png", "scan 1 é.png", "scan 3 é.png"]
+    assert len(missing) == 1 and "no such file" in missing[0].error
+
+
+def test_symlink_loop_is_not_followed_forever(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    cv2.imwrite(str(tmp_path / "a" / "x.png"), render_printout(seed=1, width=1106, height=786))
+    os.symlink(tmp_path, tmp_path / "a" / "loop")
+    files, _ = find_scans([tmp_path])
+    assert [f.name for f in files] == ["x.png"]
+
+
+def test_broken_file_is_an_error_row_and_the_rest_goes_on(model, scan_folder: Path) -> None:
+    files, _ = find_scans([scan_folder])
+    items = list(classify_files(model, files, workers=2))
+    assert [i.path for i in items] == files  # input order kept
+    errors = {i.path.name: i.error for i in items if i.error}
+    assert list(errors) == ["broken.jpg"] and "not a readable image" in errors["broken.jpg"]
+
+
+def test_results_csv_is_written_per_file_and_resumes(model, scan_folder: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    plan = plan_batch([scan_folder], out)
+    stream = run_batch(model, plan, workers=2)
+    next(stream)
+    next(stream)
+    stream.close()  # as if the user cancelled (or the app died) after two files
+    assert len(_rows(out / "results.csv")) == 2
+    resumed = plan_batch([scan_folder], out)
+    assert len(resumed.skipped) == 2 and len(resumed.todo) == 3
+    list(run_batch(model, resumed, workers=2))
+    rows = _rows(out / "results.csv")
+    assert len(rows) == 5 and len({r["file"] for r in rows}) == 5
+    broken = next(r for r in rows if r["file"].endswith("broken.jpg"))
+    assert broken["label"] == "" and "not a readable image" in broken["error"]
+    good = [r for r in rows if not r["error"]]
+    assert all(abs(sum(float(r[f"p_{c}"]) for c in model.manifest.class_ids) - 1) < 1e-3 for r in good)
+    assert plan_batch([scan_folder], out, rerun=True).todo == plan.todo
+
+
+def test_cancel_stops_submitting_new_files(model, scan_folder: Path) -> None:
+    files, _ = find_scans([scan_folder])
+    seen = []
+    for item in classify_files(model, files * 4, workers=1, should_stop=lambda: len(seen) >= 2):
+        seen.append(item)
+    assert len(seen) == 2
+
+
+def test_unwritable_output_folder_is_a_clear_error(model, scan_folder: Path, tmp_path: Path) -> None:
+    if os.geteuid() == 0:
+        target = Path("/proc/ecg-desk-cannot-write-here")
+    else:
+        (tmp_path / "ro").mkdir(mode=0o500)
+        target = tmp_path / "ro" / "out"
+    from ecg_desktop.core.errors import EcgDeskError
+
+    with pytest.raises(EcgDeskError, match="Cannot create the output folder"):
+        list(run_batch(model, plan_batch([scan_folder], target), workers=1))
+
+
+def test_results_csv_row_for_an_error_has_empty_probabilities(tmp_path: Path) -> None:
+    from ecg_desktop.core.batch import BatchItem
+
+    results = ResultsCsv(tmp_path / "results.csv", ["a", "b"], "v1")
+    results.append(BatchItem(tmp_path / "x.jpg", None, "x.jpg: broken"))
+    (row,) = _rows(tmp_path / "results.csv")
+    assert row["error"] == "x.jpg: broken" and row["p_a"] == "" and row["model_version"] == "v1"

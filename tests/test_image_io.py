@@ -1,0 +1,101 @@
+"""Loading scans: formats, conversions and clear errors for everything unreadable."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from ecg_desktop.core.errors import ImageLoadError, ImageSizeError
+from ecg_desktop.core.image_io import load_image
+from tests.conftest import write_image
+
+
+def _page(width: int = 400, height: int = 300) -> np.ndarray:
+    image = np.full((height, width, 3), 255, np.uint8)
+    cv2.line(image, (10, 10), (width - 10, height - 10), (0, 0, 0), 3)
+    return image
+
+
+@pytest.mark.parametrize("suffix", [".jpg", ".png", ".tif", ".bmp"])
+def test_supported_formats_load_as_bgr8(tmp_path: Path, suffix: str) -> None:
+    image = load_image(write_image(tmp_path / f"scan{suffix}", _page()))
+    assert image.shape == (300, 400, 3) and image.dtype == np.uint8
+    assert image[150, 200].max() < 80  # the diagonal line survived
+
+
+def test_real_scan_loads_at_full_size(real_scan: Path) -> None:
+    assert load_image(real_scan).shape == (1572, 2213, 3)
+
+
+def test_grayscale_16bit_and_rgba_are_converted(tmp_path: Path) -> None:
+    gray16 = (cv2.cvtColor(_page(), cv2.COLOR_BGR2GRAY).astype(np.uint16) * 257)
+    assert load_image(write_image(tmp_path / "g16.png", gray16)).shape == (300, 400, 3)
+    rgba = np.zeros((300, 400, 4), np.uint8)  # fully transparent -> white page
+    assert load_image(write_image(tmp_path / "rgba.png", rgba)).min() == 255
+
+
+def test_palette_png_and_cmyk_jpeg(tmp_path: Path) -> None:
+    rgb = Image.fromarray(_page()[:, :, ::-1])
+    rgb.convert("P").save(tmp_path / "palette.png")
+    rgb.convert("CMYK").save(tmp_path / "cmyk.jpg")
+    for name in ("palette.png", "cmyk.jpg"):
+        image = load_image(tmp_path / name)
+        assert image.shape == (300, 400, 3) and image[0, 0].min() > 200
+
+
+def test_exif_orientation_is_applied(tmp_path: Path) -> None:
+    buffer = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise when displayed
+    Image.fromarray(_page(400, 300)[:, :, ::-1]).save(buffer, "JPEG", exif=exif)
+    (tmp_path / "rotated.jpg").write_bytes(buffer.getvalue())
+    assert load_image(tmp_path / "rotated.jpg").shape == (400, 300, 3)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("empty.jpg", b"", "empty"),
+        ("text.jpg", b"this is not an image\n" * 20, "not a readable image"),
+        ("page.html.jpg", b"<html><body>hello</body></html>", "not a readable image"),
+        ("random.png", bytes(np.random.default_rng(0).integers(0, 256, 5000, dtype=np.uint8)), "not a readable image"),
+        ("scan.pdf", b"%PDF-1.4\n%....\n", "PDF"),
+    ],
+)
+def test_unreadable_files_raise_clear_errors(tmp_path: Path, name: str, content: bytes, message: str) -> None:
+    (tmp_path / name).write_bytes(content)
+    with pytest.raises(ImageLoadError, match=message):
+        load_image(tmp_path / name)
+
+
+def test_truncated_jpeg(tmp_path: Path) -> None:
+    data = write_image(tmp_path / "full.jpg", _page(800, 600)).read_bytes()
+    (tmp_path / "cut.jpg").write_bytes(data[: len(data) // 3])
+    with pytest.raises(ImageLoadError, match="corrupt or truncated"):
+        load_image(tmp_path / "cut.jpg")
+
+
+def test_missing_file_and_folder(tmp_path: Path) -> None:
+    with pytest.raises(ImageLoadError, match="no such file"):
+        load_image(tmp_path / "nope.jpg")
+    with pytest.raises(ImageLoadError, match="is a folder"):
+        load_image(tmp_path)
+
+
+def test_tiny_image_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ImageSizeError, match="too small"):
+        load_image(write_image(tmp_path / "tiny.png", np.zeros((1, 1, 3), np.uint8)))
+
+
+def test_huge_image_is_refused_before_decoding(tmp_path: Path) -> None:
+    """A 30000x30000 PNG (900 MP) compresses to a few hundred kB; it must be refused from its header."""
+    path = tmp_path / "bomb.png"
+    Image.new("1", (30000, 30000)).save(path, optimize=True)
+    assert path.stat().st_size < 2_000_000
+    with pytest.raises(ImageSizeError, match="megapixel limit"):
+        load_image(path)

@@ -1,0 +1,94 @@
+"""Inference through the bundled models, and refusal of missing or altered model files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ecg_desktop.core import CropBox, EcgModel, ModelError, load_image
+from ecg_desktop.core.manifest import load_manifest
+from ecg_desktop.core.resources import models_dir
+
+
+def test_manifest_describes_the_four_classes_and_verifies() -> None:
+    manifest = load_manifest(models_dir())
+    assert manifest.class_ids == ["normal", "abnormal_heartbeat", "mi", "history_of_mi"]
+    assert manifest.display_name("mi") == "Myocardial infarction"
+    assert manifest.input_size == 227
+    assert set(manifest.thresholds) == set(manifest.class_ids)
+
+
+def test_classification_of_a_real_scan(model: EcgModel, real_scan: Path) -> None:
+    result = model.classify_file(real_scan)
+    assert set(result.probabilities) == set(model.manifest.class_ids)
+    assert sum(result.probabilities.values()) == pytest.approx(1.0, abs=1e-6)
+    assert result.label == max(result.probabilities, key=result.probabilities.get)
+    assert result.crop.y0 > 200 and result.crop.y1 < 1540  # header and footer cropped away
+    assert all(result.probabilities[f] >= model.manifest.thresholds[f] for f in result.findings)
+
+
+def test_manual_crop_overrides_and_changes_the_input(model: EcgModel, real_scan: Path) -> None:
+    image = load_image(real_scan)
+    auto = model.classify(image)
+    box = CropBox(0, 0, 900, 700)
+    manual = model.classify(image, crop=box)
+    assert manual.crop == box
+    assert manual.probabilities != auto.probabilities
+
+
+def test_page_without_grid_gets_a_warning(model: EcgModel) -> None:
+    page = np.full((800, 1100, 3), 255, np.uint8)
+    result = model.classify(page)
+    assert any("No ECG grid" in w for w in result.warnings)
+
+
+def test_batch_inference_matches_single(model: EcgModel, real_scan: Path) -> None:
+    from ecg_desktop.core.preprocess import preprocess
+
+    image = load_image(real_scan)
+    box = model.classify(image).crop
+    one = preprocess(image, box)[None]
+    batch = np.concatenate([one, one[:, :, ::-1].copy(), one])
+    probs = model.probabilities(batch)
+    assert probs.shape == (3, 4)
+    assert np.allclose(probs[0], model.probabilities(one)[0], atol=1e-6)
+    assert np.allclose(probs[0], probs[2], atol=1e-6)
+
+
+def _copy_models(tmp_path: Path) -> Path:
+    target = tmp_path / "models"
+    shutil.copytree(models_dir(), target, ignore=shutil.ignore_patterns("*.png", "*.md", "*.txt.live"))
+    return target
+
+
+def test_altered_model_file_is_refused(tmp_path: Path) -> None:
+    target = _copy_models(tmp_path)
+    with (target / "lightgbm.txt").open("a") as stream:
+        stream.write("\n")
+    with pytest.raises(ModelError, match="altered"):
+        EcgModel.load(target)
+
+
+def test_missing_model_file_is_refused(tmp_path: Path) -> None:
+    target = _copy_models(tmp_path)
+    (target / "cnn.onnx").unlink()
+    with pytest.raises(ModelError, match="missing"):
+        EcgModel.load(target)
+
+
+def test_missing_or_broken_manifest(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="manifest is missing"):
+        EcgModel.load(tmp_path)
+    (tmp_path / "manifest.json").write_text("{not json")
+    with pytest.raises(ModelError, match="cannot be read"):
+        EcgModel.load(tmp_path)
+    target = _copy_models(tmp_path / "copy")
+    manifest = json.loads((target / "manifest.json").read_text())
+    del manifest["classes"]
+    (target / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelError, match="incomplete"):
+        EcgModel.load(target)

@@ -1,0 +1,128 @@
+"""The training dataset: discovery, duplicate checks, grouping and grouped stratified folds."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from sklearn.model_selection import StratifiedGroupKFold
+
+from ecg_desktop.core.crop import CropBox, find_diagnostic_region
+from ecg_desktop.core.image_io import IMAGE_SUFFIXES, load_image
+
+DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ecg-images"
+NEAR_DUPLICATE_BITS = 10  # of 256: scans closer than this count as the same content
+
+
+@dataclass
+class Scan:
+    """One training image with its class, content hashes and diagnostic-region crop."""
+
+    path: Path
+    label: int
+    sha256: str
+    phash: np.ndarray
+    crop: CropBox
+    group: int = -1
+
+
+def discover(data_dir: Path, class_ids: list[str], *, limit_per_class: int | None = None) -> list[tuple[Path, int]]:
+    """List ``data_dir/<class id>/*`` images with their label index, sorted for reproducibility."""
+    found = []
+    for label, class_id in enumerate(class_ids):
+        files = sorted(p for p in (data_dir / class_id).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        found += [(p, label) for p in files[:limit_per_class]]
+    if not found:
+        raise SystemExit(f"No images found under {data_dir}/<class id>/")
+    return found
+
+
+def perceptual_hash(image: np.ndarray, box: CropBox) -> np.ndarray:
+    """256-bit difference hash of the cropped region (robust to re-encoding and rescaling)."""
+    region = cv2.cvtColor(image[box.y0 : box.y1, box.x0 : box.x1], cv2.COLOR_BGR2GRAY)
+    small = cv2.resize(region, (17, 16), interpolation=cv2.INTER_AREA).astype(np.int16)
+    return (small[:, 1:] > small[:, :-1]).ravel()
+
+
+def load_scans(files: list[tuple[Path, int]]) -> tuple[list[Scan], list[np.ndarray]]:
+    """Hash and crop every file; returns the scans and their decoded images."""
+    scans, images = [], []
+    for path, label in files:
+        image = load_image(path)
+        box = find_diagnostic_region(image).box
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        scans.append(Scan(path, label, digest, perceptual_hash(image, box), box))
+        images.append(image)
+    return scans, images
+
+
+def assign_groups(scans: list[Scan]) -> dict[str, int]:
+    """Union exact (sha256) and near (perceptual hash) duplicates into groups; return counts."""
+    parent = list(range(len(scans)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    exact = near = 0
+    by_sha: dict[str, int] = {}
+    hashes = np.stack([s.phash for s in scans])
+    for i, scan in enumerate(scans):
+        if scan.sha256 in by_sha:
+            parent[root(i)] = root(by_sha[scan.sha256])
+            exact += 1
+        by_sha.setdefault(scan.sha256, i)
+    distances = (hashes[:, None, :] != hashes[None, :, :]).sum(-1)
+    for i, j in zip(*np.nonzero(np.triu(distances < NEAR_DUPLICATE_BITS, k=1))):
+        if scans[i].sha256 != scans[j].sha256 and root(i) != root(j):
+            parent[root(i)] = root(j)
+            near += 1
+    roots = {root(i) for i in range(len(scans))}
+    ids = {r: n for n, r in enumerate(sorted(roots))}
+    for i, scan in enumerate(scans):
+        scan.group = ids[root(i)]
+    off_diag = distances[~np.eye(len(scans), dtype=bool)]
+    return {
+        "files": len(scans),
+        "exact_duplicate_files": exact,
+        "near_duplicate_merges": near,
+        "groups": len(roots),
+        "min_phash_distance_between_groups": int(off_diag.min()) if off_diag.size else 0,
+        "mixed_class_groups": _mixed_groups(scans),
+    }
+
+
+def _mixed_groups(scans: list[Scan]) -> int:
+    labels: dict[int, set[int]] = {}
+    for s in scans:
+        labels.setdefault(s.group, set()).add(s.label)
+    return sum(len(v) > 1 for v in labels.values())
+
+
+def grouped_folds(scans: list[Scan], *, n_folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Stratified, grouped k-fold: no content group is on both sides of a split."""
+    labels = np.array([s.label for s in scans])
+    groups = np.array([s.group for s in scans])
+    splitter = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    return list(splitter.split(np.zeros(len(scans)), labels, groups))
+
+
+def class_counts(scans: list[Scan], class_ids: list[str]) -> dict[str, int]:
+    counts = Counter(s.label for s in scans)
+    return {cid: counts[i] for i, cid in enumerate(class_ids)}
+
+
+def read_index(data_dir: Path) -> dict[str, dict[str, str]]:
+    """The dataset's ``index.csv`` rows by relative file path (empty when absent)."""
+    index = data_dir / "index.csv"
+    if not index.exists():
+        return {}
+    with index.open(newline="") as stream:
+        return {row["file"]: row for row in csv.DictReader(stream)}

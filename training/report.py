@@ -1,0 +1,39 @@
+"""The Markdown metrics table that training writes to models/metrics.md and the README."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+NAMES = {
+    "lightgbm": "LightGBM on CNN features (shipped)",
+    "xgboost": "XGBoost on CNN features",
+    "random_forest": "Random Forest on CNN features",
+    "naive_bayes": "Gaussian Naive Bayes on CNN features",
+    "cnn_softmax": "CNN softmax (no second stage)",
+    "seed_baseline_lightgbm": "Seed configuration: LightGBM on CNN features",
+    "seed_baseline_cnn_softmax": "Seed configuration: CNN softmax",
+}
+
+
+def write_metrics_markdown(results: dict, class_ids: list[str], path: Path) -> str:
+    """Render the classifier comparison as Markdown, write it to ``path`` and return it."""
+    ds = results["dataset"]
+    lines = [
+        f"Grouped stratified {results['folds']}-fold cross-validation, out-of-fold, seed {results['seed']}; "
+        f"{ds['files']} distinct scans in {ds['groups']} content groups "
+        f"({', '.join(f'{k} {v}' for k, v in ds['class_counts'].items())}). "
+        "Macro-F1 is mean ± standard deviation over folds (min–max in brackets); per-class F1 is pooled over folds.",
+        "",
+        "| classifier | macro-F1 | accuracy | " + " | ".join(f"F1 {c}" for c in class_ids) + " |",
+        "|---|---|---|" + "---|" * len(class_ids),
+    ]
+    for name, m in results["classifiers"].items():
+        folds = m["macro_f1_per_fold"]
+        per_class = " | ".join(f"{m['per_class'][c]['f1']:.2f}" for c in class_ids)
+        lines.append(
+            f"| {NAMES.get(name, name)} | {m['macro_f1_mean']:.3f} ± {m['macro_f1_std']:.3f} "
+            f"[{min(folds):.2f}–{max(folds):.2f}] | {m['accuracy']:.3f} | {per_class} |"
+        )
+    table = "\n".join(lines)
+    path.write_text(table + "\n")
+    return table

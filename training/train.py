@@ -1,0 +1,221 @@
+"""One command that trains, evaluates and writes the bundled models.
+
+    python -m training.train --seed 0            # full run: grouped 5-fold CV + final models
+    python -m training.train --limit-per-class 4 --folds 2 --epochs 1 --out /tmp/m   # smoke run
+
+Grouped, stratified k-fold CV estimates the whole procedure (CNN -> features -> classifier);
+the shipped models are then trained the same way on all the data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import platform
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import lightgbm
+import numpy as np
+import onnxruntime
+import sklearn
+import torch
+
+from ecg_desktop.core.manifest import FORMAT_VERSION, sha256_of
+from ecg_desktop.core.preprocess import INPUT_SIZE, preprocess
+from training import data, plots
+from training.augment import SEED_AUGMENT, context_region
+from training.classifiers import (
+    CLASSIFIERS, finding_thresholds, low_confidence_threshold, make_lightgbm, softmax, summarise, fit_predict,
+)
+from training.export import export_onnx, max_abs_difference
+from training.fit import FitConfig, predict, train_cnn
+from training.report import write_metrics_markdown
+
+CLASSES = [
+    ("normal", "Normal"),
+    ("abnormal_heartbeat", "Abnormal heartbeat"),
+    ("mi", "Myocardial infarction"),
+    ("history_of_mi", "History of MI"),
+]
+REPO = Path(__file__).resolve().parents[1]
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=data.DEFAULT_DATA_DIR, help="folder with <class id>/*.jpg")
+    parser.add_argument("--out", type=Path, default=REPO / "models", help="where models and metrics go")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=FitConfig.epochs)
+    parser.add_argument("--limit-per-class", type=int, default=None, help="use only the first N files per class")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the seed-configuration baseline CV")
+    parser.add_argument("--readme", type=Path, default=REPO / "README.md", help="README whose metrics table is updated")
+    return parser.parse_args(argv)
+
+
+def cross_validate(inputs, regions, labels, folds, config: FitConfig, class_ids, seed, log, *, classifiers=True):
+    """Out-of-fold probabilities of every classifier, plus per-fold CNN training curves."""
+    probs: dict[str, list[np.ndarray]] = {}
+    fold_labels, histories = [], []
+    for k, (train_idx, test_idx) in enumerate(folds):
+        log(f"fold {k + 1}/{len(folds)}: {len(train_idx)} train, {len(test_idx)} held out")
+        model, history = train_cnn(
+            [regions[i] for i in train_idx], labels[train_idx], len(class_ids), config, seed=seed + k,
+            val_inputs=inputs[test_idx], val_labels=labels[test_idx], log=log,
+        )
+        histories.append(asdict(history))
+        train_f, _ = predict(model, inputs[train_idx])
+        test_f, test_logits = predict(model, inputs[test_idx])
+        probs.setdefault("cnn_softmax", []).append(softmax(test_logits))
+        names = CLASSIFIERS if classifiers else ["lightgbm"]
+        for name in names:
+            probs.setdefault(name, []).append(fit_predict(name, train_f, labels[train_idx], test_f, seed))
+        fold_labels.append(labels[test_idx])
+        log("  macro-F1 " + ", ".join(f"{n} {summarise([p[-1]], [labels[test_idx]], class_ids)['macro_f1_mean']:.3f}" for n, p in probs.items()))
+    return probs, fold_labels, histories
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    log_lines: list[str] = []
+
+    def log(message: str) -> None:
+        stamp = time.strftime("%H:%M:%S")
+        print(f"[{stamp}] {message}", flush=True)
+        log_lines.append(message)
+
+    started = time.time()
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    class_ids = [c for c, _ in CLASSES]
+    files = data.discover(args.data, class_ids, limit_per_class=args.limit_per_class)
+    log(f"reading {len(files)} images from {args.data}")
+    scans, images = data.load_scans(files)
+    duplicates = data.assign_groups(scans)
+    log(f"duplicates: {duplicates}")
+    inputs = np.stack([preprocess(img, s.crop, size=INPUT_SIZE) for img, s in zip(images, scans)])
+    regions = [context_region(img, s.crop) for img, s in zip(images, scans)]
+    del images
+    labels = np.array([s.label for s in scans])
+    folds = data.grouped_folds(scans, n_folds=args.folds, seed=args.seed)
+    config = FitConfig(epochs=args.epochs)
+
+    probs, fold_labels, histories = cross_validate(inputs, regions, labels, folds, config, class_ids, args.seed, log)
+    metrics = {name: summarise(p, fold_labels, class_ids) for name, p in probs.items()}
+    if not args.no_baseline:
+        log("seed-configuration baseline: global pooling, the seed's augmentations only")
+        seed_config = replace(config, lead_pooling=False, augment=SEED_AUGMENT)
+        base_probs, base_labels, _ = cross_validate(
+            inputs, regions, labels, folds, seed_config, class_ids, args.seed, log, classifiers=False
+        )
+        metrics["seed_baseline_cnn_softmax"] = summarise(base_probs["cnn_softmax"], base_labels, class_ids)
+        metrics["seed_baseline_lightgbm"] = summarise(base_probs["lightgbm"], base_labels, class_ids)
+
+    oof = np.concatenate(probs["lightgbm"])
+    oof_labels = np.concatenate(fold_labels)
+    thresholds = finding_thresholds(oof, oof_labels, class_ids)
+    low_confidence = low_confidence_threshold(oof, oof_labels)
+    log(f"finding thresholds {thresholds}, low-confidence below {low_confidence}")
+
+    log("final model: CNN and LightGBM on all data")
+    model, final_history = train_cnn(regions, labels, len(class_ids), config, seed=args.seed, log=log)
+    features, _ = predict(model, inputs)
+    booster = make_lightgbm(args.seed).fit(features, labels)
+    cnn_path, gbm_path = args.out / "cnn.onnx", args.out / "lightgbm.txt"
+    export_onnx(model, cnn_path, input_size=INPUT_SIZE)
+    onnx_diff = max_abs_difference(model, cnn_path, input_size=INPUT_SIZE)
+    booster.booster_.save_model(str(gbm_path))
+    log(f"ONNX vs PyTorch max abs difference {onnx_diff:.2e}")
+
+    plots.training_curves(histories, final_history, args.out / "training_curves.png")
+    plots.feature_importance(booster.booster_, args.out / "lightgbm_feature_importance.png")
+    plots.confusion_matrices(metrics, class_ids, args.out / "confusion_matrices.png")
+
+    created = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    results = {
+        "created": created,
+        "seed": args.seed,
+        "folds": args.folds,
+        "cv": "StratifiedGroupKFold over content groups (sha256 + 256-bit perceptual hash of the crop)",
+        "fit_config": asdict(config),
+        "dataset": {"dir": str(args.data), "class_counts": data.class_counts(scans, class_ids), **duplicates},
+        "classifiers": metrics,
+        "onnx_max_abs_difference": onnx_diff,
+        "duration_seconds": round(time.time() - started),
+    }
+    (args.out / "metrics.json").write_text(json.dumps(results, indent=2) + "\n")
+    (args.out / "cv_folds.json").write_text(json.dumps(
+        {"files": [s.path.relative_to(args.data).as_posix() for s in scans],
+         "sha256": [s.sha256 for s in scans], "group": [s.group for s in scans],
+         "fold": [int(next(k for k, (_, t) in enumerate(folds) if i in t)) for i in range(len(scans))]},
+    ) + "\n")
+    write_manifest(args, class_ids, thresholds, low_confidence, metrics, duplicates, scans, created)
+    table = write_metrics_markdown(results, class_ids, args.out / "metrics.md")
+    if args.readme.exists():
+        update_readme(args.readme, table)
+    log(f"done in {time.time() - started:.0f} s")
+    (args.out / "training_log.txt").write_text("\n".join(log_lines) + "\n")
+    return 0
+
+
+def write_manifest(args, class_ids, thresholds, low_confidence, metrics, duplicates, scans, created) -> None:
+    files = {"cnn": "cnn.onnx", "classifier": "lightgbm.txt"}
+    hashes = {role: sha256_of(args.out / name) for role, name in files.items()}
+    shipped = metrics["lightgbm"]
+    manifest = {
+        "format_version": FORMAT_VERSION,
+        "model_name": "ECG Desk dual-branch CNN + LightGBM",
+        "model_version": f"{created[:10]}-{hashes['cnn'][:8]}",
+        "created": created,
+        "classes": [{"id": cid, "name": name} for cid, name in CLASSES],
+        "preprocessing": {
+            "input_size": INPUT_SIZE, "channels": "RGB", "layout": "NCHW", "scale": "1/255",
+            "resize": "cv2.INTER_AREA", "crop": "automatic ECG-grid crop (ecg_desktop.core.crop)",
+        },
+        "files": {role: {"file": name, "sha256": hashes[role]} for role, name in files.items()},
+        "thresholds": {
+            "findings": thresholds, "low_confidence": low_confidence,
+            "method": "best one-vs-rest F1 on out-of-fold LightGBM probabilities; low confidence where out-of-fold accuracy <= 50%",
+        },
+        "metrics": {
+            "cv": f"grouped stratified {args.folds}-fold, out-of-fold",
+            "macro_f1_mean": shipped["macro_f1_mean"], "macro_f1_std": shipped["macro_f1_std"],
+            "per_class_f1": {cid: v["f1"] for cid, v in shipped["per_class"].items()},
+            "accuracy": shipped["accuracy"],
+        },
+        "training_data": {
+            "source": "ECG Images dataset of Cardiac Patients (Khan & Hussain, Mendeley Data 2021, "
+                      "doi:10.17632/gwbz3fsgp8.2), CC BY 4.0",
+            "files": len(scans), "groups": duplicates["groups"],
+            "class_counts": data.class_counts(scans, class_ids),
+            "sha256_of_file_hashes": _hash_of_hashes(scans),
+        },
+        "libraries": {
+            "python": platform.python_version(), "torch": torch.__version__, "onnxruntime": onnxruntime.__version__,
+            "lightgbm": lightgbm.__version__, "scikit-learn": sklearn.__version__, "numpy": np.__version__,
+        },
+        "seed": args.seed,
+    }
+    (args.out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+def _hash_of_hashes(scans) -> str:
+    return hashlib.sha256("\n".join(sorted(s.sha256 for s in scans)).encode()).hexdigest()
+
+
+def update_readme(readme: Path, table: str) -> None:
+    """Replace the README's text between the metrics markers with ``table``."""
+    start, end = "<!-- metrics:start -->", "<!-- metrics:end -->"
+    text = readme.read_text()
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        _, tail = rest.split(end, 1)
+        readme.write_text(f"{head}{start}\n{table}\n{end}{tail}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
