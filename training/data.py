@@ -16,7 +16,7 @@ from ecg_desktop.core.crop import CropBox, find_diagnostic_region
 from ecg_desktop.core.image_io import IMAGE_SUFFIXES, load_image
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ecg-images"
-NEAR_DUPLICATE_BITS = 10  # of 256: scans closer than this count as the same content
+NEAR_DUPLICATE_SIMILARITY = 0.90  # cosine similarity of trace descriptors; distinct scans here reach 0.88
 
 
 @dataclass
@@ -26,7 +26,7 @@ class Scan:
     path: Path
     label: int
     sha256: str
-    phash: np.ndarray
+    descriptor: np.ndarray
     crop: CropBox
     group: int = -1
 
@@ -42,11 +42,15 @@ def discover(data_dir: Path, class_ids: list[str], *, limit_per_class: int | Non
     return found
 
 
-def perceptual_hash(image: np.ndarray, box: CropBox) -> np.ndarray:
-    """256-bit difference hash of the cropped region (robust to re-encoding and rescaling)."""
+def trace_descriptor(image: np.ndarray, box: CropBox) -> np.ndarray:
+    """Unit-length 96x48 map of dark ink in the crop: same scan at another size or JPEG quality stays close.
+
+    The pale grid is ignored (only pixels darker than 160 count), so the traces decide the similarity.
+    """
     region = cv2.cvtColor(image[box.y0 : box.y1, box.x0 : box.x1], cv2.COLOR_BGR2GRAY)
-    small = cv2.resize(region, (17, 16), interpolation=cv2.INTER_AREA).astype(np.int16)
-    return (small[:, 1:] > small[:, :-1]).ravel()
+    ink = np.clip(160.0 - region.astype(np.float32), 0, None)
+    small = cv2.resize(ink, (96, 48), interpolation=cv2.INTER_AREA).ravel()
+    return small / max(float(np.linalg.norm(small)), 1e-6)
 
 
 def load_scans(files: list[tuple[Path, int]]) -> tuple[list[Scan], list[np.ndarray]]:
@@ -56,13 +60,13 @@ def load_scans(files: list[tuple[Path, int]]) -> tuple[list[Scan], list[np.ndarr
         image = load_image(path)
         box = find_diagnostic_region(image).box
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        scans.append(Scan(path, label, digest, perceptual_hash(image, box), box))
+        scans.append(Scan(path, label, digest, trace_descriptor(image, box), box))
         images.append(image)
     return scans, images
 
 
 def assign_groups(scans: list[Scan]) -> dict[str, int]:
-    """Union exact (sha256) and near (perceptual hash) duplicates into groups; return counts."""
+    """Union exact (sha256) and near (trace descriptor) duplicates into groups; return counts."""
     parent = list(range(len(scans)))
 
     def root(i: int) -> int:
@@ -73,14 +77,14 @@ def assign_groups(scans: list[Scan]) -> dict[str, int]:
 
     exact = near = 0
     by_sha: dict[str, int] = {}
-    hashes = np.stack([s.phash for s in scans])
+    descriptors = np.stack([s.descriptor for s in scans])
     for i, scan in enumerate(scans):
         if scan.sha256 in by_sha:
             parent[root(i)] = root(by_sha[scan.sha256])
             exact += 1
         by_sha.setdefault(scan.sha256, i)
-    distances = (hashes[:, None, :] != hashes[None, :, :]).sum(-1)
-    for i, j in zip(*np.nonzero(np.triu(distances < NEAR_DUPLICATE_BITS, k=1))):
+    similarity = descriptors @ descriptors.T
+    for i, j in zip(*np.nonzero(np.triu(similarity >= NEAR_DUPLICATE_SIMILARITY, k=1))):
         if scans[i].sha256 != scans[j].sha256 and root(i) != root(j):
             parent[root(i)] = root(j)
             near += 1
@@ -88,13 +92,14 @@ def assign_groups(scans: list[Scan]) -> dict[str, int]:
     ids = {r: n for n, r in enumerate(sorted(roots))}
     for i, scan in enumerate(scans):
         scan.group = ids[root(i)]
-    off_diag = distances[~np.eye(len(scans), dtype=bool)]
+    groups = np.array([scan.group for scan in scans])
+    between = similarity[groups[:, None] != groups[None, :]]
     return {
         "files": len(scans),
         "exact_duplicate_files": exact,
         "near_duplicate_merges": near,
         "groups": len(roots),
-        "min_phash_distance_between_groups": int(off_diag.min()) if off_diag.size else 0,
+        "max_similarity_between_groups": round(float(between.max()), 4) if between.size else 0.0,
         "mixed_class_groups": _mixed_groups(scans),
     }
 

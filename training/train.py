@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         "created": created,
         "seed": args.seed,
         "folds": args.folds,
-        "cv": "StratifiedGroupKFold over content groups (sha256 + 256-bit perceptual hash of the crop)",
+        "cv": "StratifiedGroupKFold over content groups (sha256 + trace-descriptor near-duplicates of the crop)",
         "fit_config": asdict(config),
         "dataset": {"dir": str(args.data), "class_counts": data.class_counts(scans, class_ids), **duplicates},
         "classifiers": metrics,

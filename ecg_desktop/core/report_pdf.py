@@ -16,6 +16,7 @@ from xml.sax.saxutils import escape
 
 import cv2
 import numpy as np
+from reportlab import rl_config
 from reportlab.graphics.shapes import Drawing, Rect, String
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, LETTER
@@ -40,9 +41,10 @@ ATTRIBUTION = (
     "Model trained on the ECG Images dataset of Cardiac Patients (Khan & Hussain, Mendeley Data 2021), CC BY 4.0"
 )
 PAGE_SIZES = {"A4": A4, "LETTER": LETTER}
+BatchRow = tuple[str, Classification | None, str | None]  # file name, result, error message
 
-_MAX_SCAN_SIDE = 1600  # pixels of the embedded JPEG (about 200 dpi across the page)
-_JPEG_QUALITY = 80
+_MAX_SCAN_SIDE = 1400  # pixels of the embedded JPEG: about 190 dpi across an A4 page
+_JPEG_QUALITY = 75
 _MARGIN = 15 * mm
 _FOOTER = 18 * mm
 _FONT, _BOLD = "EcgDeskSans", "EcgDeskSans-Bold"
@@ -59,7 +61,8 @@ _RESULT = ParagraphStyle("result", parent=_BODY, fontName=_BOLD, fontSize=16, le
 _ALERT = ParagraphStyle(
     "alert", parent=_BODY, fontName=_BOLD, textColor=colors.white, backColor=_ALARM, borderPadding=3, spaceBefore=6
 )
-_FAILED = ParagraphStyle("failed", parent=_BODY, fontName=_BOLD, textColor=_ALARM)
+_STRONG = ParagraphStyle("strong", parent=_BODY, fontName=_BOLD)
+_FAILED = ParagraphStyle("failed", parent=_STRONG, textColor=_ALARM)
 _MONO = ParagraphStyle("mono", parent=_SMALL, fontName="Courier")
 
 
@@ -94,8 +97,9 @@ def write_report(
     """Write the one-page PDF report for one classified scan atomically; returns the path written."""
 
     def story(doc: SimpleDocTemplate) -> list[Flowable]:
-        content = _report_story(image, result, manifest, source_name, patient, options, doc.width, doc.height)
-        return [KeepInFrame(doc.width - 12, doc.height - 12, content, mode="shrink")]  # always one page
+        width, height = doc.width - 12, doc.height - 12  # inside the frame's 6 pt padding
+        content = _report_story(image, result, manifest, source_name, patient, options, width, height)
+        return [KeepInFrame(width, height, content, mode="shrink")]  # shrinks rather than spill onto a second page
 
     return _write_pdf(path, options, f"ECG report: {source_name}", story)
 
@@ -103,12 +107,14 @@ def write_report(
 def write_batch_summary(
     path: str | Path,
     *,
-    rows: Sequence[tuple[str, Classification | None, str | None]],
+    rows: Sequence[BatchRow],
     manifest: Manifest,
     options: ReportOptions = ReportOptions(),
 ) -> Path:
     """Write a PDF table of (file name, result or None, error or None) rows atomically; returns the path written."""
-    return _write_pdf(path, options, "ECG batch summary", lambda doc: _batch_story(rows, manifest, options, doc.width))
+    return _write_pdf(
+        path, options, "ECG batch summary", lambda doc: _batch_story(rows, manifest, options, doc.width - 12)
+    )
 
 
 def _report_story(
@@ -136,7 +142,7 @@ def _report_story(
             width,
         ),
         Spacer(1, 8),
-        _Scan(image, crop, width - 12, 0.4 * height),
+        _Scan(image, crop, width, 0.4 * height),
         _p(
             f"Outlined: the region that was classified, pixels ({crop.x0}, {crop.y0}) to ({crop.x1}, {crop.y1}) "
             f"of a {image.shape[1]} x {image.shape[0]} scan.",
@@ -147,29 +153,30 @@ def _report_story(
         _p(f"Other findings: {', '.join(others) or 'none'}", _BODY),
     ]
     if result.low_confidence:
-        story.append(_p("Low confidence: the model is unsure about this scan; treat the result with extra caution.", _ALERT))
-    story += [_p("Class probabilities", _HEADING), _bar_chart(result, manifest, width - 12), _p("Warnings", _HEADING)]
+        story.append(
+            _p("Low confidence: the model is unsure about this scan; treat the result with extra caution.", _ALERT)
+        )
+    story += [_p("Class probabilities", _HEADING), _bar_chart(result, manifest, width), _p("Warnings", _HEADING)]
     story += [_p(f"\u2022 {w}", _BODY) for w in result.warnings] or [_p("None.", _BODY)]
     story += [
         _p("Model", _HEADING),
         _p(f"{manifest.raw.get('model_name', 'ECG Desk model')}, version {manifest.model_version}", _SMALL),
     ]
-    story += [_p(f"sha256 {role} ({manifest.files[role].name}): {digest}", _MONO) for role, digest in manifest.sha256.items()]
+    story += [_p(f"sha256 {role} ({manifest.files[role].name}): {sha}", _MONO) for role, sha in manifest.sha256.items()]
     return story
 
 
-def _batch_story(
-    rows: Sequence[tuple[str, Classification | None, str | None]], manifest: Manifest, options: ReportOptions, width: float
-) -> list[Flowable]:
+def _batch_story(rows: Sequence[BatchRow], manifest: Manifest, options: ReportOptions, width: float) -> list[Flowable]:
     counts = Counter(result.label for _, result, _ in rows if result is not None)
     failed = sum(result is None for _, result, _ in rows)
     heads = [c.name for c in manifest.classes] + ["Failed", "Total"]
     values = [counts[c.id] for c in manifest.classes] + [failed, len(rows)]
-    tally = Table([[_p(h, _LABEL) for h in heads], [_p(str(v), _HEADING) for v in values]], hAlign="LEFT")
-    header = [_p(h, _LABEL) for h in ("File", "Result", "Top probability", "Other findings", "Warnings / error")]
+    counts_row = [_p(str(v), _HEADING) for v in values]
+    tally = Table([[_p(h, _LABEL) for h in heads], counts_row], colWidths=width / len(heads))
+    header = [_p(h, _LABEL) for h in ("File", "Result", "Probability", "Other findings", "Warnings / error")]
     table = LongTable(
         [header] + [_batch_row(name, result, error, manifest) for name, result, error in rows],
-        colWidths=[width * f for f in (0.24, 0.16, 0.11, 0.17, 0.32)],
+        colWidths=[width * f for f in (0.22, 0.17, 0.13, 0.16, 0.32)],
         repeatRows=1,
     )
     table.setStyle(
@@ -199,13 +206,14 @@ def _batch_story(
 
 def _batch_row(name: str, result: Classification | None, error: str | None, manifest: Manifest) -> list[Flowable]:
     if result is None:
-        return [_p(name, _BODY), _p("Failed", _FAILED), _p("-", _BODY), _p("", _BODY), _p(error or "Not classified.", _BODY)]
+        cells = [(name, _BODY), ("Failed", _FAILED), ("-", _BODY), ("", _BODY), (error or "Not classified.", _BODY)]
+        return [_p(text, style) for text, style in cells]
     top = result.probabilities.get(result.label, 0.0)
     others = ", ".join(manifest.display_name(f) for f in result.findings if f != result.label)
     notes = "; ".join([*result.warnings, *([error] if error else [])])
     return [
         _p(name, _BODY),
-        _p(manifest.display_name(result.label), _LABEL.clone("top", fontSize=9, textColor=colors.black)),
+        _p(manifest.display_name(result.label), _STRONG),
         _p(f"{top:.0%}" + (" (low confidence)" if result.low_confidence else ""), _BODY),
         _p(others, _BODY),
         _p(notes, _BODY),
@@ -217,6 +225,7 @@ class _Scan(Flowable):
 
     def __init__(self, image: np.ndarray, crop: CropBox, max_width: float, max_height: float) -> None:
         super().__init__()
+        self.hAlign = "CENTER"
         height, width = image.shape[:2]
         shrink = min(1.0, _MAX_SCAN_SIDE / max(height, width))
         if shrink < 1.0:
@@ -240,7 +249,8 @@ class _Scan(Flowable):
 
 def _bar_chart(result: Classification, manifest: Manifest, width: float) -> Drawing:
     """Horizontal bars of the class probabilities in manifest order, the top class highlighted."""
-    row, label_width, value_width = 15, 130, 40
+    row, value_width = 15, 40
+    label_width = max(pdfmetrics.stringWidth(c.name, _BOLD, 9) for c in manifest.classes) + 10
     bar_width = width - label_width - value_width
     drawing = Drawing(width, row * len(manifest.classes))
     for index, info in enumerate(manifest.classes):
@@ -261,11 +271,10 @@ def _form(fields: Sequence[tuple[str, str]], width: float) -> Table:
     table = Table(
         [[*cells[i], *cells[i + 1]] for i in range(0, len(cells), 2)],
         colWidths=[width * f for f in (0.17, 0.33, 0.17, 0.33)],
-        rowHeights=16,
     )
     table.setStyle(
         TableStyle(
-            [("VALIGN", (0, 0), (-1, -1), "BOTTOM")]
+            [("VALIGN", (0, 0), (-1, -1), "BOTTOM"), ("LEFTPADDING", (0, 0), (0, -1), 0)]
             + [("LINEBELOW", (c, r), (c, r), 0.5, colors.grey) for r in range(len(cells) // 2) for c in (1, 3)]
         )
     )
@@ -286,17 +295,19 @@ def _footer(canvas: Canvas, doc: SimpleDocTemplate) -> None:
     text = Paragraph(
         f"<b>{escape(DISCLAIMER)}</b><br/>{escape(ATTRIBUTION)}.<br/>Page {doc.page}", _SMALL.clone("footer", leading=9)
     )
-    text.wrap(doc.width, _FOOTER)
+    text.wrap(doc.width - 12, _FOOTER)
     canvas.saveState()
     canvas.setStrokeColor(colors.grey)
-    canvas.line(doc.leftMargin, _MARGIN + _FOOTER - 4, doc.leftMargin + doc.width, _MARGIN + _FOOTER - 4)
-    text.drawOn(canvas, doc.leftMargin, _MARGIN + _FOOTER - 8 - text.height)
+    left, top = doc.leftMargin + 6, _MARGIN + _FOOTER - 4  # aligned with the frame's 6 pt padding
+    canvas.line(left, top, left + doc.width - 12, top)
+    text.drawOn(canvas, left, top - 4 - text.height)
     canvas.restoreState()
 
 
 @cache
-def _register_fonts() -> None:
-    """Bitstream Vera ships with reportlab and covers Latin-1 (other scripts render without crashing)."""
+def _setup_reportlab() -> None:
+    """Register Bitstream Vera (ships with reportlab, covers Latin-1) and store streams in binary, not ASCII85."""
+    rl_config.useA85 = 0  # ASCII85 would make the embedded JPEG 25% larger
     pdfmetrics.registerFont(TTFont(_FONT, "Vera.ttf"))
     pdfmetrics.registerFont(TTFont(_BOLD, "VeraBd.ttf"))
     pdfmetrics.registerFontFamily(_FONT, normal=_FONT, bold=_BOLD, italic=_FONT, boldItalic=_BOLD)
@@ -309,10 +320,12 @@ def _write_pdf(
     page_size = PAGE_SIZES.get(options.page_size.upper())
     if page_size is None:
         raise ValueError(f"Unknown page size {options.page_size!r}; use one of: A4, Letter.")
-    _register_fonts()
+    _setup_reportlab()
     target, part = Path(path), None
     try:
-        with tempfile.NamedTemporaryFile(dir=target.parent, prefix=f".{target.stem}.", suffix=".part", delete=False) as stream:
+        with tempfile.NamedTemporaryFile(
+            dir=target.parent, prefix=f".{target.stem}.", suffix=".part", delete=False
+        ) as stream:
             part = Path(stream.name)
             doc = SimpleDocTemplate(
                 stream, pagesize=page_size, leftMargin=_MARGIN, rightMargin=_MARGIN, topMargin=_MARGIN,

@@ -1,0 +1,106 @@
+"""End-to-end speed and memory of the inference pipeline (a benchmark, not a test).
+
+    .venv/bin/python benchmarks/bench_inference.py [--scans N] [--data DIR]
+
+Prints median per-stage latency for single scans (decode, crop, preprocess, CNN, LightGBM),
+batch throughput with parallel decoding, and peak resident memory, against the targets:
+< 60 ms per scan, >= 40 scans/s in batch, < 500 MB peak on a 2-core CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from ecg_desktop.core.batch import classify_files  # noqa: E402
+from ecg_desktop.core.crop import find_diagnostic_region  # noqa: E402
+from ecg_desktop.core.image_io import load_image  # noqa: E402
+from ecg_desktop.core.model import EcgModel  # noqa: E402
+from ecg_desktop.core.preprocess import preprocess  # noqa: E402
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ecg-images"
+
+
+def scans(data: Path, count: int) -> list[Path]:
+    """Real dataset scans (2213x1572 JPEG), or rendered ones when the dataset is absent."""
+    found = sorted(data.glob("*/*.jpg"))[:count]
+    if found:
+        return found
+    from ecg_desktop.core.synthetic import render_printout
+
+    folder = Path(tempfile.mkdtemp())
+    paths = []
+    for i in range(count):
+        path = folder / f"scan{i}.jpg"
+        cv2.imwrite(str(path), render_printout(seed=i), [cv2.IMWRITE_JPEG_QUALITY, 90])
+        paths.append(path)
+    return paths
+
+
+def single_scan_stages(model: EcgModel, files: list[Path]) -> dict[str, float]:
+    """Median milliseconds of each stage, one scan at a time."""
+    stages: dict[str, list[float]] = {k: [] for k in ("decode", "crop", "preprocess", "cnn", "lightgbm", "total")}
+    for path in files:
+        t0 = time.perf_counter()
+        image = load_image(path)
+        t1 = time.perf_counter()
+        box = find_diagnostic_region(image).box
+        t2 = time.perf_counter()
+        batch = preprocess(image, box)[None]
+        t3 = time.perf_counter()
+        features, _ = model.features(batch)
+        t4 = time.perf_counter()
+        model._booster.predict(features)
+        t5 = time.perf_counter()
+        for key, value in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t5 - t0)):
+            stages[key].append(value * 1000)
+    return {k: statistics.median(v) for k, v in stages.items()}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scans", type=int, default=100)
+    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    files = scans(args.data, args.scans)
+    width, height = load_image(files[0]).shape[1::-1]
+    print(f"{len(files)} scans of {width}x{height} from {files[0].parent.parent}")
+
+    single = EcgModel.load()
+    single_scan_stages(single, files[:5])  # warm-up
+    stages = single_scan_stages(single, files)
+    print("\nsingle scan, median ms")
+    print("| stage | ms |\n|---|---|")
+    for key, value in stages.items():
+        print(f"| {key} | {value:.1f} |")
+
+    threaded = EcgModel.load(threads=1)
+    list(classify_files(threaded, files[:4], workers=args.workers))
+    rates = []
+    for _ in range(3):
+        started = time.perf_counter()
+        items = list(classify_files(threaded, files, workers=args.workers))
+        rates.append(len(items) / (time.perf_counter() - started))
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\nbatch, {args.workers} workers: median {statistics.median(rates):.1f} scans/s over 3 runs "
+          f"(min {min(rates):.1f}, max {max(rates):.1f})")
+    print(f"peak resident memory: {peak_mb:.0f} MB")
+    print("\n| target | measured | ratio to target |\n|---|---|---|")
+    print(f"| < 60 ms per scan | {stages['total']:.1f} ms | {stages['total'] / 60:.2f} |")
+    print(f"| >= 40 scans/s batch | {statistics.median(rates):.1f} scans/s | {statistics.median(rates) / 40:.2f} |")
+    print(f"| < 500 MB peak | {peak_mb:.0f} MB | {peak_mb / 500:.2f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

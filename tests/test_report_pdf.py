@@ -1,0 +1,220 @@
+"""Tests for the PDF report and batch summary (text parsed back with pypdf)."""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pypdf import PdfReader
+
+from ecg_desktop.core import report_pdf
+from ecg_desktop.core.crop import CropBox
+from ecg_desktop.core.errors import EcgDeskError, ReportWriteError
+from ecg_desktop.core.image_io import load_image
+from ecg_desktop.core.manifest import ClassInfo, Manifest
+from ecg_desktop.core.model import Classification, EcgModel
+from ecg_desktop.core.report_pdf import PatientInfo, ReportOptions, write_batch_summary, write_report
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ecg-images"
+PROBABILITIES = {"normal": 0.07, "abnormal_heartbeat": 0.12, "mi": 0.64, "history_of_mi": 0.17}
+WARNING = "The crop is very small; the result may not reflect the whole ECG."
+
+
+@pytest.fixture
+def manifest(tmp_path: Path) -> Manifest:
+    classes = (
+        ClassInfo("normal", "Normal"),
+        ClassInfo("abnormal_heartbeat", "Abnormal heartbeat"),
+        ClassInfo("mi", "Myocardial infarction"),
+        ClassInfo("history_of_mi", "History of MI"),
+    )
+    return Manifest(
+        directory=tmp_path,
+        model_version="2026-01-02-test1234",
+        classes=classes,
+        input_size=227,
+        thresholds={},
+        low_confidence=0.9,
+        files={"cnn": tmp_path / "cnn.onnx", "classifier": tmp_path / "lightgbm.txt"},
+        sha256={"cnn": "a" * 64, "classifier": "b" * 64},
+        raw={"model_name": "Test CNN + LightGBM"},
+    )
+
+
+def _result(*, low: bool = False, warnings: tuple[str, ...] = ()) -> Classification:
+    return Classification("mi", dict(PROBABILITIES), ("mi", "history_of_mi"), CropBox(50, 40, 550, 360), warnings, low)
+
+
+def _image() -> np.ndarray:
+    rng = np.random.default_rng(0)
+    return rng.integers(0, 256, size=(400, 600, 3), dtype=np.uint8)
+
+
+def _text(path: Path) -> str:
+    """All text of the PDF with runs of whitespace (line breaks in wrapped cells) collapsed."""
+    return " ".join(" ".join(page.extract_text() for page in PdfReader(path).pages).split())
+
+
+def _report(path: Path, manifest: Manifest, result: Classification | None = None, **kwargs: object) -> Path:
+    return write_report(
+        path, image=_image(), result=result or _result(), manifest=manifest, source_name="scan 1.jpg", **kwargs
+    )
+
+
+def test_report_contents(tmp_path: Path, manifest: Manifest) -> None:
+    out = _report(
+        tmp_path / "report.pdf",
+        manifest,
+        patient=PatientInfo(patient_id="P-00123", name="Ada Lovelace", date_of_birth="1815-12-10"),
+        options=ReportOptions(facility="St Mary's & Partners <Cardiology>", acquisition_date="2026-03-04"),
+    )
+    reader = PdfReader(out)
+    assert len(reader.pages) == 1
+    text = _text(out)
+    expected = ["P-00123", "Ada Lovelace", "1815-12-10", "2026-03-04", "St Mary's & Partners <Cardiology>"]
+    expected += ["scan 1.jpg"]
+    expected += ["Result: Myocardial infarction (64%)", "Other findings: History of MI", "2026-01-02-test1234"]
+    expected += ["Test CNN + LightGBM", "a" * 64, "b" * 64, "Decision support", "physician", "It is not a diagnosis."]
+    expected += ["Khan & Hussain", "CC BY 4.0", "Warnings None."]
+    for text_part in expected:
+        assert text_part in text, text_part
+    for info in manifest.classes:
+        assert re.search(rf"{re.escape(info.name)}\s+{PROBABILITIES[info.id]:.0%}", text), info.name
+    assert "Low confidence" not in text
+    assert out.stat().st_size < 1_000_000
+
+
+def test_report_low_confidence_and_warnings(tmp_path: Path, manifest: Manifest) -> None:
+    out = _report(tmp_path / "r.pdf", manifest, _result(low=True, warnings=(WARNING,)))
+    text = _text(out)
+    assert "Low confidence" in text
+    assert WARNING in text
+
+
+def test_report_blank_patient_fields(tmp_path: Path, manifest: Manifest) -> None:
+    text = _text(_report(tmp_path / "r.pdf", manifest))
+    assert "Patient ID" in text and "Date of birth" in text
+
+
+@pytest.mark.parametrize("name", ["Zoë Müller", "محمد", "O'Brien <script>&amp;"])
+def test_report_non_ascii_and_markup_names(tmp_path: Path, manifest: Manifest, name: str) -> None:
+    out = _report(tmp_path / "r.pdf", manifest, patient=PatientInfo(name=name))
+    assert len(PdfReader(out).pages) == 1
+    if all(ord(ch) < 256 for ch in name):  # the bundled font covers Latin-1; other scripts only must not crash
+        assert name in _text(out)
+
+
+@pytest.mark.parametrize(("page_size", "width", "height"), [("A4", 595.3, 841.9), ("Letter", 612, 792)])
+def test_page_size(tmp_path: Path, manifest: Manifest, page_size: str, width: float, height: float) -> None:
+    box = PdfReader(_report(tmp_path / "r.pdf", manifest, options=ReportOptions(page_size=page_size))).pages[0].mediabox
+    assert float(box.width) == pytest.approx(width, abs=0.5)
+    assert float(box.height) == pytest.approx(height, abs=0.5)
+
+
+def test_unknown_page_size(tmp_path: Path, manifest: Manifest) -> None:
+    with pytest.raises(ValueError, match="page size"):
+        _report(tmp_path / "r.pdf", manifest, options=ReportOptions(page_size="A5"))
+    assert not list(tmp_path.iterdir())
+
+
+def test_batch_summary(tmp_path: Path, manifest: Manifest) -> None:
+    rows = [(f"scan_{i:03d}.jpg", _result(low=i % 5 == 0, warnings=(WARNING,) if i % 3 == 0 else ()), None)
+            for i in range(120)]
+    rows[17] = ("broken_017.png", None, "broken_017.png: the image data is corrupt or truncated.")
+    out = write_batch_summary(tmp_path / "summary.pdf", rows=rows, manifest=manifest,
+                              options=ReportOptions(page_size="Letter"))
+    reader = PdfReader(out)
+    assert len(reader.pages) >= 3
+    text = _text(out)
+    for name, _, _ in rows:
+        assert name in text, name
+    assert "broken_017.png: the image data is corrupt or truncated." in text
+    assert "Failed" in text and "Myocardial infarction" in text and "low confidence" in text
+    assert "Decision support" in text and "physician" in text
+    first = reader.pages[0].extract_text().split()
+    assert "119" in first and "120" in first  # 119 MI, 120 total in the counts at the top
+
+
+def _no_part_files(folder: Path) -> bool:
+    return not [n for n in os.listdir(folder) if n.endswith(".part")]
+
+
+def test_read_only_folder(tmp_path: Path, manifest: Manifest, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        if os.access(folder, os.W_OK):  # root ignores folder permissions: refuse the way the OS would
+
+            def refuse(*args: object, dir: str, **kwargs: object) -> None:
+                raise PermissionError(errno.EACCES, "Permission denied", dir)
+
+            monkeypatch.setattr(report_pdf.tempfile, "NamedTemporaryFile", refuse)
+        with pytest.raises(ReportWriteError, match="locked"):
+            _report(folder / "r.pdf", manifest)
+        assert _no_part_files(folder) and not (folder / "r.pdf").exists()
+    finally:
+        folder.chmod(0o755)
+
+
+def test_missing_folder(tmp_path: Path, manifest: Manifest) -> None:
+    with pytest.raises(ReportWriteError, match="missing"):
+        _report(tmp_path / "missing" / "r.pdf", manifest)
+
+
+def _raise_disk_full(*args: object, **kwargs: object) -> None:
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        (report_pdf, "_bar_chart"),  # fails while the story is being built
+        (report_pdf.os, "fsync"),  # fails after the PDF was written to the .part file
+        (report_pdf.os, "replace"),  # e.g. the target is open in a viewer on Windows
+    ],
+)
+def test_failed_write_keeps_existing_report(
+    tmp_path: Path, manifest: Manifest, monkeypatch: pytest.MonkeyPatch, target: tuple[object, str]
+) -> None:
+    existing = tmp_path / "r.pdf"
+    existing.write_bytes(b"%PDF-1.4 previous report")
+    monkeypatch.setattr(*target, _raise_disk_full)
+    with pytest.raises(ReportWriteError, match=r"r\.pdf.*No space left") as info:
+        _report(existing, manifest)
+    assert isinstance(info.value, EcgDeskError)
+    assert existing.read_bytes() == b"%PDF-1.4 previous report"
+    assert _no_part_files(tmp_path)
+
+
+def test_overwrites_existing_report(tmp_path: Path, manifest: Manifest) -> None:
+    existing = tmp_path / "r.pdf"
+    existing.write_bytes(b"old")
+    _report(existing, manifest)
+    assert existing.read_bytes().startswith(b"%PDF") and _no_part_files(tmp_path)
+
+
+def test_real_model_on_real_scan(tmp_path: Path) -> None:
+    scan = DATA / "mi" / "MI(1).jpg"
+    if not scan.is_file():
+        pytest.skip(f"{scan} is not available")
+    model = EcgModel.load()
+    image = load_image(scan)
+    result = model.classify(image)
+    out = write_report(
+        tmp_path / "mi.pdf", image=image, result=result, manifest=model.manifest, source_name=scan.name,
+        patient=PatientInfo(patient_id="ID-42", name="Zoë Müller"), options=ReportOptions(facility="Test clinic"),
+    )
+    text = _text(out)
+    assert len(PdfReader(out).pages) == 1
+    assert out.stat().st_size < 1_000_000
+    assert "ID-42" in text and "Zoë Müller" in text and scan.name in text
+    assert f"Result: {model.manifest.display_name(result.label)}" in text
+    assert model.version in text
+    for info in model.manifest.classes:
+        assert re.search(rf"{re.escape(info.name)}\s+{result.probabilities[info.id]:.0%}", text), info.name
+    assert ("Low confidence" in text) == result.low_confidence

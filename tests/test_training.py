@@ -1,0 +1,80 @@
+"""The training code on a tiny run: duplicates grouped, folds grouped, ONNX export faithful, outputs loadable."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+
+from ecg_desktop.core import EcgModel  # noqa: E402
+from training import data  # noqa: E402
+from training.cnn import DualBranchCNN  # noqa: E402
+from training.export import export_onnx, max_abs_difference  # noqa: E402
+from training.train import CLASSES, main  # noqa: E402
+
+CLASS_IDS = [c for c, _ in CLASSES]
+
+
+@pytest.fixture(scope="module")
+def tiny_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three real scans per class, plus an exact copy and a re-encoded, resized copy of one MI scan."""
+    source = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ecg-images"
+    if not source.is_dir():
+        pytest.skip(f"real ECG scans not found at {source}")
+    root = tmp_path_factory.mktemp("tiny")
+    for cid in CLASS_IDS:
+        (root / cid).mkdir()
+        for path in sorted((source / cid).glob("*.jpg"))[:3]:
+            image = cv2.imread(str(path))
+            cv2.imwrite(str(root / cid / path.name), cv2.resize(image, (1106, 786), interpolation=cv2.INTER_AREA))
+    first = sorted((root / "mi").glob("*.jpg"))[0]
+    shutil.copy(first, root / "mi" / "exact copy.jpg")
+    near = cv2.resize(cv2.imread(str(first)), (1000, 711), interpolation=cv2.INTER_AREA)
+    cv2.imwrite(str(root / "mi" / "near copy.jpg"), near, [cv2.IMWRITE_JPEG_QUALITY, 80])
+    return root
+
+
+def test_duplicates_are_grouped_and_never_split(tiny_dataset: Path) -> None:
+    scans, _ = data.load_scans(data.discover(tiny_dataset, CLASS_IDS))
+    counts = data.assign_groups(scans)
+    assert counts["exact_duplicate_files"] == 1 and counts["near_duplicate_merges"] == 1
+    assert counts["groups"] == len(scans) - 2
+    by_name = {s.path.name: s.group for s in scans}
+    first = sorted(n for n in by_name if n.startswith("MI("))[0]
+    assert by_name["exact copy.jpg"] == by_name["near copy.jpg"] == by_name[first]
+    for train, test in data.grouped_folds(scans, n_folds=2, seed=0):
+        assert not {scans[i].group for i in train} & {scans[i].group for i in test}
+
+
+def test_onnx_export_matches_pytorch(tmp_path: Path) -> None:
+    import torch
+
+    torch.manual_seed(0)
+    model = DualBranchCNN(4).eval()
+    export_onnx(model, tmp_path / "cnn.onnx", input_size=227)
+    assert max_abs_difference(model, tmp_path / "cnn.onnx", input_size=227, batch=3) < 1e-4
+
+
+def test_one_command_tiny_run_writes_loadable_models(tiny_dataset: Path, tmp_path: Path) -> None:
+    out = tmp_path / "models"
+    readme = tmp_path / "README.md"
+    readme.write_text("x\n<!-- metrics:start -->\nPLACEHOLDER-TABLE\n<!-- metrics:end -->\ny\n")
+    code = main(["--data", str(tiny_dataset), "--out", str(out), "--folds", "2", "--epochs", "1",
+                 "--no-baseline", "--readme", str(readme)])
+    assert code == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics["classifiers"]) == {"cnn_softmax", "lightgbm", "xgboost", "random_forest", "naive_bayes"}
+    assert len(metrics["classifiers"]["lightgbm"]["macro_f1_per_fold"]) == 2
+    assert metrics["onnx_max_abs_difference"] < 1e-4
+    for name in ("training_curves.png", "lightgbm_feature_importance.png", "confusion_matrices.png"):
+        assert (out / name).stat().st_size > 1000
+    assert "LightGBM on CNN features (shipped)" in readme.read_text() and "PLACEHOLDER-TABLE" not in readme.read_text()
+    model = EcgModel.load(out)
+    probs = model.probabilities(np.random.default_rng(0).random((2, 3, 227, 227), dtype=np.float32))
+    assert probs.shape == (2, 4) and np.allclose(probs.sum(1), 1)
