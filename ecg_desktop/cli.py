@@ -4,6 +4,7 @@
     ecg-desktop batch DIR --out OUTDIR [--pdf] [--workers N] [--rerun]
     ecg-desktop report SCAN --out report.pdf [--patient-id ID] [--patient-name NAME]
     ecg-desktop --version
+    ecg-desktop --self-test      (headless check of an installation; exit 0 when all is well)
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ecg-desktop", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="store_true", help="print the app and model versions")
+    parser.add_argument("--self-test", action="store_true", help="verify models, classify the samples, write a PDF")
     commands = parser.add_subparsers(dest="command")
 
     classify = commands.add_parser("classify", help="classify scans (files or folders, recursive)")
@@ -59,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.version:
         return _print_version()
+    if args.self_test:
+        return _self_test()
     if args.command is None:
         return _start_gui(None)
     try:
@@ -73,6 +77,17 @@ def _start_gui(path: Path | None) -> int:
     from ecg_desktop.gui.app import run_gui
 
     return run_gui(path)
+
+
+def _self_test() -> int:
+    from ecg_desktop.core.self_test import run_self_test
+
+    try:
+        run_self_test()
+    except Exception as exc:  # any failure must reach the exit code with its reason
+        print(f"self-test FAILED: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _print_version() -> int:

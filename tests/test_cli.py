@@ -50,3 +50,11 @@ def test_altered_model_makes_classify_fail_clearly(tmp_path: Path, synthetic_sca
     monkeypatch.setenv("ECG_DESK_MODELS", str(tmp_path))
     assert main(["classify", str(synthetic_scan)]) == 1
     assert "manifest is missing" in capsys.readouterr().err
+
+
+def test_self_test_passes_and_fails_loudly(tmp_path: Path, monkeypatch, capsys) -> None:
+    assert main(["--self-test"]) == 0
+    assert "self-test passed" in capsys.readouterr().out
+    monkeypatch.setenv("ECG_DESK_MODELS", str(tmp_path))
+    assert main(["--self-test"]) == 1
+    assert "self-test FAILED" in capsys.readouterr().err
