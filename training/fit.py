@@ -22,6 +22,7 @@ class FitConfig:
     weight_decay: float = 1e-3
     label_smoothing: float = 0.1
     lead_pooling: bool = True
+    feature_views: int = 3  # augmented views per scan added to the second stage's training features
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 
 

@@ -27,12 +27,13 @@ import torch
 from ecg_desktop.core.manifest import FORMAT_VERSION, sha256_of
 from ecg_desktop.core.preprocess import INPUT_SIZE, preprocess
 from training import data, plots
-from training.augment import SEED_AUGMENT, context_region
+from training.augment import SEED_AUGMENT, augment, context_region
 from training.classifiers import (
     CLASSIFIERS, finding_thresholds, low_confidence_threshold, make_lightgbm, softmax, summarise, fit_predict,
 )
 from training.export import export_onnx, max_abs_difference
 from training.fit import FitConfig, predict, train_cnn
+from training.ood import fit_distribution, held_out_distances, threshold_from
 from training.report import write_metrics_markdown
 
 CLASSES = [
@@ -57,10 +58,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def classifier_training_set(model, regions, inputs, labels, config: FitConfig, seed: int):
+    """Features the second stage learns from: clean views plus ``config.feature_views`` augmented views.
+
+    Features of augmented views look more like those of unseen scans than the clean, memorised ones do.
+    """
+    features = [predict(model, inputs)[0]]
+    rng = np.random.default_rng(seed)
+    for _ in range(config.feature_views):
+        views = np.stack([augment(region, rng, config.augment) for region in regions])
+        features.append(predict(model, views)[0])
+    return np.concatenate(features), np.tile(labels, 1 + config.feature_views)
+
+
 def cross_validate(inputs, regions, labels, folds, config: FitConfig, class_ids, seed, log, *, classifiers=True):
-    """Out-of-fold probabilities of every classifier, plus per-fold CNN training curves."""
+    """Out-of-fold probabilities of every classifier, held-out OOD distances and per-fold CNN curves."""
     probs: dict[str, list[np.ndarray]] = {}
-    fold_labels, histories = [], []
+    fold_labels, histories, distances = [], [], []
     for k, (train_idx, test_idx) in enumerate(folds):
         log(f"fold {k + 1}/{len(folds)}: {len(train_idx)} train, {len(test_idx)} held out")
         model, history = train_cnn(
@@ -68,15 +82,19 @@ def cross_validate(inputs, regions, labels, folds, config: FitConfig, class_ids,
             val_inputs=inputs[test_idx], val_labels=labels[test_idx], log=log,
         )
         histories.append(asdict(history))
-        train_f, _ = predict(model, inputs[train_idx])
+        train_x, train_y = classifier_training_set(
+            model, [regions[i] for i in train_idx], inputs[train_idx], labels[train_idx], config, seed + k
+        )
         test_f, test_logits = predict(model, inputs[test_idx])
+        distances.append(held_out_distances(predict(model, inputs[train_idx])[0], test_f))
         probs.setdefault("cnn_softmax", []).append(softmax(test_logits))
-        names = CLASSIFIERS if classifiers else ["lightgbm"]
-        for name in names:
-            probs.setdefault(name, []).append(fit_predict(name, train_f, labels[train_idx], test_f, seed))
+        for name in CLASSIFIERS if classifiers else ["lightgbm"]:
+            probs.setdefault(name, []).append(fit_predict(name, train_x, train_y, test_f, seed))
         fold_labels.append(labels[test_idx])
-        log("  macro-F1 " + ", ".join(f"{n} {summarise([p[-1]], [labels[test_idx]], class_ids)['macro_f1_mean']:.3f}" for n, p in probs.items()))
-    return probs, fold_labels, histories
+        log("  macro-F1 " + ", ".join(
+            f"{n} {summarise([p[-1]], [labels[test_idx]], class_ids)['macro_f1_mean']:.3f}" for n, p in probs.items()
+        ))
+    return probs, fold_labels, histories, np.concatenate(distances)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -104,12 +122,14 @@ def main(argv: list[str] | None = None) -> int:
     folds = data.grouped_folds(scans, n_folds=args.folds, seed=args.seed)
     config = FitConfig(epochs=args.epochs)
 
-    probs, fold_labels, histories = cross_validate(inputs, regions, labels, folds, config, class_ids, args.seed, log)
+    probs, fold_labels, histories, distances = cross_validate(
+        inputs, regions, labels, folds, config, class_ids, args.seed, log
+    )
     metrics = {name: summarise(p, fold_labels, class_ids) for name, p in probs.items()}
     if not args.no_baseline:
         log("seed-configuration baseline: global pooling, the seed's augmentations only")
         seed_config = replace(config, lead_pooling=False, augment=SEED_AUGMENT)
-        base_probs, base_labels, _ = cross_validate(
+        base_probs, base_labels, _, _ = cross_validate(
             inputs, regions, labels, folds, seed_config, class_ids, args.seed, log, classifiers=False
         )
         metrics["seed_baseline_cnn_softmax"] = summarise(base_probs["cnn_softmax"], base_labels, class_ids)
@@ -119,12 +139,14 @@ def main(argv: list[str] | None = None) -> int:
     oof_labels = np.concatenate(fold_labels)
     thresholds = finding_thresholds(oof, oof_labels, class_ids)
     low_confidence = low_confidence_threshold(oof, oof_labels)
-    log(f"finding thresholds {thresholds}, low-confidence below {low_confidence}")
+    ood_threshold = threshold_from(distances)
+    log(f"finding thresholds {thresholds}, low-confidence below {low_confidence}, OOD distance above {ood_threshold:.1f}")
 
     log("final model: CNN and LightGBM on all data")
     model, final_history = train_cnn(regions, labels, len(class_ids), config, seed=args.seed, log=log)
-    features, _ = predict(model, inputs)
-    booster = make_lightgbm(args.seed).fit(features, labels)
+    train_x, train_y = classifier_training_set(model, regions, inputs, labels, config, args.seed)
+    booster = make_lightgbm(args.seed).fit(train_x, train_y)
+    fit_distribution(predict(model, inputs)[0], ood_threshold).save(args.out / "feature_distribution.npz")
     cnn_path, gbm_path = args.out / "cnn.onnx", args.out / "lightgbm.txt"
     export_onnx(model, cnn_path, input_size=INPUT_SIZE)
     onnx_diff = max_abs_difference(model, cnn_path, input_size=INPUT_SIZE)
@@ -145,6 +167,12 @@ def main(argv: list[str] | None = None) -> int:
         "dataset": {"dir": str(args.data), "class_counts": data.class_counts(scans, class_ids), **duplicates},
         "classifiers": metrics,
         "onnx_max_abs_difference": onnx_diff,
+        "out_of_distribution": {
+            "method": "Mahalanobis distance of CNN features to the training features (Ledoit-Wolf covariance)",
+            "threshold": ood_threshold,
+            "false_alarm_rate_on_held_out_real_scans": float((distances > ood_threshold).mean()),
+            "held_out_distance_quantiles": {q: float(np.quantile(distances, float(q))) for q in ("0.5", "0.9", "0.99")},
+        },
         "duration_seconds": round(time.time() - started),
     }
     (args.out / "metrics.json").write_text(json.dumps(results, indent=2) + "\n")
@@ -163,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def write_manifest(args, class_ids, thresholds, low_confidence, metrics, duplicates, scans, created) -> None:
-    files = {"cnn": "cnn.onnx", "classifier": "lightgbm.txt"}
+    files = {"cnn": "cnn.onnx", "classifier": "lightgbm.txt", "feature_distribution": "feature_distribution.npz"}
     hashes = {role: sha256_of(args.out / name) for role, name in files.items()}
     shipped = metrics["lightgbm"]
     manifest = {

@@ -12,6 +12,7 @@ from ecg_desktop.core.crop import CropBox, find_diagnostic_region
 from ecg_desktop.core.errors import ModelError
 from ecg_desktop.core.image_io import load_image
 from ecg_desktop.core.manifest import Manifest, load_manifest
+from ecg_desktop.core.ood import OOD_WARNING, FeatureDistribution
 from ecg_desktop.core.preprocess import preprocess
 
 NO_GRID_WARNING = (
@@ -30,6 +31,8 @@ class Classification:
     crop: CropBox
     warnings: tuple[str, ...]
     low_confidence: bool
+    out_of_distribution: bool = False
+    ood_distance: float | None = None
 
 
 class EcgModel:
@@ -48,6 +51,8 @@ class EcgModel:
                 str(manifest.files["cnn"]), options, providers=["CPUExecutionProvider"]
             )
             self._booster = lightgbm.Booster(model_file=str(manifest.files["classifier"]))
+            ood_file = manifest.files.get("feature_distribution")
+            self._distribution = FeatureDistribution.load(ood_file) if ood_file else None
         except Exception as exc:  # onnxruntime and lightgbm raise their own base types
             raise ModelError(f"The model files in {manifest.directory} cannot be loaded: {exc}") from exc
         if self._booster.num_model_per_iteration() != len(manifest.classes):
@@ -69,8 +74,10 @@ class EcgModel:
 
     def probabilities(self, batch: np.ndarray) -> np.ndarray:
         """Per-class probabilities (N x classes) for a preprocessed batch."""
-        features, _ = self.features(batch)
-        return np.asarray(self._booster.predict(features), dtype=np.float64).reshape(len(batch), -1)
+        return self._probabilities(self.features(batch)[0])
+
+    def _probabilities(self, features: np.ndarray) -> np.ndarray:
+        return np.asarray(self._booster.predict(features), dtype=np.float64).reshape(len(features), -1)
 
     def classify(self, image: np.ndarray, *, crop: CropBox | None = None) -> Classification:
         """Classify a BGR image; ``crop`` overrides the automatic diagnostic-region crop."""
@@ -83,23 +90,29 @@ class EcgModel:
         crop = crop.clamped(image.shape[1], image.shape[0])
         if crop.width < 100 or crop.height < 100:
             warnings.append(SMALL_CROP_WARNING)
-        batch = preprocess(image, crop, size=self.manifest.input_size)[None]
-        return self._result(self.probabilities(batch)[0], crop, warnings)
+        features, _ = self.features(preprocess(image, crop, size=self.manifest.input_size)[None])
+        distance = float(self._distribution.distance(features)[0]) if self._distribution else None
+        outlier = distance is not None and distance > self._distribution.threshold
+        if outlier:
+            warnings.append(OOD_WARNING)
+        return self._result(self._probabilities(features)[0], crop, warnings, outlier, distance)
 
     def classify_file(self, path: str | Path, *, crop: CropBox | None = None) -> Classification:
         """Load and classify one scan file (raises ImageLoadError for unreadable files)."""
         return self.classify(load_image(path), crop=crop)
 
-    def _result(self, probs: np.ndarray, crop: CropBox, warnings: list[str]) -> Classification:
+    def _result(
+        self, probs: np.ndarray, crop: CropBox, warnings: list[str], outlier: bool, distance: float | None
+    ) -> Classification:
         ids = self.manifest.class_ids
         probabilities = {cid: float(p) for cid, p in zip(ids, probs)}
         label = ids[int(np.argmax(probs))]
         thresholds = self.manifest.thresholds
         findings = tuple(cid for cid in ids if probabilities[cid] >= thresholds.get(cid, 1.0))
-        low = probabilities[label] < self.manifest.low_confidence
-        if low:
+        low = outlier or probabilities[label] < self.manifest.low_confidence
+        if probabilities[label] < self.manifest.low_confidence:
             warnings.append(
                 f"Low confidence: the top class has probability {probabilities[label]:.2f}; "
                 "treat this result with extra caution."
             )
-        return Classification(label, probabilities, findings, crop, tuple(warnings), low)
+        return Classification(label, probabilities, findings, crop, tuple(warnings), low, outlier, distance)

@@ -8,15 +8,43 @@ import numpy as np
 from ecg_desktop.core.crop import CropBox
 
 INPUT_SIZE = 227
+_INK_RATIO = 0.5  # darker than half the local paper brightness is trace ink (grid dots are lighter)
+
+
+def emphasize_ink(region: np.ndarray, *, scale_x: float, scale_y: float) -> np.ndarray:
+    """Thicken dark trace ink so it survives downscaling by (scale_x, scale_y).
+
+    Ink is found relative to the local paper brightness (so grid colour, lighting and scanner
+    gamma matter little), dilated by about half a target pixel, and darkened into the image.
+    """
+    blue, green, red = cv2.split(region)
+    gray = cv2.min(cv2.min(blue, green), red)
+    height, width = gray.shape
+    small = cv2.resize(gray, (max(1, width // 8), max(1, height // 8)), interpolation=cv2.INTER_AREA)
+    paper = cv2.resize(cv2.dilate(small, np.ones((5, 5), np.uint8)), (width, height), interpolation=cv2.INTER_LINEAR)
+    ink = cv2.compare(gray, cv2.multiply(paper, _INK_RATIO), cv2.CMP_LT)
+    ink = _drop_specks(ink, min_area=max(4, round(scale_x * scale_y / 2)))
+    kernel = np.ones((max(1, round(scale_y / 2)), max(1, round(scale_x / 2))), np.uint8)
+    shade = cv2.bitwise_not(cv2.dilate(ink, kernel))  # 0 on thickened ink, 255 elsewhere
+    return cv2.min(region, cv2.merge([cv2.max(shade, 40)] * 3))
+
+
+def _drop_specks(mask: np.ndarray, *, min_area: int) -> np.ndarray:
+    """Remove connected blobs smaller than ``min_area`` pixels (grid dots, JPEG noise), keep traces."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    keep = (stats[:, cv2.CC_STAT_AREA] >= min_area).astype(np.uint8) * 255
+    keep[0] = 0
+    return keep[labels]
 
 
 def preprocess(image: np.ndarray, box: CropBox, *, size: int = INPUT_SIZE) -> np.ndarray:
-    """Crop a BGR uint8 image to ``box``, resize to ``size`` square, scale to [0, 1].
+    """Crop a BGR uint8 image to ``box``, emphasise the traces, resize to ``size`` square, scale to [0, 1].
 
     Returns float32 RGB in CHW layout (add a batch axis to feed the CNN).
     """
     box = box.clamped(image.shape[1], image.shape[0])
     region = image[box.y0 : box.y1, box.x0 : box.x1]
+    region = emphasize_ink(region, scale_x=box.width / size, scale_y=box.height / size)
     resized = cv2.resize(region, (size, size), interpolation=cv2.INTER_AREA)
     rgb = cv2.cvtColor(resized, cv2.COLOR_BGR2RGB)
     return np.ascontiguousarray(rgb.transpose(2, 0, 1), dtype=np.float32) / np.float32(255.0)
