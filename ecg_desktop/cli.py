@@ -118,6 +118,7 @@ def _as_json(item: BatchItem, model: EcgModel) -> dict:
         "crop": result.crop.as_list() if result else None,
         "warnings": list(result.warnings) if result else [],
         "low_confidence": result.low_confidence if result else None,
+        "out_of_distribution": result.out_of_distribution if result else None,
         "model_version": model.version,
         "error": item.error,
     }

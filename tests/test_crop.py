@@ -61,7 +61,7 @@ def test_ink_emphasis_keeps_traces_and_drops_grid_dots() -> None:
     page[::8, ::8] = (120, 110, 200)  # single-pixel grid dots, darker than the ink threshold
     dots_only = preprocess(page, CropBox(0, 0, 2110, 1240))
     assert dots_only.min() > 0.7  # no dot became a dark speck
-    cv2.line(page, (0, 620), (2110, 620), (20, 20, 20), 2)  # a 2-pixel trace
+    cv2.line(page, (0, 620), (2110, 620), (20, 20, 20), 3)  # a 3-pixel trace, as printed at 200 dpi
     with_trace = preprocess(page, CropBox(0, 0, 2110, 1240))
     row = with_trace[:, INPUT_SIZE // 2 - 2 : INPUT_SIZE // 2 + 3].min(axis=(0, 1))
     assert row.max() < 0.3  # the trace stays dark across the whole width after a 9x downscale

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 
 from ecg_desktop.core.crop import CropBox
-from ecg_desktop.core.preprocess import INPUT_SIZE, emphasize_ink
+from ecg_desktop.core.preprocess import INPUT_SIZE, emphasize_ink, halve_large
 
 WORK_SIZE = 2 * INPUT_SIZE  # warp at twice the input size, then area-resize like preprocess()
 MARGIN = 0.06  # context kept around the crop so shifts and zoom-out show real page, not padding
@@ -29,13 +29,14 @@ class AugmentConfig:
 SEED_AUGMENT = AugmentConfig(rotation_deg=5.0, shift=0.05, zoom=0.1, shear=0.1, perspective=0.0, photometric=False)
 
 
-def context_region(image: np.ndarray, box: CropBox) -> np.ndarray:
+def context_region(image: np.ndarray, box: CropBox, *, emphasize: bool = True) -> np.ndarray:
     """The crop plus a margin, scaled so the crop box itself is WORK_SIZE pixels square."""
     height, width = image.shape[:2]
     mx, my = round(box.width * MARGIN), round(box.height * MARGIN)
     padded = cv2.copyMakeBorder(image, my, my, mx, mx, cv2.BORDER_CONSTANT, value=(255, 255, 255))
     region = padded[box.y0 : box.y1 + 2 * my, box.x0 : box.x1 + 2 * mx]
-    region = emphasize_ink(region, scale_x=box.width / INPUT_SIZE, scale_y=box.height / INPUT_SIZE)
+    if emphasize:
+        region = emphasize_ink(*halve_large(region, box.width / INPUT_SIZE, box.height / INPUT_SIZE))
     size = (round(WORK_SIZE * (1 + 2 * MARGIN)), round(WORK_SIZE * (1 + 2 * MARGIN)))
     return cv2.resize(region, size, interpolation=cv2.INTER_AREA)
 

@@ -117,6 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     log(f"duplicates: {duplicates}")
     inputs = np.stack([preprocess(img, s.crop, size=INPUT_SIZE) for img, s in zip(images, scans)])
     regions = [context_region(img, s.crop) for img, s in zip(images, scans)]
+    if not args.no_baseline:
+        plain_inputs = np.stack([preprocess(img, s.crop, emphasize=False) for img, s in zip(images, scans)])
+        plain_regions = [context_region(img, s.crop, emphasize=False) for img, s in zip(images, scans)]
     del images
     labels = np.array([s.label for s in scans])
     folds = data.grouped_folds(scans, n_folds=args.folds, seed=args.seed)
@@ -127,10 +130,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     metrics = {name: summarise(p, fold_labels, class_ids) for name, p in probs.items()}
     if not args.no_baseline:
-        log("seed-configuration baseline: global pooling, the seed's augmentations only")
-        seed_config = replace(config, lead_pooling=False, augment=SEED_AUGMENT)
+        log("seed-configuration baseline: plain resize, global pooling, the seed's augmentations only")
+        seed_config = replace(config, lead_pooling=False, augment=SEED_AUGMENT, feature_views=0)
         base_probs, base_labels, _, _ = cross_validate(
-            inputs, regions, labels, folds, seed_config, class_ids, args.seed, log, classifiers=False
+            plain_inputs, plain_regions, labels, folds, seed_config, class_ids, args.seed, log, classifiers=False
         )
         metrics["seed_baseline_cnn_softmax"] = summarise(base_probs["cnn_softmax"], base_labels, class_ids)
         metrics["seed_baseline_lightgbm"] = summarise(base_probs["lightgbm"], base_labels, class_ids)
