@@ -37,3 +37,29 @@ screenshot: $(VENV)/.dev
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache
+
+# --- Standalone bundle (PyInstaller, own venv .venv-dist): dist/ECG-Desk/ECG-Desk; see build_spec/README.md.
+# `make dist` always rebuilds; `make dist-test` rebuilds only when sources changed, then checks the bundle.
+DIST_VENV := .venv-dist
+DIST_PY := $(DIST_VENV)/bin/python
+BUNDLE := dist/ECG-Desk/ECG-Desk
+BUNDLE_SOURCES := pyproject.toml models/manifest.json $(shell find ecg_desktop build_spec resources/samples \
+	-type f -not -path '*/__pycache__/*' 2>/dev/null)
+
+$(DIST_VENV)/.dist: pyproject.toml
+	test -x $(DIST_PY) || $(PYTHON) -m venv $(DIST_VENV)
+	echo '*' > $(DIST_VENV)/.gitignore
+	$(DIST_PY) -m pip install --quiet --upgrade pip
+	$(DIST_PY) -m pip install --quiet -e ".[dist]" pytest
+	touch $@
+
+$(BUNDLE): $(DIST_VENV)/.dist $(BUNDLE_SOURCES)
+	DIST_PY=$(DIST_PY) bash build_spec/build.sh
+
+.PHONY: dist dist-test
+dist: $(DIST_VENV)/.dist
+	DIST_PY=$(DIST_PY) bash build_spec/build.sh
+
+dist-test: $(BUNDLE)
+	ECG_DESK_BUNDLE_TEST=1 $(DIST_PY) -m pytest -q -p no:cacheprovider -o addopts="-ra" \
+		-W ignore::pytest.PytestConfigWarning tests/test_bundle.py

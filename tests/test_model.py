@@ -92,3 +92,15 @@ def test_missing_or_broken_manifest(tmp_path: Path) -> None:
     (target / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(ModelError, match="incomplete"):
         EcgModel.load(target)
+
+
+def test_out_of_distribution_images_are_flagged(model: EcgModel, real_scan: Path) -> None:
+    """Real scans sit inside the training feature distribution; a blank page and noise do not."""
+    scan = model.classify_file(real_scan)
+    assert scan.ood_distance is not None and not scan.out_of_distribution
+    blank = model.classify(np.full((1000, 1400, 3), 255, np.uint8))
+    noise = model.classify(np.random.default_rng(0).integers(0, 256, (1000, 1400, 3), dtype=np.uint8))
+    for result in (blank, noise):
+        assert result.out_of_distribution and result.low_confidence
+        assert any("does not look like the ECG printouts" in w for w in result.warnings)
+        assert result.ood_distance > scan.ood_distance

@@ -18,11 +18,11 @@ MARGIN = 0.06  # context kept around the crop so shifts and zoom-out show real p
 class AugmentConfig:
     """Ranges of the random transforms; ``photometric`` adds what real scans and photos need."""
 
-    rotation_deg: float = 3.0
-    shift: float = 0.04
-    zoom: float = 0.08
-    shear: float = 0.06
-    perspective: float = 0.0004
+    rotation_deg: float = 2.0
+    shift: float = 0.03
+    zoom: float = 0.06
+    shear: float = 0.04
+    perspective: float = 0.0003
     photometric: bool = True
 
 

@@ -16,11 +16,11 @@ from training.cnn import DualBranchCNN
 class FitConfig:
     """Hyper-parameters of one CNN training run (fixed in advance; no early stopping on held-out data)."""
 
-    epochs: int = 30
+    epochs: int = 40
     batch_size: int = 32
-    learning_rate: float = 2e-3
+    learning_rate: float = 3e-3
     weight_decay: float = 1e-3
-    label_smoothing: float = 0.1
+    label_smoothing: float = 0.05
     lead_pooling: bool = True
     feature_views: int = 3  # augmented views per scan added to the second stage's training features
     augment: AugmentConfig = field(default_factory=AugmentConfig)
