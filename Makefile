@@ -36,7 +36,7 @@ screenshot: $(VENV)/.dev
 	QT_QPA_PLATFORM=offscreen $(PY) tools/screenshot.py
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache
+	rm -rf $(VENV) .venv-dist build dist .pytest_cache
 
 # --- Standalone bundle (PyInstaller, own venv .venv-dist): dist/ECG-Desk/ECG-Desk; see build_spec/README.md.
 # `make dist` always rebuilds; `make dist-test` rebuilds only when sources changed, then checks the bundle.

@@ -59,7 +59,7 @@ def single_scan_stages(model: EcgModel, files: list[Path]) -> dict[str, float]:
         t3 = time.perf_counter()
         features, _ = model.features(batch)
         t4 = time.perf_counter()
-        model._booster.predict(features)
+        model.probabilities_from_features(features)
         t5 = time.perf_counter()
         for key, value in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t5 - t0)):
             stages[key].append(value * 1000)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -74,6 +75,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _start_gui(path: Path | None) -> int:
+    if sys.platform.startswith("linux") and not any(
+        os.environ.get(v) for v in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    ):
+        print("ecg-desktop: no display found; use classify, batch, report or --self-test "
+              "(or set QT_QPA_PLATFORM=offscreen)", file=sys.stderr)
+        return 2
     from ecg_desktop.gui.app import run_gui
 
     return run_gui(path)

@@ -99,3 +99,29 @@ def test_results_csv_row_for_an_error_has_empty_probabilities(tmp_path: Path) ->
     results.append(BatchItem(tmp_path / "x.jpg", None, "x.jpg: broken"))
     (row,) = _rows(tmp_path / "results.csv")
     assert row["error"] == "x.jpg: broken" and row["p_a"] == "" and row["model_version"] == "v1"
+
+
+def test_run_batch_streams_and_stops_on_request(model, scan_folder: Path, tmp_path: Path, monkeypatch) -> None:
+    """The first result arrives before the whole folder is classified, and a stop request ends the batch."""
+    calls = []
+    original = model.classify
+    monkeypatch.setattr(model, "classify", lambda image, **kw: calls.append(1) or original(image, **kw))
+    files = [f for f in find_scans([scan_folder])[0] if f.suffix == ".png"] * 5
+    plan = plan_batch([], tmp_path / "out")
+    plan = type(plan)(plan.out_dir, files, [], [])
+    stop = []
+    stream = run_batch(model, plan, workers=1, should_stop=lambda: bool(stop))
+    next(stream)
+    assert len(calls) <= 3  # one worker keeps at most two files in flight
+    stop.append(True)
+    rest = list(stream)
+    assert len(rest) <= 2 and len(calls) < len(files)
+    assert len(_rows(tmp_path / "out" / "results.csv")) == 1 + len(rest)
+
+
+def test_pdf_reports_are_written_by_the_workers(model, scan_folder: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    items = list(run_batch(model, plan_batch([scan_folder], out), workers=2, pdf=True))
+    good = [i for i in items if i.result is not None]
+    assert all((out / f"{i.path.stem}.pdf").stat().st_size > 1000 for i in good)
+    assert (out / "summary.pdf").exists() and not list(out.glob("*.part"))

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from ecg_desktop.core.errors import EcgDeskError
 from ecg_desktop.core.image_io import IMAGE_SUFFIXES, load_image
@@ -18,7 +21,7 @@ from ecg_desktop.core.report_pdf import ReportOptions, write_batch_summary, writ
 
 @dataclass(frozen=True)
 class BatchItem:
-    """The outcome for one file: a classification or an error message, never both."""
+    """The outcome for one file: a classification and/or an error (both when only its PDF failed)."""
 
     path: Path
     result: Classification | None
@@ -65,40 +68,55 @@ def _walk(folder: Path) -> list[Path]:
     return found
 
 
+Report = Callable[[Path, np.ndarray, Classification], None]
+
+
 def classify_files(
     model: EcgModel,
     files: list[Path],
     *,
     workers: int = 2,
     should_stop: Callable[[], bool] = lambda: False,
+    report: Report | None = None,
 ) -> Iterator[BatchItem]:
     """Classify ``files`` with ``workers`` threads, yielding results in input order.
 
     Decoding (OpenCV) and inference (onnxruntime) release the GIL, so threads overlap.
+    ``report`` (e.g. a PDF writer) runs in the same worker with the decoded image.
     At most ``2 * workers`` files are in flight; ``should_stop`` is checked before each new one.
     """
-    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="ecg-batch") as pool:
-        pending: list[tuple[Path, Future[Classification]]] = []
-        queue = iter(files)
+    def work(path: Path) -> tuple[Classification, str | None]:
+        image = load_image(path)
+        result = model.classify(image)
+        if report is not None:
+            try:
+                report(path, image, result)
+            except EcgDeskError as exc:
+                return result, f"PDF report not written: {exc}"
+        return result, None
+
+    pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="ecg-batch")
+    pending: list[tuple[Path, Future[tuple[Classification, str | None]]]] = []
+    queue = iter(files)
+    try:
         while True:
             while len(pending) < 2 * max(1, workers) and not should_stop():
                 path = next(queue, None)
                 if path is None:
                     break
-                pending.append((path, pool.submit(model.classify_file, path)))
-            if not pending:
+                pending.append((path, pool.submit(work, path)))
+            if not pending or should_stop():
                 return
             path, future = pending.pop(0)
             yield _outcome(path, future)
-            if should_stop():
-                for _, queued in pending:
-                    queued.cancel()
-                return
+    finally:
+        # On a stop, return at once: files already running finish in the background, unrecorded.
+        pool.shutdown(wait=not should_stop(), cancel_futures=True)
 
 
-def _outcome(path: Path, future: Future[Classification]) -> BatchItem:
+def _outcome(path: Path, future: Future[tuple[Classification, str | None]]) -> BatchItem:
     try:
-        return BatchItem(path, future.result(), None)
+        return BatchItem(path, *future.result())
     except EcgDeskError as exc:
         return BatchItem(path, None, str(exc))
     except Exception as exc:  # a batch never stops for one file
@@ -187,17 +205,15 @@ def run_batch(
     except OSError as exc:
         raise EcgDeskError(f"Cannot create the output folder {plan.out_dir}: {exc.strerror or exc}.") from exc
     results = ResultsCsv(plan.out_dir / "results.csv", model.manifest.class_ids, model.version)
+
+    def write_pdf(path: Path, image: np.ndarray, result: Classification) -> None:
+        write_report(plan.out_dir / f"{path.stem}.pdf", image=image, result=result,
+                     manifest=model.manifest, source_name=path.name, options=options)
+
     rows: list[tuple[str, Classification | None, str | None]] = []
-    items = classify_files(model, plan.todo, workers=workers, should_stop=should_stop)
-    for item in [*plan.missing, *items]:
-        if pdf and item.result is not None:
-            try:
-                write_report(
-                    plan.out_dir / f"{item.path.stem}.pdf", image=load_image(item.path), result=item.result,
-                    manifest=model.manifest, source_name=item.path.name, options=options,
-                )
-            except EcgDeskError as exc:
-                item = BatchItem(item.path, item.result, f"PDF report not written: {exc}")
+    items = classify_files(model, plan.todo, workers=workers, should_stop=should_stop,
+                           report=write_pdf if pdf else None)
+    for item in itertools.chain(plan.missing, items):
         _append(results, item)
         rows.append((item.path.name, item.result, item.error))
         yield item

@@ -74,9 +74,10 @@ class EcgModel:
 
     def probabilities(self, batch: np.ndarray) -> np.ndarray:
         """Per-class probabilities (N x classes) for a preprocessed batch."""
-        return self._probabilities(self.features(batch)[0])
+        return self.probabilities_from_features(self.features(batch)[0])
 
-    def _probabilities(self, features: np.ndarray) -> np.ndarray:
+    def probabilities_from_features(self, features: np.ndarray) -> np.ndarray:
+        """Per-class probabilities from CNN feature vectors (the LightGBM stage alone)."""
         return np.asarray(self._booster.predict(features), dtype=np.float64).reshape(len(features), -1)
 
     def classify(self, image: np.ndarray, *, crop: CropBox | None = None) -> Classification:
@@ -95,7 +96,7 @@ class EcgModel:
         outlier = distance is not None and distance > self._distribution.threshold
         if outlier:
             warnings.append(OOD_WARNING)
-        return self._result(self._probabilities(features)[0], crop, warnings, outlier, distance)
+        return self._result(self.probabilities_from_features(features)[0], crop, warnings, outlier, distance)
 
     def classify_file(self, path: str | Path, *, crop: CropBox | None = None) -> Classification:
         """Load and classify one scan file (raises ImageLoadError for unreadable files)."""

@@ -1,0 +1,96 @@
+"""Help ▸ About: the model card (classes, cross-validated metrics, training data, attribution, disclaimer)."""
+
+from __future__ import annotations
+
+from html import escape
+
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
+
+from ecg_desktop import __version__
+from ecg_desktop.core.manifest import Manifest
+
+ATTRIBUTION = "ECG Images dataset of Cardiac Patients (Khan & Hussain, Mendeley Data 2021), CC BY 4.0"
+DISCLAIMER = (
+    "ECG Desk is decision support, not a diagnosis. Every result must be confirmed by a qualified physician. "
+    "The model was trained on scans from one hospital and one ECG machine layout; other layouts, phone photos "
+    "and other printers may give unreliable results."
+)
+
+
+def model_card_html(manifest: Manifest | None, *, model_error: str | None = None) -> str:
+    """The About text as HTML, built from the manifest only (nothing is hard-coded about the model)."""
+    parts = [f"<h2>ECG Desk {escape(__version__)}</h2>",
+             "<p>Reads scans of paper 12-lead ECGs and classifies them, offline.</p>"]
+    if manifest is None:
+        reason = escape(model_error or "unknown reason")
+        parts.append(f"<h3>Model</h3><p style='color:#b3261e'>No model loaded: {reason}</p>")
+    else:
+        parts.append(_model_html(manifest))
+    parts.append(f"<h3>Training data</h3><p>{escape(ATTRIBUTION)}.{_data_html(manifest)}</p>")
+    parts.append(f"<h3>Disclaimer</h3><p><b>{escape(DISCLAIMER)}</b></p>")
+    parts.append("<p style='color:#5f6b7a'>The bundled sample scans are synthetic drawings for demonstration only.</p>")
+    return "\n".join(parts)
+
+
+def _model_html(manifest: Manifest) -> str:
+    raw = manifest.raw
+    metrics = raw.get("metrics") or {}
+    per_class = metrics.get("per_class_f1") or {}
+    counts = (raw.get("training_data") or {}).get("class_counts") or {}
+    rows = "".join(
+        f"<tr><td>{escape(c.name)}</td><td><code>{escape(c.id)}</code></td>"
+        f"<td align='right'>{_num(per_class.get(c.id))}</td>"
+        f"<td align='right'>{escape(str(counts.get(c.id, '–')))}</td></tr>"
+        for c in manifest.classes
+    )
+    summary = []
+    if "macro_f1_mean" in metrics:
+        std = f" ± {_num(metrics.get('macro_f1_std'))}" if "macro_f1_std" in metrics else ""
+        summary.append(f"Macro F1: <b>{_num(metrics['macro_f1_mean'])}{std}</b>")
+    if "accuracy" in metrics:
+        summary.append(f"Accuracy: <b>{_num(metrics['accuracy'])}</b>")
+    how = escape(str(metrics.get("cv", "cross-validation")))
+    return (
+        f"<h3>Model</h3><p>{escape(str(raw.get('model_name', 'ECG Desk model')))}<br>"
+        f"Version <code>{escape(manifest.model_version)}</code>"
+        f"{'<br>Created ' + escape(str(raw['created'])) if raw.get('created') else ''}</p>"
+        f"<h3>Classes and cross-validated metrics</h3>"
+        f"<table cellspacing='0' cellpadding='4' border='1' style='border-collapse:collapse; border-color:#d9dee5'>"
+        f"<tr><th align='left'>Class</th><th align='left'>Id</th><th>F1</th><th>Training scans</th></tr>{rows}</table>"
+        f"<p>{' &nbsp;·&nbsp; '.join(summary) or 'No metrics in the manifest.'}<br>"
+        f"<span style='color:#5f6b7a'>Measured by {how}.</span></p>"
+    )
+
+
+def _data_html(manifest: Manifest | None) -> str:
+    """What the manifest says about the training scans (source with DOI, how many)."""
+    data = (manifest.raw.get("training_data") or {}) if manifest else {}
+    lines = []
+    if data.get("source"):
+        lines.append(f"Source: {escape(str(data['source']))}.")
+    if data.get("files"):
+        lines.append(f"{escape(str(data['files']))} scans were used for training and cross-validation.")
+    return "".join(f"<br><span style='color:#5f6b7a'>{line}</span>" for line in lines)
+
+
+def _num(value: object) -> str:
+    return f"{value:.2f}" if isinstance(value, (int, float)) else "–"
+
+
+class AboutDialog(QDialog):
+    """Shows model_card_html in a scrollable browser."""
+
+    def __init__(
+        self, manifest: Manifest | None, parent: QWidget | None = None, *, model_error: str | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("About ECG Desk")
+        self.browser = QTextBrowser(objectName="modelCard")
+        self.browser.setOpenExternalLinks(False)
+        self.browser.setHtml(model_card_html(manifest, model_error=model_error))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.browser)
+        layout.addWidget(buttons)
+        self.resize(560, 620)

@@ -1,0 +1,99 @@
+"""The main window's actions, menus and toolbar in one table-like place."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar
+
+from ecg_desktop.gui.icons import icon
+
+
+@dataclass
+class Actions:
+    """Every QAction of the main window, by name."""
+
+    open: QAction
+    save_report: QAction
+    print: QAction
+    settings: QAction
+    quit: QAction
+    fit: QAction
+    actual_size: QAction
+    zoom_in: QAction
+    zoom_out: QAction
+    reset_crop: QAction
+    batch: QAction
+    about: QAction
+    recent_menu: QMenu
+    samples_menu: QMenu
+
+
+def build_actions(window: QMainWindow, slots: dict[str, Callable[[], object]]) -> Actions:
+    """Create the actions (connected to ``slots`` by name), the menu bar and the toolbar."""
+
+    def action(name: str, text: str, shortcuts: list[QKeySequence | str] = (), tip: str = "") -> QAction:
+        act = QAction(icon(name), text, window, objectName=f"action_{name}")
+        if shortcuts:
+            act.setShortcuts([QKeySequence(s) for s in shortcuts])
+        act.setStatusTip(tip)
+        plain = text.replace("…", "").replace("&", "")
+        if shortcuts:
+            plain += f" ({QKeySequence(shortcuts[0]).toString(QKeySequence.SequenceFormat.NativeText)})"
+        act.setToolTip(plain)
+        act.triggered.connect(slots[name])
+        return act
+
+    menu_bar = window.menuBar()
+    file_menu = menu_bar.addMenu("&File")
+    view_menu = menu_bar.addMenu("&View")
+    batch_menu = menu_bar.addMenu("&Batch")
+    help_menu = menu_bar.addMenu("&Help")
+    acts = Actions(
+        open=action("open", "&Open…", [QKeySequence.StandardKey.Open], "Open a scanned ECG printout"),
+        save_report=action(
+            "save_report", "&Save Report…", [QKeySequence.StandardKey.Save], "Save a PDF report of this result"
+        ),
+        print=action("print", "&Print…", [QKeySequence.StandardKey.Print], "Print the scan and its result"),
+        settings=action("settings", "Se&ttings…", [], "Facility name, report page size, batch workers"),
+        quit=action("quit", "&Quit", [QKeySequence.StandardKey.Quit]),
+        fit=action("fit", "&Fit to Window", ["Ctrl+0"], "Show the whole scan"),
+        actual_size=action("actual_size", "&Actual Size", ["Ctrl+1"], "One scan pixel per screen pixel"),
+        zoom_in=action("zoom_in", "Zoom &In", [QKeySequence.StandardKey.ZoomIn, "Ctrl+="]),
+        zoom_out=action("zoom_out", "Zoom &Out", [QKeySequence.StandardKey.ZoomOut]),
+        reset_crop=action("reset_crop", "&Reset Crop", ["Ctrl+R"], "Go back to the automatically found ECG region"),
+        batch=action("batch", "Process &Folder…", ["Ctrl+B"], "Classify every scan in a folder"),
+        about=action("about", "&About ECG Desk", [], "Model card, data attribution and disclaimer"),
+        recent_menu=QMenu("Open &Recent", window, objectName="recentMenu"),
+        samples_menu=QMenu("Open Sa&mple", window, objectName="samplesMenu"),
+    )
+    file_menu.addAction(acts.open)
+    file_menu.addMenu(acts.recent_menu)
+    file_menu.addMenu(acts.samples_menu)
+    file_menu.addSeparator()
+    file_menu.addActions([acts.save_report, acts.print])
+    file_menu.addSeparator()
+    file_menu.addAction(acts.settings)
+    file_menu.addSeparator()
+    file_menu.addAction(acts.quit)
+    view_menu.addActions([acts.fit, acts.actual_size, acts.zoom_in, acts.zoom_out])
+    view_menu.addSeparator()
+    view_menu.addAction(acts.reset_crop)
+    batch_menu.addAction(acts.batch)
+    help_menu.addAction(acts.about)
+
+    toolbar = QToolBar("Main", window, objectName="mainToolbar", movable=False, floatable=False)
+    toolbar.setIconSize(QSize(20, 20))
+    toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+    toolbar.addActions([acts.open, acts.save_report, acts.print])
+    toolbar.addSeparator()
+    toolbar.addActions([acts.fit, acts.actual_size, acts.zoom_in, acts.zoom_out])
+    toolbar.addSeparator()
+    toolbar.addAction(acts.reset_crop)
+    toolbar.addSeparator()
+    toolbar.addAction(acts.batch)
+    window.addToolBar(toolbar)
+    return acts

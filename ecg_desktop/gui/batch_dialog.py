@@ -1,0 +1,268 @@
+"""Batch ▸ Process Folder: classify a folder in a superqt generator worker, one table row per scan."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QThreadPool, Qt, QUrl, Signal
+from PySide6.QtGui import QColor, QDesktopServices
+from PySide6.QtWidgets import (
+    QAbstractItemView, QCheckBox, QDialog, QFileDialog, QGridLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
+    QProgressBar, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+)
+from superqt.utils import GeneratorWorker, create_worker
+
+from ecg_desktop.core.batch import BatchItem, BatchPlan
+from ecg_desktop.core.model import EcgModel
+from ecg_desktop.core.report_pdf import ReportOptions
+from ecg_desktop.gui.batch_job import batch_job
+from ecg_desktop.gui.errors import show_error
+from ecg_desktop.gui.result_panel import format_percent
+from ecg_desktop.gui.theme import ALARM
+
+OUTPUT_SUBFOLDER = "ECG Desk results"
+
+
+def eta_text(done: int, total: int, elapsed: float) -> str:
+    """'n / total' with an estimate of the time left once a few scans are done."""
+    text = f"{done} / {total}"
+    if 0 < done < total and elapsed > 0.5:
+        left = elapsed / done * (total - done)
+        text += f"  ·  about {left:.0f} s left" if left < 90 else f"  ·  about {left / 60:.0f} min left"
+    return text
+
+
+class BatchDialog(QDialog):
+    """Choose folders and options, run, watch the table fill; Cancel stops within a second."""
+
+    itemShown = Signal(object)  # BatchItem, after its row was added
+    batchFinished = Signal(bool)  # True if it was cancelled
+
+    def __init__(
+        self, model: EcgModel, parent: QWidget | None = None, *, options: ReportOptions = ReportOptions(),
+        workers: int = 2, folder: str = "",
+    ) -> None:
+        super().__init__(parent)
+        self.model, self.options, self.workers = model, options, workers
+        self.items: list[BatchItem] = []
+        self.plan: BatchPlan | None = None
+        self.throughput = 0.0  # scans per second of the last batch
+        self._worker: GeneratorWorker | None = None
+        self._pool = QThreadPool(self)  # the batch's own thread: it runs niced and never blocks single scans
+        self._pool.setMaxThreadCount(1)
+        self._stop = threading.Event()
+        self._started_at = 0.0
+        self._close_when_done = False
+        self.setWindowTitle("Process Folder")
+        self.resize(1120, 640)
+
+        self.input_edit = QLineEdit(
+            folder, objectName="inputFolder", placeholderText="folder with scans (searched recursively)"
+        )
+        self.output_edit = QLineEdit(objectName="outputFolder", placeholderText="where results.csv and PDFs go")
+        if folder:
+            self.output_edit.setText(str(Path(folder) / OUTPUT_SUBFOLDER))
+        browse_in, browse_out = QPushButton("Browse…"), QPushButton("Browse…")
+        browse_in.clicked.connect(self._choose_input)
+        browse_out.clicked.connect(self._choose_output)
+        self.pdf_check = QCheckBox("Write a PDF report per scan and a summary PDF", objectName="pdfOption")
+        self.rerun_check = QCheckBox("Re-run files already in results.csv", objectName="rerunOption")
+        grid = QGridLayout()
+        grid.addWidget(QLabel("Scans:"), 0, 0)
+        grid.addWidget(self.input_edit, 0, 1)
+        grid.addWidget(browse_in, 0, 2)
+        grid.addWidget(QLabel("Output:"), 1, 0)
+        grid.addWidget(self.output_edit, 1, 1)
+        grid.addWidget(browse_out, 1, 2)
+        grid.addWidget(self.pdf_check, 2, 1)
+        grid.addWidget(self.rerun_check, 3, 1)
+
+        self.progress = QProgressBar(objectName="batchProgress", minimum=0, maximum=1, value=0)
+        self.progress.setTextVisible(False)
+        self.progress_label = QLabel("Choose a folder and press Start.", objectName="batchStatus")
+        self.table = QTableWidget(0, 3 + len(model.manifest.classes), objectName="batchTable")
+        self.table.setHorizontalHeaderLabels(
+            ["File", "Result", *(c.name for c in model.manifest.classes), "Warnings / error"]
+        )
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        self.table.setColumnWidth(0, 190)
+        self.table.setColumnWidth(1, 200)
+        metrics = self.table.horizontalHeader().fontMetrics()
+        for index, info in enumerate(model.manifest.classes, start=2):
+            self.table.setColumnWidth(index, max(70, metrics.horizontalAdvance(info.name) + 24))
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setWordWrap(False)
+
+        self.start_button = QPushButton("Start", objectName="startButton", default=True)
+        self.cancel_button = QPushButton("Cancel", objectName="cancelButton", enabled=False)
+        self.open_button = QPushButton("Open Output Folder", enabled=False)
+        self.close_button = QPushButton("Close")
+        self.start_button.clicked.connect(self.start)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.open_button.clicked.connect(self._open_output)
+        self.close_button.clicked.connect(self.reject)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.open_button)
+        buttons.addStretch(1)
+        for button in (self.start_button, self.cancel_button, self.close_button):
+            buttons.addWidget(button)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(grid)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.progress_label)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(buttons)
+
+    @property
+    def running(self) -> bool:
+        return self._worker is not None
+
+    # -- actions -------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the batch with the folders and options shown."""
+        if self.running:
+            return
+        folder, out_text = self.input_edit.text().strip(), self.output_edit.text().strip()
+        if not folder or not Path(folder).is_dir():
+            show_error(self, f"Choose a folder of scans to process ({folder or 'none chosen'} is not a folder).")
+            return
+        out_dir = Path(out_text) if out_text else Path(folder) / OUTPUT_SUBFOLDER
+        self.output_edit.setText(str(out_dir))
+        self.items, self.plan = [], None
+        self.table.setRowCount(0)
+        self.progress.setRange(0, 0)  # busy until the plan is known
+        self.progress_label.setText("Looking for scans…")
+        self._stop = threading.Event()
+        self._started_at = time.monotonic()
+        worker = create_worker(
+            batch_job, self.model, Path(folder), out_dir, rerun=self.rerun_check.isChecked(),
+            pdf=self.pdf_check.isChecked(), options=self.options, workers=self.workers, stop=self._stop,
+            _start_thread=False, _ignore_errors=True,
+        )
+        worker.yielded.connect(self._on_yielded)
+        worker.errored.connect(self._on_errored)
+        worker.finished.connect(self._on_finished)
+        self._worker = worker
+        self._set_running(True)
+        self._pool.start(worker)
+
+    def cancel(self) -> None:
+        """Ask the batch to stop: the file being finished is still recorded, nothing new starts."""
+        if self.running:
+            self._stop.set()
+            self.cancel_button.setEnabled(False)
+            self.progress_label.setText(f"Stopping…  {self.progress_label.text()}")
+
+    def wait(self, msecs: int = -1) -> bool:
+        """Block until the batch thread is idle (after cancel, when the app closes); False on timeout."""
+        return self._pool.waitForDone(msecs)
+
+    def reject(self) -> None:
+        """Close, Esc or the window's close button: a running batch is stopped first, then the dialog closes."""
+        if self.running:
+            self._close_when_done = True
+            self.cancel()
+            return
+        super().reject()
+
+    # -- worker signals ----------------------------------------------------------------------
+    def _on_yielded(self, value: BatchPlan | BatchItem) -> None:
+        if isinstance(value, BatchPlan):
+            self.plan = value
+            self.progress.setRange(0, max(value.total, 1))
+            self.progress.setValue(0)
+            self._show_progress()
+            return
+        self.items.append(value)
+        self._add_row(value)
+        self.progress.setValue(len(self.items))
+        self._show_progress()
+        self.itemShown.emit(value)
+
+    def _on_errored(self, error: Exception) -> None:
+        show_error(self, error, title="The batch stopped")
+
+    def _on_finished(self) -> None:
+        cancelled = self._stop.is_set()
+        elapsed = max(time.monotonic() - self._started_at, 1e-6)
+        self._worker = None
+        self._set_running(False)
+        done = len(self.items)
+        failed = sum(item.error is not None and item.result is None for item in self.items)
+        self.throughput = done / elapsed
+        self.progress.setRange(0, max(self.plan.total if self.plan else done, 1))
+        self.progress.setValue(done)
+        verb = "Cancelled after" if cancelled else "Finished:"
+        text = f"{verb} {done - failed} classified, {failed} failed in {elapsed:.1f} s ({self.throughput:.1f} scans/s)."
+        if self.plan and self.plan.skipped:
+            text += f" {len(self.plan.skipped)} already in results.csv were skipped."
+        self.progress_label.setText(f"{text}  Results: {Path(self.output_edit.text()) / 'results.csv'}")
+        self.batchFinished.emit(cancelled)
+        if self._close_when_done:
+            self._close_when_done = False
+            self.reject()
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _show_progress(self) -> None:
+        total = self.plan.total if self.plan else 0
+        text = eta_text(len(self.items), total, time.monotonic() - self._started_at)
+        if self.plan and self.plan.skipped:
+            text += f"  ·  {len(self.plan.skipped)} already done (skipped)"
+        if self._stop.is_set():
+            text = f"Stopping…  {text}"
+        self.progress_label.setText(text)
+
+    def _add_row(self, item: BatchItem) -> None:
+        row = self.table.rowCount()
+        self.table.insertRow(row)
+        manifest = self.model.manifest
+        result = item.result
+        cells = [item.path.name]
+        if result is None:
+            cells.append("Failed")
+            cells += ["" for _ in manifest.classes]
+        else:
+            cells.append(manifest.display_name(result.label) + (" (low confidence)" if result.low_confidence else ""))
+            cells += [format_percent(result.probabilities.get(c.id, 0.0)) for c in manifest.classes]
+        notes = [*(result.warnings if result else ()), *([item.error] if item.error else [])]
+        cells.append(" | ".join(notes))
+        for column, text in enumerate(cells):
+            cell = QTableWidgetItem(text)
+            if 2 <= column < 2 + len(manifest.classes):
+                cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            cell.setToolTip(str(item.path) if column == 0 else text)
+            if item.error:
+                cell.setForeground(QColor(ALARM))
+            self.table.setItem(row, column, cell)
+        self.table.scrollToBottom()
+
+    def _set_running(self, running: bool) -> None:
+        self.start_button.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+        self.open_button.setEnabled(not running and bool(self.output_edit.text()))
+        for widget in (self.input_edit, self.output_edit, self.pdf_check, self.rerun_check):
+            widget.setEnabled(not running)
+
+    def _choose_input(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Folder with scans", self.input_edit.text())
+        if folder:
+            self.input_edit.setText(folder)
+            if not self.output_edit.text():
+                self.output_edit.setText(str(Path(folder) / OUTPUT_SUBFOLDER))
+
+    def _choose_output(self) -> None:
+        start = self.output_edit.text() or self.input_edit.text()
+        folder = QFileDialog.getExistingDirectory(self, "Output folder", start)
+        if folder:
+            self.output_edit.setText(folder)
+
+    def _open_output(self) -> None:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(self.output_edit.text()))

@@ -1,0 +1,134 @@
+"""Classification off the GUI thread (superqt workers); a generation number drops superseded results."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QImage
+from superqt.utils import create_worker
+
+from ecg_desktop.core.crop import CropBox, find_diagnostic_region
+from ecg_desktop.core.image_io import load_image
+from ecg_desktop.core.model import Classification, EcgModel
+from ecg_desktop.gui.qimage import bgr_to_qimage
+
+
+@dataclass(frozen=True)
+class Scan:
+    """An opened scan: the pixels (numpy for the model, QImage for the screen) and its automatic crop."""
+
+    path: Path
+    image: np.ndarray
+    qimage: QImage
+    auto_crop: CropBox
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The answer to one request: the scan and its classification (None when no model is loaded)."""
+
+    generation: int
+    scan: Scan
+    result: Classification | None
+
+
+class InferenceController(QObject):
+    """Runs open/classify requests in worker threads and reports only the newest one's outcome."""
+
+    succeeded = Signal(object)  # Outcome of the newest request
+    failed = Signal(int, object)  # generation, exception of the newest request
+    dropped = Signal(int)  # generation of a superseded request whose outcome was discarded
+    busyChanged = Signal(bool)
+
+    def __init__(self, model: EcgModel | None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self._generation = 0
+        self._running = 0
+        self._workers: set[object] = set()
+
+    @property
+    def generation(self) -> int:
+        """The number of the newest request; outcomes of older ones are dropped."""
+        return self._generation
+
+    @property
+    def busy(self) -> bool:
+        return self._running > 0
+
+    def open(self, path: str | Path) -> int:
+        """Load ``path`` and classify it with the automatic crop; returns the request's generation."""
+        return self._submit(_open_scan, self.model, Path(path))
+
+    def classify(self, scan: Scan, crop: CropBox | None) -> int:
+        """Classify ``scan`` again with ``crop`` (None: the automatic crop); returns the generation."""
+        return self._submit(_classify_scan, self.model, scan, crop)
+
+    def invalidate(self) -> None:
+        """Drop every outcome still on its way (e.g. when the window closes)."""
+        self._generation += 1
+
+    def _submit(self, func: Callable[..., tuple[Scan, Classification | None] | None], *args: object) -> int:
+        self._generation += 1
+        generation = self._generation
+        is_current = partial(self._is_current, generation)
+        worker = create_worker(func, *args, is_current, _start_thread=False, _ignore_errors=True)
+        worker.returned.connect(partial(self._on_returned, generation))
+        worker.errored.connect(partial(self._on_errored, generation))
+        worker.finished.connect(partial(self._on_finished, worker))
+        self._workers.add(worker)
+        self._running += 1
+        if self._running == 1:
+            self.busyChanged.emit(True)
+        worker.start()
+        return generation
+
+    def _is_current(self, generation: int) -> bool:
+        return generation == self._generation
+
+    def _on_returned(self, generation: int, value: tuple[Scan, Classification | None] | None) -> None:
+        if value is None or generation != self._generation:
+            self.dropped.emit(generation)
+            return
+        scan, result = value
+        self.succeeded.emit(Outcome(generation, scan, result))
+
+    def _on_errored(self, generation: int, error: Exception) -> None:
+        if generation != self._generation:
+            self.dropped.emit(generation)
+            return
+        self.failed.emit(generation, error)
+
+    def _on_finished(self, worker: object) -> None:
+        self._workers.discard(worker)
+        self._running -= 1
+        if self._running == 0:
+            self.busyChanged.emit(False)
+
+
+def _open_scan(
+    model: EcgModel | None, path: Path, is_current: Callable[[], bool]
+) -> tuple[Scan, Classification | None] | None:
+    """Worker: decode the file, find the automatic crop, classify (skipped if already superseded)."""
+    if not is_current():
+        return None
+    image = load_image(path)
+    if model is None:
+        scan = Scan(path, image, bgr_to_qimage(image), find_diagnostic_region(image).box)
+        return scan, None
+    result = model.classify(image)
+    return Scan(path, image, bgr_to_qimage(image), result.crop), result
+
+
+def _classify_scan(
+    model: EcgModel | None, scan: Scan, crop: CropBox | None, is_current: Callable[[], bool]
+) -> tuple[Scan, Classification | None] | None:
+    """Worker: classify an open scan with a user crop (skipped if already superseded)."""
+    if not is_current() or model is None:
+        return None
+    return scan, model.classify(scan.image, crop=crop)

@@ -1,0 +1,348 @@
+"""The main window: the scan viewer with its crop box, the result panel, menus, recent files and dialogs."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from PySide6.QtCore import QThreadPool, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtPrintSupport import QPrintDialog
+from PySide6.QtWidgets import (
+    QDialog, QFileDialog, QLabel, QMainWindow, QProgressBar, QSplitter, QStackedWidget, QWidget,
+)
+from superqt.utils import create_worker
+
+from ecg_desktop.core import resources
+from ecg_desktop.core.crop import CropBox
+from ecg_desktop.core.image_io import IMAGE_SUFFIXES
+from ecg_desktop.core.model import Classification, EcgModel
+from ecg_desktop.core.report_pdf import PatientInfo, ReportOptions, write_report
+from ecg_desktop.gui.about_dialog import AboutDialog
+from ecg_desktop.gui.actions import build_actions
+from ecg_desktop.gui.errors import show_error, user_message
+from ecg_desktop.gui.inference import InferenceController, Outcome, Scan
+from ecg_desktop.gui.printing import make_printer, print_result
+from ecg_desktop.gui.report_dialog import PatientDialog
+from ecg_desktop.gui.result_panel import ResultPanel, format_percent
+from ecg_desktop.gui.settings import AppSettings, SettingsStore
+from ecg_desktop.gui.settings_dialog import SettingsDialog
+from ecg_desktop.gui.theme import STYLE_SHEET
+from ecg_desktop.gui.viewer import ImageViewer
+from ecg_desktop.gui.welcome import WelcomePage
+
+IMAGE_FILTER = "ECG scans (" + " ".join(f"*{s}" for s in sorted(IMAGE_SUFFIXES)) + ");;All files (*)"
+STATUS_MS = 6000
+
+
+class MainWindow(QMainWindow):
+    """One scan at a time; classification runs in workers, only the newest request's result is shown."""
+
+    resultShown = Signal(object)  # Outcome, after the panel and the crop box show it
+    reportSaved = Signal(object)  # Path of a report written by save_report
+
+    def __init__(
+        self, model: EcgModel | None, *, model_error: str | None = None, store: SettingsStore | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.model, self.model_error = model, model_error
+        self.store = store or SettingsStore()
+        self.settings: AppSettings = self.store.load()
+        self.scan: Scan | None = None
+        self.result: Classification | None = None
+        self.batch_dialog = None
+        self._edited_request = False  # whether the newest request used a crop the user drew
+        self._opening = False  # a file is being opened (crop edits locked)
+        self.setWindowTitle("ECG Desk")
+        self.setAcceptDrops(True)
+        self.setStyleSheet(STYLE_SHEET)
+
+        self.controller = InferenceController(model, self)
+        self.controller.succeeded.connect(self._on_succeeded)
+        self.controller.failed.connect(self._on_failed)
+        self.controller.busyChanged.connect(self._on_busy)
+
+        self.viewer = ImageViewer()
+        self.viewer.crop_item.edited.connect(self._on_crop_edited)
+        self.viewer.crop_item.setEnabled(model is not None)
+        self.welcome = WelcomePage(has_samples=bool(resources.sample_scans()))
+        self.welcome.openRequested.connect(self.open_dialog)
+        self.welcome.sampleRequested.connect(self.open_first_sample)
+        self.welcome.batchRequested.connect(self.open_batch)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.welcome)
+        self.stack.addWidget(self.viewer)
+        self.panel = ResultPanel(model.manifest if model else None)
+        self.panel.setMinimumWidth(300)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, objectName="mainSplitter", childrenCollapsible=False)
+        self.splitter.addWidget(self.stack)
+        self.splitter.addWidget(self.panel)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setSizes([900, 360])
+        self.setCentralWidget(self.splitter)
+
+        self.acts = build_actions(self, {
+            "open": self.open_dialog, "save_report": self.save_report_dialog, "print": self.print_dialog,
+            "settings": self.settings_dialog, "quit": self.close, "fit": self.viewer.fit,
+            "actual_size": self.viewer.actual_size, "zoom_in": self.viewer.zoom_in, "zoom_out": self.viewer.zoom_out,
+            "reset_crop": self.reset_crop, "batch": lambda: self.open_batch(), "about": self.about_dialog,
+        })
+        self.acts.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self._fill_samples_menu()
+        self._build_status_bar()
+        self._restore_window()
+        if model is None:
+            self.panel.show_message("No model loaded", f"{model_error or 'The model could not be loaded.'}\n\n"
+                                    "Scans can be viewed but not classified.", error=True)
+        self._update_actions()
+
+    # -- opening -------------------------------------------------------------------------------
+    def open_path(self, path: str | Path) -> int:
+        """Open and classify ``path`` in the background; returns the request's generation."""
+        path = Path(path)
+        self.statusBar().showMessage(f"Opening {path.name}…")
+        if self.scan is not None:
+            self.panel.show_busy(f"Opening {path.name}…")
+        self._edited_request = False
+        self._set_opening(True)
+        return self.controller.open(path)
+
+    def open_dialog(self) -> None:
+        start = self.settings.last_folder or str(Path.home())
+        path, _ = QFileDialog.getOpenFileName(self, "Open ECG Scan", start, IMAGE_FILTER)
+        if path:
+            self.open_path(path)
+
+    def open_first_sample(self) -> None:
+        samples = resources.sample_scans()
+        if samples:
+            self.open_path(samples[0])
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if any(url.isLocalFile() for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
+        if not paths:
+            return
+        event.acceptProposedAction()
+        if paths[0].is_dir():
+            self.open_batch(folder=paths[0])
+        else:
+            self.open_path(paths[0])
+
+    # -- crop ------------------------------------------------------------------------------------
+    def _on_crop_edited(self, box: CropBox) -> None:
+        """The user finished moving or resizing the crop box: classify again with exactly that box."""
+        if self.scan is None or self.model is None or self._opening:
+            return
+        self._edited_request = True
+        self.panel.show_busy("Classifying the edited region…")
+        self.controller.classify(self.scan, box)
+
+    def reset_crop(self) -> None:
+        """Go back to the automatic crop and classify with it."""
+        if self.scan is None or self.model is None or self._opening:
+            return
+        self._edited_request = False
+        self.viewer.crop_item.set_box(self.scan.auto_crop)
+        self.panel.show_busy("Classifying with the automatic crop…")
+        self.controller.classify(self.scan, None)
+
+    # -- results ---------------------------------------------------------------------------------
+    def _on_succeeded(self, outcome: Outcome) -> None:
+        scan, result = outcome.scan, outcome.result
+        self._set_opening(False)
+        if scan is not self.scan:
+            self.viewer.set_image(scan.qimage)
+            self.stack.setCurrentWidget(self.viewer)
+            self.setWindowTitle(f"{scan.path.name} — ECG Desk")
+            self.size_label.setText(f"{scan.image.shape[1]} × {scan.image.shape[0]} px")
+            self.size_label.show()
+            self.zoom_label.show()
+            self.panel.set_source(f"{scan.path.name}  ·  {scan.image.shape[1]} × {scan.image.shape[0]} px")
+            self.settings = self.settings.with_recent(scan.path)
+            self.store.save(self.settings)
+        self.scan, self.result = scan, result
+        self.viewer.crop_item.set_box(result.crop if result else scan.auto_crop)
+        self.viewer.crop_item.setVisible(result is not None)  # no model: nothing was classified
+        if result is None:
+            self.statusBar().showMessage(f"Opened {scan.path.name} (not classified: no model).", STATUS_MS)
+        else:
+            self.panel.show_result(result, edited_crop=self._edited_request)
+            name = self.model.manifest.display_name(result.label)
+            self.statusBar().showMessage(
+                f"{scan.path.name}: {name} ({format_percent(result.probabilities[result.label])})", STATUS_MS
+            )
+        self._update_actions()
+        self.resultShown.emit(outcome)
+
+    def _on_failed(self, generation: int, error: Exception) -> None:
+        self._set_opening(False)
+        message = user_message(error)
+        self.statusBar().showMessage(message, STATUS_MS)
+        if self.scan is None:
+            self.panel.show_message("Nothing to show", message, error=True)
+        elif self.result is not None:
+            self.panel.show_result(self.result, edited_crop=self._edited_request)
+        show_error(self, error, title="ECG Desk")
+
+    def _on_busy(self, busy: bool) -> None:
+        self.busy_bar.setVisible(busy)
+
+    def _set_opening(self, opening: bool) -> None:
+        """While a file opens, crop edits would classify the old scan and supersede the new one: lock them."""
+        self._opening = opening
+        self.viewer.crop_item.setEnabled(self.model is not None and not opening)
+        self._update_actions()
+
+    # -- reports, printing -------------------------------------------------------------------------
+    def report_options(self) -> ReportOptions:
+        return ReportOptions(facility=self.settings.facility, page_size=self.settings.page_size)
+
+    def save_report_dialog(self) -> None:
+        if self.scan is None or self.result is None:
+            return
+        dialog = PatientDialog(self, source_name=self.scan.path.name)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        folder = Path(self.settings.last_folder) if self.settings.last_folder else self.scan.path.parent
+        suggested = str(folder / f"{self.scan.path.stem}-report.pdf")
+        path, _ = QFileDialog.getSaveFileName(self, "Save Report", suggested, "PDF documents (*.pdf)")
+        if path:
+            path = path if path.lower().endswith(".pdf") else f"{path}.pdf"
+            self.save_report(Path(path), dialog.patient(), acquisition_date=dialog.acquisition_date.text().strip())
+
+    def save_report(self, path: Path, patient: PatientInfo = PatientInfo(), *, acquisition_date: str = "") -> None:
+        """Write the PDF report of the shown result in a worker; emits reportSaved or shows the error."""
+        if self.scan is None or self.result is None or self.model is None:
+            return
+        options = ReportOptions(self.settings.facility, self.settings.page_size, acquisition_date)
+        worker = create_worker(
+            write_report, path, image=self.scan.image, result=self.result, manifest=self.model.manifest,
+            source_name=self.scan.path.name, patient=patient, options=options, _start_thread=False, _ignore_errors=True,
+        )
+        worker.returned.connect(self._on_report_saved)
+        worker.errored.connect(lambda error: show_error(self, error, title="The report was not saved"))
+        self.statusBar().showMessage(f"Saving {path.name}…")
+        worker.start()
+
+    def _on_report_saved(self, path: Path) -> None:
+        self.statusBar().showMessage(f"Report saved to {path}", STATUS_MS)
+        self.reportSaved.emit(Path(path))
+
+    def print_dialog(self) -> None:
+        if self.scan is None or self.result is None or self.model is None:
+            return
+        printer = make_printer(self.settings.page_size)
+        dialog = QPrintDialog(printer, self)
+        dialog.setWindowTitle("Print ECG Result")
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        try:
+            print_result(printer, self.scan, self.result, self.model.manifest, facility=self.settings.facility)
+        except OSError as exc:
+            show_error(self, f"The page could not be printed: {exc}.")
+            return
+        self.statusBar().showMessage("Sent to the printer.", STATUS_MS)
+
+    # -- other dialogs -------------------------------------------------------------------------------
+    def settings_dialog(self) -> None:
+        dialog = SettingsDialog(self.settings, self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.settings = dialog.settings()
+            self.store.save(self.settings)
+            self.statusBar().showMessage("Settings saved.", STATUS_MS)
+
+    def about_dialog(self) -> None:
+        AboutDialog(self.model.manifest if self.model else None, self, model_error=self.model_error).exec()
+
+    def open_batch(self, folder: Path | None = None) -> None:
+        """Show the batch dialog (one at a time; non-modal so the viewer stays usable)."""
+        if self.model is None:
+            show_error(self, f"Batch processing needs the model, which could not be loaded: {self.model_error}")
+            return
+        from ecg_desktop.gui.batch_dialog import BatchDialog
+
+        if self.batch_dialog is None or not self.batch_dialog.running:
+            start = str(folder or self.settings.last_folder or "")
+            self.batch_dialog = BatchDialog(
+                self.model, self, options=self.report_options(), workers=self.settings.batch_workers, folder=start,
+            )
+        self.batch_dialog.show()
+        self.batch_dialog.raise_()
+        self.batch_dialog.activateWindow()
+
+    # -- window state ----------------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.batch_dialog is not None and self.batch_dialog.running:
+            self.batch_dialog.cancel()
+            self.batch_dialog.wait(5000)
+        self.controller.invalidate()
+        self.store.set_window_state("geometry", self.saveGeometry())
+        self.store.set_window_state("splitter", self.splitter.saveState())
+        QThreadPool.globalInstance().waitForDone(5000)  # workers must not outlive the window
+        super().closeEvent(event)
+
+    def _restore_window(self) -> None:
+        geometry = self.store.window_state("geometry")
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1280, 800)
+        splitter = self.store.window_state("splitter")
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.busy_bar = QProgressBar(objectName="busyBar", minimum=0, maximum=0, maximumWidth=90, maximumHeight=12)
+        self.busy_bar.setTextVisible(False)
+        self.busy_bar.hide()
+        self.size_label = QLabel("", visible=False)
+        self.zoom_label = QLabel("", visible=False)
+        version = f"Model {self.model.version}" if self.model else "No model loaded"
+        self.model_label = QLabel(version, objectName="modelVersion")
+        for widget in (self.busy_bar, self.size_label, self.zoom_label, self.model_label):
+            bar.addPermanentWidget(widget)
+        self.viewer.zoomChanged.connect(lambda zoom: self.zoom_label.setText(f"{zoom:.0%}"))
+        bar.showMessage("Ready." if self.model else "The model could not be loaded; see the result panel.")
+
+    def _update_actions(self) -> None:
+        has_model, has_scan = self.model is not None, self.scan is not None
+        has_result = has_model and self.result is not None
+        a = self.acts
+        for act in (a.save_report, a.print):
+            act.setEnabled(has_result)
+        a.reset_crop.setEnabled(has_model and has_scan and not self._opening)
+        a.batch.setEnabled(has_model)
+        self.welcome.batch_button.setEnabled(has_model)
+        for act in (a.fit, a.actual_size, a.zoom_in, a.zoom_out):
+            act.setEnabled(has_scan)
+
+    def _fill_recent_menu(self) -> None:
+        menu = self.acts.recent_menu
+        menu.clear()
+        for index, text in enumerate(self.settings.recent_files, start=1):
+            path = Path(text)
+            act = menu.addAction(f"&{index % 10}  {path.name}  —  {path.parent}")
+            act.setData(text)
+            act.triggered.connect(lambda _=False, p=path: self.open_path(p))
+        if not self.settings.recent_files:
+            menu.addAction("No recent files").setEnabled(False)
+        menu.addSeparator()
+        clear = menu.addAction("Clear Recent Files")
+        clear.setEnabled(bool(self.settings.recent_files))
+        clear.triggered.connect(self.clear_recent)
+
+    def clear_recent(self) -> None:
+        self.settings = replace(self.settings, recent_files=())
+        self.store.save(self.settings)
+
+    def _fill_samples_menu(self) -> None:
+        menu = self.acts.samples_menu
+        samples = resources.sample_scans()
+        for path in samples:
+            act = menu.addAction(path.stem.removeprefix("sample_").replace("_", " ").capitalize())
+            act.triggered.connect(lambda _=False, p=path: self.open_path(p))
+        menu.setEnabled(bool(samples))

@@ -1,0 +1,184 @@
+"""The result panel: top class and probability, one bar per manifest class, findings, warnings, model version."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
+
+from ecg_desktop.core.manifest import Manifest
+from ecg_desktop.core.model import Classification
+
+DISCLAIMER = "Decision support only — confirm with a physician."
+BAR_STEPS = 1000
+
+
+def format_percent(probability: float) -> str:
+    """How a probability is shown everywhere in the GUI: one decimal, e.g. '42.5 %'."""
+    return f"{probability * 100:.1f} %"
+
+
+class ResultPanel(QScrollArea):
+    """Shows one Classification, or why there is none (no scan, working, error)."""
+
+    def __init__(self, manifest: Manifest | None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.manifest = manifest
+        self.shown: Classification | None = None
+        self.setObjectName("resultPanel")
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        body = QWidget(objectName="resultBody")
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(20, 18, 20, 16)
+        layout.setSpacing(6)
+
+        self.source_label = _label("", "source", wrap=True)
+        self.source_label.hide()
+        layout.addWidget(self.source_label)
+        self.caption = _label("RESULT", "caption")
+        self.top_label = _label("No scan open", "topLabel", wrap=True)
+        self.probability_label = _label("", "probability")
+        self.low_confidence_label = _label("Low confidence", "lowConfidence")
+        self.status_label = _label(
+            "Open an ECG scan with File ▸ Open (Ctrl+O) or drop a file on the window.", "status", wrap=True
+        )
+        head = (self.caption, self.top_label, self.probability_label, self.low_confidence_label, self.status_label)
+        for widget in head:
+            layout.addWidget(widget)
+        self.low_confidence_label.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
+
+        layout.addSpacing(8)
+        if manifest is not None:
+            layout.addWidget(_label("CLASS PROBABILITIES", "caption"))
+        self.bars: dict[str, QProgressBar] = {}
+        self.bar_names: dict[str, QLabel] = {}
+        self.percent_labels: dict[str, QLabel] = {}
+        for info in manifest.classes if manifest else ():
+            name, percent = _label(info.name, "className"), _label("–", "classPercent")
+            percent.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            row = QHBoxLayout()
+            row.setContentsMargins(0, 4, 0, 0)
+            row.addWidget(name, 1)
+            row.addWidget(percent)
+            bar = QProgressBar(objectName="classBar", minimum=0, maximum=BAR_STEPS, value=0, textVisible=False)
+            bar.setFormat("–")
+            bar.setFixedHeight(8)
+            layout.addLayout(row)
+            layout.addWidget(bar)
+            self.bars[info.id], self.bar_names[info.id], self.percent_labels[info.id] = bar, name, percent
+
+        layout.addSpacing(8)
+        layout.addWidget(_label("FINDINGS", "caption"))
+        self.findings_label = _label("–", "findings", wrap=True)
+        layout.addWidget(self.findings_label)
+        layout.addSpacing(4)
+        self.warnings_caption = _label("WARNINGS", "caption")
+        self.warnings_label = _label("", "warnings", wrap=True)
+        layout.addWidget(self.warnings_caption)
+        layout.addWidget(self.warnings_label)
+        layout.addSpacing(4)
+        layout.addWidget(_label("CLASSIFIED REGION", "caption"))
+        self.crop_label = _label("–", "detail", wrap=True)
+        layout.addWidget(self.crop_label)
+        layout.addStretch(1)
+
+        self.version_label = _label(_version_text(manifest), "detail", wrap=True)
+        self.disclaimer_label = _label(DISCLAIMER, "disclaimer", wrap=True)
+        layout.addWidget(self.version_label)
+        layout.addWidget(self.disclaimer_label)
+        self.setWidget(body)
+        self._set_warnings(())
+        self.low_confidence_label.hide()
+        self.probability_label.hide()
+        self.top_label.setProperty("muted", True)
+
+    # -- states ------------------------------------------------------------------------------------
+    def set_source(self, text: str) -> None:
+        """The scan the panel is about (file name and size), shown above the result."""
+        self.source_label.setText(text)
+        self.source_label.setVisible(bool(text))
+
+    def show_message(self, title: str, text: str, *, error: bool = False) -> None:
+        """No result to show: a title (e.g. 'No scan open') and an explanation."""
+        self.shown = None
+        self.top_label.setText(title)
+        self.top_label.setProperty("error", error)
+        self.top_label.setProperty("muted", not error)
+        _restyle(self.top_label)
+        self.probability_label.setText("")
+        self.probability_label.hide()
+        self.low_confidence_label.hide()
+        self.status_label.setText(text)
+        self.status_label.show()
+        for class_id, bar in self.bars.items():
+            bar.setValue(0)
+            bar.setFormat("–")
+            self.percent_labels[class_id].setText("–")
+            for widget in (bar, self.bar_names[class_id], self.percent_labels[class_id]):
+                _set_top(widget, False)
+        self.findings_label.setText("–")
+        self.crop_label.setText("–")
+        self._set_warnings(())
+
+    def show_busy(self, text: str) -> None:
+        """A request is running: keep the last result visible, say what is happening."""
+        self.status_label.setText(text)
+        self.status_label.show()
+
+    def show_result(self, result: Classification, *, edited_crop: bool = False) -> None:
+        """Show ``result``: top class, probabilities, findings, warnings and the crop it used."""
+        assert self.manifest is not None
+        self.shown = result
+        top = result.probabilities[result.label]
+        self.top_label.setText(self.manifest.display_name(result.label))
+        self.top_label.setProperty("error", False)
+        self.top_label.setProperty("muted", False)
+        _restyle(self.top_label)
+        self.probability_label.setText(f"{format_percent(top)} probability")
+        self.probability_label.show()
+        self.low_confidence_label.setVisible(result.low_confidence)
+        self.status_label.hide()
+        for class_id, bar in self.bars.items():
+            probability = result.probabilities.get(class_id, 0.0)
+            bar.setValue(round(probability * BAR_STEPS))
+            bar.setFormat(format_percent(probability))
+            self.percent_labels[class_id].setText(format_percent(probability))
+            for widget in (bar, self.bar_names[class_id], self.percent_labels[class_id]):
+                _set_top(widget, class_id == result.label)
+        names = [self.manifest.display_name(f) for f in result.findings]
+        self.findings_label.setText(", ".join(names) if names else "None")
+        crop = result.crop
+        source = "set by you (View ▸ Reset Crop restores the automatic one)" if edited_crop else "found automatically"
+        self.crop_label.setText(f"{crop.width} × {crop.height} px at ({crop.x0}, {crop.y0}), {source}.")
+        self._set_warnings(result.warnings)
+
+    def _set_warnings(self, warnings: tuple[str, ...]) -> None:
+        self.warnings_label.setText("\n".join(f"• {w}" for w in warnings))
+        self.warnings_caption.setVisible(bool(warnings))
+        self.warnings_label.setVisible(bool(warnings))
+
+
+def _label(text: str, name: str, *, wrap: bool = False) -> QLabel:
+    label = QLabel(text, objectName=name)
+    label.setWordWrap(wrap)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+def _version_text(manifest: Manifest | None) -> str:
+    if manifest is None:
+        return "No model loaded."
+    return f"Model {manifest.raw.get('model_name', 'ECG Desk')}, version {manifest.model_version}"
+
+
+def _set_top(widget: QWidget, top: bool) -> None:
+    if widget.property("top") != top:
+        widget.setProperty("top", top)
+        _restyle(widget)
+
+
+def _restyle(widget: QWidget) -> None:
+    """Re-apply the style sheet after a dynamic property changed."""
+    widget.style().unpolish(widget)
+    widget.style().polish(widget)

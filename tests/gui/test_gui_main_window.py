@@ -1,0 +1,210 @@
+"""The main window: open, classify off the GUI thread, show exactly the model's answer, edit the crop."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from gui_helpers import render_scan, write_corrupt
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QWheelEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QMessageBox
+
+from ecg_desktop.core.crop import CropBox
+from ecg_desktop.core.image_io import load_image
+from ecg_desktop.gui.result_panel import DISCLAIMER, format_percent
+
+WAIT_MS = 15_000
+
+
+def open_and_wait(qtbot, window, path: Path):
+    with qtbot.waitSignal(window.resultShown, timeout=WAIT_MS) as blocker:
+        window.open_path(path)
+    return blocker.args[0]
+
+
+def assert_panel_shows(window, expected) -> None:
+    """The panel shows exactly ``expected``: top class name, its probability, one bar per manifest class."""
+    manifest = window.model.manifest
+    panel = window.panel
+    assert panel.top_label.text() == manifest.display_name(expected.label)
+    assert panel.probability_label.text().startswith(format_percent(expected.probabilities[expected.label]))
+    assert set(panel.bars) == set(manifest.class_ids)
+    for class_id, bar in panel.bars.items():
+        assert bar.text() == format_percent(expected.probabilities[class_id])
+        assert panel.percent_labels[class_id].text() == format_percent(expected.probabilities[class_id])
+        assert bar.value() == round(expected.probabilities[class_id] * bar.maximum())
+    assert panel.shown is not None
+    assert panel.shown.label == expected.label
+    assert panel.shown.probabilities == pytest.approx(expected.probabilities, abs=1e-9)
+    assert panel.low_confidence_label.isVisibleTo(panel) == expected.low_confidence
+    assert panel.disclaimer_label.text() == DISCLAIMER
+    assert window.model.version in panel.version_label.text()
+
+
+def test_open_scan_shows_what_the_model_says(qtbot, main_window, gui_model, scan_file: Path) -> None:
+    outcome = open_and_wait(qtbot, main_window, scan_file)
+
+    expected = gui_model.classify(load_image(scan_file))
+    assert outcome.result.label == expected.label
+    assert_panel_shows(main_window, expected)
+    assert main_window.viewer.crop_item.box() == expected.crop
+    assert main_window.viewer.has_image()
+    assert scan_file.name in main_window.windowTitle()
+    assert main_window.acts.save_report.isEnabled() and main_window.acts.print.isEnabled()
+    assert main_window.settings.recent_files[0] == str(scan_file.resolve())
+
+
+def test_edited_crop_is_classified_with_exactly_that_box(qtbot, main_window, gui_model, scan_file: Path) -> None:
+    auto = open_and_wait(qtbot, main_window, scan_file).result.crop
+    crop_item = main_window.viewer.crop_item
+    box = CropBox(auto.x0 + 300, auto.y0 + 150, auto.x1 - 500, auto.y1 - 100)
+
+    with qtbot.waitSignal(main_window.resultShown, timeout=WAIT_MS) as blocker:
+        crop_item.apply_user_edit(box)  # what a mouse release after a drag does
+
+    result = blocker.args[0].result
+    assert result.crop == box == crop_item.box()
+    assert_panel_shows(main_window, gui_model.classify(load_image(scan_file), crop=box))
+    assert "set by you" in main_window.panel.crop_label.text()
+
+    with qtbot.waitSignal(main_window.resultShown, timeout=WAIT_MS) as blocker:
+        main_window.acts.reset_crop.trigger()
+    assert blocker.args[0].result.crop == auto == crop_item.box()
+    assert "automatically" in main_window.panel.crop_label.text()
+
+
+def test_dragging_a_handle_with_the_mouse_reclassifies(qtbot, main_window, scan_file: Path) -> None:
+    auto = open_and_wait(qtbot, main_window, scan_file).result.crop
+    viewer = main_window.viewer
+    viewport = viewer.viewport()
+    start = viewer.mapFromScene(QPointF(auto.x1, auto.y1))  # bottom-right handle
+    end = start - QPoint(120, 80)
+
+    with qtbot.waitSignal(viewer.crop_item.edited, timeout=WAIT_MS) as edited, qtbot.waitSignal(
+        main_window.resultShown, timeout=WAIT_MS
+    ) as shown:
+        QTest.mousePress(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+        for step in range(1, 6):
+            QTest.mouseMove(viewport, start + (end - start) * (step / 5))
+        QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, end)
+
+    box = edited.args[0]
+    assert (box.x0, box.y0) == (auto.x0, auto.y0)  # only the dragged corner moved
+    assert box.x1 < auto.x1 - 100 and box.y1 < auto.y1 - 60
+    assert shown.args[0].result.crop == box == viewer.crop_item.box()
+
+
+class SlowModel:
+    """The real model, but classify() with a chosen crop can be made slow, to race two requests."""
+
+    def __init__(self, model) -> None:
+        self._model = model
+        self.manifest, self.version = model.manifest, model.version
+        self.slow_crop: CropBox | None = None
+        self.slow_started = threading.Event()
+
+    def classify(self, image, *, crop=None):
+        if crop is not None and crop == self.slow_crop:
+            self.slow_started.set()
+            time.sleep(0.8)
+        return self._model.classify(image, crop=crop)
+
+
+def test_a_stale_result_never_overwrites_a_newer_one(qtbot, make_window, gui_model, scan_file: Path) -> None:
+    slow = SlowModel(gui_model)
+    window = make_window(slow)
+    auto = open_and_wait(qtbot, window, scan_file).result.crop
+    old_box = CropBox(auto.x0 + 200, auto.y0, auto.x1, auto.y1)
+    new_box = CropBox(auto.x0, auto.y0 + 200, auto.x1 - 200, auto.y1)
+    slow.slow_crop = old_box
+
+    window.viewer.crop_item.apply_user_edit(old_box)
+    old_generation = window.controller.generation
+    qtbot.waitUntil(slow.slow_started.is_set, timeout=WAIT_MS)  # the old request is computing
+    events = []
+    window.resultShown.connect(lambda outcome: events.append(("shown", outcome.result.crop)))
+    window.controller.dropped.connect(lambda generation: events.append(("dropped", generation)))
+    with qtbot.waitSignals([window.resultShown, window.controller.dropped], order="strict", timeout=WAIT_MS):
+        window.viewer.crop_item.apply_user_edit(new_box)
+
+    assert events == [("shown", new_box), ("dropped", old_generation)]  # the newer answer came first
+    assert window.panel.shown.crop == new_box == window.viewer.crop_item.box()
+
+
+def test_an_unreadable_file_is_reported_and_the_window_keeps_working(qtbot, main_window, tmp_path: Path) -> None:
+    bad = write_corrupt(tmp_path / "broken.jpg")
+    with qtbot.waitSignal(main_window.controller.failed, timeout=WAIT_MS):
+        main_window.open_path(bad)
+
+    dialog = main_window.findChild(QMessageBox, "errorDialog")
+    assert dialog is not None and dialog.isVisible()
+    assert "broken.jpg" in dialog.text() and "Traceback" not in dialog.text()
+    assert "broken.jpg" in main_window.panel.status_label.text()
+    dialog.close()
+    render = render_scan(tmp_path / "good.png")
+    open_and_wait(qtbot, main_window, render)
+    assert main_window.panel.shown is not None
+
+
+def test_window_opens_without_a_model_and_says_why(qtbot, tmp_path: Path, monkeypatch, settings_store, scan_file):
+    from ecg_desktop.gui.app import build_window, show_window
+
+    monkeypatch.setenv("ECG_DESK_MODELS", str(tmp_path / "empty"))
+    (tmp_path / "empty").mkdir()
+    window = build_window(store=settings_store)
+    qtbot.addWidget(window)
+    show_window(window)
+
+    assert window.model is None and "manifest" in window.model_error
+    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "errorDialog") is not None, timeout=WAIT_MS)
+    assert window.model_error in window.findChild(QMessageBox, "errorDialog").text()
+    assert window.panel.top_label.text() == "No model loaded"
+    assert window.model_error in window.panel.status_label.text()
+    for action in (window.acts.save_report, window.acts.print, window.acts.reset_crop, window.acts.batch):
+        assert not action.isEnabled()
+    assert not window.viewer.crop_item.isEnabled()
+
+    with qtbot.waitSignal(window.resultShown, timeout=WAIT_MS) as blocker:
+        window.open_path(scan_file)  # the scan can still be looked at
+    assert blocker.args[0].result is None and window.viewer.has_image()
+    assert window.panel.shown is None and not window.acts.save_report.isEnabled()
+
+
+def test_dropping_a_file_opens_it(qtbot, main_window, scan_file: Path) -> None:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(scan_file))])
+    event = QDropEvent(QPointF(300, 300), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(QPointF(300, 300), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    main_window.dragEnterEvent(enter)  # offscreen Qt delivers no synthetic drag events: call the handlers
+    assert enter.isAccepted()
+    with qtbot.waitSignal(main_window.resultShown, timeout=WAIT_MS):
+        main_window.dropEvent(event)
+    assert main_window.scan.path == scan_file
+
+
+def test_zoom_fit_and_actual_size(qtbot, main_window, scan_file: Path) -> None:
+    open_and_wait(qtbot, main_window, scan_file)
+    viewer = main_window.viewer
+    fitted = viewer.zoom()
+    assert 0 < fitted < 1  # a 2213 px scan in a ~900 px view
+    QTest.keyClick(main_window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    assert viewer.zoom() == pytest.approx(1.0)
+    main_window.acts.zoom_in.trigger()
+    assert viewer.zoom() == pytest.approx(1.25)
+    main_window.acts.zoom_out.trigger()
+    main_window.acts.zoom_out.trigger()
+    assert viewer.zoom() == pytest.approx(0.8)
+    wheel = QWheelEvent(QPointF(200, 200), QPointF(viewer.viewport().mapToGlobal(QPoint(200, 200))), QPoint(0, 0),
+                        QPoint(0, 120), Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                        Qt.ScrollPhase.NoScrollPhase, False)
+    viewer.wheelEvent(wheel)  # one notch up
+    assert viewer.zoom() == pytest.approx(1.0)
+    QTest.keyClick(main_window, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
+    assert viewer.zoom() == pytest.approx(fitted)
+    assert main_window.zoom_label.text() == f"{fitted:.0%}"

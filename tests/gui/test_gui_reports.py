@@ -1,0 +1,135 @@
+"""Save Report, Print, About, Settings and recent files."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from gui_helpers import render_scan
+from PySide6.QtCore import QSettings
+
+from ecg_desktop.gui.about_dialog import ATTRIBUTION, AboutDialog, model_card_html
+from ecg_desktop.gui.settings import MAX_RECENT, AppSettings, SettingsStore
+
+WAIT_MS = 15_000
+
+
+def pdf_text(path: Path) -> str:
+    from pypdf import PdfReader
+
+    text = "\n".join(page.extract_text() for page in PdfReader(path).pages)
+    return " ".join(text.replace("\ufb01", "fi").split())  # Qt's PDFs: tabs between words, ligatures
+
+
+@pytest.fixture
+def shown(qtbot, main_window, scan_file: Path):
+    with qtbot.waitSignal(main_window.resultShown, timeout=WAIT_MS):
+        main_window.open_path(scan_file)
+    return main_window
+
+
+def test_save_report_writes_the_shown_result(qtbot, shown, tmp_path: Path) -> None:
+    from ecg_desktop.core.report_pdf import PatientInfo
+
+    shown.settings = replace(shown.settings, facility="St Elsewhere Cardiology", page_size="Letter")
+    target = tmp_path / "report.pdf"
+    with qtbot.waitSignal(shown.reportSaved, timeout=WAIT_MS) as saved:
+        shown.save_report(target, PatientInfo("P-0042", "Jane Doe", "1961-04-23"), acquisition_date="2026-11-02")
+
+    assert saved.args == [target]
+    text = pdf_text(target)
+    for expected in ("P-0042", "Jane Doe", "1961-04-23", "2026-11-02", "St Elsewhere Cardiology", shown.scan.path.name,
+                     shown.model.manifest.display_name(shown.result.label), shown.model.version):
+        assert expected in text
+    assert "Report saved" in shown.statusBar().currentMessage()
+
+
+def test_save_report_failure_is_shown_not_raised(qtbot, shown, tmp_path: Path) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    shown.save_report(tmp_path / "no such folder" / "report.pdf")
+    qtbot.waitUntil(lambda: shown.findChild(QMessageBox, "errorDialog") is not None, timeout=WAIT_MS)
+    assert "cannot be saved" in shown.findChild(QMessageBox, "errorDialog").text()
+
+
+def test_print_renders_the_result_page(shown, tmp_path: Path) -> None:
+    from PySide6.QtPrintSupport import QPrinter
+
+    from ecg_desktop.gui.printing import make_printer, print_result
+
+    printer = make_printer("A4")
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printer.setOutputFileName(str(tmp_path / "printed.pdf"))
+    print_result(printer, shown.scan, shown.result, shown.model.manifest, facility="Ward 3")
+
+    text = pdf_text(tmp_path / "printed.pdf")
+    assert "Decision support only" in text and "Ward 3" in text
+    assert shown.model.manifest.display_name(shown.result.label) in text
+
+
+def test_about_shows_the_model_card(qtbot, gui_model) -> None:
+    html = model_card_html(gui_model.manifest)
+    metrics = gui_model.manifest.raw["metrics"]
+    for info in gui_model.manifest.classes:
+        assert info.name in html
+        assert f"{metrics['per_class_f1'][info.id]:.2f}" in html
+    assert f"{metrics['macro_f1_mean']:.2f}" in html and gui_model.version in html
+    assert "Khan &amp; Hussain" in html and "CC BY 4.0" in html and "not a diagnosis" in html
+    dialog = AboutDialog(gui_model.manifest)
+    qtbot.addWidget(dialog)
+    assert ATTRIBUTION in dialog.browser.toPlainText()
+    assert "No model loaded: broken" in model_card_html(None, model_error="broken")
+
+
+def test_settings_round_trip_and_recent_files(tmp_path: Path) -> None:
+    store = SettingsStore(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    assert store.load() == AppSettings()
+    settings = AppSettings(facility="Clinic", page_size="Letter", batch_workers=3)
+    for i in range(MAX_RECENT + 3):
+        settings = settings.with_recent(tmp_path / f"scan{i}.png")
+    settings = settings.with_recent(tmp_path / "scan5.png")  # reopened: moves to the top, no duplicate
+    store.save(settings)
+
+    loaded = SettingsStore(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)).load()
+    assert loaded == settings
+    assert len(loaded.recent_files) == MAX_RECENT and loaded.recent_files[0].endswith("scan5.png")
+    assert loaded.last_folder == str(tmp_path.resolve())
+    one = replace(AppSettings(), recent_files=(str(tmp_path / "only.png"),))
+    store.save(one)
+    assert store.load().recent_files == one.recent_files  # a one-item list survives the INI format
+
+
+def test_settings_dialog_edits_facility_and_page_size(qtbot) -> None:
+    from ecg_desktop.gui.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog(AppSettings(recent_files=("a.png",)))
+    qtbot.addWidget(dialog)
+    dialog.facility.setText("  Ward 7 ")
+    dialog.page_size.setCurrentText("Letter")
+    dialog.workers.setValue(4)
+    expected = AppSettings(facility="Ward 7", page_size="Letter", batch_workers=4, recent_files=("a.png",))
+    assert dialog.settings() == expected
+
+
+def test_open_recent_and_window_state_are_remembered(qtbot, make_window, settings_store, tmp_path: Path) -> None:
+    first = make_window()
+    scans = [render_scan(tmp_path / f"s{i}.png", seed=i) for i in range(2)]
+    for scan in scans:
+        with qtbot.waitSignal(first.resultShown, timeout=WAIT_MS):
+            first.open_path(scan)
+    first.resize(1100, 700)
+    first.close()
+    geometry = settings_store.window_state("geometry")
+    assert geometry is not None
+
+    same_file = QSettings(settings_store.qsettings.fileName(), QSettings.Format.IniFormat)
+    second = make_window(store=SettingsStore(same_file))
+    assert second.settings.recent_files[:2] == (str(scans[1].resolve()), str(scans[0].resolve()))
+    second.acts.recent_menu.aboutToShow.emit()
+    entries = [a for a in second.acts.recent_menu.actions() if a.data()]
+    assert [a.data() for a in entries[:2]] == [str(scans[1].resolve()), str(scans[0].resolve())]
+    with qtbot.waitSignal(second.resultShown, timeout=WAIT_MS):
+        entries[1].trigger()
+    assert second.scan.path == scans[0].resolve()
+    assert second.settings.last_folder == str(tmp_path.resolve())
