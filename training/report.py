@@ -34,6 +34,18 @@ def write_metrics_markdown(results: dict, class_ids: list[str], path: Path) -> s
             f"| {NAMES.get(name, name)} | {m['macro_f1_mean']:.3f} ± {m['macro_f1_std']:.3f} "
             f"[{min(folds):.2f}–{max(folds):.2f}] | {m['accuracy']:.3f} | {per_class} |"
         )
+    ci = results.get("shipped_bootstrap_95ci")
+    if ci:
+        lines += ["", "Shipped model, 95% bootstrap intervals on pooled out-of-fold predictions: "
+                  + "; ".join(f"{k} [{lo:.2f}, {hi:.2f}]" for k, (lo, hi) in ci.items()) + "."]
+    cal = results.get("calibration")
+    if cal:
+        lines += ["", f"Calibration (temperature {cal['temperature']:.2f}): expected calibration error "
+                  f"{cal['ece_before']:.3f} before, {cal['ece_after_cross_fitted']:.3f} after (cross-fitted)."]
+    ood = results.get("out_of_distribution")
+    if ood:
+        lines += ["", f"Out-of-distribution flag: Mahalanobis distance above {ood['threshold']:.1f}; "
+                  f"it flags {100 * ood['false_alarm_rate_on_held_out_real_scans']:.1f}% of held-out real scans."]
     table = "\n".join(lines)
     path.write_text(table + "\n")
     return table

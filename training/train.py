@@ -10,6 +10,7 @@ the shipped models are then trained the same way on all the data.
 from __future__ import annotations
 
 import argparse
+import csv
 import datetime as dt
 import hashlib
 import json
@@ -26,7 +27,7 @@ import torch
 
 from ecg_desktop.core.manifest import FORMAT_VERSION, sha256_of
 from ecg_desktop.core.preprocess import INPUT_SIZE, preprocess
-from training import data, plots
+from training import calibration, data, plots
 from training.augment import SEED_AUGMENT, augment, context_region
 from training.classifiers import (
     CLASSIFIERS, finding_thresholds, low_confidence_threshold, make_lightgbm, softmax, summarise, fit_predict,
@@ -138,8 +139,17 @@ def main(argv: list[str] | None = None) -> int:
         metrics["seed_baseline_cnn_softmax"] = summarise(base_probs["cnn_softmax"], base_labels, class_ids)
         metrics["seed_baseline_lightgbm"] = summarise(base_probs["lightgbm"], base_labels, class_ids)
 
-    oof = np.concatenate(probs["lightgbm"])
+    oof_raw = np.concatenate(probs["lightgbm"])
     oof_labels = np.concatenate(fold_labels)
+    oof = np.concatenate(calibration.cross_fitted(probs["lightgbm"], fold_labels))
+    temperature = calibration.fit_temperature(oof_raw, oof_labels)
+    calibration_summary = {
+        "method": "temperature scaling of LightGBM probabilities, fitted on out-of-fold predictions",
+        "temperature": temperature,
+        "ece_before": calibration.expected_calibration_error(oof_raw, oof_labels),
+        "ece_after_cross_fitted": calibration.expected_calibration_error(oof, oof_labels),
+    }
+    log(f"calibration: {calibration_summary}")
     thresholds = finding_thresholds(oof, oof_labels, class_ids)
     low_confidence = low_confidence_threshold(oof, oof_labels)
     ood_threshold = threshold_from(distances)
@@ -169,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
         "fit_config": asdict(config),
         "dataset": {"dir": str(args.data), "class_counts": data.class_counts(scans, class_ids), **duplicates},
         "classifiers": metrics,
+        "shipped_bootstrap_95ci": calibration.bootstrap_f1(oof, oof_labels, class_ids, seed=args.seed),
+        "calibration": calibration_summary,
         "onnx_max_abs_difference": onnx_diff,
         "out_of_distribution": {
             "method": "Mahalanobis distance of CNN features to the training features (Ledoit-Wolf covariance)",
@@ -184,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
          "sha256": [s.sha256 for s in scans], "group": [s.group for s in scans],
          "fold": [int(next(k for k, (_, t) in enumerate(folds) if i in t)) for i in range(len(scans))]},
     ) + "\n")
-    write_manifest(args, class_ids, thresholds, low_confidence, metrics, duplicates, scans, created)
+    write_manifest(args, class_ids, thresholds, low_confidence, metrics, duplicates, scans, created, calibration_summary)
+    write_oof_predictions(args.out / "oof_predictions.csv", scans, folds, probs, fold_labels, class_ids)
     table = write_metrics_markdown(results, class_ids, args.out / "metrics.md")
     if args.readme.exists():
         update_readme(args.readme, table)
@@ -193,7 +206,18 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def write_manifest(args, class_ids, thresholds, low_confidence, metrics, duplicates, scans, created) -> None:
+def write_oof_predictions(path: Path, scans, folds, probs, fold_labels, class_ids) -> None:
+    """Every scan's out-of-fold probabilities from each classifier (for later analysis and calibration checks)."""
+    with path.open("w", newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["file", "fold", "label", *(f"{name}_{cid}" for name in probs for cid in class_ids)])
+        for k, (_, test_idx) in enumerate(folds):
+            for j, i in enumerate(test_idx):
+                values = [f"{p:.5f}" for name in probs for p in probs[name][k][j]]
+                writer.writerow([scans[i].path.name, k, class_ids[fold_labels[k][j]], *values])
+
+
+def write_manifest(args, class_ids, thresholds, low_confidence, metrics, duplicates, scans, created, calibrated) -> None:
     files = {"cnn": "cnn.onnx", "classifier": "lightgbm.txt", "feature_distribution": "feature_distribution.npz"}
     hashes = {role: sha256_of(args.out / name) for role, name in files.items()}
     shipped = metrics["lightgbm"]
@@ -208,9 +232,12 @@ def write_manifest(args, class_ids, thresholds, low_confidence, metrics, duplica
             "resize": "cv2.INTER_AREA", "crop": "automatic ECG-grid crop (ecg_desktop.core.crop)",
         },
         "files": {role: {"file": name, "sha256": hashes[role]} for role, name in files.items()},
+        "calibration": {"method": "temperature", "temperature": calibrated["temperature"],
+                        "ece_before": calibrated["ece_before"], "ece_after": calibrated["ece_after_cross_fitted"]},
         "thresholds": {
             "findings": thresholds, "low_confidence": low_confidence,
-            "method": "best one-vs-rest F1 on out-of-fold LightGBM probabilities; low confidence where out-of-fold accuracy <= 50%",
+            "method": "best one-vs-rest F1 on calibrated out-of-fold LightGBM probabilities; "
+                      "low confidence where out-of-fold accuracy <= 50%",
         },
         "metrics": {
             "cv": f"grouped stratified {args.folds}-fold, out-of-fold",

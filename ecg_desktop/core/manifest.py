@@ -31,6 +31,7 @@ class Manifest:
     input_size: int
     thresholds: dict[str, float]
     low_confidence: float
+    temperature: float
     files: dict[str, Path]
     sha256: dict[str, str]
     raw: dict[str, Any] = field(repr=False)
@@ -77,6 +78,7 @@ def load_manifest(directory: Path) -> Manifest:
             input_size=int(raw["preprocessing"]["input_size"]),
             thresholds={k: float(v) for k, v in raw["thresholds"]["findings"].items()},
             low_confidence=float(raw["thresholds"]["low_confidence"]),
+            temperature=float(raw.get("calibration", {}).get("temperature", 1.0)),
             files=files,
             sha256=hashes,
             raw=raw,

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ecg_desktop.core import resources
+from ecg_desktop.core.calibration import apply_temperature
 from ecg_desktop.core.crop import CropBox, find_diagnostic_region
 from ecg_desktop.core.errors import ModelError
 from ecg_desktop.core.image_io import load_image
@@ -77,8 +78,9 @@ class EcgModel:
         return self.probabilities_from_features(self.features(batch)[0])
 
     def probabilities_from_features(self, features: np.ndarray) -> np.ndarray:
-        """Per-class probabilities from CNN feature vectors (the LightGBM stage alone)."""
-        return np.asarray(self._booster.predict(features), dtype=np.float64).reshape(len(features), -1)
+        """Calibrated per-class probabilities from CNN feature vectors (LightGBM, then temperature)."""
+        raw = np.asarray(self._booster.predict(features), dtype=np.float64).reshape(len(features), -1)
+        return apply_temperature(raw, self.manifest.temperature)
 
     def classify(self, image: np.ndarray, *, crop: CropBox | None = None) -> Classification:
         """Classify a BGR image; ``crop`` overrides the automatic diagnostic-region crop."""
