@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SAMPLE := resources/samples/sample_normal.png
 
-.PHONY: run test train samples bench screenshot clean
+.PHONY: run test train model-card samples bench screenshot clean
 
 $(VENV)/.app: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,9 +22,14 @@ run: $(VENV)/.app
 test: $(VENV)/.dev
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
-# Retrain the bundled models (about 40 minutes on 2 CPU cores); rewrites models/ and the README table.
+# Retrain the bundled models (about 40 minutes on 2 CPU cores); rewrites models/, the README table and the model card.
 train: $(VENV)/.dev
 	$(PY) -m training.train --seed 0 2>&1 | tee models/training_log.live.txt
+	$(PY) tools/make_model_card.py
+
+# models/MODEL_CARD.md from models/metrics.json and models/manifest.json (never edited by hand).
+model-card: $(VENV)/.app
+	$(PY) tools/make_model_card.py
 
 samples: $(VENV)/.app
 	$(PY) resources/make_samples.py

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 import time
@@ -19,9 +20,11 @@ from pathlib import Path
 from ecg_desktop import __version__
 from ecg_desktop.core.batch import BatchItem, classify_files, find_scans, plan_batch, run_batch
 from ecg_desktop.core.errors import EcgDeskError, ModelError
+from ecg_desktop.core.logs import file_id, setup_logging
 from ecg_desktop.core.model import EcgModel
 
 COMMANDS = {"classify", "batch", "report"}
+log = logging.getLogger("ecg_desktop.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,6 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--date-of-birth", default="")
     report.add_argument("--facility", default="")
     report.add_argument("--page-size", choices=["A4", "Letter"], default="A4")
+    report.add_argument(
+        "--saliency", action="store_true",
+        help="overlay the occlusion heat map on the scan and name the leads that drove the result (~0.5 s more)",
+    )
     return parser
 
 
@@ -66,10 +73,18 @@ def main(argv: list[str] | None = None) -> int:
         return _self_test()
     if args.command is None:
         return _start_gui(None)
+    setup_logging()  # $ECG_DESK_LOG_DIR or the user's data folder; events only, never paths or patient data
+    log.info("ECG Desk %s: %s command", __version__, args.command)
     try:
-        model = EcgModel.load(threads=1 if getattr(args, "workers", 1) > 1 else 0)
+        try:
+            model = EcgModel.load(threads=1 if getattr(args, "workers", 1) > 1 else 0)
+        except ModelError as exc:
+            log.error("model not loaded: %s", exc)
+            raise
+        log.info("model loaded: version %s", model.version)
         return {"classify": _classify, "batch": _batch, "report": _report}[args.command](model, args)
     except EcgDeskError as exc:
+        log.error("%s command failed: %s", args.command, type(exc).__name__)
         print(f"ecg-desktop: {exc}", file=sys.stderr)
         return 1
 
@@ -112,6 +127,7 @@ def _classify(model: EcgModel, args: argparse.Namespace) -> int:
     for item in [*missing, *classify_files(model, files, workers=args.workers)]:
         failed += item.error is not None
         print(json.dumps(_as_json(item, model), ensure_ascii=False) if args.json else _as_text(item, model), flush=True)
+    log.info("classify finished: %d classified, %d failed", len(files) + len(missing) - failed, failed)
     return 1 if failed else 0
 
 
@@ -162,15 +178,24 @@ def _batch(model: EcgModel, args: argparse.Namespace) -> int:
 
 def _report(model: EcgModel, args: argparse.Namespace) -> int:
     from ecg_desktop.core.image_io import load_image
+    from ecg_desktop.core.pdf_pages import is_pdf_file, pages_of
     from ecg_desktop.core.report_pdf import PatientInfo, ReportOptions, write_report
 
+    if is_pdf_file(args.scan) and args.scan.is_file() and len(pages := pages_of(args.scan)) == 1:
+        args.scan = pages[0]  # a one-page PDF is that page; with several, load_image says how to name one
     image = load_image(args.scan)
     result = model.classify(image)
+    saliency = None
+    if args.saliency:
+        from ecg_desktop.core.saliency import occlusion_saliency
+
+        saliency = occlusion_saliency(model, image, result.crop)
     write_report(
         args.out, image=image, result=result, manifest=model.manifest, source_name=args.scan.name,
         patient=PatientInfo(args.patient_id, args.patient_name, args.date_of_birth),
-        options=ReportOptions(facility=args.facility, page_size=args.page_size),
+        options=ReportOptions(facility=args.facility, page_size=args.page_size), saliency=saliency,
     )
+    log.info("report written for scan %s", file_id(args.scan))
     print(f"{args.scan}: {model.manifest.display_name(result.label)}; report written to {args.out}")
     return 0
 

@@ -15,6 +15,12 @@ REPO = Path(__file__).resolve().parents[1]
 DATA_DIR = REPO.parent / "shared" / "data" / "ecg-images"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _logs_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The CLI and GUI log to $ECG_DESK_LOG_DIR: never into the user's data folder from a test."""
+    os.environ["ECG_DESK_LOG_DIR"] = str(tmp_path_factory.mktemp("logs"))
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     """The real dataset; CI has it beside the clone."""

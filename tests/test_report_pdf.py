@@ -7,6 +7,7 @@ import os
 import re
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from pypdf import PdfReader
@@ -18,6 +19,7 @@ from ecg_desktop.core.image_io import load_image
 from ecg_desktop.core.manifest import ClassInfo, Manifest
 from ecg_desktop.core.model import Classification, EcgModel
 from ecg_desktop.core.report_pdf import PatientInfo, ReportOptions, write_batch_summary, write_report
+from ecg_desktop.core.saliency import RHYTHM, Saliency, lead_boxes
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ecg-images"
 PROBABILITIES = {"normal": 0.07, "abnormal_heartbeat": 0.12, "mi": 0.64, "history_of_mi": 0.17}
@@ -39,6 +41,7 @@ def manifest(tmp_path: Path) -> Manifest:
         input_size=227,
         thresholds={},
         low_confidence=0.9,
+        temperature=1.0,
         files={"cnn": tmp_path / "cnn.onnx", "classifier": tmp_path / "lightgbm.txt"},
         sha256={"cnn": "a" * 64, "classifier": "b" * 64},
         raw={"model_name": "Test CNN + LightGBM"},
@@ -218,3 +221,60 @@ def test_real_model_on_real_scan(tmp_path: Path) -> None:
     for info in model.manifest.classes:
         assert re.search(rf"{re.escape(info.name)}\s+{result.probabilities[info.id]:.0%}", text), info.name
     assert ("Low confidence" in text) == result.low_confidence
+
+
+def _saliency(class_id: str = "mi") -> Saliency:
+    heat = np.zeros((8, 8), np.float32)
+    heat[0, 0] = 1.0  # only the top-left cell of the crop mattered
+    scores = dict.fromkeys(lead_boxes(227), 0.0) | {"V5": 0.42, "V3": 0.3, RHYTHM: 0.35, "I": 0.01}
+    return Saliency(class_id, heat, scores)
+
+
+def _embedded_image(path: Path) -> np.ndarray:
+    (image,) = PdfReader(path).pages[0].images
+    return cv2.imdecode(np.frombuffer(image.data, np.uint8), cv2.IMREAD_COLOR)
+
+
+def test_report_with_saliency(tmp_path: Path, manifest: Manifest) -> None:
+    grey = np.full((400, 600, 3), 160, np.uint8)
+    result = _result(low=True, warnings=(WARNING, "A second warning that takes up a line of its own."))
+    out = write_report(
+        tmp_path / "r.pdf", image=grey, result=result, manifest=manifest, source_name="scan 1.jpg",
+        saliency=_saliency(), patient=PatientInfo("P-1", "A very long patient name " * 3, "1950-01-01"),
+        options=ReportOptions(facility="Ward 3", acquisition_date="2026-01-01"),
+    )
+    assert len(PdfReader(out).pages) == 1
+    text = _text(out)
+    assert "Regions that drove the result: V5, rhythm strip, V3" in text
+    assert "Result: Myocardial infarction (64%)" in text and "Low confidence" in text and WARNING in text
+    embedded = _embedded_image(out).astype(int)  # the heat map is blended into the scan before embedding
+    assert embedded.shape == grey.shape
+    b, g, r = embedded[45, 55]  # inside the crop (50, 40)-(550, 360), the hot top-left cell: red
+    assert r > b + 40 and r > g + 40
+    b, g, r = embedded[350, 540]  # inside the crop, a cell that did not matter: blue
+    assert b > r + 40 and b > g + 40
+    assert np.abs(embedded[10, 10] - 160).max() < 12 and np.abs(embedded[390, 590] - 160).max() < 12  # outside
+
+
+def test_report_without_saliency_has_no_heat_map(tmp_path: Path, manifest: Manifest) -> None:
+    grey = np.full((400, 600, 3), 160, np.uint8)
+    out = write_report(tmp_path / "r.pdf", image=grey, result=_result(), manifest=manifest, source_name="s.jpg")
+    assert "Regions that drove the result" not in _text(out)
+    assert np.abs(_embedded_image(out).astype(int) - 160).max() < 12
+
+
+def test_cli_report_with_saliency(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from ecg_desktop.cli import main
+    from ecg_desktop.core.synthetic import render_printout
+
+    scan = tmp_path / "scan.png"
+    cv2.imwrite(str(scan), render_printout(kind="st_elevation", seed=2))
+    assert main(["report", str(scan), "--out", str(tmp_path / "r.pdf"), "--saliency"]) == 0
+    text = _text(tmp_path / "r.pdf")
+    assert len(PdfReader(tmp_path / "r.pdf").pages) == 1
+    leads = re.search(r"Regions that drove the result: (.+?) (?:Low confidence|Class probabilities)", text)
+    assert leads, text
+    names = [n.strip() for n in leads.group(1).split(",")]
+    assert 1 <= len(names) <= 3 and set(names) <= set(lead_boxes(227))
+    assert main(["report", str(scan), "--out", str(tmp_path / "plain.pdf")]) == 0
+    assert "Regions that drove the result" not in _text(tmp_path / "plain.pdf")

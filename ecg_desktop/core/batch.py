@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import itertools
+import logging
 import os
+import traceback
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -13,15 +16,23 @@ from pathlib import Path
 
 import numpy as np
 
+from ecg_desktop.core import pdf_pages
 from ecg_desktop.core.errors import EcgDeskError
-from ecg_desktop.core.image_io import IMAGE_SUFFIXES, load_image
+from ecg_desktop.core.image_io import SCAN_SUFFIXES, UNSUPPORTED_IMAGE_SUFFIXES, load_image
+from ecg_desktop.core.logs import file_id
 from ecg_desktop.core.model import Classification, EcgModel
 from ecg_desktop.core.report_pdf import ReportOptions, write_batch_summary, write_report
+
+log = logging.getLogger(__name__)
+_LISTED = SCAN_SUFFIXES | UNSUPPORTED_IMAGE_SUFFIXES  # files a folder search lists (see image_io)
 
 
 @dataclass(frozen=True)
 class BatchItem:
-    """The outcome for one file: a classification and/or an error (both when only its PDF failed)."""
+    """The outcome for one file: a classification and/or an error (both when only its PDF failed).
+
+    A page of a PDF is a file named ``scan.pdf#page=N`` (see pdf_pages).
+    """
 
     path: Path
     result: Classification | None
@@ -29,32 +40,49 @@ class BatchItem:
 
 
 def find_scans(paths: Iterable[str | Path]) -> tuple[list[Path], list[BatchItem]]:
-    """Image files named by ``paths`` (folders searched recursively, symlink loops skipped).
+    """Scans named by ``paths`` (folders searched recursively, symlink loops skipped).
 
+    Images are files; a PDF is one scan per page (``scan.pdf#page=N``), or the bare PDF path when it cannot
+    be opened (loading it then says why). In folders, PDF reports written by ECG Desk are left out.
     Returns the files in a stable order and a failed BatchItem for each path that does not exist.
     """
     files: list[Path] = []
     missing: list[BatchItem] = []
-    seen: set[Path] = set()
+    seen: set[str] = set()
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
             candidates = _walk(path)
         elif path.exists() or path.is_symlink():
-            candidates = [path]
+            candidates = pdf_pages.pages_of(path) if pdf_pages.is_pdf_file(path) and path.exists() else [path]
+        elif pdf_pages.split_page_ref(path)[1] is not None:
+            candidates = [path]  # one page of a PDF, named like scan.pdf#page=2
         else:
             missing.append(BatchItem(path, None, f"{path}: no such file or folder."))
             continue
         for candidate in candidates:
-            key = candidate.resolve()
+            key = result_key(candidate)
             if key not in seen:
                 seen.add(key)
                 files.append(candidate)
     return files, missing
 
 
+def result_key(path: Path) -> str:
+    """The ``file`` column of results.csv for ``path``: its absolute, resolved path (never raises).
+
+    A link to nothing (or a loop of links) is recorded as the link itself.
+    """
+    try:
+        if path.is_symlink() and not path.exists():
+            return str(path.absolute())
+        return str(path.resolve())
+    except (OSError, RuntimeError):  # a symlink loop (RuntimeError before Python 3.13)
+        return str(path.absolute())
+
+
 def _walk(folder: Path) -> list[Path]:
-    """Image files below ``folder``, sorted, following symlinked folders once (no loops)."""
+    """Scan files below ``folder``, sorted, following symlinked folders once (no loops); PDFs as pages."""
     found: list[Path] = []
     visited: set[Path] = set()
     for root, dirs, names in os.walk(folder, followlinks=True):
@@ -64,7 +92,12 @@ def _walk(folder: Path) -> list[Path]:
             continue
         visited.add(real)
         dirs.sort()
-        found += [Path(root) / n for n in sorted(names) if Path(n).suffix.lower() in IMAGE_SUFFIXES]
+        for name in sorted(names):
+            path = Path(root) / name
+            if pdf_pages.is_pdf_file(path) and path.exists():
+                found += pdf_pages.pages_of(path, skip_reports=True)
+            elif path.suffix.lower() in _LISTED:
+                found.append(path)
     return found
 
 
@@ -118,8 +151,12 @@ def _outcome(path: Path, future: Future[tuple[Classification, str | None]]) -> B
     try:
         return BatchItem(path, *future.result())
     except EcgDeskError as exc:
+        log.warning("scan %s not classified: %s", file_id(path), type(exc).__name__)
         return BatchItem(path, None, str(exc))
     except Exception as exc:  # a batch never stops for one file
+        # The log gets the type and where it happened, never the message (it may hold the file's path).
+        log.error("scan %s: unexpected %s\n%s", file_id(path), type(exc).__name__,
+                  "".join(traceback.format_tb(exc.__traceback__)).rstrip())
         return BatchItem(path, None, f"{path.name}: unexpected error ({type(exc).__name__}: {exc}).")
 
 
@@ -133,28 +170,50 @@ class ResultsCsv:
         self.columns = ["file", "label", *(f"p_{c}" for c in class_ids), "findings", "crop", "warnings", "error", "model_version"]
 
     def done_files(self) -> set[str]:
-        """Files already recorded (with a label or an error), for resuming a batch."""
+        """Files already recorded (with a label or an error), for resuming a batch.
+
+        A last row cut short (power loss while writing it) does not count: that file is done again.
+        """
         if not self.path.exists():
             return set()
-        with self.path.open(newline="", encoding="utf-8") as stream:
-            return {row["file"] for row in csv.DictReader(stream) if row.get("file")}
+        with self.path.open("rb") as stream:
+            data = stream.read()
+        complete = data[: data.rfind(b"\n") + 1].decode("utf-8", errors="replace")
+        return {row["file"] for row in csv.DictReader(io.StringIO(complete, newline="")) if row.get("file")}
 
     def append(self, item: BatchItem) -> None:
-        """Write one row and fsync it, so a crash or cancel never loses a finished result."""
-        new = not self.path.exists() or self.path.stat().st_size == 0
+        """Write one row in one write and fsync it, so a crash or cancel never loses a finished result.
+
+        Every row is one line. If the write fails (disk full...), the file is cut back to its previous size:
+        it never keeps half a row. A half row left by an earlier crash is dropped before appending.
+        """
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=self.columns)
-        if new:
-            writer.writeheader()
-        writer.writerow(self.row(item))
-        with self.path.open("a", newline="", encoding="utf-8") as stream:
-            stream.write(buffer.getvalue())
-            stream.flush()
-            os.fsync(stream.fileno())
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644)
+        try:
+            size = _complete_size(fd)
+            if size == 0:
+                writer.writeheader()
+            writer.writerow(self.row(item))
+            data = buffer.getvalue().encode("utf-8")
+            try:
+                os.lseek(fd, size, os.SEEK_SET)
+                written = 0
+                while written < len(data):
+                    written += os.write(fd, data[written:])
+                os.ftruncate(fd, size + len(data))
+                os.fsync(fd)
+            except BaseException:
+                with contextlib.suppress(OSError):  # (if even this fails, the next append drops the half row)
+                    os.ftruncate(fd, size)  # leave the file exactly as it was before this row
+                    os.fsync(fd)
+                raise
+        finally:
+            os.close(fd)
 
     def row(self, item: BatchItem) -> dict[str, str]:
         result = item.result
-        row = {"file": str(item.path.resolve()), "error": item.error or "", "model_version": self.model_version}
+        row = {"file": result_key(item.path), "error": item.error or "", "model_version": self.model_version}
         if result is not None:
             row.update(
                 label=result.label,
@@ -163,7 +222,28 @@ class ResultsCsv:
                 warnings=" | ".join(result.warnings),
                 **{f"p_{c}": f"{result.probabilities[c]:.4f}" for c in self.class_ids},
             )
-        return row
+        return {key: " ".join(value.splitlines()) for key, value in row.items()}  # one line per row
+
+
+def _complete_size(fd: int) -> int:
+    """Size of the file up to its last complete line (a row cut short by a crash is not complete)."""
+    size = os.fstat(fd).st_size
+    if size == 0:
+        return 0
+    os.lseek(fd, size - 1, os.SEEK_SET)
+    if os.read(fd, 1) == b"\n":
+        return size
+    block = 1 << 16
+    end = size
+    while end > 0:  # look back for the last newline
+        start = max(0, end - block)
+        os.lseek(fd, start, os.SEEK_SET)
+        chunk = os.read(fd, end - start)
+        cut = chunk.rfind(b"\n")
+        if cut >= 0:
+            return start + cut + 1
+        end = start
+    return 0
 
 
 @dataclass(frozen=True)
@@ -183,9 +263,12 @@ class BatchPlan:
 def plan_batch(paths: Iterable[str | Path], out_dir: Path, *, rerun: bool = False) -> BatchPlan:
     """Find the scans and leave out those already recorded in ``out_dir/results.csv`` (unless ``rerun``)."""
     files, missing = find_scans(paths)
-    done = set() if rerun else ResultsCsv(out_dir / "results.csv", [], "").done_files()
-    todo = [f for f in files if str(f.resolve()) not in done]
-    skipped = [f for f in files if str(f.resolve()) in done]
+    try:
+        done = set() if rerun else ResultsCsv(out_dir / "results.csv", [], "").done_files()
+    except (OSError, csv.Error) as exc:
+        raise EcgDeskError(f"Cannot read {out_dir / 'results.csv'} to resume the batch: {exc}.") from exc
+    todo = [f for f in files if result_key(f) not in done]
+    skipped = [f for f in files if result_key(f) in done]
     return BatchPlan(out_dir, todo, skipped, missing)
 
 
@@ -207,18 +290,31 @@ def run_batch(
     results = ResultsCsv(plan.out_dir / "results.csv", model.manifest.class_ids, model.version)
 
     def write_pdf(path: Path, image: np.ndarray, result: Classification) -> None:
-        write_report(plan.out_dir / f"{path.stem}.pdf", image=image, result=result,
+        write_report(plan.out_dir / f"{pdf_pages.report_stem(path)}.pdf", image=image, result=result,
                      manifest=model.manifest, source_name=path.name, options=options)
 
     rows: list[tuple[str, Classification | None, str | None]] = []
+    log.info("batch started: %d to classify, %d already done, %d not found, workers %d, PDF reports %s",
+             len(plan.todo), len(plan.skipped), len(plan.missing), workers, "on" if pdf else "off")
     items = classify_files(model, plan.todo, workers=workers, should_stop=should_stop,
                            report=write_pdf if pdf else None)
-    for item in itertools.chain(plan.missing, items):
-        _append(results, item)
-        rows.append((item.path.name, item.result, item.error))
-        yield item
-    if pdf and rows:
-        write_batch_summary(plan.out_dir / "summary.pdf", rows=rows, manifest=model.manifest, options=options)
+    finished = False
+    try:
+        for item in itertools.chain(plan.missing, items):
+            _append(results, item)
+            rows.append((item.path.name, item.result, item.error))
+            yield item
+        if pdf and rows:
+            write_batch_summary(plan.out_dir / "summary.pdf", rows=rows, manifest=model.manifest, options=options)
+        finished = True
+    except EcgDeskError as exc:
+        log.error("batch stopped by %s", type(exc).__name__)
+        raise
+    finally:
+        failed = sum(result is None for _, result, _ in rows)
+        log.info("batch %s: %d classified, %d failed, %d other problems (e.g. PDF not written)",
+                 "finished" if finished else "stopped", len(rows) - failed, failed,
+                 sum(result is not None and error is not None for _, result, error in rows))
 
 
 def _append(results: ResultsCsv, item: BatchItem) -> None:

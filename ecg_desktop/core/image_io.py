@@ -7,13 +7,20 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
+from ecg_desktop.core import pdf_pages
 from ecg_desktop.core.errors import ImageLoadError, ImageSizeError
 
 MAX_PIXELS = 100_000_000
 MIN_SIDE = 200
+MAX_FILE_BYTES = 1 << 30  # no scan is a gigabyte; such a file (a video, a disk image) is not read into memory
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp"})
+SCAN_SUFFIXES = IMAGE_SUFFIXES | {pdf_pages.PDF_SUFFIX}  # what a folder search picks up: images and PDFs
+SUPPORTED = "JPEG, PNG, TIFF, BMP, or a page of a PDF"
+# Image files a folder search lists although they cannot be read, so that each gets a row saying why
+# instead of being left out without a word (phones save HEIC).
+UNSUPPORTED_IMAGE_SUFFIXES = frozenset({".heic", ".heif", ".avif", ".webp", ".gif", ".jp2"})
 
 # Pillow only reads headers here; the pixel limit is enforced by us, before any decoding.
 Image.MAX_IMAGE_PIXELS = None
@@ -22,9 +29,16 @@ Image.MAX_IMAGE_PIXELS = None
 def load_image(path: str | Path) -> np.ndarray:
     """Return the image at ``path`` as an HxWx3 uint8 BGR array, EXIF orientation applied.
 
+    ``path`` may name one page of a PDF, ``scan.pdf#page=2`` (see pdf_pages); a PDF itself is refused
+    with a message saying how many pages it has and how to name one.
     Raises ImageLoadError (or ImageSizeError) with a message fit to show the user.
     """
     path = Path(path)
+    pdf, page = pdf_pages.split_page_ref(path)
+    if page is not None:
+        image = pdf_pages.render_page(_read_bytes(pdf), page, path.name, max_pixels=MAX_PIXELS)
+        _check_min_side(path, image.shape[1], image.shape[0])
+        return image
     data = _read_bytes(path)
     width, height, fmt = _probe(path, data)
     if width * height > MAX_PIXELS:
@@ -32,43 +46,76 @@ def load_image(path: str | Path) -> np.ndarray:
             f"{path.name}: {width}x{height} pixels is larger than the {MAX_PIXELS // 1_000_000} "
             "megapixel limit; scan it at a lower resolution."
         )
+    _check_min_side(path, width, height)
+    try:
+        image = _decode(data, fmt)
+    except MemoryError:
+        raise
+    except Exception as exc:  # a decoder choking on damaged data must not escape as a crash
+        raise ImageLoadError(f"{path.name}: the image data is corrupt or truncated.") from exc
+    if image is None or image.size == 0:
+        raise ImageLoadError(f"{path.name}: the image data is corrupt or truncated.")
+    return _to_bgr8(image)
+
+
+def _check_min_side(path: Path, width: int, height: int) -> None:
     if min(width, height) < MIN_SIDE:
         raise ImageSizeError(
             f"{path.name}: {width}x{height} pixels is too small to hold a readable ECG "
             f"(each side must be at least {MIN_SIDE} pixels)."
         )
-    image = _decode(data, fmt)
-    if image is None:
-        raise ImageLoadError(f"{path.name}: the image data is corrupt or truncated.")
-    return _to_bgr8(image)
 
 
 def _read_bytes(path: Path) -> bytes:
     if not path.exists():
+        if path.is_symlink():
+            raise ImageLoadError(f"{path.name}: is a link to a file that does not exist (or a loop of links).")
         raise ImageLoadError(f"{path}: no such file.")
     if path.is_dir():
         raise ImageLoadError(f"{path}: is a folder, not an image file.")
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ImageLoadError(
+                f"{path.name}: the file is larger than {MAX_FILE_BYTES >> 20} MB, far too large for a scan."
+            )
         data = path.read_bytes()
+    except PermissionError as exc:
+        raise ImageLoadError(
+            f"{path.name}: cannot be read: permission denied (ask for read access to this file, or copy it)."
+        ) from exc
     except OSError as exc:
-        raise ImageLoadError(f"{path.name}: cannot be read ({exc.strerror or exc}).") from exc
+        raise ImageLoadError(
+            f"{path.name}: cannot be read ({exc.strerror or exc}); if it is still being copied, try again later."
+        ) from exc
     if not data:
-        raise ImageLoadError(f"{path.name}: the file is empty (0 bytes).")
+        raise ImageLoadError(f"{path.name}: the file is empty (0 bytes); it may not have finished copying.")
     return data
 
 
 def _probe(path: Path, data: bytes) -> tuple[int, int, str]:
     """Read size and format from the header only (no pixel decoding)."""
     if data[:5] == b"%PDF-":
-        raise ImageLoadError(f"{path.name}: is a PDF document, not an image; export the page as an image.")
+        pages = pdf_pages.count_pages(data, path.name)  # a damaged or protected PDF says so here
+        if not pdf_pages.is_pdf_file(path):
+            raise ImageLoadError(f"{path.name}: is a PDF document, not an image; rename it to end in .pdf.")
+        first = pdf_pages.page_ref(path.name, 1)
+        raise ImageLoadError(
+            f"{path.name}: is a PDF document ({pages} page{'s' if pages != 1 else ''}), not an image; "
+            f"open one page by its name, e.g. '{first}' (folders and the classify command read every page)."
+        )
+    if data[4:12] in {b"ftypheic", b"ftypheix", b"ftypmif1", b"ftyphevc", b"ftypavif"}:
+        raise ImageLoadError(
+            f"{path.name}: is a HEIC/AVIF photo, which cannot be read; export it as JPEG "
+            "(or set the phone camera to 'Most Compatible')."
+        )
     try:
         with Image.open(io.BytesIO(data)) as header:
             width, height = header.size
             fmt = header.format or ""
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise ImageLoadError(
-            f"{path.name}: is not a readable image (supported: JPEG, PNG, TIFF, BMP)."
-        ) from exc
+    except MemoryError:
+        raise
+    except Exception as exc:  # Pillow raises many types (SyntaxError, struct.error...) on damaged headers
+        raise ImageLoadError(f"{path.name}: is not a readable image (supported: {SUPPORTED}).") from exc
     if fmt not in {"JPEG", "PNG", "TIFF", "BMP", "MPO"}:
         raise ImageLoadError(f"{path.name}: {fmt or 'this'} images are not supported (use JPEG, PNG, TIFF or BMP).")
     return width, height, fmt
@@ -91,7 +138,9 @@ def _decode_with_pillow(data: bytes) -> np.ndarray | None:
     try:
         with Image.open(io.BytesIO(data)) as img:
             rgb = np.asarray(img.convert("RGB"))
-    except (OSError, ValueError):
+    except MemoryError:
+        raise
+    except Exception:  # OSError, SyntaxError ("broken PNG file"), ValueError...: unreadable pixels
         return None
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
 
@@ -109,6 +158,10 @@ def _to_bgr8(image: np.ndarray) -> np.ndarray:
         white = np.full_like(image[:, :, :3], 255, dtype=np.float32)
         blended = image[:, :, :3].astype(np.float32) * alpha + white * (1.0 - alpha)
         return blended.round().astype(np.uint8)
+    if image.shape[2] == 2:  # gray + alpha
+        gray, alpha = image[:, :, 0:1].astype(np.float32), image[:, :, 1:2].astype(np.float32) / 255.0
+        blended = (gray * alpha + 255.0 * (1.0 - alpha)).round().astype(np.uint8)
+        return cv2.cvtColor(blended, cv2.COLOR_GRAY2BGR)
     if image.shape[2] == 1:
         return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
     return np.ascontiguousarray(image[:, :, :3])

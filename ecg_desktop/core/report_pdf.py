@@ -30,8 +30,10 @@ from reportlab.platypus import Flowable, KeepInFrame, LongTable, Paragraph, Simp
 
 from ecg_desktop.core.crop import CropBox
 from ecg_desktop.core.errors import ReportWriteError
+from ecg_desktop.core.heat_overlay import blend_over_crop
 from ecg_desktop.core.manifest import Manifest
 from ecg_desktop.core.model import Classification
+from ecg_desktop.core.saliency import Saliency, describe_top_leads
 
 DISCLAIMER = (
     "Decision support only: this result was produced by a machine-learning model trained on scans from one "
@@ -93,12 +95,17 @@ def write_report(
     source_name: str,
     patient: PatientInfo = PatientInfo(),
     options: ReportOptions = ReportOptions(),
+    saliency: Saliency | None = None,
 ) -> Path:
-    """Write the one-page PDF report for one classified scan atomically; returns the path written."""
+    """Write the one-page PDF report for one classified scan atomically; returns the path written.
+
+    With ``saliency`` (computed for ``result.crop``) the scan shows its heat map over the classified region
+    and the report names the lead panels that drove the result.
+    """
 
     def story(doc: SimpleDocTemplate) -> list[Flowable]:
         width, height = doc.width - 12, doc.height - 12  # inside the frame's 6 pt padding
-        content = _report_story(image, result, manifest, source_name, patient, options, width, height)
+        content = _report_story(image, result, manifest, source_name, patient, options, width, height, saliency)
         return [KeepInFrame(width, height, content, mode="shrink")]  # shrinks rather than spill onto a second page
 
     return _write_pdf(path, options, f"ECG report: {source_name}", story)
@@ -126,10 +133,15 @@ def _report_story(
     options: ReportOptions,
     width: float,
     height: float,
+    saliency: Saliency | None = None,
 ) -> list[Flowable]:
     top = result.probabilities.get(result.label, 0.0)
     others = [manifest.display_name(f) for f in result.findings if f != result.label]
     crop = result.crop.clamped(image.shape[1], image.shape[0])
+    shown = image if saliency is None else blend_over_crop(image, crop, saliency.heatmap)
+    heat_note = "" if saliency is None else (
+        " Colours: how much hiding each part lowered the result's probability (red most, blue not at all)."
+    )
     story: list[Flowable] = [
         _p("ECG classification report", _TITLE),
         _form(
@@ -142,16 +154,18 @@ def _report_story(
             width,
         ),
         Spacer(1, 8),
-        _Scan(image, crop, width, 0.4 * height),
+        _Scan(shown, crop, width, 0.4 * height),
         _p(
             f"Outlined: the region that was classified, pixels ({crop.x0}, {crop.y0}) to ({crop.x1}, {crop.y1}) "
-            f"of a {image.shape[1]} x {image.shape[0]} scan.",
+            f"of a {image.shape[1]} x {image.shape[0]} scan.{heat_note}",
             _SMALL,
         ),
         Spacer(1, 6),
         _p(f"Result: {manifest.display_name(result.label)} ({top:.0%})", _RESULT),
         _p(f"Other findings: {', '.join(others) or 'none'}", _BODY),
     ]
+    if saliency is not None:
+        story.append(_p(f"Regions that drove the result: {describe_top_leads(saliency)}", _BODY))
     if result.low_confidence:
         story.append(
             _p("Low confidence: the model is unsure about this scan; treat the result with extra caution.", _ALERT)

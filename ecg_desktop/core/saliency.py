@@ -67,3 +67,15 @@ def occlusion_saliency(model: EcgModel, image: np.ndarray, crop: CropBox, *, gri
     heatmap = (heat / peak if peak > 0 else heat).astype(np.float32)
     lead_scores = {name: float(d) for name, d in zip(leads, drops[len(cells):])}
     return Saliency(model.manifest.class_ids[top], heatmap, lead_scores)
+
+
+def top_leads(saliency: Saliency, count: int = 3) -> list[str]:
+    """The ``count`` lead panels whose occlusion lowered the top class most (only those that lowered it)."""
+    ranked = sorted(saliency.lead_scores.items(), key=lambda item: item[1], reverse=True)
+    return [name for name, drop in ranked[:count] if drop > 0]
+
+
+def describe_top_leads(saliency: Saliency, count: int = 3) -> str:
+    """``'V5, V3, rhythm strip'``, or a plain sentence when no single lead panel mattered."""
+    leads = top_leads(saliency, count)
+    return ", ".join(leads) if leads else "no single lead panel stood out"

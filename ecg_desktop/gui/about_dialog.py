@@ -1,14 +1,20 @@
-"""Help ▸ About: the model card (classes, cross-validated metrics, training data, attribution, disclaimer)."""
+"""Help ▸ About: the model card (classes, cross-validated metrics, training data, attribution, disclaimer).
+
+Shows models/MODEL_CARD.md (written by tools/make_model_card.py) when it is there, else a summary of the manifest.
+"""
 
 from __future__ import annotations
 
 from html import escape
+from pathlib import Path
 
+from PySide6.QtGui import QTextCursor, QTextDocument
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
 from ecg_desktop import __version__
 from ecg_desktop.core.manifest import Manifest
 
+CARD_IMAGE_WIDTH = 600  # figures in the card are shown at most this wide (pixels)
 ATTRIBUTION = "ECG Images dataset of Cardiac Patients (Khan & Hussain, Mendeley Data 2021), CC BY 4.0"
 DISCLAIMER = (
     "ECG Desk is decision support, not a diagnosis. Every result must be confirmed by a qualified physician. "
@@ -73,6 +79,24 @@ def _data_html(manifest: Manifest | None) -> str:
     return "".join(f"<br><span style='color:#5f6b7a'>{line}</span>" for line in lines)
 
 
+def model_card_markdown(manifest: Manifest | None) -> str | None:
+    """The model card beside the manifest (MODEL_CARD.md) under a line naming the app, or None if there is none."""
+    path = model_card_path(manifest)
+    if path is None:
+        return None
+    try:
+        card = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return f"**ECG Desk {__version__}**: reads scans of paper 12-lead ECGs and classifies them, offline.\n\n{card}"
+
+
+def model_card_path(manifest: Manifest | None) -> Path | None:
+    """MODEL_CARD.md beside the manifest, if it exists."""
+    path = manifest.directory / "MODEL_CARD.md" if manifest is not None else None
+    return path if path is not None and path.is_file() else None
+
+
 def _num(value: object) -> str:
     return f"{value:.2f}" if isinstance(value, (int, float)) else "–"
 
@@ -87,10 +111,38 @@ class AboutDialog(QDialog):
         self.setWindowTitle("About ECG Desk")
         self.browser = QTextBrowser(objectName="modelCard")
         self.browser.setOpenExternalLinks(False)
-        self.browser.setHtml(model_card_html(manifest, model_error=model_error))
+        card = model_card_markdown(manifest)
+        if card is not None:
+            self.browser.setOpenLinks(False)  # offline: the DOI and licence links are shown, not followed
+            self.browser.setSearchPaths([str(manifest.directory)])  # the card's figures, by relative link
+            self.browser.setMarkdown(card)
+            _limit_image_width(self.browser.document(), CARD_IMAGE_WIDTH)
+        else:
+            self.browser.setHtml(model_card_html(manifest, model_error=model_error))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(self.browser)
         layout.addWidget(buttons)
-        self.resize(560, 620)
+        self.resize(*((700, 720) if card is not None else (560, 620)))
+
+
+def _limit_image_width(document: QTextDocument, width: int) -> None:
+    """Give every image without an explicit size the width ``width`` (the height follows the aspect ratio)."""
+    images = []
+    block = document.begin()
+    while block.isValid():
+        fragments = block.begin()
+        while not fragments.atEnd():
+            fragment = fragments.fragment()
+            image = fragment.charFormat().toImageFormat()
+            if image.isValid() and image.width() <= 0:
+                images.append((fragment.position(), fragment.length(), image))
+            fragments += 1
+        block = block.next()
+    for position, length, image in images:
+        image.setWidth(width)
+        cursor = QTextCursor(document)
+        cursor.setPosition(position)
+        cursor.setPosition(position + length, QTextCursor.MoveMode.KeepAnchor)
+        cursor.setCharFormat(image)

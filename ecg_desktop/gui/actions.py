@@ -26,6 +26,7 @@ class Actions:
     zoom_in: QAction
     zoom_out: QAction
     reset_crop: QAction
+    saliency: QAction
     batch: QAction
     about: QAction
     recent_menu: QMenu
@@ -35,8 +36,10 @@ class Actions:
 def build_actions(window: QMainWindow, slots: dict[str, Callable[[], object]]) -> Actions:
     """Create the actions (connected to ``slots`` by name), the menu bar and the toolbar."""
 
-    def action(name: str, text: str, shortcuts: list[QKeySequence | str] = (), tip: str = "") -> QAction:
-        act = QAction(icon(name), text, window, objectName=f"action_{name}")
+    def action(
+        name: str, text: str, shortcuts: list[QKeySequence | str] = (), tip: str = "", *, checkable: bool = False
+    ) -> QAction:
+        act = QAction(icon(name), text, window, objectName=f"action_{name}", checkable=checkable)
         if shortcuts:
             act.setShortcuts([QKeySequence(s) for s in shortcuts])
         act.setStatusTip(tip)
@@ -44,7 +47,7 @@ def build_actions(window: QMainWindow, slots: dict[str, Callable[[], object]]) -
         if shortcuts:
             plain += f" ({QKeySequence(shortcuts[0]).toString(QKeySequence.SequenceFormat.NativeText)})"
         act.setToolTip(plain)
-        act.triggered.connect(slots[name])
+        (act.toggled if checkable else act.triggered).connect(slots[name])  # toggled(bool): also setChecked()
         return act
 
     menu_bar = window.menuBar()
@@ -65,6 +68,10 @@ def build_actions(window: QMainWindow, slots: dict[str, Callable[[], object]]) -
         zoom_in=action("zoom_in", "Zoom &In", [QKeySequence.StandardKey.ZoomIn, "Ctrl+="]),
         zoom_out=action("zoom_out", "Zoom &Out", [QKeySequence.StandardKey.ZoomOut]),
         reset_crop=action("reset_crop", "&Reset Crop", ["Ctrl+R"], "Go back to the automatically found ECG region"),
+        saliency=action(
+            "saliency", "Show &Saliency", ["Ctrl+H"], "Colour the parts of the scan that drove the result",
+            checkable=True,
+        ),
         batch=action("batch", "Process &Folder…", ["Ctrl+B"], "Classify every scan in a folder"),
         about=action("about", "&About ECG Desk", [], "Model card, data attribution and disclaimer"),
         recent_menu=QMenu("Open &Recent", window, objectName="recentMenu"),
@@ -82,6 +89,7 @@ def build_actions(window: QMainWindow, slots: dict[str, Callable[[], object]]) -
     view_menu.addActions([acts.fit, acts.actual_size, acts.zoom_in, acts.zoom_out])
     view_menu.addSeparator()
     view_menu.addAction(acts.reset_crop)
+    view_menu.addAction(acts.saliency)
     batch_menu.addAction(acts.batch)
     help_menu.addAction(acts.about)
 
@@ -92,7 +100,7 @@ def build_actions(window: QMainWindow, slots: dict[str, Callable[[], object]]) -
     toolbar.addSeparator()
     toolbar.addActions([acts.fit, acts.actual_size, acts.zoom_in, acts.zoom_out])
     toolbar.addSeparator()
-    toolbar.addAction(acts.reset_crop)
+    toolbar.addActions([acts.reset_crop, acts.saliency])
     toolbar.addSeparator()
     toolbar.addAction(acts.batch)
     window.addToolBar(toolbar)

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import gc
+import logging
+import os
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QStandardPaths, QTimer
 from PySide6.QtWidgets import QApplication
 
 from ecg_desktop import __version__
 from ecg_desktop.core.errors import ModelError
+from ecg_desktop.core.logs import ENV_LOG_DIR, default_log_dir, setup_logging
 from ecg_desktop.core.model import EcgModel
 from ecg_desktop.gui.errors import show_error
 from ecg_desktop.gui.main_window import MainWindow
 from ecg_desktop.gui.settings import APPLICATION, ORGANISATION, SettingsStore
 from ecg_desktop.gui.theme import apply_theme
+
+log = logging.getLogger("ecg_desktop.gui")
 
 MODEL_THREADS = 1  # one onnxruntime thread per call: batch workers run in parallel and the GUI stays responsive
 
@@ -23,9 +28,20 @@ MODEL_THREADS = 1  # one onnxruntime thread per call: batch workers run in paral
 def load_model() -> tuple[EcgModel | None, str | None]:
     """The verified bundled model, or None and the reason it cannot be used."""
     try:
-        return EcgModel.load(threads=MODEL_THREADS), None
+        model = EcgModel.load(threads=MODEL_THREADS)
     except ModelError as exc:
+        log.error("model not loaded: %s", exc)
         return None, str(exc)
+    log.info("model loaded: version %s", model.version)
+    return model, None
+
+
+def log_dir() -> Path:
+    """``$ECG_DESK_LOG_DIR``, else ``logs`` in the app's data folder (QStandardPaths.AppDataLocation)."""
+    if os.environ.get(ENV_LOG_DIR):
+        return Path(os.environ[ENV_LOG_DIR])
+    data = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+    return Path(data) / "logs" if data else default_log_dir()
 
 
 def build_window(*, store: SettingsStore | None = None) -> MainWindow:
@@ -58,6 +74,8 @@ def ensure_application() -> QApplication:
 def run_gui(path: Path | None = None) -> int:
     """Show the main window (opening ``path`` if given) and run the event loop; returns its exit code."""
     app = ensure_application()
+    setup_logging(log_dir())  # events only: never file paths or what is typed into a report
+    log.info("ECG Desk %s started", __version__)
     window = build_window()
     settle_heap()
     show_window(window, path)

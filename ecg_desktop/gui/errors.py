@@ -21,7 +21,8 @@ def user_message(error: BaseException | str) -> str:
         return str(error)
     if isinstance(error, MemoryError):
         return "There is not enough memory to finish this operation; close other programs and try again."
-    log.error("unexpected error\n%s", "".join(traceback.format_exception(error)))
+    # The log gets the type and where it happened, never the message: it may hold a file's (patient's) name.
+    log.error("unexpected %s\n%s", type(error).__name__, "".join(traceback.format_tb(error.__traceback__)).rstrip())
     return f"An unexpected error occurred ({type(error).__name__}: {error}). Details were written to the log."
 
 

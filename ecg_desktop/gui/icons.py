@@ -94,10 +94,18 @@ def _info(p: QPainter) -> None:
     p.drawEllipse(QPointF(24, 15), 1.5, 1.5)
 
 
+def _heat(p: QPainter) -> None:
+    p.drawRect(QRectF(6, 10, 36, 28))
+    p.setPen(Qt.PenStyle.NoPen)
+    for radius, colour in ((11, "#f2c14e"), (7, "#e8743b"), (3.5, "#c0392b")):
+        p.setBrush(QColor(colour))
+        p.drawEllipse(QPointF(28, 22), radius, radius * 0.8)
+
+
 _PAINTERS: dict[str, Callable[[QPainter], None]] = {
     "open": _folder, "save_report": _report, "print": _printer, "fit": _fit, "actual_size": _actual,
     "zoom_in": lambda p: _magnifier(p, True), "zoom_out": lambda p: _magnifier(p, False),
-    "reset_crop": _reset, "batch": _batch, "about": _info,
+    "reset_crop": _reset, "saliency": _heat, "batch": _batch, "about": _info,
 }
 
 

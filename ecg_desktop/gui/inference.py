@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 from superqt.utils import create_worker
 
+from ecg_desktop.core import pdf_pages
 from ecg_desktop.core.crop import CropBox, find_diagnostic_region
 from ecg_desktop.core.image_io import load_image
 from ecg_desktop.core.model import Classification, EcgModel
@@ -26,6 +27,7 @@ class Scan:
     image: np.ndarray
     qimage: QImage
     auto_crop: CropBox
+    pages: int = 0  # pages of the PDF when ``path`` is one of them (``scan.pdf#page=N``), else 0
 
 
 @dataclass(frozen=True)
@@ -114,15 +116,32 @@ class InferenceController(QObject):
 def _open_scan(
     model: EcgModel | None, path: Path, is_current: Callable[[], bool]
 ) -> tuple[Scan, Classification | None] | None:
-    """Worker: decode the file, find the automatic crop, classify (skipped if already superseded)."""
+    """Worker: decode the file, find the automatic crop, classify (skipped if already superseded).
+
+    A PDF opens at its first page (``scan.pdf#page=1``); a page name opens that page.
+    """
     if not is_current():
         return None
+    path, pages = _pdf_page(path)
     image = load_image(path)
     if model is None:
-        scan = Scan(path, image, bgr_to_qimage(image), find_diagnostic_region(image).box)
+        scan = Scan(path, image, bgr_to_qimage(image), find_diagnostic_region(image).box, pages)
         return scan, None
     result = model.classify(image)
-    return Scan(path, image, bgr_to_qimage(image), result.crop), result
+    return Scan(path, image, bgr_to_qimage(image), result.crop, pages), result
+
+
+def _pdf_page(path: Path) -> tuple[Path, int]:
+    """``(page name, number of pages)`` for a PDF or a page of one; ``(path, 0)`` for anything else."""
+    pdf, page = pdf_pages.split_page_ref(path)
+    if page is None and not (pdf_pages.is_pdf_file(path) and path.is_file()):
+        return path, 0
+    try:
+        data = pdf.read_bytes()
+    except OSError:
+        return path, 0  # load_image says why
+    count = pdf_pages.count_pages(data, pdf.name)
+    return (path if page is not None else pdf_pages.page_ref(path, 1)), count
 
 
 def _classify_scan(

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QThreadPool, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtPrintSupport import QPrintDialog
 from PySide6.QtWidgets import (
-    QDialog, QFileDialog, QLabel, QMainWindow, QProgressBar, QSplitter, QStackedWidget, QWidget,
+    QDialog, QFileDialog, QLabel, QMainWindow, QProgressBar, QSpinBox, QSplitter, QStackedWidget, QWidget,
 )
 from superqt.utils import create_worker
 
-from ecg_desktop.core import resources
+from ecg_desktop.core import pdf_pages, resources
 from ecg_desktop.core.crop import CropBox
-from ecg_desktop.core.image_io import IMAGE_SUFFIXES
+from ecg_desktop.core.image_io import SCAN_SUFFIXES
+from ecg_desktop.core.logs import file_id
 from ecg_desktop.core.model import Classification, EcgModel
 from ecg_desktop.core.report_pdf import PatientInfo, ReportOptions, write_report
+from ecg_desktop.core.saliency import Saliency, describe_top_leads, occlusion_saliency
 from ecg_desktop.gui.about_dialog import AboutDialog
 from ecg_desktop.gui.actions import build_actions
 from ecg_desktop.gui.errors import show_error, user_message
@@ -25,14 +29,16 @@ from ecg_desktop.gui.inference import InferenceController, Outcome, Scan
 from ecg_desktop.gui.printing import make_printer, print_result
 from ecg_desktop.gui.report_dialog import PatientDialog
 from ecg_desktop.gui.result_panel import ResultPanel, format_percent
+from ecg_desktop.gui.saliency_worker import SaliencyController, SaliencyOutcome
 from ecg_desktop.gui.settings import AppSettings, SettingsStore
 from ecg_desktop.gui.settings_dialog import SettingsDialog
 from ecg_desktop.gui.theme import STYLE_SHEET
 from ecg_desktop.gui.viewer import ImageViewer
 from ecg_desktop.gui.welcome import WelcomePage
 
-IMAGE_FILTER = "ECG scans (" + " ".join(f"*{s}" for s in sorted(IMAGE_SUFFIXES)) + ");;All files (*)"
+IMAGE_FILTER = "ECG scans (" + " ".join(f"*{s}" for s in sorted(SCAN_SUFFIXES)) + ");;All files (*)"
 STATUS_MS = 6000
+log = logging.getLogger("ecg_desktop.gui")
 
 
 class MainWindow(QMainWindow):
@@ -40,6 +46,7 @@ class MainWindow(QMainWindow):
 
     resultShown = Signal(object)  # Outcome, after the panel and the crop box show it
     reportSaved = Signal(object)  # Path of a report written by save_report
+    saliencyShown = Signal(object)  # SaliencyOutcome, after the viewer and the panel show it
 
     def __init__(
         self, model: EcgModel | None, *, model_error: str | None = None, store: SettingsStore | None = None,
@@ -62,6 +69,11 @@ class MainWindow(QMainWindow):
         self.controller.succeeded.connect(self._on_succeeded)
         self.controller.failed.connect(self._on_failed)
         self.controller.busyChanged.connect(self._on_busy)
+        self.saliency: SaliencyOutcome | None = None  # the newest map computed (may be for an older crop)
+        self.saliency_controller = SaliencyController(model, self)
+        self.saliency_controller.computed.connect(self._on_saliency)
+        self.saliency_controller.failed.connect(self._on_saliency_failed)
+        self.saliency_controller.busyChanged.connect(self._on_busy)
 
         self.viewer = ImageViewer()
         self.viewer.crop_item.edited.connect(self._on_crop_edited)
@@ -87,6 +99,7 @@ class MainWindow(QMainWindow):
             "settings": self.settings_dialog, "quit": self.close, "fit": self.viewer.fit,
             "actual_size": self.viewer.actual_size, "zoom_in": self.viewer.zoom_in, "zoom_out": self.viewer.zoom_out,
             "reset_crop": self.reset_crop, "batch": lambda: self.open_batch(), "about": self.about_dialog,
+            "saliency": self.set_saliency_shown,
         })
         self.acts.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         self._fill_samples_menu()
@@ -106,6 +119,7 @@ class MainWindow(QMainWindow):
             self.panel.show_busy(f"Opening {path.name}…")
         self._edited_request = False
         self._set_opening(True)
+        self._drop_saliency()
         return self.controller.open(path)
 
     def open_dialog(self) -> None:
@@ -139,6 +153,7 @@ class MainWindow(QMainWindow):
         if self.scan is None or self.model is None or self._opening:
             return
         self._edited_request = True
+        self._drop_saliency()
         self.panel.show_busy("Classifying the edited region…")
         self.controller.classify(self.scan, box)
 
@@ -148,6 +163,7 @@ class MainWindow(QMainWindow):
             return
         self._edited_request = False
         self.viewer.crop_item.set_box(self.scan.auto_crop)
+        self._drop_saliency()
         self.panel.show_busy("Classifying with the automatic crop…")
         self.controller.classify(self.scan, None)
 
@@ -165,22 +181,27 @@ class MainWindow(QMainWindow):
             self.panel.set_source(f"{scan.path.name}  ·  {scan.image.shape[1]} × {scan.image.shape[0]} px")
             self.settings = self.settings.with_recent(scan.path)
             self.store.save(self.settings)
+            self._show_page_box(scan)
         self.scan, self.result = scan, result
         self.viewer.crop_item.set_box(result.crop if result else scan.auto_crop)
         self.viewer.crop_item.setVisible(result is not None)  # no model: nothing was classified
+        page_note = self._page_note(scan)
         if result is None:
-            self.statusBar().showMessage(f"Opened {scan.path.name} (not classified: no model).", STATUS_MS)
+            self.statusBar().showMessage(f"Opened {scan.path.name} (not classified: no model).{page_note}", STATUS_MS)
         else:
             self.panel.show_result(result, edited_crop=self._edited_request)
             name = self.model.manifest.display_name(result.label)
             self.statusBar().showMessage(
-                f"{scan.path.name}: {name} ({format_percent(result.probabilities[result.label])})", STATUS_MS
+                f"{scan.path.name}: {name} ({format_percent(result.probabilities[result.label])}).{page_note}",
+                STATUS_MS,
             )
         self._update_actions()
+        self._request_saliency()
         self.resultShown.emit(outcome)
 
     def _on_failed(self, generation: int, error: Exception) -> None:
         self._set_opening(False)
+        log.warning("open or classify failed: %s", type(error).__name__)
         message = user_message(error)
         self.statusBar().showMessage(message, STATUS_MS)
         if self.scan is None:
@@ -189,8 +210,88 @@ class MainWindow(QMainWindow):
             self.panel.show_result(self.result, edited_crop=self._edited_request)
         show_error(self, error, title="ECG Desk")
 
+    # -- PDF pages -------------------------------------------------------------------------------
+    @staticmethod
+    def _page_note(scan: Scan) -> str:
+        """' Page 1 of 3 of scan.pdf…' for a page of a multi-page PDF, else ''."""
+        pdf, page = pdf_pages.split_page_ref(scan.path)
+        if page is None or scan.pages <= 1:
+            return ""
+        return f" Page {page} of {scan.pages} of {pdf.name}; choose another page at the bottom right."
+
+    def _show_page_box(self, scan: Scan) -> None:
+        """Show the page spin box for a multi-page PDF (set to the page shown), hide it otherwise."""
+        _, page = pdf_pages.split_page_ref(scan.path)
+        multi = page is not None and scan.pages > 1
+        self.page_box.blockSignals(True)
+        if multi:
+            self.page_box.setRange(1, scan.pages)
+            self.page_box.setSuffix(f" of {scan.pages}")
+            self.page_box.setValue(page)
+        self.page_box.blockSignals(False)
+        self.page_box.setVisible(multi)
+
+    def _on_page_chosen(self, page: int) -> None:
+        if self.scan is None:
+            return
+        pdf, current = pdf_pages.split_page_ref(self.scan.path)
+        if current is not None and page != current:
+            self.open_path(pdf_pages.page_ref(pdf, page))
+
     def _on_busy(self, busy: bool) -> None:
-        self.busy_bar.setVisible(busy)
+        self.busy_bar.setVisible(self.controller.busy or self.saliency_controller.busy)
+
+    # -- saliency ----------------------------------------------------------------------------------
+    def set_saliency_shown(self, shown: bool) -> None:
+        """View ▸ Show Saliency: overlay the occlusion map on the crop and name the leads that drove the result."""
+        if self.acts.saliency.isChecked() != shown:
+            self.acts.saliency.setChecked(shown)  # toggled() calls back here
+            return
+        if shown:
+            self._request_saliency()
+        else:
+            self.saliency_controller.invalidate()
+            self.viewer.hide_heatmap()
+            self.panel.show_saliency(None)
+
+    def current_saliency(self) -> Saliency | None:
+        """The computed map of the shown scan and crop, if there is one."""
+        shown = self.saliency
+        if shown is None or self.result is None or shown.scan is not self.scan or shown.crop != self.result.crop:
+            return None
+        return shown.saliency
+
+    def _request_saliency(self) -> None:
+        """With the toggle on, show the map of the shown result's crop (computing it in a worker if needed)."""
+        if not self.acts.saliency.isChecked() or self.model is None or self.scan is None or self.result is None:
+            return
+        if self.current_saliency() is not None:
+            self._show_saliency(self.saliency)
+            return
+        self.panel.show_saliency("Finding the leads that drove the result…")
+        self.saliency_controller.compute(self.scan, self.result.crop)
+
+    def _drop_saliency(self) -> None:
+        """The scan or the crop is changing: the shown map no longer matches it."""
+        self.saliency_controller.invalidate()
+        self.viewer.hide_heatmap()
+        self.panel.show_saliency(None)
+
+    def _on_saliency(self, outcome: SaliencyOutcome) -> None:
+        self.saliency = outcome
+        if self.acts.saliency.isChecked() and self.current_saliency() is not None:
+            self._show_saliency(outcome)
+            self.statusBar().showMessage(f"Saliency computed in {outcome.seconds:.2f} s.", STATUS_MS)
+
+    def _show_saliency(self, outcome: SaliencyOutcome) -> None:
+        self.viewer.show_heatmap(outcome.saliency.heatmap, outcome.crop)
+        self.panel.show_saliency(f"Leads that drove the result: {describe_top_leads(outcome.saliency)}")
+        self.saliencyShown.emit(outcome)
+
+    def _on_saliency_failed(self, generation: int, error: Exception) -> None:
+        message = f"The saliency could not be computed: {user_message(error)}"
+        self.panel.show_saliency(message)
+        self.statusBar().showMessage(message, STATUS_MS)
 
     def _set_opening(self, opening: bool) -> None:
         """While a file opens, crop edits would classify the old scan and supersede the new one: lock them."""
@@ -209,7 +310,7 @@ class MainWindow(QMainWindow):
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return
         folder = Path(self.settings.last_folder) if self.settings.last_folder else self.scan.path.parent
-        suggested = str(folder / f"{self.scan.path.stem}-report.pdf")
+        suggested = str(folder / f"{pdf_pages.report_stem(self.scan.path)}-report.pdf")
         path, _ = QFileDialog.getSaveFileName(self, "Save Report", suggested, "PDF documents (*.pdf)")
         if path:
             path = path if path.lower().endswith(".pdf") else f"{path}.pdf"
@@ -221,15 +322,18 @@ class MainWindow(QMainWindow):
             return
         options = ReportOptions(self.settings.facility, self.settings.page_size, acquisition_date)
         worker = create_worker(
-            write_report, path, image=self.scan.image, result=self.result, manifest=self.model.manifest,
-            source_name=self.scan.path.name, patient=patient, options=options, _start_thread=False, _ignore_errors=True,
+            _write_report_with_saliency, path, model=self.model, saliency=self.current_saliency(),
+            image=self.scan.image, result=self.result, source_name=self.scan.path.name, patient=patient,
+            options=options, _start_thread=False, _ignore_errors=True,
         )
         worker.returned.connect(self._on_report_saved)
-        worker.errored.connect(lambda error: show_error(self, error, title="The report was not saved"))
+        worker.errored.connect(lambda error: (log.warning("report not written: %s", type(error).__name__),
+                                              show_error(self, error, title="The report was not saved")))
         self.statusBar().showMessage(f"Saving {path.name}…")
         worker.start()
 
     def _on_report_saved(self, path: Path) -> None:
+        log.info("report written for scan %s", file_id(self.scan.path) if self.scan else "-")
         self.statusBar().showMessage(f"Report saved to {path}", STATUS_MS)
         self.reportSaved.emit(Path(path))
 
@@ -281,6 +385,7 @@ class MainWindow(QMainWindow):
             self.batch_dialog.cancel()
             self.batch_dialog.wait(5000)
         self.controller.invalidate()
+        self.saliency_controller.invalidate()
         self.store.set_window_state("geometry", self.saveGeometry())
         self.store.set_window_state("splitter", self.splitter.saveState())
         QThreadPool.globalInstance().waitForDone(5000)  # workers must not outlive the window
@@ -301,9 +406,12 @@ class MainWindow(QMainWindow):
         self.busy_bar.hide()
         self.size_label = QLabel("", visible=False)
         self.zoom_label = QLabel("", visible=False)
+        self.page_box = QSpinBox(objectName="pdfPage", prefix="Page ", visible=False, keyboardTracking=False)
+        self.page_box.setToolTip("Page of the PDF to show and classify")
+        self.page_box.valueChanged.connect(self._on_page_chosen)
         version = f"Model {self.model.version}" if self.model else "No model loaded"
         self.model_label = QLabel(version, objectName="modelVersion")
-        for widget in (self.busy_bar, self.size_label, self.zoom_label, self.model_label):
+        for widget in (self.busy_bar, self.page_box, self.size_label, self.zoom_label, self.model_label):
             bar.addPermanentWidget(widget)
         self.viewer.zoomChanged.connect(lambda zoom: self.zoom_label.setText(f"{zoom:.0%}"))
         bar.showMessage("Ready." if self.model else "The model could not be loaded; see the result panel.")
@@ -315,6 +423,7 @@ class MainWindow(QMainWindow):
         for act in (a.save_report, a.print):
             act.setEnabled(has_result)
         a.reset_crop.setEnabled(has_model and has_scan and not self._opening)
+        a.saliency.setEnabled(has_model)
         a.batch.setEnabled(has_model)
         self.welcome.batch_button.setEnabled(has_model)
         for act in (a.fit, a.actual_size, a.zoom_in, a.zoom_out):
@@ -346,3 +455,13 @@ class MainWindow(QMainWindow):
             act = menu.addAction(path.stem.removeprefix("sample_").replace("_", " ").capitalize())
             act.triggered.connect(lambda _=False, p=path: self.open_path(p))
         menu.setEnabled(bool(samples))
+
+
+def _write_report_with_saliency(
+    path: Path, *, model: EcgModel, saliency: Saliency | None, image: np.ndarray, result: Classification,
+    **kwargs: object,
+) -> Path:
+    """Worker: the PDF report with the saliency of the result's crop (computed here if not yet available)."""
+    if saliency is None:
+        saliency = occlusion_saliency(model, image, result.crop)
+    return write_report(path, image=image, result=result, manifest=model.manifest, saliency=saliency, **kwargs)

@@ -73,6 +73,11 @@ class ResultPanel(QScrollArea):
         self.findings_label = _label("–", "findings", wrap=True)
         layout.addWidget(self.findings_label)
         layout.addSpacing(4)
+        self.saliency_caption = _label("SALIENCY", "caption")
+        self.saliency_label = _label("", "saliency", wrap=True)
+        layout.addWidget(self.saliency_caption)
+        layout.addWidget(self.saliency_label)
+        self.show_saliency(None)
         self.warnings_caption = _label("WARNINGS", "caption")
         self.warnings_label = _label("", "warnings", wrap=True)
         layout.addWidget(self.warnings_caption)
@@ -152,6 +157,12 @@ class ResultPanel(QScrollArea):
         source = "set by you (View ▸ Reset Crop restores the automatic one)" if edited_crop else "found automatically"
         self.crop_label.setText(f"{crop.width} × {crop.height} px at ({crop.x0}, {crop.y0}), {source}.")
         self._set_warnings(result.warnings)
+
+    def show_saliency(self, text: str | None) -> None:
+        """The saliency line (e.g. 'Leads that drove the result: V5, V3, rhythm strip'); None hides it."""
+        self.saliency_label.setText(text or "")
+        self.saliency_caption.setVisible(text is not None)
+        self.saliency_label.setVisible(text is not None)
 
     def _set_warnings(self, warnings: tuple[str, ...]) -> None:
         self.warnings_label.setText("\n".join(f"• {w}" for w in warnings))

@@ -36,7 +36,7 @@ QSplitter::handle {{ background: #d9dee5; }}
 #resultBody QProgressBar#classBar {{ border: none; background: #e8ecf2; border-radius: 4px; }}
 #resultBody QProgressBar#classBar::chunk {{ background: #9aa6b5; border-radius: 4px; }}
 #resultBody QProgressBar#classBar[top="true"]::chunk {{ background: {ACCENT}; }}
-#resultBody QLabel#findings {{ color: #1d2633; }}
+#resultBody QLabel#findings, #resultBody QLabel#saliency {{ color: #1d2633; }}
 #resultBody QLabel#warnings {{ color: {CAUTION}; background: #fff6e0; border: 1px solid #f0d9a0; border-radius: 4px;
     padding: 6px; }}
 #resultBody QLabel#detail {{ color: {MUTED}; font-size: 8.5pt; }}

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QPixmap, QResizeEvent, QWheelEvent
+from PySide6.QtGui import QColor, QImage, QPainter, QPixmap, QResizeEvent, QTransform, QWheelEvent
 from PySide6.QtWidgets import QFrame, QGraphicsPixmapItem, QGraphicsScene, QGraphicsView, QWidget
 
+from ecg_desktop.core.crop import CropBox
+from ecg_desktop.core.heat_overlay import ALPHA, colour_heatmap
 from ecg_desktop.gui.crop_item import CropItem
+from ecg_desktop.gui.qimage import bgr_to_qimage
 
 MIN_ZOOM, MAX_ZOOM = 0.02, 16.0
 STEP = 1.25
+HEAT_SIDE = 512  # longest side of the heat-map pixmap; the view scales it smoothly onto the crop box
 
 
 class ImageViewer(QGraphicsView):
@@ -24,6 +29,8 @@ class ImageViewer(QGraphicsView):
         self._pixmap.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
         self._pixmap.setShapeMode(QGraphicsPixmapItem.ShapeMode.BoundingRectShape)
         self.scene().addItem(self._pixmap)
+        self.heat_item = _heat_item()  # the saliency overlay: above the scan, below the crop box
+        self.scene().addItem(self.heat_item)
         self.crop_item = CropItem()
         self.scene().addItem(self.crop_item)
         self._fit_mode = True
@@ -43,7 +50,24 @@ class ImageViewer(QGraphicsView):
         rect = QRectF(0, 0, image.width(), image.height())
         self.scene().setSceneRect(rect)
         self.crop_item.set_bounds(image.width(), image.height())
+        self.hide_heatmap()
         self.fit()
+
+    def show_heatmap(self, heatmap: np.ndarray, box: CropBox) -> None:
+        """Lay ``heatmap`` (grid x grid in [0, 1], over the model input) exactly over ``box``, semi-transparent."""
+        scale = min(1.0, HEAT_SIDE / max(box.width, box.height, 1))
+        width, height = max(1, round(box.width * scale)), max(1, round(box.height * scale))
+        self.heat_item.setPixmap(QPixmap.fromImage(bgr_to_qimage(colour_heatmap(heatmap, width, height))))
+        self.heat_item.setTransform(QTransform.fromScale(box.width / width, box.height / height))
+        self.heat_item.setPos(box.x0, box.y0)
+        self.heat_item.show()
+
+    def hide_heatmap(self) -> None:
+        self.heat_item.hide()
+
+    def heatmap_rect(self) -> QRectF | None:
+        """Where the heat map is drawn, in image pixels (None when hidden)."""
+        return self.heat_item.sceneBoundingRect() if self.heat_item.isVisible() else None
 
     def has_image(self) -> bool:
         return not self._pixmap.pixmap().isNull()
@@ -105,3 +129,14 @@ class ImageViewer(QGraphicsView):
     def _zoomed(self) -> None:
         self.crop_item.view_scale_changed()
         self.zoomChanged.emit(self.zoom())
+
+
+def _heat_item() -> QGraphicsPixmapItem:
+    item = QGraphicsPixmapItem()
+    item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
+    item.setShapeMode(QGraphicsPixmapItem.ShapeMode.BoundingRectShape)
+    item.setOpacity(ALPHA)
+    item.setAcceptedMouseButtons(Qt.MouseButton.NoButton)  # clicks and drags reach the crop box and the view
+    item.setZValue(5)  # the crop box is at 10
+    item.hide()
+    return item

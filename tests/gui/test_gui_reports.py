@@ -82,6 +82,34 @@ def test_about_shows_the_model_card(qtbot, gui_model) -> None:
     assert "No model loaded: broken" in model_card_html(None, model_error="broken")
 
 
+def test_about_shows_the_markdown_model_card_when_there_is_one(qtbot, gui_model, tmp_path: Path) -> None:
+    import cv2
+    import numpy as np
+    from PySide6.QtCore import QUrl
+    from PySide6.QtGui import QTextDocument
+
+    cv2.imwrite(str(tmp_path / "lightgbm_feature_importance.png"), np.full((300, 900, 3), 90, np.uint8))
+    (tmp_path / "MODEL_CARD.md").write_text(
+        "# Model card: test model\n\n## Intended use\n\n**Not a diagnosis.** Source: *ECG Images dataset of "
+        "Cardiac Patients* (Khan & Hussain, Mendeley Data 2021), CC BY 4.0.\n\n| Class | F1 |\n|---|---|\n"
+        "| Normal | 0.812 |\n\n![LightGBM feature importance](lightgbm_feature_importance.png)\n",
+        encoding="utf-8",
+    )
+    dialog = AboutDialog(replace(gui_model.manifest, directory=tmp_path))
+    qtbot.addWidget(dialog)
+    text = dialog.browser.toPlainText()
+    assert "Model card: test model" in text and "Not a diagnosis." in text and "0.812" in text
+    assert ATTRIBUTION in text and "Classes and cross-validated metrics" not in text  # the card, not the summary
+    figure = QUrl("lightgbm_feature_importance.png")
+    image = dialog.browser.loadResource(QTextDocument.ResourceType.ImageResource.value, figure)
+    assert image is not None and not image.isNull()  # the figure is found by its relative link
+
+    (tmp_path / "MODEL_CARD.md").unlink()
+    fallback = AboutDialog(replace(gui_model.manifest, directory=tmp_path))
+    qtbot.addWidget(fallback)
+    assert "Classes and cross-validated metrics" in fallback.browser.toPlainText()
+
+
 def test_settings_round_trip_and_recent_files(tmp_path: Path) -> None:
     store = SettingsStore(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
     assert store.load() == AppSettings()

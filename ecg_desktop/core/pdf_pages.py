@@ -1,0 +1,165 @@
+"""PDF input (e.g. from an ECG cart): every page is a scan, rendered to an 8-bit BGR array with pypdfium2.
+
+A page is named by a fragment on the PDF's path, ``scan.pdf#page=2`` (pages count from 1). That name is a
+plain ``Path``, so batch results, results.csv (and its resume), the CLI and the GUI carry pages like files.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from ecg_desktop.core.errors import ImageLoadError
+
+PDF_SUFFIX = ".pdf"
+PAGE_DPI = 200
+DEFAULT_MAX_PIXELS = 100_000_000
+REPORT_CREATOR = "ECG Desk"  # the /Creator of the PDFs ECG Desk writes: never read back as scans
+
+_FRAGMENT = re.compile(r"^(?P<name>.+)#page=(?P<page>[1-9][0-9]{0,5})$")
+_LOCK = threading.Lock()  # PDFium is not thread-safe: one call at a time in the whole process
+
+_NO_PAGES = re.compile(rb"/Count\s+0(?![0-9])")
+
+
+def page_ref(path: str | Path, page: int) -> Path:
+    """The name of page ``page`` (from 1) of the PDF at ``path``: ``path#page=N``."""
+    return Path(f"{path}#page={page}")
+
+
+def split_page_ref(path: str | Path) -> tuple[Path, int | None]:
+    """``(pdf, page)`` for a page name ``file.pdf#page=N``; ``(path, None)`` for anything else.
+
+    A file that really exists under that name is a file, not a page.
+    """
+    path = Path(path)
+    match = _FRAGMENT.match(path.name)
+    if match is None or not match["name"].lower().endswith(PDF_SUFFIX) or path.exists():
+        return path, None
+    return path.with_name(match["name"]), int(match["page"])
+
+
+def is_pdf_file(path: str | Path) -> bool:
+    """Whether ``path`` names a PDF file by its suffix (not a page of one)."""
+    return Path(path).suffix.lower() == PDF_SUFFIX
+
+
+def report_stem(path: str | Path) -> str:
+    """A file-name stem for outputs about ``path``: ``scan`` for scan.png, ``scan-page2`` for scan.pdf#page=2."""
+    pdf, page = split_page_ref(path)
+    return f"{pdf.stem}-page{page}" if page is not None else Path(path).stem
+
+
+def count_pages(data: bytes, name: str) -> int:
+    """Number of pages of the PDF in ``data`` (ImageLoadError with a clear reason if it cannot be read)."""
+    with _LOCK:
+        document = _open(data, name)
+        try:
+            return len(document)
+        finally:
+            document.close()
+
+
+def render_page(
+    data: bytes, page: int, name: str, *, dpi: float = PAGE_DPI, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> np.ndarray:
+    """Page ``page`` (from 1) of the PDF in ``data`` as an HxWx3 uint8 BGR array on white.
+
+    Rendered at ``dpi``, or lower if the page would exceed ``max_pixels``.
+    """
+    with _LOCK:
+        document = _open(data, name)
+        try:
+            count = len(document)
+            if not 1 <= page <= count:
+                raise ImageLoadError(
+                    f"{name}: there is no page {page}; the document has {count} page{'s' if count != 1 else ''}."
+                )
+            try:
+                pdf_page = document[page - 1]
+                try:
+                    width, height = pdf_page.get_size()  # points, after the page's own rotation
+                    scale = _scale(width, height, dpi, max_pixels)
+                    bitmap = pdf_page.render(scale=scale, fill_color=(255, 255, 255, 255))
+                    try:
+                        image = np.array(bitmap.to_numpy(), dtype=np.uint8, copy=True)
+                    finally:
+                        bitmap.close()
+                finally:
+                    pdf_page.close()
+            except ImageLoadError:
+                raise
+            except Exception as exc:  # PdfiumError and friends: a page that cannot be drawn
+                raise ImageLoadError(f"{name}: page {page} of this PDF cannot be rendered ({exc}).") from exc
+        finally:
+            document.close()
+    if image.ndim == 2:
+        image = np.repeat(image[:, :, None], 3, axis=2)
+    return np.ascontiguousarray(image[:, :, :3])
+
+
+def pages_of(path: str | Path, *, skip_reports: bool = False) -> list[Path]:
+    """The page names of the PDF at ``path``; ``[path]`` itself if it cannot be read.
+
+    (Loading the bare path then reports why.) With ``skip_reports``, a PDF written by ECG Desk has no pages.
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+        with _LOCK:
+            document = _open(data, path.name)
+            try:
+                if skip_reports and _creator(document) == REPORT_CREATOR:
+                    return []
+                count = len(document)
+            finally:
+                document.close()
+    except (OSError, ImageLoadError):
+        return [path]
+    return [page_ref(path, page) for page in range(1, count + 1)] or [path]
+
+
+def _open(data: bytes, name: str):
+    try:
+        import pypdfium2
+    except ImportError as exc:  # pragma: no cover - a packaging error
+        raise ImageLoadError(f"{name}: PDF support is not installed (the pypdfium2 package is missing).") from exc
+    try:
+        return pypdfium2.PdfDocument(data)
+    except pypdfium2.PdfiumError as exc:
+        raise ImageLoadError(f"{name}: this PDF {_load_failure(exc, data)}.") from exc
+    except Exception as exc:
+        raise ImageLoadError(f"{name}: this PDF cannot be read ({type(exc).__name__}).") from exc
+
+
+def _load_failure(exc: Exception, data: bytes) -> str:
+    """Why PDFium refused ``data``. Its error code is a process-wide "last error" that a refused document
+    without pages leaves unchanged, so it is cross-checked with the file's own keywords."""
+    code = getattr(exc, "err_code", None)
+    if code in (4, 5) and b"/Encrypt" in data:
+        if code == 4:
+            return "is password-protected; save an unprotected copy of it first"
+        return "is protected by a security scheme that cannot be read; save an unprotected copy of it first"
+    if code == 0 or _NO_PAGES.search(data):
+        return "contains no pages"
+    return "is damaged or is not a PDF document"
+
+
+def _creator(document) -> str:
+    try:
+        return str(document.get_metadata_dict().get("Creator", ""))
+    except Exception:
+        return ""
+
+
+def _scale(width: float, height: float, dpi: float, max_pixels: int) -> float:
+    """PDFium scale (pixels per point) for ``dpi``, lowered so the page stays within ``max_pixels``."""
+    scale = dpi / 72.0
+    area = max(width, 1.0) * max(height, 1.0)
+    if area * scale * scale > max_pixels:
+        scale = math.sqrt(max_pixels / area) * 0.999
+    return scale

@@ -1,0 +1,140 @@
+"""View ▸ Show Saliency: the heat overlay over the crop box, the leads line, and the report's saliency."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from gui_helpers import render_scan
+from PySide6.QtCore import QRectF
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QToolBar
+
+from ecg_desktop.core.crop import CropBox
+from ecg_desktop.core.saliency import lead_boxes
+
+WAIT_MS = 20_000
+
+
+@pytest.fixture
+def shown(qtbot, main_window, scan_file: Path):
+    with qtbot.waitSignal(main_window.resultShown, timeout=WAIT_MS):
+        main_window.open_path(scan_file)
+    return main_window
+
+
+def _rect(box: CropBox) -> QRectF:
+    return QRectF(box.x0, box.y0, box.width, box.height)
+
+
+def _same_rect(a: QRectF | None, b: QRectF) -> bool:
+    return a is not None and all(abs(x - y) < 0.5 for x, y in zip(a.getCoords(), b.getCoords()))
+
+
+def _lead_names(text: str) -> list[str]:
+    prefix = "Leads that drove the result: "
+    assert text.startswith(prefix), text
+    return [name.strip() for name in text.removeprefix(prefix).split(",")]
+
+
+def _show_saliency(qtbot, window):
+    with qtbot.waitSignal(window.saliencyShown, timeout=WAIT_MS) as shown:
+        window.acts.saliency.trigger()
+    return shown.args[0]
+
+
+def test_action_in_view_menu_and_toolbar(main_window) -> None:
+    act = main_window.acts.saliency
+    assert act.isCheckable() and not act.isChecked()
+    assert act.shortcut().matches(QKeySequence("Ctrl+H")) == QKeySequence.SequenceMatch.ExactMatch
+    toolbar = main_window.findChild(QToolBar, "mainToolbar")
+    assert act in toolbar.actions()
+    view_menu = next(a.menu() for a in main_window.menuBar().actions() if a.text() == "&View")
+    assert act in view_menu.actions()
+    assert not main_window.viewer.heat_item.isVisible()
+
+
+def test_overlay_appears_over_the_crop_and_names_the_leads(qtbot, shown) -> None:
+    outcome = _show_saliency(qtbot, shown)
+    viewer = shown.viewer
+    assert outcome.scan is shown.scan and outcome.crop == shown.result.crop
+    assert viewer.heat_item.isVisible()
+    assert _same_rect(viewer.heatmap_rect(), _rect(shown.result.crop))
+    assert viewer.heat_item.opacity() == pytest.approx(0.45)
+    assert 0 < viewer.heat_item.zValue() < shown.viewer.crop_item.zValue()  # above the scan, below the crop box
+    assert shown.panel.saliency_label.isVisible()
+    names = _lead_names(shown.panel.saliency_label.text())
+    assert 1 <= len(names) <= 3 and set(names) <= set(lead_boxes(227))
+    ranked = sorted(outcome.saliency.lead_scores, key=outcome.saliency.lead_scores.get, reverse=True)
+    assert names == ranked[: len(names)]
+    assert "Saliency computed in" in shown.statusBar().currentMessage()
+
+
+def test_overlay_follows_the_crop_box(qtbot, shown) -> None:
+    _show_saliency(qtbot, shown)
+    old = shown.result.crop
+    new = CropBox(old.x0 + 150, old.y0 + 100, old.x1 - 300, old.y1 - 80)
+    with qtbot.waitSignal(shown.saliencyShown, timeout=WAIT_MS, check_params_cb=lambda o: o.crop == new) as moved:
+        shown.viewer.crop_item.apply_user_edit(new)
+        assert not shown.viewer.heat_item.isVisible()  # the old map no longer matches the box: hidden at once
+    assert moved.args[0].crop == shown.result.crop == new
+    assert _same_rect(shown.viewer.heatmap_rect(), _rect(new))
+    assert shown.viewer.heat_item.isVisible()
+
+
+def test_toggle_off_hides_and_a_pending_map_never_shows(qtbot, shown) -> None:
+    _show_saliency(qtbot, shown)
+    shown.acts.saliency.trigger()  # off
+    assert not shown.viewer.heat_item.isVisible() and not shown.panel.saliency_label.isVisible()
+
+    shown.acts.saliency.trigger()  # on again: the map of this crop is already known, shown at once
+    assert shown.viewer.heat_item.isVisible()
+
+    late: list[object] = []
+    shown.saliencyShown.connect(late.append)
+    old = shown.result.crop
+    with qtbot.waitSignal(shown.resultShown, timeout=WAIT_MS):
+        shown.viewer.crop_item.apply_user_edit(CropBox(old.x0 + 40, old.y0 + 40, old.x1 - 40, old.y1 - 40))
+    assert shown.saliency_controller.busy  # a new classification, then a new map is requested...
+    shown.set_saliency_shown(False)  # ...and the toggle goes off before it arrives
+    qtbot.waitUntil(lambda: not shown.saliency_controller.busy, timeout=WAIT_MS)
+    qtbot.wait(50)
+    assert late == [] and not shown.viewer.heat_item.isVisible()
+    assert not shown.panel.saliency_label.isVisible()
+
+
+def test_recomputed_for_a_new_scan(qtbot, shown, tmp_path: Path) -> None:
+    first = _show_saliency(qtbot, shown)
+    other = render_scan(tmp_path / "other.png", kind="normal", seed=11, width=1600)
+    with qtbot.waitSignal(shown.saliencyShown, timeout=WAIT_MS) as second:
+        shown.open_path(other)
+        assert not shown.viewer.heat_item.isVisible()
+    assert second.args[0].scan is shown.scan is not first.scan
+    assert second.args[0].scan.path == other
+    assert _same_rect(shown.viewer.heatmap_rect(), _rect(shown.result.crop))
+
+
+def test_report_includes_the_saliency(qtbot, shown, tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    target = tmp_path / "report.pdf"
+    with qtbot.waitSignal(shown.reportSaved, timeout=WAIT_MS):
+        shown.save_report(target)  # toggle off: the map is computed for the report
+    text = " ".join(PdfReader(target).pages[0].extract_text().split())
+    assert len(PdfReader(target).pages) == 1
+    assert "Regions that drove the result: " in text
+
+
+def test_a_failed_saliency_is_reported_not_raised(qtbot, shown, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ecg_desktop.gui import saliency_worker
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("onnxruntime fell over")
+
+    monkeypatch.setattr(saliency_worker, "occlusion_saliency", broken)
+    with qtbot.waitSignal(shown.saliency_controller.failed, timeout=WAIT_MS):
+        shown.acts.saliency.trigger()
+    assert not shown.viewer.heat_item.isVisible()
+    assert "saliency could not be computed" in shown.panel.saliency_label.text()
+    assert "saliency could not be computed" in shown.statusBar().currentMessage()
+    assert shown.result is not None and shown.panel.shown is shown.result  # the result itself stays shown

@@ -1,0 +1,103 @@
+"""Occlusion saliency, its heat-map colouring, and calibrated probabilities (core, no Qt)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from ecg_desktop.core.crop import CropBox, find_diagnostic_region
+from ecg_desktop.core.heat_overlay import ALPHA, blend_over_crop, colour_heatmap
+from ecg_desktop.core.model import EcgModel
+from ecg_desktop.core.saliency import RHYTHM, Saliency, describe_top_leads, lead_boxes, occlusion_saliency, top_leads
+from ecg_desktop.core.synthetic import render_printout
+
+LEADS = {"I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6", RHYTHM}
+
+
+@pytest.fixture(scope="module")
+def scan() -> tuple[np.ndarray, CropBox]:
+    image = render_printout(kind="normal", seed=3)
+    return image, find_diagnostic_region(image).box
+
+
+@pytest.fixture(scope="module")
+def saliency(model: EcgModel, scan: tuple[np.ndarray, CropBox]) -> Saliency:
+    return occlusion_saliency(model, *scan)
+
+
+def test_saliency_shape_range_and_leads(model: EcgModel, scan, saliency: Saliency) -> None:
+    image, crop = scan
+    assert saliency.class_id == model.classify(image, crop=crop).label  # the map explains the shown result
+    assert set(saliency.lead_scores) == LEADS and len(saliency.lead_scores) == 13
+    assert all(score >= 0 for score in saliency.lead_scores.values())
+    heat = saliency.heatmap
+    assert heat.shape == (8, 8) and heat.dtype == np.float32
+    assert heat.min() >= 0.0 and heat.max() <= 1.0
+    assert heat.max() == pytest.approx(1.0)  # normalised whenever any region lowered the top class
+
+
+def test_lead_boxes_cover_the_layout() -> None:
+    boxes = lead_boxes(227)
+    assert set(boxes) == LEADS
+    for x0, y0, x1, y1 in boxes.values():
+        assert 0 <= x0 < x1 <= 227 and 0 <= y0 < y1 <= 227
+    assert boxes[RHYTHM][3] == 227 and boxes["V4"][2] == 227
+
+
+def test_saliency_follows_the_content(model: EcgModel, scan, saliency: Saliency) -> None:
+    image, crop = scan
+    other = render_printout(kind="st_elevation", seed=5)
+    assert not np.allclose(occlusion_saliency(model, other, crop).heatmap, saliency.heatmap, atol=0.05)
+
+    blanked = image.copy()
+    middle = (crop.x0 + crop.x1) // 2
+    blanked[crop.y0 : crop.y1, middle : crop.x1] = 255  # the right half of the grid becomes blank paper
+    half = occlusion_saliency(model, blanked, crop)
+    assert np.abs(half.heatmap - saliency.heatmap).max() > 0.2
+    assert half.heatmap[:, 4:].max() < 0.1  # hiding blank paper changes nothing
+    assert max(half.lead_scores[lead] for lead in ("V4", "V5", "V6")) < 0.02
+
+
+def test_top_leads() -> None:
+    scores = dict.fromkeys(LEADS, 0.0) | {"V5": 0.8, "V3": 0.5, RHYTHM: 0.6, "I": 0.1}
+    saliency = Saliency("mi", np.zeros((8, 8), np.float32), scores)
+    assert top_leads(saliency) == ["V5", RHYTHM, "V3"]
+    assert describe_top_leads(saliency) == "V5, rhythm strip, V3"
+    assert top_leads(saliency, 5) == ["V5", RHYTHM, "V3", "I"]  # leads whose occlusion changed nothing are left out
+    none = Saliency("mi", np.zeros((8, 8), np.float32), dict.fromkeys(LEADS, 0.0))
+    assert top_leads(none) == [] and "no single lead" in describe_top_leads(none)
+
+
+def test_heat_overlay_only_inside_the_crop() -> None:
+    image = np.full((300, 400, 3), 200, np.uint8)
+    crop = CropBox(100, 50, 300, 250)
+    heat = np.zeros((8, 8), np.float32)
+    heat[0, 0] = 1.0
+    out = blend_over_crop(image, crop, heat)
+    assert out.shape == image.shape and out.dtype == np.uint8
+    inside = np.zeros(image.shape[:2], bool)
+    inside[50:250, 100:300] = True
+    assert np.array_equal(out[~inside], image[~inside])
+    assert (out[inside] != 200).any()
+    colours = colour_heatmap(heat, 200, 200)
+    assert colours.shape == (200, 200, 3)
+    hot, cold = out[52, 102].astype(int), out[248, 298].astype(int)  # top-left cell: red; far corner: blue
+    assert hot[2] > hot[0] and cold[0] > cold[2]
+    assert np.allclose(out[248, 298], (1 - ALPHA) * image[248, 298] + ALPHA * colours[-1, -1], atol=1)
+
+
+@pytest.mark.parametrize("temperature", [1.0, 2.5, 0.5])
+def test_calibrated_probabilities_sum_to_one(model: EcgModel, scan, temperature: float) -> None:
+    image, crop = scan
+    calibrated = EcgModel(replace(model.manifest, temperature=temperature), threads=1)
+    result = calibrated.classify(image, crop=crop)
+    probabilities = np.array(list(result.probabilities.values()))
+    assert list(result.probabilities) == model.manifest.class_ids
+    assert probabilities.sum() == pytest.approx(1.0, abs=1e-9)
+    assert (probabilities >= 0).all() and (probabilities <= 1).all()
+    raw = model.classify(image, crop=crop)
+    assert result.label == raw.label  # temperature scaling never changes the top class
+    if temperature > model.manifest.temperature:
+        assert max(result.probabilities.values()) < max(raw.probabilities.values())
