@@ -69,9 +69,9 @@ def augment(region: np.ndarray, rng: np.random.Generator, config: AugmentConfig)
 
 def _photometric(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Brightness, contrast, colour cast, blur and sensor noise of scanners and phone cameras."""
-    contrast = rng.uniform(0.75, 1.2)
-    brightness = rng.uniform(-25, 15)
-    cast = rng.uniform(-8, 8, size=3)
+    contrast = rng.uniform(0.85, 1.15)
+    brightness = rng.uniform(-15, 10)
+    cast = rng.uniform(-5, 5, size=3)
     image = (image - 128.0) * contrast + 128.0 + brightness + cast
     if rng.random() < 0.3:
         image = cv2.GaussianBlur(image, (3, 3), rng.uniform(0.3, 0.9))

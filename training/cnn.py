@@ -30,11 +30,11 @@ class DualBranchCNN(nn.Module):
     def __init__(self, n_classes: int, *, lead_pooling: bool = True) -> None:
         super().__init__()
         self.stack = nn.Sequential(
-            _block(3, 16, 0.0), _block(16, 32, 0.05), _block(32, 64, 0.1), _block(64, 96, 0.1)
+            _block(3, 16, 0.0), _block(16, 32, 0.0), _block(32, 64, 0.05), _block(64, 96, 0.05)
         )  # 227 -> 113 -> 56 -> 28 -> 14
         self.full_in = nn.AvgPool2d(14)  # 227 -> 16x16
         self.full = nn.Sequential(
-            nn.Flatten(), nn.Linear(3 * 16 * 16, 256), nn.LeakyReLU(0.1), nn.Dropout(0.3),
+            nn.Flatten(), nn.Linear(3 * 16 * 16, 256), nn.LeakyReLU(0.1), nn.Dropout(0.2),
             nn.Linear(256, 16 * 7 * 7), nn.LeakyReLU(0.1),
         )
         self.upsample = nn.Upsample(size=(14, 14), mode="nearest")
@@ -46,7 +46,7 @@ class DualBranchCNN(nn.Module):
         # 14x14 -> 4x4 with windows 5 wide every 3 (ONNX needs fixed pooling windows)
         self.pool = nn.AvgPool2d(5, stride=3) if lead_pooling else nn.AdaptiveAvgPool2d(1)
         self.head = nn.Sequential(
-            nn.Flatten(), nn.Dropout(0.3), nn.Linear(32 * grid * grid, 128), nn.LeakyReLU(0.1), nn.Dropout(0.3),
+            nn.Flatten(), nn.Dropout(0.2), nn.Linear(32 * grid * grid, 128), nn.LeakyReLU(0.1), nn.Dropout(0.2),
             nn.Linear(128, FEATURE_SIZE), nn.LeakyReLU(0.1),
         )
         self.classifier = nn.Linear(FEATURE_SIZE, n_classes)

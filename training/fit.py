@@ -19,8 +19,8 @@ class FitConfig:
     epochs: int = 40
     batch_size: int = 32
     learning_rate: float = 3e-3
-    weight_decay: float = 1e-3
-    label_smoothing: float = 0.05
+    weight_decay: float = 1e-4
+    label_smoothing: float = 0.0
     lead_pooling: bool = True
     feature_views: int = 3  # augmented views per scan added to the second stage's training features
     augment: AugmentConfig = field(default_factory=AugmentConfig)
