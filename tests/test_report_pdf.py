@@ -42,6 +42,7 @@ def manifest(tmp_path: Path) -> Manifest:
         thresholds={},
         low_confidence=0.9,
         temperature=1.0,
+        ink_range=None,
         files={"cnn": tmp_path / "cnn.onnx", "classifier": tmp_path / "lightgbm.txt"},
         sha256={"cnn": "a" * 64, "classifier": "b" * 64},
         raw={"model_name": "Test CNN + LightGBM"},

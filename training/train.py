@@ -34,6 +34,7 @@ from training.classifiers import (
 )
 from training.export import export_onnx, max_abs_difference
 from training.fit import FitConfig, predict, train_cnn
+from training.input_checks import ink_range
 from training.ood import fit_distribution, held_out_distances, threshold_from
 from training.report import write_metrics_markdown
 
@@ -196,7 +197,8 @@ def main(argv: list[str] | None = None) -> int:
          "sha256": [s.sha256 for s in scans], "group": [s.group for s in scans],
          "fold": [int(next(k for k, (_, t) in enumerate(folds) if i in t)) for i in range(len(scans))]},
     ) + "\n")
-    write_manifest(args, class_ids, thresholds, low_confidence, metrics, duplicates, scans, created, calibration_summary)
+    write_manifest(args, class_ids, thresholds, low_confidence, metrics, duplicates, scans, created, calibration_summary,
+                   ink_range(inputs))
     write_oof_predictions(args.out / "oof_predictions.csv", scans, folds, probs, fold_labels, class_ids)
     table = write_metrics_markdown(results, class_ids, args.out / "metrics.md")
     if args.readme.exists():
@@ -217,7 +219,9 @@ def write_oof_predictions(path: Path, scans, folds, probs, fold_labels, class_id
                 writer.writerow([scans[i].path.name, k, class_ids[fold_labels[k][j]], *values])
 
 
-def write_manifest(args, class_ids, thresholds, low_confidence, metrics, duplicates, scans, created, calibrated) -> None:
+def write_manifest(
+    args, class_ids, thresholds, low_confidence, metrics, duplicates, scans, created, calibrated, input_checks
+) -> None:
     files = {"cnn": "cnn.onnx", "classifier": "lightgbm.txt", "feature_distribution": "feature_distribution.npz"}
     hashes = {role: sha256_of(args.out / name) for role, name in files.items()}
     shipped = metrics["lightgbm"]
@@ -234,6 +238,7 @@ def write_manifest(args, class_ids, thresholds, low_confidence, metrics, duplica
         "files": {role: {"file": name, "sha256": hashes[role]} for role, name in files.items()},
         "calibration": {"method": "temperature", "temperature": calibrated["temperature"],
                         "ece_before": calibrated["ece_before"], "ece_after": calibrated["ece_after_cross_fitted"]},
+        "input_checks": input_checks,
         "thresholds": {
             "findings": thresholds, "low_confidence": low_confidence,
             "method": "best one-vs-rest F1 on calibrated out-of-fold LightGBM probabilities; "

@@ -9,6 +9,7 @@ import numpy as np
 
 _WORK_WIDTH = 512
 _MIN_REGION_FRACTION = 0.2
+_MIN_PAPER_BRIGHTNESS = 150  # median of the darkest channel inside the grid: paper is light (scans here: ~245)
 
 
 @dataclass(frozen=True)
@@ -75,5 +76,7 @@ def find_diagnostic_region(image: np.ndarray) -> CropResult:
     x, y, w, h, _ = stats[best]
     if w * h < _MIN_REGION_FRACTION * mask.size:
         return CropResult(CropBox.full(image), grid_found=False)
+    if np.median(small[y : y + h, x : x + w].min(axis=2)) < _MIN_PAPER_BRIGHTNESS:
+        return CropResult(CropBox.full(image), grid_found=False)  # tinted but dark: not grid paper
     box = CropBox(round(x / scale), round(y / scale), round((x + w) / scale), round((y + h) / scale))
     return CropResult(box.clamped(width, height), grid_found=True)

@@ -32,6 +32,7 @@ class Manifest:
     thresholds: dict[str, float]
     low_confidence: float
     temperature: float
+    ink_range: tuple[float, float] | None
     files: dict[str, Path]
     sha256: dict[str, str]
     raw: dict[str, Any] = field(repr=False)
@@ -79,6 +80,7 @@ def load_manifest(directory: Path) -> Manifest:
             thresholds={k: float(v) for k, v in raw["thresholds"]["findings"].items()},
             low_confidence=float(raw["thresholds"]["low_confidence"]),
             temperature=float(raw.get("calibration", {}).get("temperature", 1.0)),
+            ink_range=_ink_range(raw),
             files=files,
             sha256=hashes,
             raw=raw,
@@ -87,6 +89,11 @@ def load_manifest(directory: Path) -> Manifest:
         raise ModelError(f"The model manifest ({path}) is incomplete: missing {exc}.") from exc
     _verify_files(manifest)
     return manifest
+
+
+def _ink_range(raw: dict[str, Any]) -> tuple[float, float] | None:
+    low_high = raw.get("input_checks", {}).get("ink_fraction_range")
+    return (float(low_high[0]), float(low_high[1])) if low_high else None
 
 
 def _verify_files(manifest: Manifest) -> None:

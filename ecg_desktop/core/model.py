@@ -14,12 +14,17 @@ from ecg_desktop.core.errors import ModelError
 from ecg_desktop.core.image_io import load_image
 from ecg_desktop.core.manifest import Manifest, load_manifest
 from ecg_desktop.core.ood import OOD_WARNING, FeatureDistribution
-from ecg_desktop.core.preprocess import preprocess
+from ecg_desktop.core.preprocess import ink_fraction, preprocess
 
 NO_GRID_WARNING = (
-    "No ECG grid was found, so the whole image was classified: check that this is a 12-lead ECG printout."
+    "No ECG grid was found in the classified region: check that this is a 12-lead ECG printout on grid "
+    "paper. The model was trained only on such printouts, so no diagnosis should be drawn from this result."
 )
 SMALL_CROP_WARNING = "The crop is very small; the result may not reflect the whole ECG."
+INK_WARNING = (
+    "The classified region has {:.1%} dark trace ink, outside the {:.1%} to {:.1%} seen on the training "
+    "printouts (blank, noisy or not an ECG); no diagnosis should be drawn from this result."
+)
 
 
 @dataclass(frozen=True)
@@ -87,18 +92,33 @@ class EcgModel:
         warnings: list[str] = []
         if crop is None:
             found = find_diagnostic_region(image)
-            crop = found.box
-            if not found.grid_found:
-                warnings.append(NO_GRID_WARNING)
-        crop = crop.clamped(image.shape[1], image.shape[0])
+            crop, grid_found = found.box, found.grid_found
+        else:
+            crop = crop.clamped(image.shape[1], image.shape[0])
+            grid_found = find_diagnostic_region(image[crop.y0 : crop.y1, crop.x0 : crop.x1]).grid_found
+        if not grid_found:
+            warnings.append(NO_GRID_WARNING)
         if crop.width < 100 or crop.height < 100:
             warnings.append(SMALL_CROP_WARNING)
-        features, _ = self.features(preprocess(image, crop, size=self.manifest.input_size)[None])
+        batch = preprocess(image, crop, size=self.manifest.input_size)[None]
+        ink_ok = self._ink_within_range(batch, warnings)
+        features, _ = self.features(batch)
         distance = float(self._distribution.distance(features)[0]) if self._distribution else None
-        outlier = distance is not None and distance > self._distribution.threshold
-        if outlier:
+        far = distance is not None and distance > self._distribution.threshold
+        if far:
             warnings.append(OOD_WARNING)
+        outlier = far or not grid_found or not ink_ok  # each means: unlike the training printouts
         return self._result(self.probabilities_from_features(features)[0], crop, warnings, outlier, distance)
+
+    def _ink_within_range(self, batch: np.ndarray, warnings: list[str]) -> bool:
+        if self.manifest.ink_range is None:
+            return True
+        low, high = self.manifest.ink_range
+        ink = float(ink_fraction(batch)[0])
+        if low <= ink <= high:
+            return True
+        warnings.append(INK_WARNING.format(ink, low, high))
+        return False
 
     def classify_file(self, path: str | Path, *, crop: CropBox | None = None) -> Classification:
         """Load and classify one scan file (raises ImageLoadError for unreadable files)."""

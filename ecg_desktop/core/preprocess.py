@@ -59,3 +59,8 @@ def preprocess(image: np.ndarray, box: CropBox, *, size: int = INPUT_SIZE, empha
     resized = cv2.resize(region, (size, size), interpolation=cv2.INTER_AREA)
     rgb = cv2.cvtColor(resized, cv2.COLOR_BGR2RGB)
     return np.ascontiguousarray(rgb.transpose(2, 0, 1), dtype=np.float32) / np.float32(255.0)
+
+
+def ink_fraction(batch: np.ndarray) -> np.ndarray:
+    """Share of each preprocessed input (N x 3 x S x S) that is dark trace ink; ECG printouts have a few percent."""
+    return (batch.min(axis=1) < 0.5).mean(axis=(1, 2))
