@@ -27,6 +27,7 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ecg-images"
 
 def make_folder(count: int, folder: Path) -> Path:
     """``count`` scans: real dataset JPEGs (cycled) when present, else rendered printouts."""
+    folder.mkdir(parents=True, exist_ok=True)
     real = sorted(DATA.glob("*/*.jpg"))
     for i in range(count):
         target = folder / f"scan_{i:03d}.jpg"
