@@ -15,19 +15,13 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from training.report import NAMES as CLASSIFIER_NAMES  # noqa: E402  (the names metrics.md uses)
 FEATURE_IMPORTANCE = "lightgbm_feature_importance.png"  # written next to metrics.json by training
 REQUIRED_METRICS = ("cv", "folds", "seed", "dataset", "classifiers", "shipped_bootstrap_95ci", "calibration",
                     "out_of_distribution")
 SHIPPED = "lightgbm"
-CLASSIFIER_NAMES = {  # how training/report.py names them in metrics.md
-    "lightgbm": "LightGBM on CNN features (shipped)",
-    "xgboost": "XGBoost on CNN features",
-    "random_forest": "Random Forest on CNN features",
-    "naive_bayes": "Gaussian Naive Bayes on CNN features",
-    "cnn_softmax": "CNN softmax (no second stage)",
-    "seed_baseline_lightgbm": "Seed configuration: LightGBM on CNN features",
-    "seed_baseline_cnn_softmax": "Seed configuration: CNN softmax",
-}
 HOSPITAL = "the Ch. Pervaiz Elahi Institute of Cardiology, Multan, Pakistan"
 CITATION = (  # the short form is the one the app's About dialog and PDF reports use
     "*ECG Images dataset of Cardiac Patients* (Khan & Hussain, Mendeley Data 2021), CC BY 4.0. Full reference: "
