@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import cv2
@@ -57,3 +58,21 @@ def write_image(path: Path, image: np.ndarray, *params: int) -> Path:
     assert ok
     path.write_bytes(data.tobytes())
     return path
+
+
+def copy_models(target: Path, *, damage: str | None = None) -> Path:
+    """A copy of the bundled models in ``target``; ``damage`` "altered" flips a byte of the CNN, "missing" deletes it.
+
+    Returns the CNN file's path (the one damaged, if any).
+    """
+    from ecg_desktop.core.resources import models_dir
+
+    shutil.copytree(models_dir(), target, ignore=shutil.ignore_patterns("*.png", "*.md", "*.csv"))
+    cnn = target / "cnn.onnx"
+    if damage == "altered":
+        data = bytearray(cnn.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        cnn.write_bytes(bytes(data))
+    elif damage == "missing":
+        cnn.unlink()
+    return cnn

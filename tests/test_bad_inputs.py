@@ -11,7 +11,6 @@ import errno
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from ecg_desktop.core.batch import BatchItem, ResultsCsv, find_scans, plan_batch
 from ecg_desktop.core.errors import EcgDeskError, ImageLoadError
 from ecg_desktop.core.image_io import load_image
 from ecg_desktop.core.pdf_pages import report_stem
+from tests.conftest import copy_models
 from tests.bad_inputs import EXPLICIT_ONLY, UNREADABLE, Expect, build_corpus, unreadable_files
 
 REPO = Path(__file__).resolve().parents[1]
@@ -354,17 +354,8 @@ def test_a_killed_batch_resumes_with_every_file_exactly_once(tmp_path: Path) -> 
 def test_damaged_model_files_stop_classification_with_the_reason(
     tmp_path: Path, synthetic_scan: Path, monkeypatch, capsys, damage: str
 ) -> None:
-    from ecg_desktop.core import resources
-
     models = tmp_path / "models"
-    shutil.copytree(resources.models_dir(), models)
-    cnn = next(p for p in models.iterdir() if p.suffix == ".onnx")
-    if damage == "altered":
-        data = bytearray(cnn.read_bytes())
-        data[len(data) // 2] ^= 0xFF
-        cnn.write_bytes(bytes(data))
-    else:
-        cnn.unlink()
+    cnn = copy_models(models, damage=damage)
     monkeypatch.setenv("ECG_DESK_MODELS", str(models))
     assert main(["classify", str(synthetic_scan), "--json"]) == 1
     captured = capsys.readouterr()

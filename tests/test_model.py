@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +10,7 @@ import pytest
 
 from ecg_desktop.core import CropBox, EcgModel, ModelError, load_image
 from ecg_desktop.core.manifest import load_manifest
+from tests.conftest import copy_models
 from ecg_desktop.core.resources import models_dir
 
 
@@ -59,14 +59,9 @@ def test_batch_inference_matches_single(model: EcgModel, real_scan: Path) -> Non
     assert np.allclose(probs[0], probs[2], atol=1e-6)
 
 
-def _copy_models(tmp_path: Path) -> Path:
-    target = tmp_path / "models"
-    shutil.copytree(models_dir(), target, ignore=shutil.ignore_patterns("*.png", "*.md", "*.txt.live"))
-    return target
-
-
 def test_altered_model_file_is_refused(tmp_path: Path) -> None:
-    target = _copy_models(tmp_path)
+    target = tmp_path / "models"
+    copy_models(target)
     with (target / "lightgbm.txt").open("a") as stream:
         stream.write("\n")
     with pytest.raises(ModelError, match="altered"):
@@ -74,7 +69,8 @@ def test_altered_model_file_is_refused(tmp_path: Path) -> None:
 
 
 def test_missing_model_file_is_refused(tmp_path: Path) -> None:
-    target = _copy_models(tmp_path)
+    target = tmp_path / "models"
+    copy_models(target)
     (target / "cnn.onnx").unlink()
     with pytest.raises(ModelError, match="missing"):
         EcgModel.load(target)
@@ -86,7 +82,8 @@ def test_missing_or_broken_manifest(tmp_path: Path) -> None:
     (tmp_path / "manifest.json").write_text("{not json")
     with pytest.raises(ModelError, match="cannot be read"):
         EcgModel.load(tmp_path)
-    target = _copy_models(tmp_path / "copy")
+    target = tmp_path / "copy" / "models"
+    copy_models(target)
     manifest = json.loads((target / "manifest.json").read_text())
     del manifest["classes"]
     (target / "manifest.json").write_text(json.dumps(manifest))

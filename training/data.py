@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
 from collections import Counter
 from dataclasses import dataclass
@@ -122,12 +121,3 @@ def grouped_folds(scans: list[Scan], *, n_folds: int, seed: int) -> list[tuple[n
 def class_counts(scans: list[Scan], class_ids: list[str]) -> dict[str, int]:
     counts = Counter(s.label for s in scans)
     return {cid: counts[i] for i, cid in enumerate(class_ids)}
-
-
-def read_index(data_dir: Path) -> dict[str, dict[str, str]]:
-    """The dataset's ``index.csv`` rows by relative file path (empty when absent)."""
-    index = data_dir / "index.csv"
-    if not index.exists():
-        return {}
-    with index.open(newline="") as stream:
-        return {row["file"]: row for row in csv.DictReader(stream)}

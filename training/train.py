@@ -60,12 +60,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def classifier_training_set(model, regions, inputs, labels, config: FitConfig, seed: int):
+def classifier_training_set(model, regions, clean_features, labels, config: FitConfig, seed: int):
     """Features the second stage learns from: clean views plus ``config.feature_views`` augmented views.
 
     Features of augmented views look more like those of unseen scans than the clean, memorised ones do.
     """
-    features = [predict(model, inputs)[0]]
+    features = [clean_features]
     rng = np.random.default_rng(seed)
     for _ in range(config.feature_views):
         views = np.stack([augment(region, rng, config.augment) for region in regions])
@@ -84,11 +84,12 @@ def cross_validate(inputs, regions, labels, folds, config: FitConfig, class_ids,
             val_inputs=inputs[test_idx], val_labels=labels[test_idx], log=log,
         )
         histories.append(asdict(history))
+        train_f, _ = predict(model, inputs[train_idx])
         train_x, train_y = classifier_training_set(
-            model, [regions[i] for i in train_idx], inputs[train_idx], labels[train_idx], config, seed + k
+            model, [regions[i] for i in train_idx], train_f, labels[train_idx], config, seed + k
         )
         test_f, test_logits = predict(model, inputs[test_idx])
-        distances.append(held_out_distances(predict(model, inputs[train_idx])[0], test_f))
+        distances.append(held_out_distances(train_f, test_f))
         probs.setdefault("cnn_softmax", []).append(softmax(test_logits))
         for name in CLASSIFIERS if classifiers else ["lightgbm"]:
             probs.setdefault(name, []).append(fit_predict(name, train_x, train_y, test_f, seed))
@@ -158,9 +159,10 @@ def main(argv: list[str] | None = None) -> int:
 
     log("final model: CNN and LightGBM on all data")
     model, final_history = train_cnn(regions, labels, len(class_ids), config, seed=args.seed, log=log)
-    train_x, train_y = classifier_training_set(model, regions, inputs, labels, config, args.seed)
+    features, _ = predict(model, inputs)
+    train_x, train_y = classifier_training_set(model, regions, features, labels, config, args.seed)
     booster = make_lightgbm(args.seed).fit(train_x, train_y)
-    fit_distribution(predict(model, inputs)[0], ood_threshold).save(args.out / "feature_distribution.npz")
+    fit_distribution(features, ood_threshold).save(args.out / "feature_distribution.npz")
     cnn_path, gbm_path = args.out / "cnn.onnx", args.out / "lightgbm.txt"
     export_onnx(model, cnn_path, input_size=INPUT_SIZE)
     onnx_diff = max_abs_difference(model, cnn_path, input_size=INPUT_SIZE)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import logging
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from gui_helpers import render_scan
 from PySide6.QtWidgets import QMessageBox
 
 from ecg_desktop.core.report_pdf import PatientInfo, ReportOptions
+from tests.conftest import copy_models
 from tests.bad_inputs import UNREADABLE, _ecg, _pdf, build_corpus, unreadable_files
 
 WAIT_MS = 120_000
@@ -121,18 +121,10 @@ def test_opening_bad_inputs_in_the_viewer_shows_each_reason(qtbot, main_window, 
 def test_damaged_model_files_open_the_window_without_classifying(
     qtbot, tmp_path: Path, monkeypatch, settings_store, scan_file: Path, damage: str
 ) -> None:
-    from ecg_desktop.core import resources
     from ecg_desktop.gui.app import build_window, show_window
 
     models = tmp_path / "models"
-    shutil.copytree(resources.models_dir(), models)
-    cnn = next(p for p in models.iterdir() if p.suffix == ".onnx")
-    if damage == "altered":
-        data = bytearray(cnn.read_bytes())
-        data[1000] ^= 0x01
-        cnn.write_bytes(bytes(data))
-    else:
-        cnn.unlink()
+    cnn = copy_models(models, damage=damage)
     monkeypatch.setenv("ECG_DESK_MODELS", str(models))
     window = build_window(store=settings_store)
     qtbot.addWidget(window)
