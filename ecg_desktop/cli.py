@@ -177,21 +177,21 @@ def _batch(model: EcgModel, args: argparse.Namespace) -> int:
 
 
 def _report(model: EcgModel, args: argparse.Namespace) -> int:
-    from ecg_desktop.core.image_io import load_image
+    from ecg_desktop.core.image_io import load_for_analysis
     from ecg_desktop.core.pdf_pages import is_pdf_file, pages_of
     from ecg_desktop.core.report_pdf import PatientInfo, ReportOptions, write_report
 
     if is_pdf_file(args.scan) and args.scan.is_file() and len(pages := pages_of(args.scan)) == 1:
         args.scan = pages[0]  # a one-page PDF is that page; with several, load_image says how to name one
-    image = load_image(args.scan)
-    result = model.classify(image)
+    scan = load_for_analysis(args.scan)
+    result = model.classify(scan.pixels, image_size=scan.file_size)
     saliency = None
     if args.saliency:
         from ecg_desktop.core.saliency import occlusion_saliency
 
-        saliency = occlusion_saliency(model, image, result.crop)
+        saliency = occlusion_saliency(model, scan.pixels, result.crop, image_size=scan.file_size)
     write_report(
-        args.out, image=image, result=result, manifest=model.manifest, source_name=args.scan.name,
+        args.out, image=scan.pixels, result=result, manifest=model.manifest, source_name=args.scan.name,
         patient=PatientInfo(args.patient_id, args.patient_name, args.date_of_birth),
         options=ReportOptions(facility=args.facility, page_size=args.page_size), saliency=saliency,
     )

@@ -11,7 +11,8 @@ import pytest
 from PIL import Image
 
 from ecg_desktop.core.errors import ImageLoadError, ImageSizeError
-from ecg_desktop.core.image_io import load_image
+from ecg_desktop.core.image_io import load_for_analysis, load_image
+from ecg_desktop.core.preprocess import analysis_reduction
 from tests.conftest import write_image
 
 
@@ -30,6 +31,27 @@ def test_supported_formats_load_as_bgr8(tmp_path: Path, suffix: str) -> None:
 
 def test_real_scan_loads_at_full_size(real_scan: Path) -> None:
     assert load_image(real_scan).shape == (1572, 2213, 3)
+
+
+def test_real_scan_is_analysed_at_half_size(real_scan: Path) -> None:
+    scan = load_for_analysis(real_scan)
+    assert scan.pixels.shape == (786, 1107, 3) and scan.file_size == (2213, 1572)
+    full = cv2.resize(load_image(real_scan), (1107, 786), interpolation=cv2.INTER_AREA)
+    assert np.abs(scan.pixels.astype(int) - full).mean() < 6  # the decoder reduces by averaging too
+
+
+@pytest.mark.parametrize(("size", "reduction"), [((400, 300), 1), ((1400, 1399), 1), ((2213, 1572), 2),
+                                                 ((4032, 3024), 4), ((30000, 6000), 8)])
+def test_analysis_reduction_keeps_the_shorter_side_above_700(size: tuple[int, int], reduction: int) -> None:
+    assert analysis_reduction(*size) == reduction
+
+
+@pytest.mark.parametrize("suffix", [".jpg", ".png"])
+def test_large_images_of_any_format_are_reduced_for_analysis(tmp_path: Path, suffix: str) -> None:
+    scan = load_for_analysis(write_image(tmp_path / f"big{suffix}", _page(2001, 1500)))
+    assert scan.pixels.shape == (750, 1001, 3) and scan.file_size == (2001, 1500)
+    small = load_for_analysis(write_image(tmp_path / f"small{suffix}", _page()))
+    assert small.pixels.shape == (300, 400, 3) and small.file_size == (400, 300)
 
 
 def test_grayscale_16bit_and_rgba_are_converted(tmp_path: Path) -> None:
@@ -55,6 +77,11 @@ def test_exif_orientation_is_applied(tmp_path: Path) -> None:
     Image.fromarray(_page(400, 300)[:, :, ::-1]).save(buffer, "JPEG", exif=exif)
     (tmp_path / "rotated.jpg").write_bytes(buffer.getvalue())
     assert load_image(tmp_path / "rotated.jpg").shape == (400, 300, 3)
+    buffer = io.BytesIO()
+    Image.fromarray(_page(2000, 1500)[:, :, ::-1]).save(buffer, "JPEG", exif=exif)
+    (tmp_path / "rotated_big.jpg").write_bytes(buffer.getvalue())
+    scan = load_for_analysis(tmp_path / "rotated_big.jpg")  # reduced while decoding, still upright
+    assert scan.pixels.shape == (1000, 750, 3) and scan.file_size == (1500, 2000)
 
 
 @pytest.mark.parametrize(

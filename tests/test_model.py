@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from ecg_desktop.core import CropBox, EcgModel, ModelError, load_image
+from ecg_desktop.core.image_io import load_for_analysis
 from ecg_desktop.core.manifest import load_manifest
 from tests.conftest import copy_models
 from ecg_desktop.core.resources import models_dir
@@ -38,6 +39,20 @@ def test_manual_crop_overrides_and_changes_the_input(model: EcgModel, real_scan:
     manual = model.classify(image, crop=box)
     assert manual.crop == box
     assert manual.probabilities != auto.probabilities
+
+
+def test_crops_are_in_full_size_pixels_whatever_copy_is_classified(model: EcgModel, real_scan: Path) -> None:
+    scan = load_for_analysis(real_scan)
+    from_file = model.classify_file(real_scan)
+    assert from_file == model.classify(scan.pixels, image_size=scan.file_size)
+    assert from_file.image_size == (2213, 1572) and from_file.crop.x1 > 2000  # full-size pixels
+    full = model.classify(load_image(real_scan))  # reduced inside, by area averaging instead of the decoder
+    assert full.label == from_file.label
+    assert max(abs(full.probabilities[c] - p) for c, p in from_file.probabilities.items()) < 0.1
+    assert all(abs(a - b) <= 6 for a, b in zip(full.crop.as_list(), from_file.crop.as_list()))  # 512-px grid search
+    box = CropBox(100, 202, 1900, 1402)
+    manual = model.classify(scan.pixels, crop=box, image_size=scan.file_size)
+    assert manual.crop == box and manual.crop_in(scan.pixels) == CropBox(50, 101, 950, 701)
 
 
 def test_page_without_grid_gets_a_warning(model: EcgModel) -> None:

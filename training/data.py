@@ -12,7 +12,7 @@ import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold
 
 from ecg_desktop.core.crop import CropBox, find_diagnostic_region
-from ecg_desktop.core.image_io import IMAGE_SUFFIXES, load_image
+from ecg_desktop.core.image_io import IMAGE_SUFFIXES, load_for_analysis
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ecg-images"
 NEAR_DUPLICATE_SIMILARITY = 0.90  # cosine similarity of trace descriptors; distinct scans here reach 0.88
@@ -56,7 +56,7 @@ def load_scans(files: list[tuple[Path, int]]) -> tuple[list[Scan], list[np.ndarr
     """Hash and crop every file; returns the scans and their decoded images."""
     scans, images = [], []
     for path, label in files:
-        image = load_image(path)
+        image = load_for_analysis(path).pixels  # what inference reads: the analysis-size copy
         box = find_diagnostic_region(image).box
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         scans.append(Scan(path, label, digest, trace_descriptor(image, box), box))

@@ -18,7 +18,7 @@ import numpy as np
 
 from ecg_desktop.core import pdf_pages
 from ecg_desktop.core.errors import EcgDeskError
-from ecg_desktop.core.image_io import SCAN_SUFFIXES, UNSUPPORTED_IMAGE_SUFFIXES, load_image
+from ecg_desktop.core.image_io import SCAN_SUFFIXES, UNSUPPORTED_IMAGE_SUFFIXES, load_for_analysis
 from ecg_desktop.core.logs import file_id
 from ecg_desktop.core.model import Classification, EcgModel
 from ecg_desktop.core.report_pdf import ReportOptions, write_batch_summary, write_report
@@ -115,15 +115,15 @@ def classify_files(
     """Classify ``files`` with ``workers`` threads, yielding results in input order.
 
     Decoding (OpenCV) and inference (onnxruntime) release the GIL, so threads overlap.
-    ``report`` (e.g. a PDF writer) runs in the same worker with the decoded image.
+    ``report`` (e.g. a PDF writer) runs in the same worker with the decoded (analysis-size) image.
     At most ``2 * workers`` files are in flight; ``should_stop`` is checked before each new one.
     """
     def work(path: Path) -> tuple[Classification, str | None]:
-        image = load_image(path)
-        result = model.classify(image)
+        scan = load_for_analysis(path)
+        result = model.classify(scan.pixels, image_size=scan.file_size)
         if report is not None:
             try:
-                report(path, image, result)
+                report(path, scan.pixels, result)
             except EcgDeskError as exc:
                 return result, f"PDF report not written: {exc}"
         return result, None

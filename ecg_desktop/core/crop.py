@@ -35,6 +35,10 @@ class CropBox:
         y1 = min(max(self.y1, y0 + 1), height)
         return CropBox(x0, y0, x1, y1)
 
+    def scaled(self, sx: float, sy: float) -> CropBox:
+        """This box in an image ``sx`` times wider and ``sy`` times taller (rounded to pixels)."""
+        return CropBox(round(self.x0 * sx), round(self.y0 * sy), round(self.x1 * sx), round(self.y1 * sy))
+
     def as_list(self) -> list[int]:
         """``[x0, y0, x1, y1]`` as used in JSON and CSV output."""
         return [self.x0, self.y0, self.x1, self.y1]

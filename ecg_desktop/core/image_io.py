@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -11,6 +12,7 @@ from PIL import Image
 
 from ecg_desktop.core import pdf_pages
 from ecg_desktop.core.errors import ImageLoadError, ImageSizeError
+from ecg_desktop.core.preprocess import analysis_reduction, reduce_for_analysis, reduced_size
 
 MAX_PIXELS = 100_000_000
 MIN_SIDE = 200
@@ -24,6 +26,15 @@ UNSUPPORTED_IMAGE_SUFFIXES = frozenset({".heic", ".heif", ".avif", ".webp", ".gi
 
 # Pillow only reads headers here; the pixel limit is enforced by us, before any decoding.
 Image.MAX_IMAGE_PIXELS = None
+_REDUCED_JPEG_FLAGS = {2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4, 8: cv2.IMREAD_REDUCED_COLOR_8}
+
+
+@dataclass(frozen=True)
+class AnalysisImage:
+    """A scan at the resolution the pipeline works at, and the (width, height) of the full-size image."""
+
+    pixels: np.ndarray
+    file_size: tuple[int, int]
 
 
 def load_image(path: str | Path) -> np.ndarray:
@@ -33,12 +44,24 @@ def load_image(path: str | Path) -> np.ndarray:
     with a message saying how many pages it has and how to name one.
     Raises ImageLoadError (or ImageSizeError) with a message fit to show the user.
     """
-    path = Path(path)
+    return _load(Path(path), reduce=False).pixels
+
+
+def load_for_analysis(path: str | Path) -> AnalysisImage:
+    """Like load_image, but at the analysis resolution (see preprocess.analysis_reduction).
+
+    JPEGs are decoded straight at that size (the decoder skips most of the work); other images are
+    decoded in full and area-averaged. Training and inference both read scans this way.
+    """
+    return _load(Path(path), reduce=True)
+
+
+def _load(path: Path, *, reduce: bool) -> AnalysisImage:
     pdf, page = pdf_pages.split_page_ref(path)
     if page is not None:
         image = pdf_pages.render_page(_read_bytes(pdf), page, path.name, max_pixels=MAX_PIXELS)
         _check_min_side(path, image.shape[1], image.shape[0])
-        return image
+        return _full_size(image, reduce=reduce)
     data = _read_bytes(path)
     width, height, fmt = _probe(path, data)
     if width * height > MAX_PIXELS:
@@ -47,15 +70,26 @@ def load_image(path: str | Path) -> np.ndarray:
             "megapixel limit; scan it at a lower resolution."
         )
     _check_min_side(path, width, height)
+    reduction = analysis_reduction(width, height) if reduce and fmt in {"JPEG", "MPO"} else 1
     try:
-        image = _decode(data, fmt)
+        image = _decode(data, fmt, reduction)
     except MemoryError:
         raise
     except Exception as exc:  # a decoder choking on damaged data must not escape as a crash
         raise ImageLoadError(f"{path.name}: the image data is corrupt or truncated.") from exc
     if image is None or image.size == 0:
         raise ImageLoadError(f"{path.name}: the image data is corrupt or truncated.")
-    return _to_bgr8(image)
+    image = _to_bgr8(image)
+    if reduction == 1:
+        return _full_size(image, reduce=reduce)
+    # The decoder applied the EXIF orientation, which may have swapped width and height.
+    turned = (image.shape[1], image.shape[0]) != reduced_size(width, height, reduction)
+    return AnalysisImage(image, (height, width) if turned else (width, height))
+
+
+def _full_size(image: np.ndarray, *, reduce: bool) -> AnalysisImage:
+    size = (image.shape[1], image.shape[0])
+    return AnalysisImage(reduce_for_analysis(image) if reduce else image, size)
 
 
 def _check_min_side(path: Path, width: int, height: int) -> None:
@@ -121,11 +155,11 @@ def _probe(path: Path, data: bytes) -> tuple[int, int, str]:
     return width, height, fmt
 
 
-def _decode(data: bytes, fmt: str) -> np.ndarray | None:
+def _decode(data: bytes, fmt: str, reduction: int) -> np.ndarray | None:
     buffer = np.frombuffer(data, dtype=np.uint8)
     if fmt in {"JPEG", "MPO"}:
-        # IMREAD_COLOR applies the EXIF orientation and converts CMYK and grayscale.
-        return cv2.imdecode(buffer, cv2.IMREAD_COLOR)
+        # IMREAD_COLOR (and its reduced forms) apply the EXIF orientation and convert CMYK and grayscale.
+        return cv2.imdecode(buffer, _REDUCED_JPEG_FLAGS.get(reduction, cv2.IMREAD_COLOR))
     # Keep alpha and bit depth so they can be converted properly below.
     image = cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED)
     if image is None and fmt in {"PNG", "TIFF", "BMP"}:

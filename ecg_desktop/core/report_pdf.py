@@ -137,8 +137,9 @@ def _report_story(
 ) -> list[Flowable]:
     top = result.probabilities.get(result.label, 0.0)
     others = [manifest.display_name(f) for f in result.findings if f != result.label]
-    crop = result.crop.clamped(image.shape[1], image.shape[0])
+    crop = result.crop_in(image)  # the image may be the reduced copy that was classified
     shown = image if saliency is None else blend_over_crop(image, crop, saliency.heatmap)
+    box, (full_width, full_height) = result.crop, result.image_size or (image.shape[1], image.shape[0])
     heat_note = "" if saliency is None else (
         " Colours: how much hiding each part lowered the result's probability (red most, blue not at all)."
     )
@@ -156,8 +157,8 @@ def _report_story(
         Spacer(1, 8),
         _Scan(shown, crop, width, 0.4 * height),
         _p(
-            f"Outlined: the region that was classified, pixels ({crop.x0}, {crop.y0}) to ({crop.x1}, {crop.y1}) "
-            f"of a {image.shape[1]} x {image.shape[0]} scan.{heat_note}",
+            f"Outlined: the region that was classified, pixels ({box.x0}, {box.y0}) to ({box.x1}, {box.y1}) "
+            f"of a {full_width} x {full_height} scan.{heat_note}",
             _SMALL,
         ),
         Spacer(1, 6),

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ecg_desktop.core.crop import CropBox
-from ecg_desktop.core.model import EcgModel
+from ecg_desktop.core.model import EcgModel, analysis_view, to_analysis_box
 from ecg_desktop.core.preprocess import preprocess
 
 # The standard printout (3 rows of 4 leads, then a rhythm strip), as fractions of the grid crop.
@@ -51,10 +51,16 @@ def lead_boxes(size: int) -> dict[str, tuple[int, int, int, int]]:
     return boxes
 
 
-def occlusion_saliency(model: EcgModel, image: np.ndarray, crop: CropBox, *, grid: int = 8) -> Saliency:
-    """Occlusion map on a ``grid`` x ``grid`` lattice plus per-lead scores, for the top class."""
+def occlusion_saliency(
+    model: EcgModel, image: np.ndarray, crop: CropBox, *, grid: int = 8, image_size: tuple[int, int] | None = None
+) -> Saliency:
+    """Occlusion map on a ``grid`` x ``grid`` lattice plus per-lead scores, for the top class.
+
+    ``crop`` and ``image_size`` as for EcgModel.classify, so the input is the one that was classified.
+    """
     size = model.manifest.input_size
-    batch = preprocess(image, crop, size=size)[None]
+    work, sx, sy = analysis_view(image, image_size)
+    batch = preprocess(work, to_analysis_box(crop, work, sx, sy), size=size)[None]
     base = model.probabilities(batch)[0]
     top = int(np.argmax(base))
     edges = np.linspace(0, size, grid + 1).round().astype(int)

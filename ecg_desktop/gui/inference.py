@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
@@ -14,20 +14,25 @@ from superqt.utils import create_worker
 
 from ecg_desktop.core import pdf_pages
 from ecg_desktop.core.crop import CropBox, find_diagnostic_region
-from ecg_desktop.core.image_io import load_image
+from ecg_desktop.core.image_io import AnalysisImage, load_for_analysis, load_image
 from ecg_desktop.core.model import Classification, EcgModel
 from ecg_desktop.gui.qimage import bgr_to_qimage
 
 
 @dataclass(frozen=True)
 class Scan:
-    """An opened scan: the pixels (numpy for the model, QImage for the screen) and its automatic crop."""
+    """An opened scan: full-size pixels (numpy and QImage for the screen), the copy the model reads, its crop."""
 
     path: Path
     image: np.ndarray
     qimage: QImage
+    analysis: AnalysisImage
     auto_crop: CropBox
     pages: int = 0  # pages of the PDF when ``path`` is one of them (``scan.pdf#page=N``), else 0
+
+    def classify(self, model: EcgModel, crop: CropBox | None = None) -> Classification:
+        """The model's result for this scan, read exactly as the CLI and batch read it."""
+        return model.classify(self.analysis.pixels, crop=crop, image_size=self.analysis.file_size)
 
 
 @dataclass(frozen=True)
@@ -124,11 +129,13 @@ def _open_scan(
         return None
     path, pages = _pdf_page(path)
     image = load_image(path)
+    analysis = load_for_analysis(path)  # a second, reduced decode: what the model reads everywhere
     if model is None:
-        scan = Scan(path, image, bgr_to_qimage(image), find_diagnostic_region(image).box, pages)
+        scan = Scan(path, image, bgr_to_qimage(image), analysis, find_diagnostic_region(image).box, pages)
         return scan, None
-    result = model.classify(image)
-    return Scan(path, image, bgr_to_qimage(image), result.crop, pages), result
+    scan = Scan(path, image, bgr_to_qimage(image), analysis, CropBox.full(image), pages)
+    result = scan.classify(model)
+    return replace(scan, auto_crop=result.crop), result
 
 
 def _pdf_page(path: Path) -> tuple[Path, int]:
@@ -150,4 +157,4 @@ def _classify_scan(
     """Worker: classify an open scan with a user crop (skipped if already superseded)."""
     if not is_current() or model is None:
         return None
-    return scan, model.classify(scan.image, crop=crop)
+    return scan, scan.classify(model, crop)

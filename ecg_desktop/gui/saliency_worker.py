@@ -57,5 +57,5 @@ def _saliency_of(
     if not is_current() or model is None:
         return None
     started = time.perf_counter()
-    saliency = occlusion_saliency(model, scan.image, crop)
+    saliency = occlusion_saliency(model, scan.analysis.pixels, crop, image_size=scan.analysis.file_size)
     return scan, (crop, saliency, time.perf_counter() - started)

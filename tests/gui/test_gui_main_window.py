@@ -6,6 +6,7 @@ import threading
 import time
 from pathlib import Path
 
+import cv2
 import pytest
 from gui_helpers import render_scan, write_corrupt
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import QMessageBox
 from ecg_desktop.core.crop import CropBox
 from ecg_desktop.core.image_io import load_image
 from ecg_desktop.gui.result_panel import DISCLAIMER, format_percent
+from tests.conftest import write_image
 
 WAIT_MS = 15_000
 
@@ -45,10 +47,13 @@ def assert_panel_shows(window, expected) -> None:
     assert window.model.version in panel.version_label.text()
 
 
-def test_open_scan_shows_what_the_model_says(qtbot, main_window, gui_model, scan_file: Path) -> None:
+@pytest.mark.parametrize("suffix", [".png", ".jpg"])
+def test_open_scan_shows_what_the_model_says(qtbot, main_window, gui_model, scan_file: Path, suffix: str) -> None:
+    if suffix == ".jpg":  # JPEGs are decoded at the analysis size: the GUI must read them as the CLI does
+        scan_file = write_image(scan_file.with_suffix(".jpg"), load_image(scan_file), cv2.IMWRITE_JPEG_QUALITY, 90)
     outcome = open_and_wait(qtbot, main_window, scan_file)
 
-    expected = gui_model.classify(load_image(scan_file))
+    expected = gui_model.classify_file(scan_file)  # what `ecg-desktop classify` and the batch report
     assert outcome.result.label == expected.label
     assert_panel_shows(main_window, expected)
     assert main_window.viewer.crop_item.box() == expected.crop
@@ -68,7 +73,7 @@ def test_edited_crop_is_classified_with_exactly_that_box(qtbot, main_window, gui
 
     result = blocker.args[0].result
     assert result.crop == box == crop_item.box()
-    assert_panel_shows(main_window, gui_model.classify(load_image(scan_file), crop=box))
+    assert_panel_shows(main_window, gui_model.classify_file(scan_file, crop=box))
     assert "set by you" in main_window.panel.crop_label.text()
 
     with qtbot.waitSignal(main_window.resultShown, timeout=WAIT_MS) as blocker:
@@ -107,11 +112,11 @@ class SlowModel:
         self.slow_crop: CropBox | None = None
         self.slow_started = threading.Event()
 
-    def classify(self, image, *, crop=None):
+    def classify(self, image, *, crop=None, image_size=None):
         if crop is not None and crop == self.slow_crop:
             self.slow_started.set()
             time.sleep(0.8)
-        return self._model.classify(image, crop=crop)
+        return self._model.classify(image, crop=crop, image_size=image_size)
 
 
 def test_a_stale_result_never_overwrites_a_newer_one(qtbot, make_window, gui_model, scan_file: Path) -> None:
