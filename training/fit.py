@@ -16,7 +16,7 @@ from training.cnn import DualBranchCNN
 class FitConfig:
     """Hyper-parameters of one CNN training run (fixed in advance; no early stopping on held-out data)."""
 
-    epochs: int = 40
+    epochs: int = 80
     batch_size: int = 32
     learning_rate: float = 3e-3
     weight_decay: float = 1e-4
