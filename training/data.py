@@ -12,7 +12,7 @@ import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold
 
 from ecg_desktop.core.crop import CropBox, find_diagnostic_region
-from ecg_desktop.core.image_io import IMAGE_SUFFIXES, load_for_analysis
+from ecg_desktop.core.image_io import IMAGE_SUFFIXES, load_for_analysis, load_image
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ecg-images"
 NEAR_DUPLICATE_SIMILARITY = 0.90  # cosine similarity of trace descriptors; distinct scans here reach 0.88
@@ -53,13 +53,14 @@ def trace_descriptor(image: np.ndarray, box: CropBox) -> np.ndarray:
 
 
 def load_scans(files: list[tuple[Path, int]]) -> tuple[list[Scan], list[np.ndarray]]:
-    """Hash and crop every file; returns the scans and their decoded images."""
+    """Hash and crop every file; returns the scans and their decoded (analysis-size) images."""
     scans, images = [], []
     for path, label in files:
+        full = load_image(path)  # near-duplicates are judged at full size, whatever the model reads
+        descriptor = trace_descriptor(full, find_diagnostic_region(full).box)
         image = load_for_analysis(path).pixels  # what inference reads: the analysis-size copy
-        box = find_diagnostic_region(image).box
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        scans.append(Scan(path, label, digest, trace_descriptor(image, box), box))
+        scans.append(Scan(path, label, digest, descriptor, find_diagnostic_region(image).box))
         images.append(image)
     return scans, images
 

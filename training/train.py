@@ -26,7 +26,7 @@ import sklearn
 import torch
 
 from ecg_desktop.core.manifest import FORMAT_VERSION, sha256_of
-from ecg_desktop.core.preprocess import INPUT_SIZE, preprocess
+from ecg_desktop.core.preprocess import ANALYSIS_MIN_SIDE, INPUT_SIZE, preprocess
 from training import calibration, data, plots
 from training.augment import SEED_AUGMENT, augment, context_region
 from training.classifiers import (
@@ -45,6 +45,13 @@ CLASSES = [
     ("history_of_mi", "History of MI"),
 ]
 REPO = Path(__file__).resolve().parents[1]
+PREPROCESSING = {
+    "read": f"reduced 2, 4 or 8 times while the shorter side stays >= {ANALYSIS_MIN_SIDE} px "
+            "(JPEG: decoder scaling; others: cv2.INTER_AREA); crops reported in full-size pixels",
+    "crop": "automatic ECG-grid crop (ecg_desktop.core.crop)",
+    "ink": "dark trace ink thickened, lone specks dropped (ecg_desktop.core.preprocess.emphasize_ink)",
+    "input_size": INPUT_SIZE, "channels": "RGB", "layout": "NCHW", "scale": "1/255", "resize": "cv2.INTER_AREA",
+}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -233,10 +240,7 @@ def write_manifest(
         "model_version": f"{created[:10]}-{hashes['cnn'][:8]}",
         "created": created,
         "classes": [{"id": cid, "name": name} for cid, name in CLASSES],
-        "preprocessing": {
-            "input_size": INPUT_SIZE, "channels": "RGB", "layout": "NCHW", "scale": "1/255",
-            "resize": "cv2.INTER_AREA", "crop": "automatic ECG-grid crop (ecg_desktop.core.crop)",
-        },
+        "preprocessing": PREPROCESSING,
         "files": {role: {"file": name, "sha256": hashes[role]} for role, name in files.items()},
         "calibration": {"method": "temperature", "temperature": calibrated["temperature"],
                         "ece_before": calibrated["ece_before"], "ece_after": calibrated["ece_after_cross_fitted"]},

@@ -128,7 +128,7 @@ class EcgModel:
         else:
             box = to_analysis_box(crop.clamped(full_width, full_height), work, sx, sy)
             grid_found = find_diagnostic_region(work[box.y0 : box.y1, box.x0 : box.x1]).grid_found
-        crop = crop.clamped(full_width, full_height) if crop else box.scaled(sx, sy).clamped(full_width, full_height)
+        crop = (crop if crop is not None else box.scaled(sx, sy)).clamped(full_width, full_height)
         if not grid_found:
             warnings.append(NO_GRID_WARNING)
         if crop.width < 100 or crop.height < 100:
