@@ -13,6 +13,7 @@ import pytest
 pytest.importorskip("torch")
 
 from ecg_desktop.core import EcgModel  # noqa: E402
+from ecg_desktop.core.preprocess import preprocess  # noqa: E402
 from training import data  # noqa: E402
 from training.cnn import DualBranchCNN  # noqa: E402
 from training.export import export_onnx, max_abs_difference  # noqa: E402
@@ -50,6 +51,15 @@ def test_duplicates_are_grouped_and_never_split(tiny_dataset: Path) -> None:
     assert by_name["exact copy.jpg"] == by_name["near copy.jpg"] == by_name[first]
     for train, test in data.grouped_folds(scans, n_folds=2, seed=0):
         assert not {scans[i].group for i in train} & {scans[i].group for i in test}
+
+
+def test_training_reads_scans_exactly_as_inference_does(real_scan: Path, model: EcgModel) -> None:
+    scans, images = data.load_scans([(real_scan, 0)])
+    assert images[0].shape == (786, 1107, 3)  # the analysis-size copy, as EcgModel.classify_file reads it
+    result = model.classify_file(real_scan)
+    probabilities = model.probabilities(preprocess(images[0], scans[0].crop)[None])[0]
+    assert probabilities.tolist() == pytest.approx([result.probabilities[c] for c in CLASS_IDS], abs=1e-9)
+    assert result.crop == scans[0].crop.scaled(2213 / 1107, 1572 / 786).clamped(2213, 1572)
 
 
 def test_onnx_export_matches_pytorch(tmp_path: Path) -> None:
