@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from ecg_desktop.core.errors import ImageLoadError, ImageSizeError
-from ecg_desktop.core.image_io import load_for_analysis, load_image
+from ecg_desktop.core.image_io import load_for_analysis, load_for_viewing, load_image
 from ecg_desktop.core.preprocess import analysis_reduction
 from tests.conftest import write_image
 
@@ -52,6 +52,14 @@ def test_large_images_of_any_format_are_reduced_for_analysis(tmp_path: Path, suf
     assert scan.pixels.shape == (750, 1001, 3) and scan.file_size == (2001, 1500)
     small = load_for_analysis(write_image(tmp_path / f"small{suffix}", _page()))
     assert small.pixels.shape == (300, 400, 3) and small.file_size == (400, 300)
+
+
+@pytest.mark.parametrize("suffix", [".jpg", ".png"])
+def test_viewing_reads_the_same_copies_as_the_single_loaders(tmp_path: Path, suffix: str) -> None:
+    path = write_image(tmp_path / f"big{suffix}", _page(2001, 1500))
+    full, analysis = load_for_viewing(path)
+    assert np.array_equal(full, load_image(path))
+    assert np.array_equal(analysis.pixels, load_for_analysis(path).pixels) and analysis.file_size == (2001, 1500)
 
 
 def test_grayscale_16bit_and_rgba_are_converted(tmp_path: Path) -> None:

@@ -56,6 +56,24 @@ def load_for_analysis(path: str | Path) -> AnalysisImage:
     return _load(Path(path), reduce=True)
 
 
+def load_for_viewing(path: str | Path) -> tuple[np.ndarray, AnalysisImage]:
+    """The full-size image (to show) and the analysis-size copy (to classify), each read as above.
+
+    Only a JPEG is decoded a second time (the decoder's reduction is what load_for_analysis gives);
+    any other image or PDF page is read once and area-averaged, exactly as load_for_analysis does.
+    """
+    path = Path(path)
+    full = _load(path, reduce=False)
+    if pdf_pages.split_page_ref(path)[1] is None and _is_jpeg(path):
+        return full.pixels, load_for_analysis(path)
+    return full.pixels, AnalysisImage(reduce_for_analysis(full.pixels), full.file_size)
+
+
+def _is_jpeg(path: Path) -> bool:
+    with path.open("rb") as stream:
+        return stream.read(3) == b"\xff\xd8\xff"
+
+
 def _load(path: Path, *, reduce: bool) -> AnalysisImage:
     pdf, page = pdf_pages.split_page_ref(path)
     if page is not None:

@@ -14,7 +14,7 @@ from superqt.utils import create_worker
 
 from ecg_desktop.core import pdf_pages
 from ecg_desktop.core.crop import CropBox, find_diagnostic_region
-from ecg_desktop.core.image_io import AnalysisImage, load_for_analysis, load_image
+from ecg_desktop.core.image_io import AnalysisImage, load_for_viewing
 from ecg_desktop.core.model import Classification, EcgModel
 from ecg_desktop.gui.qimage import bgr_to_qimage
 
@@ -128,8 +128,7 @@ def _open_scan(
     if not is_current():
         return None
     path, pages = _pdf_page(path)
-    image = load_image(path)
-    analysis = load_for_analysis(path)  # a second, reduced decode: what the model reads everywhere
+    image, analysis = load_for_viewing(path)  # analysis: what the model reads everywhere
     if model is None:
         scan = Scan(path, image, bgr_to_qimage(image), analysis, find_diagnostic_region(image).box, pages)
         return scan, None
