@@ -15,7 +15,10 @@ must never be used to train, validate or demonstrate diagnostic performance.
 
 :func:`render_printout` draws the signals as a scan of an EDAN-style 200 dpi paper
 report (header, pink 1 mm/5 mm grid, 3x4 leads plus a lead II rhythm strip, footer).
-Only numpy and OpenCV are used; the output is deterministic for a given seed.
+Keyword options draw other layouts (:data:`LAYOUTS`), grid colours, a dot grid, another
+cart's header, paper speed and gain; these pages exist to measure the model on what it
+must not read (``training/negatives.py``). Only numpy and OpenCV are used; the output is
+deterministic for a given seed.
 """
 
 from __future__ import annotations
@@ -28,6 +31,9 @@ LEAD_NAMES = ("I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5
 
 #: The pink grid rectangle as fractions of image width/height: (x0, y0, x1, y1).
 GRID_BOX_FRACTIONS = (67 / 2213, 283 / 1572, 2177 / 2213, 1517 / 1572)
+#: The grid rectangle under the ``header="other"`` cart's narrower margins.
+OTHER_GRID_BOX_FRACTIONS = (36 / 2213, 318 / 1572, 2190 / 2213, 1480 / 1572)
+HEADERS = ("edan", "other")
 
 # Independent leads: the six others follow from I and II (Einthoven/Goldberger).
 # Per-wave amplitudes in mV: P, Q, R, S, T.
@@ -53,6 +59,14 @@ _REF_W, _REF_H = 2213, 1572
 _PX_PER_MM = 200 / 25.4
 _ROWS = (("I", "aVR", "V1", "V4"), ("II", "aVL", "V2", "V5"), ("III", "aVF", "V3", "V6"))
 _BASELINES = (463, 764, 1067, 1368)
+#: Printout layouts: name -> rows of leads (a row of n leads shows n consecutive time windows).
+LAYOUTS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "3x4+1": _ROWS + (("II",),),
+    "3x4": _ROWS,
+    "3x4+3": _ROWS + (("II",), ("V1",), ("V5",)),
+    "6x2": tuple(zip(LEAD_NAMES[:6], LEAD_NAMES[6:])),
+    "12x1": tuple((name,) for name in LEAD_NAMES),
+}
 _TRACE_X0, _COLUMN_W = 153, 492  # 2.5 s at 25 mm/s
 _PULSE_X0 = 92
 _PAPER = (251, 252, 255)
@@ -153,12 +167,14 @@ class _Page:
     def pt(self, x: float, y: float) -> tuple[int, int]:
         return round(x * self.sx), round(y * self.sy)
 
-    def text(self, x: float, y: float, text: str, size: float = 0.85, align: str = "left") -> float:
+    def text(
+        self, x: float, y: float, text: str, size: float = 0.85, align: str = "left", font: int = _FONT
+    ) -> float:
         """Draw ``text`` with its baseline at ``y``; return the reference x where it ends."""
         scale, thick = size * self.sx, 1
-        w = cv2.getTextSize(text, _FONT, scale, thick)[0][0] / self.sx
+        w = cv2.getTextSize(text, font, scale, thick)[0][0] / self.sx
         x = {"left": x, "centre": x - w / 2, "right": x - w}[align]
-        cv2.putText(self.image, text, self.pt(x, y), _FONT, scale, _INK, thick, cv2.LINE_AA)
+        cv2.putText(self.image, text, self.pt(x, y), font, scale, _INK, thick, cv2.LINE_AA)
         return x + w
 
     def line(self, points: np.ndarray, thickness: float) -> None:
@@ -174,24 +190,51 @@ class _Page:
         cv2.fillPoly(self.image, [np.round(pts * (self.sx, self.sy)).astype(np.int32)], _INK, cv2.LINE_AA)
 
 
-def _draw_grid(page: _Page) -> tuple[int, int, int, int]:
-    """Pink 1 mm dotted / 5 mm solid grid inside a pink border; return the box in pixels."""
+def _grid_palette(colour: tuple[int, int, int] | None) -> tuple[tuple[int, ...], ...]:
+    """Minor, major and border colours of a grid whose major lines are ``colour`` (None: EDAN pink)."""
+    if colour is None:
+        return _MINOR, _MAJOR, _BORDER
+    paper, major = np.array(_PAPER, float), np.array(colour, float)
+    minor = paper + 0.55 * (major - paper)
+    border = np.clip(paper + 2.5 * (major - paper), 0, 255)
+    return tuple(tuple(int(round(c)) for c in v) for v in (minor, major, border))
+
+
+def _draw_grid(
+    page: _Page, box: tuple[float, float, float, float], colour: tuple[int, int, int] | None, dots: bool
+) -> tuple[int, int, int, int]:
+    """1 mm dotted / 5 mm solid grid (or a 1 mm / 5 mm dot grid) inside a border; return the box in pixels."""
     h, w = page.image.shape[:2]
-    fx0, fy0, fx1, fy1 = GRID_BOX_FRACTIONS
+    fx0, fy0, fx1, fy1 = box
     x0, y0, x1, y1 = round(fx0 * w), round(fy0 * h), round(fx1 * w), round(fy1 * h)
+    minor, major, border = _grid_palette(colour)
     region = page.image[y0:y1, x0:x1]
     gx, gy = (np.round(np.arange(0, n - 0.5, page.mm)).astype(int) for n in (x1 - x0, y1 - y0))
-    region[np.ix_(np.arange(0, y1 - y0, 2), gx)] = _MINOR
-    region[np.ix_(gy, np.arange(0, x1 - x0, 2))] = _MINOR
-    region[:, gx[::5]] = _MAJOR
-    region[gy[::5], :] = _MAJOR
+    if dots:
+        region[np.ix_(gy, gx)] = major
+        for dy in (-1, 0, 1):
+            region[np.ix_(np.clip(gy[::5] + dy, 0, y1 - y0 - 1), np.clip(gx[::5] + dy, 0, x1 - x0 - 1))] = border
+    else:
+        region[np.ix_(np.arange(0, y1 - y0, 2), gx)] = minor
+        region[np.ix_(gy, np.arange(0, x1 - x0, 2))] = minor
+        region[:, gx[::5]] = major
+        region[gy[::5], :] = major
     b = max(2, round(4 * page.sx))
     for sl in (region[:b], region[-b:], region[:, :b], region[:, -b:]):
-        sl[:] = _BORDER
+        sl[:] = border
     return x0, y0, x1, y1
 
 
-def _draw_header_footer(page: _Page, patient_id: str, date_text: str, heart_rate: int) -> None:
+def _settings_text(layout: str, speed_mm_s: float, gain_mm_mv: float) -> str:
+    """The footer's recording settings, e.g. ``25mm/s  10mm/mV  4*2.5s+1r``."""
+    rows = LAYOUTS[layout]
+    columns = len(rows[0])
+    rhythm = sum(len(row) == 1 for row in rows) if columns > 1 else 0
+    window = 10.0 * 25 / speed_mm_s / columns
+    return f"{speed_mm_s:g}mm/s  {gain_mm_mv:g}mm/mV  {columns}*{window:g}s" + (f"+{rhythm}r" if rhythm else "")
+
+
+def _draw_edan_header_footer(page: _Page, patient_id: str, date_text: str, heart_rate: int, settings: str) -> None:
     page.text(_REF_W / 2, 60, "ECG REPORT", size=1.5, align="centre")
     for x, label in ((68, f"ID : {patient_id}"), (318, "Years"), (444, "Male"), (612, "cm"), (764, "kg"),
                      (907, "/"), (978, "mmHg"), (1094, "Race:Unknown"), (1332, "Room No.:"), (1522, "Department:")):
@@ -203,10 +246,40 @@ def _draw_header_footer(page: _Page, patient_id: str, date_text: str, heart_rate
     page.text(68, 170, "Diagnosis Information:")
     for y, label in ((204, "Technician :"), (236, "Ref-Phys. :"), (268, "Report Confirmed by:")):
         page.text(1556, y, label)
-    end = page.text(68, 1552, "0.67~25Hz  AC50  25mm/s  10mm/mV  4*2.5s+1r  ", size=0.7)
+    end = page.text(68, 1552, f"0.67~25Hz  AC50  {settings}  ", size=0.7)
     page.heart(end, 1552)
     page.text(end + 18, 1552, f"{heart_rate}  SE-3 V1.0  SEMIP V1.7", size=0.7)
     page.text(2065, 1552, date_text, size=0.7, align="right")
+
+
+def _draw_other_header_footer(page: _Page, patient_id: str, date_text: str, heart_rate: int, settings: str) -> None:
+    """Another cart's report: name/ID block, measurement block, interpretation, sans-serif footer."""
+    sans = cv2.FONT_HERSHEY_SIMPLEX
+    rr = 60000 // max(heart_rate, 1)
+    qtc = round(380 / np.sqrt(rr / 1000))
+    page.text(40, 50, "Name: ______________________", size=0.9, font=sans)
+    page.text(40, 86, f"Patient ID: {patient_id}", size=0.9, font=sans)
+    page.text(40, 122, "DOB: ___________   Sex: ___   Age: ___", size=0.9, font=sans)
+    for y, label in ((50, f"Vent. rate  {heart_rate} bpm"), (86, "PR interval  160 ms"), (122, "QRS duration  90 ms"),
+                     (158, f"QT/QTc  380/{qtc} ms"), (194, "P-R-T axes  60 30 45")):
+        page.text(760, y, label, size=0.85, font=sans)
+    page.text(1280, 50, date_text, size=0.9, font=sans)
+    page.text(1280, 86, "Sinus rhythm", size=0.9, font=sans)
+    page.text(1280, 122, "Unconfirmed report", size=0.9, font=sans)
+    page.text(2170, 270, "Referred by: ________   Confirmed by: ________", size=0.8, align="right", font=sans)
+    page.line(np.array([[40.0, 290], [2190.0, 290]]), 2)
+    page.text(40, 1530, f"{settings}  0.05-150 Hz  ~60 Hz", size=0.8, font=sans)
+    page.text(1106, 1530, "CARDIO-12 v4.2   12SL", size=0.8, align="centre", font=sans)
+    page.text(2190, 1530, "Page 1 of 1", size=0.8, align="right", font=sans)
+
+
+def _baselines(layout: str, grid_top: float, grid_bottom: float) -> tuple[float, ...]:
+    """Reference-page y of each row's baseline: EDAN's for 3x4+1, else evenly spaced in the grid."""
+    if layout == "3x4+1":
+        return _BASELINES
+    n = len(LAYOUTS[layout])
+    step = (grid_bottom - grid_top) / n
+    return tuple(grid_top + step * (i + 0.55) for i in range(n))
 
 
 def render_printout(
@@ -218,42 +291,60 @@ def render_printout(
     height: int = 1572,
     patient_id: str = "000000",
     date_text: str = "2026-01-01  10:00:00 AM",
+    layout: str = "3x4+1",
+    grid_colour: tuple[int, int, int] | None = None,
+    dot_grid: bool = False,
+    header: str = "edan",
+    speed_mm_s: float = 25,
+    gain_mm_mv: float = 10,
+    traces: bool = True,
 ) -> np.ndarray:
     """A synthetic scanned 12-lead ECG printout as an ``height x width x 3`` uint8 BGR image.
 
-    Layout is that of a 2213 x 1572 (200 dpi) report and scales with ``width``.
+    Layout is that of a 2213 x 1572 (200 dpi) report and scales with ``width``. The defaults draw
+    the EDAN 3x4+1 report; ``layout`` (a :data:`LAYOUTS` key), ``grid_colour`` (BGR of the 5 mm
+    lines; None is EDAN pink), ``dot_grid``, ``header`` (a :data:`HEADERS` entry), ``speed_mm_s``,
+    ``gain_mm_mv`` and ``traces=False`` (an empty grid) draw other printouts.
     Illustrative only, not clinically validated (see the module docstring).
     """
     if width < 200 or height < 140:
         raise ValueError(f"printout size {width}x{height} is too small")
+    if layout not in LAYOUTS or header not in HEADERS:
+        raise ValueError(f"unknown layout {layout!r} or header {header!r}; expected {tuple(LAYOUTS)}, {HEADERS}")
+    if speed_mm_s <= 0 or gain_mm_mv <= 0:
+        raise ValueError("speed_mm_s and gain_mm_mv must be positive")
     fs = 500
     leads = synthesize_leads(kind=kind, heart_rate=heart_rate, seconds=10.0, fs=fs, seed=seed)
     page = _Page(width, height)
-    x0, y0, x1, y1 = _draw_grid(page)
-    _draw_header_footer(page, patient_id, date_text, round(heart_rate))
-    mm = _PX_PER_MM  # reference pixels per mm; 25 mm/s, 10 mm/mV
+    box = GRID_BOX_FRACTIONS if header == "edan" else OTHER_GRID_BOX_FRACTIONS
+    x0, y0, x1, y1 = _draw_grid(page, box, grid_colour, dot_grid)
+    draw_header = _draw_edan_header_footer if header == "edan" else _draw_other_header_footer
+    draw_header(page, patient_id, date_text, round(heart_rate), _settings_text(layout, speed_mm_s, gain_mm_mv))
+    if not traces:
+        return page.image
+    mm = _PX_PER_MM  # reference pixels per mm
     lo, hi = (y0 + 6) / page.sy, (y1 - 6) / page.sy
 
     def trace(x: float, baseline: float, samples: np.ndarray) -> None:
-        xs = x + np.arange(samples.size) * 25 * mm / fs
-        ys = np.clip(baseline - samples * 10 * mm, lo, hi)
+        xs = x + np.arange(samples.size) * speed_mm_s * mm / fs
+        ys = np.clip(baseline - samples * gain_mm_mv * mm, lo, hi)
         page.line(np.stack([xs, ys], axis=1), 2)
 
-    seg = round(2.5 * fs)
-    for row, baseline in enumerate(_BASELINES):
-        p, pw = _PULSE_X0, 5 * mm  # 1 mV calibration pulse, 0.2 s wide
-        pulse = [[p, baseline], [p + mm, baseline], [p + mm, baseline - 10 * mm], [p + mm + pw, baseline - 10 * mm],
+    rows = LAYOUTS[layout]
+    baselines = _baselines(layout, lo, hi)
+    for leads_in_row, baseline in zip(rows, baselines):
+        p, pw, ph = _PULSE_X0, 5 * mm, 10 * mm * (gain_mm_mv / 10)  # 1 mV calibration pulse, 5 mm wide
+        pulse = [[p, baseline], [p + mm, baseline], [p + mm, baseline - ph], [p + mm + pw, baseline - ph],
                  [p + mm + pw, baseline], [p + 2 * mm + pw, baseline]]
-        page.line(np.array(pulse, float), 2)
-        if row == 3:
-            trace(_TRACE_X0, baseline, leads["II"])
-            page.text(_TRACE_X0 + 3, baseline - 8, "II")
-            continue
-        for col, name in enumerate(_ROWS[row]):
-            x = _TRACE_X0 + col * _COLUMN_W
+        page.line(np.clip(np.array(pulse, float), (0, lo), (_REF_W, hi)), 2)
+        column_w = _COLUMN_W * 4 / len(leads_in_row)
+        seg = round(10.0 * (25 / speed_mm_s) / len(leads_in_row) * fs)
+        for col, name in enumerate(leads_in_row):
+            x = _TRACE_X0 + col * column_w
             trace(x, baseline, leads[name][col * seg:(col + 1) * seg])
             page.text(x + 3, baseline - 8, name)
-    for col in (1, 2, 3):
-        x = _TRACE_X0 + col * _COLUMN_W
-        page.line(np.array([[x, _BASELINES[0] - 6 * mm], [x, _BASELINES[2] + 5 * mm]]), 2)
+    split = [b for row, b in zip(rows, baselines) if len(row) > 1]
+    for col in range(1, len(rows[0]) if split else 0):
+        x = _TRACE_X0 + col * _COLUMN_W * 4 / len(rows[0])
+        page.line(np.array([[x, split[0] - 6 * mm], [x, split[-1] + 5 * mm]]), 2)
     return page.image
