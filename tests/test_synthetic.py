@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -107,3 +109,33 @@ def test_traces_are_inside_the_grid(printouts: dict[tuple[int, int], np.ndarray]
     assert not dark[y0:y1, x1 + margin:].any()  # right margin
     assert not dark[y1 + margin: y1 + round(0.008 * height)].any()  # gap above the footer text
     assert dark[:y0].any() and dark[y1:].any()  # header and footer text
+
+
+def test_default_printout_matches_the_bundled_sample() -> None:
+    """The new keyword options leave the default EDAN page byte-identical (resources/make_samples.py)."""
+    cv2 = pytest.importorskip("cv2")
+    path = Path(__file__).resolve().parent.parent / "resources" / "samples" / "sample_normal.png"
+    rendered = render_printout(kind="normal", heart_rate=72, seed=1, patient_id="100001",
+                               date_text="2026-01-01  09:12:40 AM")
+    assert np.array_equal(cv2.imread(str(path)), rendered)
+
+
+@pytest.mark.parametrize("option", [{"layout": "6x2"}, {"grid_colour": (245, 222, 205)}, {"dot_grid": True},
+                                    {"header": "other"}, {"speed_mm_s": 50}, {"gain_mm_mv": 5}, {"traces": False}])
+def test_each_option_changes_the_page(option: dict[str, object]) -> None:
+    default = render_printout(width=1106, height=786)
+    changed = render_printout(width=1106, height=786, **option)
+    assert changed.shape == default.shape and changed.dtype == np.uint8
+    assert not np.array_equal(changed, default)
+
+
+def test_traces_false_leaves_the_grid_empty() -> None:
+    image = render_printout(width=1106, height=786, traces=False)
+    x0, y0, x1, y1 = _grid_box(1106, 786)
+    assert not (image[y0 + 4:y1 - 4, x0 + 4:x1 - 4].min(axis=2) < 100).any()
+
+
+def test_invalid_printout_options_are_rejected() -> None:
+    for option in ({"layout": "4x3"}, {"header": "ge"}, {"speed_mm_s": 0}, {"gain_mm_mv": -5}):
+        with pytest.raises(ValueError):
+            render_printout(width=1106, height=786, **option)
