@@ -213,7 +213,8 @@ def _draw_grid(
     if dots:
         region[np.ix_(gy, gx)] = major
         for dy, dx in np.ndindex(3, 3):  # 3 x 3 px dots every 5 mm
-            region[np.ix_(np.clip(gy[::5] + dy - 1, 0, y1 - y0 - 1), np.clip(gx[::5] + dx - 1, 0, x1 - x0 - 1))] = border
+            ys, xs = np.clip(gy[::5] + dy - 1, 0, y1 - y0 - 1), np.clip(gx[::5] + dx - 1, 0, x1 - x0 - 1)
+            region[np.ix_(ys, xs)] = border
     else:
         region[np.ix_(np.arange(0, y1 - y0, 2), gx)] = minor
         region[np.ix_(gy, np.arange(0, x1 - x0, 2))] = minor
