@@ -236,6 +236,7 @@ def _settings_text(layout: str, speed_mm_s: float, gain_mm_mv: float) -> str:
 
 
 def _draw_edan_header_footer(page: _Page, patient_id: str, date_text: str, heart_rate: int, settings: str) -> None:
+    """The EDAN report's header (patient fields, double rule, signatures) and settings footer."""
     page.text(_REF_W / 2, 60, "ECG REPORT", size=1.5, align="centre")
     for x, label in ((68, f"ID : {patient_id}"), (318, "Years"), (444, "Male"), (612, "cm"), (764, "kg"),
                      (907, "/"), (978, "mmHg"), (1094, "Race:Unknown"), (1332, "Room No.:"), (1522, "Department:")):
@@ -256,13 +257,14 @@ def _draw_edan_header_footer(page: _Page, patient_id: str, date_text: str, heart
 def _draw_other_header_footer(page: _Page, patient_id: str, date_text: str, heart_rate: int, settings: str) -> None:
     """Another cart's report: name/ID block, measurement block, interpretation, sans-serif footer."""
     sans = cv2.FONT_HERSHEY_SIMPLEX
-    rr = 60000 // max(heart_rate, 1)
-    qtc = round(380 / np.sqrt(rr / 1000))
+    rr = 60 / max(heart_rate, 1)  # s
+    qt = round(390 * rr**0.35)  # ms, shortening with rate
+    qtc = round(qt / np.sqrt(rr))  # Bazett
     page.text(40, 50, "Name: ______________________", size=0.9, font=sans)
     page.text(40, 86, f"Patient ID: {patient_id}", size=0.9, font=sans)
     page.text(40, 122, "DOB: ___________   Sex: ___   Age: ___", size=0.9, font=sans)
     for y, label in ((50, f"Vent. rate  {heart_rate} bpm"), (86, "PR interval  160 ms"), (122, "QRS duration  90 ms"),
-                     (158, f"QT/QTc  380/{qtc} ms"), (194, "P-R-T axes  60 30 45")):
+                     (158, f"QT/QTc  {qt}/{qtc} ms"), (194, "P-R-T axes  60 30 45")):
         page.text(760, y, label, size=0.85, font=sans)
     page.text(1280, 50, date_text, size=0.9, font=sans)
     page.text(1280, 86, "Sinus rhythm", size=0.9, font=sans)
