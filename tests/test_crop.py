@@ -65,3 +65,26 @@ def test_ink_emphasis_keeps_traces_and_drops_grid_dots() -> None:
     with_trace = preprocess(page, CropBox(0, 0, 2110, 1240))
     row = with_trace[:, INPUT_SIZE // 2 - 2 : INPUT_SIZE // 2 + 3].min(axis=(0, 1))
     assert row.max() < 0.3  # the trace stays dark across the whole width after a 9x downscale
+
+
+def _grey(image: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+
+
+def test_grid_of_any_colour_is_found_with_its_pitch(real_scan: Path) -> None:
+    """Grey, blue and green versions of a real scan: same grid, 5 mm square ~19.7 px at the analysis size."""
+    from ecg_desktop.core.image_io import load_for_analysis
+
+    scan = load_for_analysis(real_scan).pixels
+    reference = find_diagnostic_region(scan).box
+    for image in (scan, _grey(scan), scan[:, :, ::-1].copy(), scan[:, :, [0, 2, 1]].copy()):
+        found = find_diagnostic_region(image)
+        assert found.grid_found and found.grid_pitch_px is not None
+        assert abs(found.grid_pitch_px - 19.7) < 0.05 * 19.7
+    assert np.allclose(find_diagnostic_region(_grey(scan)).box.as_list(), reference.as_list(), atol=6)
+
+
+def test_noise_and_grey_card_have_no_grid() -> None:
+    noise = np.random.default_rng(0).integers(0, 256, (786, 1107, 3), dtype=np.uint8)
+    assert not find_diagnostic_region(noise).grid_found
+    assert not find_diagnostic_region(np.full((786, 1107, 3), 128, np.uint8)).grid_found

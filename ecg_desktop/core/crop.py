@@ -1,4 +1,9 @@
-"""Find the diagnostic region of a scan: the ECG grid, without the printed header and footer."""
+"""Find the diagnostic region of a scan: the ECG grid, without the printed header and footer.
+
+The grid is found by its periodic structure, not by its colour: thin lines or dots repeating every
+1 mm (and heavier every 5 mm) in both directions. Pink, blue, green or grey grids, dot grids and
+faint photocopied grids all give the same high-pass periodic signal on the darkest channel.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,19 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-_WORK_WIDTH = 512
+_WORK_WIDTH = 1120  # larger images are area-reduced to about this width (analysis copies are used as they are)
 _MIN_REGION_FRACTION = 0.2
+_TINT_WIDTH = 512
 _MIN_PAPER_BRIGHTNESS = 150  # median of the darkest channel inside the grid: paper is light (scans here: ~245)
+_MIN_PERIOD, _MAX_PERIOD = 2.5, 45.0  # grid period searched, work pixels
+_MIN_PERIODICITY = 0.03  # comb contrast of the summed autocorrelation at the grid period (dataset scans: ~0.06-0.09)
+_MIN_TILE_PERIODICITY = 0.3  # normalized autocorrelation one period away, across and down, in a grid tile (~0.6)
+_CANDIDATES = np.exp(np.arange(np.log(_MIN_PERIOD), np.log(_MAX_PERIOD), 0.0025))
+_COMB_TEETH = 30
+_LINE_STEP = 6  # rows (columns) sampled for the period across (down)
+_INK_LEVEL = 160  # darker than this is ink (traces, text), left out of the grid signal
+_MINOR_CELLS = 100  # a grid with more periods than this across its width repeats every 1 mm, not 5 mm
+_SQUARE = 1.08  # the periods across and down may differ by this factor at most
 
 
 @dataclass(frozen=True)
@@ -54,33 +69,154 @@ class CropBox:
 
 @dataclass(frozen=True)
 class CropResult:
-    """The box to use and whether it came from a detected ECG grid."""
+    """The box to use, whether it came from a detected ECG grid, and the grid's 5 mm square in pixels."""
 
     box: CropBox
     grid_found: bool
+    grid_pitch_px: float | None = None
 
 
 def find_diagnostic_region(image: np.ndarray) -> CropResult:
-    """Locate the pink/red ECG grid; fall back to the whole image when none is found.
-
-    Works on a 512-pixel-wide copy: the grid's faint red tint survives area averaging,
-    so the largest tinted connected region is the grid including its border.
-    """
+    """Locate the ECG grid (any colour, lines or dots); fall back to the whole image when none is found."""
     height, width = image.shape[:2]
-    scale = _WORK_WIDTH / width
-    small = cv2.resize(image, (_WORK_WIDTH, max(1, round(height * scale))), interpolation=cv2.INTER_AREA)
-    red = small[:, :, 2].astype(np.int16)
-    tint = red - small[:, :, 1].astype(np.int16)
-    mask = ((tint > 4) & (red > 120)).astype(np.uint8)
+    none = CropResult(CropBox.full(image), grid_found=False)
+    scale = min(1.0, _WORK_WIDTH / width)
+    small = image if scale == 1.0 else cv2.resize(
+        image, (round(width * scale), max(1, round(height * scale))), interpolation=cv2.INTER_AREA)
+    paper = darkest_channel(small)
+    signal = grid_signal(paper)
+    periods = [_period(signal[::_LINE_STEP]), _period(signal[:, ::_LINE_STEP].T)]
+    if None in periods:
+        return none
+    (px, rx), (py, ry) = periods
+    if min(rx, ry) < _MIN_PERIODICITY or max(px, py) > _SQUARE * min(px, py):
+        return none
+    period = (px + py) / 2
+    pitch = period * 5 if signal.shape[1] / period > _MINOR_CELLS else period
+    region = _tinted_region(small)
+    if region is None or region.width * region.height < _MIN_REGION_FRACTION * signal.size:
+        region = _periodic_region(signal, round(period))
+        if region is None or region.width * region.height < _MIN_REGION_FRACTION * signal.size:
+            return none
+        region = _refine(highpass(paper), region, round(1.5 * pitch))
+    if np.median(paper[region.y0 : region.y1, region.x0 : region.x1]) < _MIN_PAPER_BRIGHTNESS:
+        return none  # periodic but dark: not grid paper
+    box = region.scaled(1 / scale, 1 / scale).clamped(width, height)
+    return CropResult(box, grid_found=True, grid_pitch_px=pitch / scale)
+
+
+def darkest_channel(image: np.ndarray) -> np.ndarray:
+    """The per-pixel minimum over the colour channels: grid lines of any hue are darker than paper in it."""
+    if image.ndim == 2:
+        return image
+    channels = cv2.split(image)
+    return cv2.min(cv2.min(channels[0], channels[1]), channels[2]) if len(channels) >= 3 else channels[0]
+
+
+def highpass(paper: np.ndarray) -> np.ndarray:
+    """Darkness above the 5 x 5 local mean (int16): thin lines, dots and ink edges."""
+    dark = cv2.bitwise_not(paper)
+    return cv2.subtract(dark, cv2.blur(dark, (5, 5)), dtype=cv2.CV_16S)
+
+
+def grid_signal(paper: np.ndarray) -> np.ndarray:
+    """High-pass darkness of a single-channel image without the ink, clipped so that no line outweighs the rest."""
+    signal = highpass(paper)
+    ink = cv2.dilate((paper < _INK_LEVEL).view(np.uint8), np.ones((3, 3), np.uint8))
+    signal[ink.view(bool)] = 0
+    cap = max(4, int(np.percentile(np.abs(signal[::4, ::4]), 96)))
+    return np.clip(signal, -cap, cap).astype(np.float32)
+
+
+def _period(lines: np.ndarray) -> tuple[float, float] | None:
+    """The fundamental period along the rows of ``lines`` and its periodicity (autocorrelation at its multiples minus half-way between).
+
+    The rows' autocorrelations are summed (so a long trace in one row does not swamp the grid). Each
+    candidate period is scored by a comb over it; the shortest period scoring close to the best one is
+    the fundamental (multiples of it score as well, halves do not).
+    """
+    size = lines.shape[1]
+    padded = cv2.getOptimalDFTSize(size + size // 3)
+    spectrum = np.fft.rfft(lines - lines.mean(axis=1, keepdims=True), padded, axis=1)
+    auto = np.fft.irfft((np.abs(spectrum) ** 2).sum(axis=0), padded)[: size // 3]
+    if auto[0] <= 0 or auto.size < 3 * _MAX_PERIOD:
+        return None
+    auto = auto / auto[0]
+    multiples = np.arange(1, _COMB_TEETH + 1)
+    lags = _CANDIDATES[:, None] * multiples[None, :]
+    valid = lags < auto.size - 1
+    at = np.arange(auto.size)
+    contrast = np.interp(lags, at, auto) - np.interp(lags - _CANDIDATES[:, None] / 2, at, auto)
+    comb = np.where(valid, contrast, 0).sum(axis=1) / valid.sum(axis=1)
+    best = float(comb.max())
+    if best < _MIN_PERIODICITY:
+        return None
+    first = float(_CANDIDATES[np.argmax(comb >= 0.5 * best)])
+    multiple = max(1, int((auto.size - 3) // first))
+    lag = round(first * multiple)
+    lag = lag - 1 + int(np.argmax(auto[lag - 1 : lag + 2]))
+    a, b, c = auto[lag - 1], auto[lag], auto[lag + 1]
+    offset = 0.5 * (a - c) / (a - 2 * b + c) if a - 2 * b + c < 0 else 0.0
+    return (lag + offset) / multiple, best
+
+
+def _tinted_region(small: np.ndarray) -> CropBox | None:
+    """The largest pink/red tinted block (the dataset's grid and border), as the shipped model was trained on."""
+    if small.ndim != 3:
+        return None
+    scale = _TINT_WIDTH / small.shape[1]
+    tiny = cv2.resize(small, (_TINT_WIDTH, max(1, round(small.shape[0] * scale))), interpolation=cv2.INTER_AREA)
+    red = tiny[:, :, 2].astype(np.int16)
+    mask = ((red - tiny[:, :, 1] > 4) & (red > 120)).astype(np.uint8)
     mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
     count, _, stats, _ = cv2.connectedComponentsWithStats(mask)
     if count < 2:
-        return CropResult(CropBox.full(image), grid_found=False)
-    best = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-    x, y, w, h, _ = stats[best]
-    if w * h < _MIN_REGION_FRACTION * mask.size:
-        return CropResult(CropBox.full(image), grid_found=False)
-    if np.median(small[y : y + h, x : x + w].min(axis=2)) < _MIN_PAPER_BRIGHTNESS:
-        return CropResult(CropBox.full(image), grid_found=False)  # tinted but dark: not grid paper
-    box = CropBox(round(x / scale), round(y / scale), round((x + w) / scale), round((y + h) / scale))
-    return CropResult(box.clamped(width, height), grid_found=True)
+        return None
+    x, y, w, h, _ = stats[1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))]
+    return CropBox(x, y, x + w, y + h).scaled(1 / scale, 1 / scale)
+
+
+def _periodic_region(signal: np.ndarray, lag: int) -> CropBox | None:
+    """Bounding box of the largest block of tiles that repeat at ``lag`` both across and down."""
+    tile = max(8, min(4 * lag, 32))
+    h, w = ((n - lag) // tile * tile for n in signal.shape)
+    core = signal[:h, :w]
+    energy = _tile_sums(core * core, tile) + 1e-3
+    across = _tile_sums(core * signal[:h, lag : w + lag], tile) / energy
+    down = _tile_sums(core * signal[lag : h + lag, :w], tile) / energy
+    mask = ((across > _MIN_TILE_PERIODICITY) & (down > _MIN_TILE_PERIODICITY)).astype(np.uint8)
+    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=4)
+    if count < 2:
+        return None
+    best = labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    rows, cols = (np.flatnonzero(best.mean(axis=axis) >= 0.5 * best.mean(axis=axis).max()) for axis in (1, 0))
+    return CropBox(cols[0] * tile, rows[0] * tile, (cols[-1] + 1) * tile, (rows[-1] + 1) * tile)
+
+
+def _tile_sums(values: np.ndarray, tile: int) -> np.ndarray:
+    """Sums over non-overlapping ``tile`` x ``tile`` blocks (the shape is a multiple of ``tile``)."""
+    h, w = values.shape
+    return values.reshape(h // tile, tile, w // tile, tile).sum(axis=(1, 3))
+
+
+def _refine(lines: np.ndarray, region: CropBox, reach: int) -> CropBox:
+    """Move each side of a coarse grid box to the outermost line (the grid's border) within ``reach`` pixels."""
+    h, w = lines.shape
+    dark = np.maximum(lines, 0).astype(np.float32)
+    ys = slice(max(region.y0 + reach, 0), max(region.y1 - reach, region.y0 + reach + 1))
+    xs = slice(max(region.x0 + reach, 0), max(region.x1 - reach, region.x0 + reach + 1))
+    cols, rows = dark[ys].mean(axis=0), dark[:, xs].mean(axis=1)
+    x0, x1 = _outer_line(cols, region.x0, reach, -1), _outer_line(cols, region.x1 - 1, reach, 1)
+    y0, y1 = _outer_line(rows, region.y0, reach, -1), _outer_line(rows, region.y1 - 1, reach, 1)
+    return CropBox(x0, y0, x1 + 1, y1 + 1).clamped(w, h)
+
+
+def _outer_line(profile: np.ndarray, edge: int, reach: int, direction: int) -> int:
+    """The outermost strong line of ``profile`` within ``reach`` of ``edge`` (going outward by ``direction``)."""
+    lo, hi = max(edge - reach, 0), min(edge + reach + 1, profile.size)
+    window = profile[lo:hi]
+    if window.size == 0 or window.max() <= 0:
+        return edge
+    strong = np.flatnonzero(window > 0.5 * window.max())
+    return lo + int(strong[0] if direction < 0 else strong[-1])
