@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from ecg_desktop import __version__
-from ecg_desktop.core.batch import BatchItem, classify_files, find_scans, plan_batch, run_batch
+from ecg_desktop.core.batch import BatchItem, classify_files, find_scans, plan_batch, run_batch, tally_text
 from ecg_desktop.core.errors import EcgDeskError, ModelError
 from ecg_desktop.core.logs import file_id, setup_logging
 from ecg_desktop.core.model import EcgModel
@@ -132,11 +132,15 @@ def _classify(model: EcgModel, args: argparse.Namespace) -> int:
 
 
 def _as_json(item: BatchItem, model: EcgModel) -> dict:
+    """One JSON line; see the README's command-line section for what each field means in each state."""
     result = item.result
     return {
         "file": str(item.path),
+        "assessable": result.assessable if result else None,
         "label": result.label if result else None,
-        "probabilities": {k: round(v, 6) for k, v in result.probabilities.items()} if result else None,
+        "reasons": [reason.as_dict() for reason in result.reasons] if result else [],
+        "probabilities": _rounded(result.diagnostic_probabilities) if result else None,
+        "model_outputs_not_a_diagnosis": _rounded(result.model_outputs_not_a_diagnosis) if result else None,
         "findings": list(result.findings) if result else [],
         "crop": result.crop.as_list() if result else None,
         "warnings": list(result.warnings) if result else [],
@@ -147,13 +151,18 @@ def _as_json(item: BatchItem, model: EcgModel) -> dict:
     }
 
 
+def _rounded(probabilities: dict[str, float] | None) -> dict[str, float] | None:
+    return None if probabilities is None else {k: round(v, 6) for k, v in probabilities.items()}
+
+
 def _as_text(item: BatchItem, model: EcgModel) -> str:
     if item.result is None:
         return f"{item.path}: ERROR {item.error}"
     result = item.result
-    probs = "  ".join(f"{k} {v:.2f}" for k, v in result.probabilities.items())
-    notes = "".join(f"\n    warning: {w}" for w in result.warnings)
-    return f"{item.path}: {model.manifest.display_name(result.label)} ({probs}){notes}"
+    verdict = result.verdict(model.manifest)
+    if result.diagnostic_probabilities is not None:
+        verdict += " (" + "  ".join(f"{k} {v:.2f}" for k, v in result.diagnostic_probabilities.items()) + ")"
+    return f"{item.path}: {verdict}" + "".join(f"\n    warning: {w}" for w in result.warnings)
 
 
 def _batch(model: EcgModel, args: argparse.Namespace) -> int:
@@ -163,17 +172,16 @@ def _batch(model: EcgModel, args: argparse.Namespace) -> int:
     if plan.skipped:
         print(f"{len(plan.skipped)} files already in {args.out / 'results.csv'} are skipped (--rerun to redo them)")
     progress = _Progress(plan.total, enabled=sys.stderr.isatty())
-    failed = done = 0
+    items: list[BatchItem] = []
     options = ReportOptions(facility=args.facility)
     for item in run_batch(model, plan, workers=args.workers, pdf=args.pdf, options=options):
-        done += 1
-        failed += item.error is not None
+        items.append(item)
         if item.error:
             progress.note(f"failed: {item.path}: {item.error}")
-        progress.update(done)
+        progress.update(len(items))
     progress.finish()
-    print(f"{done - failed} classified, {failed} failed; results in {args.out / 'results.csv'}")
-    return 1 if failed else 0
+    print(f"{tally_text(items)}; results in {args.out / 'results.csv'}")
+    return 1 if any(item.error for item in items) else 0
 
 
 def _report(model: EcgModel, args: argparse.Namespace) -> int:
@@ -196,7 +204,7 @@ def _report(model: EcgModel, args: argparse.Namespace) -> int:
         options=ReportOptions(facility=args.facility, page_size=args.page_size), saliency=saliency,
     )
     log.info("report written for scan %s", file_id(args.scan))
-    print(f"{args.scan}: {model.manifest.display_name(result.label)}; report written to {args.out}")
+    print(f"{args.scan}: {result.verdict(model.manifest)}; report written to {args.out}")
     return 0
 
 

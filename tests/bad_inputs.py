@@ -2,6 +2,8 @@
 
 ``build_corpus(folder)`` writes it and returns what each scan must get, by the name it has in results
 (a PDF's pages are ``name.pdf#page=N``). The tests run it through the core, the CLI and the GUI batch.
+Each input is in one of three states: assessable (a diagnosis), not assessable (reasons, no diagnosis),
+or an error (unreadable). ``blank_page``, ``text_page`` and ``noise_page`` are not-ECG pages for other tests.
 """
 
 from __future__ import annotations
@@ -27,14 +29,46 @@ EXPLICIT_ONLY = "notes.txt"  # a folder search skips it (not a scan suffix); nam
 
 @dataclass(frozen=True)
 class Expect:
-    """What one scan must get: classified (``message`` None) or an error containing ``message``."""
+    """What one scan must get: an error containing ``message``; or, readable (``message`` None), a diagnosis
+    or, when ``reasons`` names reason codes, "not assessable" with at least those reasons."""
 
     message: str | None = None
-    low_confidence: bool | None = None  # when set, the result must (not) be flagged low confidence
+    reasons: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
+        """Readable: classified, with a diagnosis or not."""
         return self.message is None
+
+    @property
+    def assessable(self) -> bool:
+        return self.ok and not self.reasons
+
+
+def expected_tally(expect: dict[str, Expect]) -> str:
+    """The end-of-batch count (core.batch.tally_text) the corpus must give."""
+    states = [e.assessable for e in expect.values() if e.ok]
+    failed = len(expect) - len(states)
+    return f"{sum(states)} classified, {states.count(False)} not assessable by this model, {failed} failed"
+
+
+def blank_page() -> np.ndarray:
+    """An empty white page (a scanner run with nothing on the glass)."""
+    return np.full((HEIGHT, WIDTH, 3), 255, np.uint8)
+
+
+def text_page() -> np.ndarray:
+    """A typed letter: black text lines on white, no grid, no traces."""
+    page = blank_page()
+    for y in range(70, HEIGHT - 40, 34):
+        cv2.putText(page, "Referral letter: please see the attached ECG and notes.", (50, y),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.9, (20, 20, 20), 2)
+    return page
+
+
+def noise_page() -> np.ndarray:
+    """Coloured noise, as from a faulty scanner."""
+    return np.random.default_rng(2).integers(0, 256, (HEIGHT, WIDTH, 3), dtype=np.uint8)
 
 
 def _ecg(seed: int = 0, kind: str = "normal") -> np.ndarray:
@@ -125,9 +159,15 @@ def build_corpus(folder: Path) -> dict[str, Expect]:
     pdf = folder / "cart export.pdf"
     pdf.write_bytes(_pdf([_ecg(6), _ecg(7, "st_elevation"), "Interpretation notes: see page 1."]))
     expect.update({"cart export.pdf#page=1": Expect(), "cart export.pdf#page=2": Expect(),
-                   "cart export.pdf#page=3": Expect(low_confidence=True)})
+                   "cart export.pdf#page=3": Expect(reasons=("no_grid",))})
+
+    # Readable, not an ECG: each gets "not assessable" and why, never a class.
     blurred = cv2.GaussianBlur(np.random.default_rng(1).integers(0, 256, (HEIGHT, WIDTH, 3), dtype=np.uint8), (0, 0), 20)
-    put("holiday photo.jpg", _encode(blurred, ".jpg"), Expect(low_confidence=True))
+    put("holiday photo.jpg", _encode(blurred, ".jpg"), Expect(reasons=("not_an_ecg", "no_grid")))
+    put("blank page.png", _encode(blank_page(), ".png"), Expect(reasons=("not_an_ecg", "no_grid")))
+    put("black page.png", _encode(np.zeros((HEIGHT, WIDTH, 3), np.uint8), ".png"), Expect(reasons=("not_an_ecg",)))
+    put("typed letter.png", _encode(text_page(), ".png"), Expect(reasons=("no_grid",)))
+    put("scanner noise.png", _encode(noise_page(), ".png"), Expect(reasons=("not_an_ecg", "no_grid")))
 
     # A symlink loop back to the top: must not be followed forever nor give duplicates.
     os.symlink(folder, sub / "loop to top")

@@ -1,7 +1,8 @@
 """Everything a clinic may feed ECG Desk, through the core, the CLI and the batch; and faults while writing.
 
-Every input gets a clear message or a result, a failure never stops the others, results.csv never holds
-half a row, and a killed batch resumes with every file recorded exactly once.
+Every input gets a clear message, a diagnosis, or "not assessable" with its reasons (never a class for a
+page that is not an ECG); a failure never stops the others, results.csv never holds half a row, and a
+killed batch resumes with every file recorded exactly once.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from ecg_desktop.core.errors import EcgDeskError, ImageLoadError
 from ecg_desktop.core.image_io import load_image
 from ecg_desktop.core.pdf_pages import report_stem
 from tests.conftest import copy_models
-from tests.bad_inputs import EXPLICIT_ONLY, UNREADABLE, Expect, build_corpus, unreadable_files
+from tests.bad_inputs import EXPLICIT_ONLY, UNREADABLE, Expect, build_corpus, expected_tally, unreadable_files
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -45,15 +46,17 @@ def _unreadable(monkeypatch: pytest.MonkeyPatch):
         yield
 
 
-def _check(name: str, expect: Expect, *, label: str | None, error: str | None, low_confidence: bool | None) -> None:
-    """One outcome against what the corpus says it must be."""
-    if expect.ok:
-        assert error is None or error == "", f"{name}: unexpected error {error!r}"
+def _check(name: str, expect: Expect, *, label: str | None, error: str | None, reasons: list[str]) -> None:
+    """One outcome (label, error, reason codes) against what the corpus says it must be."""
+    if expect.assessable:
+        assert not error and not reasons, f"{name}: unexpected error {error!r} or reasons {reasons}"
         assert label, f"{name}: no label"
-        if expect.low_confidence is not None and low_confidence is not None:  # (not in results.csv)
-            assert low_confidence == expect.low_confidence, f"{name}: low_confidence {low_confidence}"
+    elif expect.ok:
+        assert not error, f"{name}: unexpected error {error!r}"
+        assert not label, f"{name}: a class ({label}) for a scan that is not assessable"
+        assert set(expect.reasons) <= set(reasons), f"{name}: reasons {reasons}, expected {expect.reasons}"
     else:
-        assert not label, f"{name}: a label ({label}) for an unreadable input"
+        assert not label and not reasons, f"{name}: a label ({label}) or reasons for an unreadable input"
         assert error and expect.message in error, f"{name}: {error!r} does not say {expect.message!r}"
         assert name.split("#")[0] in error, f"{name}: the message does not name the file: {error!r}"
 
@@ -90,12 +93,13 @@ def test_core_gives_each_input_a_result_or_a_clear_error(model, corpus) -> None:
         if want.ok:
             assert load_image(path).ndim == 3
             result = model.classify_file(path)
-            _check(path.name, want, label=result.label, error=None, low_confidence=result.low_confidence)
+            _check(path.name, want, label=result.label, error=None, reasons=[r.code for r in result.reasons])
+            assert result.assessable == want.assessable and bool(result.findings) <= result.assessable
         else:
             for call in (load_image, model.classify_file):
                 with pytest.raises(ImageLoadError) as caught:
                     call(path)
-                _check(path.name, want, label=None, error=str(caught.value), low_confidence=None)
+                _check(path.name, want, label=None, error=str(caught.value), reasons=[])
     with pytest.raises(ImageLoadError, match="not a readable image"):
         load_image(folder / EXPLICIT_ONLY)
 
@@ -120,26 +124,28 @@ def test_cli_classify_json_gives_every_input_one_line(corpus, capsys) -> None:
     assert sorted(names) == sorted([*expect, EXPLICIT_ONLY])  # each exactly once
     for line, name in zip(lines, names):
         want = expect.get(name, Expect("not a readable image"))
-        _check(name, want, label=line["label"], error=line["error"], low_confidence=line["low_confidence"])
-        if line["error"]:
-            assert line["probabilities"] is None and line["findings"] == []
+        _check(name, want, label=line["label"], error=line["error"], reasons=[r["code"] for r in line["reasons"]])
+        assert line["assessable"] == (want.assessable if want.ok else None), name
+        if not want.assessable:
+            assert line["probabilities"] is None and line["findings"] == [] and not line["low_confidence"]
+        assert (line["model_outputs_not_a_diagnosis"] is not None) == (want.ok and not want.assessable), name
 
 
 def test_cli_batch_records_every_input_with_reports_and_resumes(corpus, tmp_path: Path, capsys) -> None:
     folder, expect = corpus
     out = tmp_path / "out"
     assert main(["batch", str(folder), "--out", str(out), "--pdf"]) == 1
-    assert f"{sum(e.ok for e in expect.values())} classified, {sum(not e.ok for e in expect.values())} failed" in (
-        capsys.readouterr().out
-    )
+    assert expected_tally(expect) in capsys.readouterr().out
     rows = _rows(out / "results.csv")
     _well_formed(out / "results.csv")
     assert sorted(Path(r["file"]).name for r in rows) == sorted(expect)
     for row in rows:
         name = Path(row["file"]).name
-        _check(name, expect[name], label=row["label"], error=row["error"] or None, low_confidence=None)
-        if expect[name].low_confidence:
-            assert row["warnings"], f"{name}: no warning in results.csv"
+        _check(name, expect[name], label=row["label"], error=row["error"] or None,
+               reasons=row["reasons"].split(";") if row["reasons"] else [])
+        assert row["assessable"] == ({True: "true", False: "false"}[expect[name].assessable] if expect[name].ok else "")
+        if expect[name].ok and not expect[name].assessable:
+            assert row["p_normal"] == row["findings"] == "" and row["low_confidence"] == "false", name
         assert (out / f"{report_stem(row['file'])}.pdf").exists() == expect[name].ok
     assert (out / "summary.pdf").exists() and not list(out.glob(".*.part"))
 

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
 from pathlib import Path
 
 import cv2
 import pytest
 
-from ecg_desktop.core.batch import ResultsCsv, classify_files, find_scans, plan_batch, run_batch
+from ecg_desktop.cli import main
+from ecg_desktop.core.batch import ResultsCsv, classify_files, find_scans, plan_batch, run_batch, tally_text
+from ecg_desktop.core.errors import EcgDeskError
 from ecg_desktop.core.synthetic import render_printout
+from tests.bad_inputs import blank_page
+from tests.conftest import write_image
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +91,6 @@ def test_unwritable_output_folder_is_a_clear_error(model, scan_folder: Path, tmp
     else:
         (tmp_path / "ro").mkdir(mode=0o500)
         target = tmp_path / "ro" / "out"
-    from ecg_desktop.core.errors import EcgDeskError
 
     with pytest.raises(EcgDeskError, match="Cannot create the output folder"):
         list(run_batch(model, plan_batch([scan_folder], target), workers=1))
@@ -99,6 +103,43 @@ def test_results_csv_row_for_an_error_has_empty_probabilities(tmp_path: Path) ->
     results.append(BatchItem(tmp_path / "x.jpg", None, "x.jpg: broken"))
     (row,) = _rows(tmp_path / "results.csv")
     assert row["error"] == "x.jpg: broken" and row["p_a"] == "" and row["model_version"] == "v1"
+
+
+def test_results_csv_records_each_of_the_three_states(model, real_scan: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    shutil.copy(real_scan, folder / "a real scan.jpg")
+    write_image(folder / "b blank page.png", blank_page())
+    (folder / "c broken.jpg").write_bytes(b"not an image")
+    items = list(run_batch(model, plan_batch([folder], tmp_path / "out"), workers=2))
+    assert tally_text(items) == "1 classified, 1 not assessable by this model, 1 failed"
+    scan, blank, broken = _rows(tmp_path / "out" / "results.csv")
+    assert list(scan) == ResultsCsv(Path(), model.manifest.class_ids, "").columns
+    assert scan["assessable"] == "true" and scan["label"] == "mi" and scan["reasons"] == "" and scan["p_mi"]
+    assert scan["low_confidence"] == scan["out_of_distribution"] == "false" and "mi" in scan["findings"]
+    assert blank["assessable"] == "false" and blank["label"] == blank["findings"] == blank["error"] == ""
+    assert blank["reasons"] == "not_an_ecg;no_grid" and blank["out_of_distribution"] == "true"
+    assert all(blank[f"p_{c}"] == "" for c in model.manifest.class_ids)  # no class probability as an answer
+    assert broken["assessable"] == broken["reasons"] == broken["label"] == "" and "not a readable" in broken["error"]
+
+
+def test_a_results_csv_of_the_previous_version_is_refused_clearly(
+    model, scan_folder: Path, tmp_path: Path, capsys
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    old = ("file,label,p_normal,p_abnormal_heartbeat,p_mi,p_history_of_mi,findings,crop,warnings,error,model_version\n"
+           f"{scan_folder / 'scan 0 é.png'},mi,0.0100,0.0200,0.9513,0.0187,mi,1 2 3 4,,,old\n")
+    (out / "results.csv").write_text(old, encoding="utf-8")
+    plan = plan_batch([scan_folder], out)
+    assert len(plan.skipped) == 1  # its file column is still read
+    with pytest.raises(EcgDeskError, match="earlier version of ECG Desk.*Move or rename it"):
+        list(run_batch(model, plan, workers=1))
+    with pytest.raises(EcgDeskError, match="earlier version"):
+        list(run_batch(model, plan_batch([scan_folder], out, rerun=True), workers=1))
+    assert main(["batch", str(scan_folder), "--out", str(out)]) == 1
+    assert "was written by an earlier version of ECG Desk" in capsys.readouterr().err
+    assert (out / "results.csv").read_text(encoding="utf-8") == old  # left exactly as it was
 
 
 def test_run_batch_streams_and_stops_on_request(model, scan_folder: Path, tmp_path: Path, monkeypatch) -> None:

@@ -8,8 +8,14 @@ import sys
 from pathlib import Path
 
 from ecg_desktop.cli import main
+from ecg_desktop.core.outcome import NOT_ASSESSABLE
+from tests.bad_inputs import blank_page, text_page
+from tests.conftest import write_image
 
-FIELDS = {"file", "label", "probabilities", "findings", "crop", "warnings", "error"}
+FIELDS = {
+    "file", "assessable", "label", "reasons", "probabilities", "model_outputs_not_a_diagnosis", "findings", "crop",
+    "warnings", "low_confidence", "out_of_distribution", "model_version", "error",
+}
 
 
 def test_classify_json_on_real_scans(data_dir: Path, capsys) -> None:
@@ -18,8 +24,8 @@ def test_classify_json_on_real_scans(data_dir: Path, capsys) -> None:
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [line["file"] for line in lines] == [str(s) for s in scans]
     for line in lines:
-        assert FIELDS <= set(line)
-        assert line["error"] is None
+        assert set(line) == FIELDS
+        assert line["error"] is None and line["assessable"] is True and line["reasons"] == []
         assert line["label"] in line["probabilities"]
         assert abs(sum(line["probabilities"].values()) - 1) < 1e-4
         assert len(line["crop"]) == 4
@@ -33,6 +39,40 @@ def test_classify_reports_failures_with_exit_1(tmp_path: Path, synthetic_scan: P
     assert lines["synthetic.png"]["error"] is None
     assert "not a readable image" in lines["bad.jpg"]["error"] and lines["bad.jpg"]["label"] is None
     assert "no such file" in lines["missing.png"]["error"]
+
+
+def test_classify_gives_each_of_the_three_states_its_own_output(tmp_path: Path, real_scan: Path, capsys) -> None:
+    """Assessable: a diagnosis. Not assessable: no class, the reasons, exit 0. Unreadable: an error, exit 1."""
+    blank = write_image(tmp_path / "blank page.png", blank_page())
+    letter = write_image(tmp_path / "typed letter.png", text_page())
+    (tmp_path / "broken.jpg").write_text("not an image")
+    assert main(["classify", str(real_scan), str(blank), str(letter), str(tmp_path / "broken.jpg"), "--json"]) == 1
+    lines = {Path(x["file"]).name: x for x in map(json.loads, capsys.readouterr().out.splitlines())}
+
+    scan = lines[real_scan.name]
+    assert scan["assessable"] is True and scan["label"] == "mi" and scan["reasons"] == []
+    assert scan["findings"] and scan["model_outputs_not_a_diagnosis"] is None and scan["error"] is None
+    assert max(scan["probabilities"], key=scan["probabilities"].get) == "mi"
+    for name, code in (("blank page.png", "not_an_ecg"), ("typed letter.png", "no_grid")):
+        line = lines[name]
+        assert line["assessable"] is False and line["label"] is None and line["error"] is None, name
+        assert line["probabilities"] is None and line["findings"] == [] and line["low_confidence"] is False
+        assert code in [r["code"] for r in line["reasons"]] and all(r["message"] for r in line["reasons"])
+        assert abs(sum(line["model_outputs_not_a_diagnosis"].values()) - 1) < 1e-4  # kept for research
+        assert line["out_of_distribution"] is True and len(line["crop"]) == 4
+    broken = lines["broken.jpg"]
+    assert broken["assessable"] is None and broken["label"] is None and broken["reasons"] == []
+    assert broken["probabilities"] is None and broken["model_outputs_not_a_diagnosis"] is None
+    assert "not a readable image" in broken["error"]
+
+    assert main(["classify", str(blank), str(letter), str(real_scan)]) == 0  # not assessable is not an error
+    text = capsys.readouterr().out
+    assert text.count(f": {NOT_ASSESSABLE} — ") == 2
+    assert f"{blank}: {NOT_ASSESSABLE} — The classified region has 0.0% dark trace ink" in text
+    assert f"{letter}: {NOT_ASSESSABLE} — No ECG grid was found" in text
+    assert f"{real_scan}: Myocardial infarction (normal " in text
+    unassessed = [line for line in text.splitlines() if NOT_ASSESSABLE in line]
+    assert not any(c in line for line in unassessed for c in ("Normal", "infarction", "Abnormal", "History", "normal 0"))
 
 
 def test_usage_error_exits_2() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,9 @@ import pytest
 from ecg_desktop.core import CropBox, EcgModel, ModelError, load_image
 from ecg_desktop.core.image_io import load_for_analysis
 from ecg_desktop.core.manifest import load_manifest
+from ecg_desktop.core.model import NO_GRID_REASON, OOD_REASON
+from ecg_desktop.core.outcome import NOT_ASSESSABLE
+from tests.bad_inputs import blank_page, noise_page, text_page
 from tests.conftest import copy_models
 from ecg_desktop.core.resources import models_dir
 
@@ -55,10 +59,30 @@ def test_crops_are_in_full_size_pixels_whatever_copy_is_classified(model: EcgMod
     assert manual.crop == box and manual.crop_in(scan.pixels) == CropBox(50, 101, 950, 701)
 
 
-def test_page_without_grid_gets_a_warning(model: EcgModel) -> None:
+def test_page_without_grid_is_not_assessable(model: EcgModel) -> None:
     page = np.full((800, 1100, 3), 255, np.uint8)
     result = model.classify(page)
-    assert any("No ECG grid" in w for w in result.warnings)
+    assert not result.assessable and result.label is None and result.findings == ()
+    assert [r.code for r in result.reasons] == ["not_an_ecg", "no_grid"]  # most fundamental first
+    assert NO_GRID_REASON in result.reasons and NO_GRID_REASON.message.startswith("No ECG grid was found")
+    assert not result.warnings  # reasons are not warnings
+
+
+def test_a_classification_is_either_a_diagnosis_or_has_reasons(model: EcgModel, real_scan: Path) -> None:
+    scan = model.classify_file(real_scan)
+    assert scan.assessable and scan.label == scan.model_output_label and scan.top_probability > 0.5
+    assert scan.diagnostic_probabilities == scan.probabilities and scan.model_outputs_not_a_diagnosis is None
+    assert scan.headline(model.manifest) == scan.verdict(model.manifest) == model.manifest.display_name(scan.label)
+    page = model.classify(np.full((800, 1100, 3), 255, np.uint8))
+    assert page.diagnostic_probabilities is None and page.top_probability is None and not page.low_confidence
+    assert page.model_outputs_not_a_diagnosis == page.probabilities  # kept for research, never the answer
+    assert page.model_output_label in model.manifest.class_ids
+    assert page.headline(model.manifest) == NOT_ASSESSABLE
+    assert page.verdict(model.manifest) == f"{NOT_ASSESSABLE} — {page.reasons[0].message} {page.reasons[1].message}"
+    with pytest.raises(ValueError, match="no label"):
+        replace(page, label="mi")
+    with pytest.raises(ValueError, match="has a label"):
+        replace(scan, label=None)
 
 
 def test_batch_inference_matches_single(model: EcgModel, real_scan: Path) -> None:
@@ -107,15 +131,20 @@ def test_missing_or_broken_manifest(tmp_path: Path) -> None:
 
 
 def test_images_unlike_the_training_printouts_get_no_diagnosis(model: EcgModel, real_scan: Path) -> None:
-    """Real scans pass every check; a blank page, a grey card and noise fail the grid and ink checks."""
+    """Real scans pass every check; a blank page, a grey card, noise and a typed letter are not assessable."""
     scan = model.classify_file(real_scan)
     assert scan.ood_distance is not None and not scan.out_of_distribution and not scan.warnings
+    assert scan.assessable and scan.reasons == ()
     rng = np.random.default_rng(0)
-    for image in (np.full((1000, 1400, 3), 255, np.uint8), np.full((1000, 1400, 3), 128, np.uint8),
-                  rng.integers(0, 256, (1000, 1400, 3), dtype=np.uint8)):
-        result = model.classify(image)
-        assert result.out_of_distribution and result.low_confidence
-        assert any("no diagnosis should be drawn" in w for w in result.warnings)
+    pages = {"not_an_ecg": (np.full((1000, 1400, 3), 255, np.uint8), np.full((1000, 1400, 3), 128, np.uint8),
+                            rng.integers(0, 256, (1000, 1400, 3), dtype=np.uint8), blank_page(), noise_page()),
+             "no_grid": (text_page(),)}
+    for code, images in pages.items():
+        for image in images:
+            result = model.classify(image)
+            assert not result.assessable and result.label is None and result.findings == ()
+            assert code in [r.code for r in result.reasons] and result.out_of_distribution
+            assert not any("Low confidence" in w for w in result.warnings)
 
 
 def test_feature_distance_check_flags_far_scans(model: EcgModel, real_scan: Path, monkeypatch) -> None:
@@ -124,4 +153,5 @@ def test_feature_distance_check_flags_far_scans(model: EcgModel, real_scan: Path
     strict = FeatureDistribution(model._distribution.mean, model._distribution.precision, 0.0)
     monkeypatch.setattr(model, "_distribution", strict)
     result = model.classify_file(real_scan)
-    assert result.out_of_distribution and any("does not look like the ECG printouts" in w for w in result.warnings)
+    assert result.out_of_distribution and result.label is None
+    assert result.reasons == (OOD_REASON,) and "does not look like the ECG printouts" in OOD_REASON.message

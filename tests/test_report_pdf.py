@@ -1,10 +1,11 @@
-"""Tests for the PDF report and batch summary (text parsed back with pypdf)."""
+"""Tests for the PDF report and batch summary (text parsed back with pypdf, and pypdfium2 for "not assessable")."""
 
 from __future__ import annotations
 
 import errno
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -19,7 +20,10 @@ from ecg_desktop.core.image_io import load_image
 from ecg_desktop.core.manifest import ClassInfo, Manifest
 from ecg_desktop.core.model import Classification, EcgModel
 from ecg_desktop.core.report_pdf import PatientInfo, ReportOptions, write_batch_summary, write_report
+from ecg_desktop.core.outcome import NOT_ASSESSABLE, Reason
 from ecg_desktop.core.saliency import RHYTHM, Saliency, lead_boxes
+from tests.bad_inputs import blank_page, text_page
+from tests.conftest import write_image
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ecg-images"
 PROBABILITIES = {"normal": 0.07, "abnormal_heartbeat": 0.12, "mi": 0.64, "history_of_mi": 0.17}
@@ -222,6 +226,64 @@ def test_real_model_on_real_scan(tmp_path: Path) -> None:
     for info in model.manifest.classes:
         assert re.search(rf"{re.escape(info.name)}\s+{result.probabilities[info.id]:.0%}", text), info.name
     assert ("Low confidence" in text) == result.low_confidence
+
+
+def _pdfium_text(path: Path) -> str:
+    """All text of the PDF as pdfium reads it, whitespace runs collapsed."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(path)
+    try:
+        return " ".join(" ".join(page.get_textpage().get_text_range() for page in document).split())
+    finally:
+        document.close()
+
+
+@pytest.mark.parametrize("page", [blank_page, text_page], ids=["blank page", "typed letter"])
+def test_report_of_a_page_that_is_not_assessable_names_no_class(
+    tmp_path: Path, model: EcgModel, page: Callable[[], np.ndarray]
+) -> None:
+    image = page()
+    result = model.classify(image)
+    assert not result.assessable
+    out = write_report(tmp_path / "r.pdf", image=image, result=result, manifest=model.manifest,
+                       source_name="letter.png", saliency=_saliency())
+    text = _pdfium_text(out)
+    assert f"Result: {NOT_ASSESSABLE}" in text and "No diagnosis is given for this scan, because:" in text
+    for reason in result.reasons:
+        assert " ".join(reason.message.split()) in text, reason.code
+    assert not [info.name for info in model.manifest.classes if info.name in text]  # no class, no bar labels
+    assert "Class probabilities" not in text and "Regions that drove" not in text and "Low confidence" not in text
+    assert "Decision support only" in text
+
+
+def test_report_of_a_real_scan_gives_its_class(tmp_path: Path, model: EcgModel, real_scan: Path) -> None:
+    image = load_image(real_scan)
+    result = model.classify(image)
+    out = write_report(tmp_path / "r.pdf", image=image, result=result, manifest=model.manifest, source_name="x.jpg")
+    text = _pdfium_text(out)
+    assert f"Result: {model.manifest.display_name(result.label)} (" in text and NOT_ASSESSABLE not in text
+
+
+def test_cli_report_says_not_assessable(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from ecg_desktop.cli import main
+
+    scan = write_image(tmp_path / "blank.png", blank_page())
+    assert main(["report", str(scan), "--out", str(tmp_path / "r.pdf"), "--saliency"]) == 0
+    assert f"{scan}: {NOT_ASSESSABLE} — The classified region has" in capsys.readouterr().out
+    assert f"Result: {NOT_ASSESSABLE}" in _pdfium_text(tmp_path / "r.pdf")
+
+
+def test_batch_summary_counts_scans_that_are_not_assessable(tmp_path: Path, manifest: Manifest) -> None:
+    reason = Reason("no_grid", "No ECG grid was found in the classified region.")
+    unassessed = Classification(None, dict(PROBABILITIES), (), CropBox(0, 0, 10, 10), (WARNING,), False, True,
+                                reasons=(reason,))
+    rows = [("ecg.jpg", _result(), None), ("letter.png", unassessed, None), ("broken.png", None, "broken.png: corrupt.")]
+    text = _pdfium_text(write_batch_summary(tmp_path / "s.pdf", rows=rows, manifest=manifest))
+    assert re.search(rf"{NOT_ASSESSABLE} Failed Total 0 0 1 0 1 1 3", text), text
+    row = re.search(r"letter\.png (.+?) broken\.png", text).group(1)
+    assert row.startswith(f"{NOT_ASSESSABLE} - ") and reason.message in row and WARNING in row
+    assert not [info.name for info in manifest.classes if info.name in row] and "64%" not in row
 
 
 def _saliency(class_id: str = "mi") -> Saliency:

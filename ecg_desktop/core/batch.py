@@ -21,6 +21,7 @@ from ecg_desktop.core.errors import EcgDeskError
 from ecg_desktop.core.image_io import SCAN_SUFFIXES, UNSUPPORTED_IMAGE_SUFFIXES, load_for_analysis
 from ecg_desktop.core.logs import file_id
 from ecg_desktop.core.model import Classification, EcgModel
+from ecg_desktop.core.outcome import NOT_ASSESSABLE
 from ecg_desktop.core.report_pdf import ReportOptions, write_batch_summary, write_report
 
 log = logging.getLogger(__name__)
@@ -167,7 +168,25 @@ class ResultsCsv:
         self.path = path
         self.class_ids = class_ids
         self.model_version = model_version
-        self.columns = ["file", "label", *(f"p_{c}" for c in class_ids), "findings", "crop", "warnings", "error", "model_version"]
+        self.columns = [
+            "file", "assessable", "label", *(f"p_{c}" for c in class_ids), "findings", "reasons", "low_confidence",
+            "out_of_distribution", "crop", "warnings", "error", "model_version",
+        ]
+
+    def check_columns(self) -> None:
+        """Refuse to append to a results.csv whose header is not this one (an earlier version, another model)."""
+        try:
+            with self.path.open("rb") as stream:
+                first = stream.readline()
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise EcgDeskError(f"Cannot read {self.path} to resume the batch: {exc.strerror or exc}.") from exc
+        if first.endswith(b"\n") and next(csv.reader([first.decode("utf-8", errors="replace")])) != self.columns:
+            raise EcgDeskError(
+                f"{self.path} was written by an earlier version of ECG Desk or another model, with other columns. "
+                "Move or rename it, or choose another output folder, and run the batch again."
+            )
 
     def done_files(self) -> set[str]:
         """Files already recorded (with a label or an error), for resuming a batch.
@@ -215,14 +234,32 @@ class ResultsCsv:
         result = item.result
         row = {"file": result_key(item.path), "error": item.error or "", "model_version": self.model_version}
         if result is not None:
+            probabilities = result.diagnostic_probabilities or {}  # none for a scan that is not assessable
             row.update(
-                label=result.label,
+                assessable=_flag(result.assessable),
+                label=result.label or "",
                 findings=";".join(result.findings),
+                reasons=";".join(reason.code for reason in result.reasons),
+                low_confidence=_flag(result.low_confidence),
+                out_of_distribution=_flag(result.out_of_distribution),
                 crop=" ".join(map(str, result.crop.as_list())),
                 warnings=" | ".join(result.warnings),
-                **{f"p_{c}": f"{result.probabilities[c]:.4f}" for c in self.class_ids},
+                **{f"p_{c}": f"{p:.4f}" for c, p in probabilities.items() if c in self.class_ids},
             )
         return {key: " ".join(value.splitlines()) for key, value in row.items()}  # one line per row
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def tally_text(items: Iterable[BatchItem]) -> str:
+    """The end-of-batch count every front end shows: '5 classified, 2 not assessable by this model, 1 failed'."""
+    results = [item.result for item in items]
+    assessed = sum(r is not None and r.assessable for r in results)
+    not_assessable = sum(r is not None and not r.assessable for r in results)
+    failed = sum(r is None for r in results)
+    return f"{assessed} classified, {not_assessable} {NOT_ASSESSABLE.lower()}, {failed} failed"
 
 
 def _complete_size(fd: int) -> int:
@@ -288,6 +325,7 @@ def run_batch(
     except OSError as exc:
         raise EcgDeskError(f"Cannot create the output folder {plan.out_dir}: {exc.strerror or exc}.") from exc
     results = ResultsCsv(plan.out_dir / "results.csv", model.manifest.class_ids, model.version)
+    results.check_columns()
 
     def write_pdf(path: Path, image: np.ndarray, result: Classification) -> None:
         write_report(plan.out_dir / f"{pdf_pages.report_stem(path)}.pdf", image=image, result=result,

@@ -33,6 +33,7 @@ from ecg_desktop.core.errors import ReportWriteError
 from ecg_desktop.core.heat_overlay import blend_over_crop
 from ecg_desktop.core.manifest import Manifest
 from ecg_desktop.core.model import Classification
+from ecg_desktop.core.outcome import NOT_ASSESSABLE
 from ecg_desktop.core.saliency import Saliency, describe_top_leads
 
 DISCLAIMER = (
@@ -63,6 +64,7 @@ _RESULT = ParagraphStyle("result", parent=_BODY, fontName=_BOLD, fontSize=16, le
 _ALERT = ParagraphStyle(
     "alert", parent=_BODY, fontName=_BOLD, textColor=colors.white, backColor=_ALARM, borderPadding=3, spaceBefore=6
 )
+_NO_RESULT = ParagraphStyle("no result", parent=_RESULT, textColor=_ALARM)
 _STRONG = ParagraphStyle("strong", parent=_BODY, fontName=_BOLD)
 _FAILED = ParagraphStyle("failed", parent=_STRONG, textColor=_ALARM)
 _MONO = ParagraphStyle("mono", parent=_SMALL, fontName="Courier")
@@ -100,7 +102,8 @@ def write_report(
     """Write the one-page PDF report for one classified scan atomically; returns the path written.
 
     With ``saliency`` (computed for ``result.crop``) the scan shows its heat map over the classified region
-    and the report names the lead panels that drove the result.
+    and the report names the lead panels that drove the result. A scan that is not assessable gets
+    "Not assessable by this model" and the reasons instead of a result: no class, no bars, no saliency.
     """
 
     def story(doc: SimpleDocTemplate) -> list[Flowable]:
@@ -135,8 +138,7 @@ def _report_story(
     height: float,
     saliency: Saliency | None = None,
 ) -> list[Flowable]:
-    top = result.probabilities.get(result.label, 0.0)
-    others = [manifest.display_name(f) for f in result.findings if f != result.label]
+    saliency = saliency if result.assessable else None  # a heat map would explain a non-answer
     crop = result.crop_in(image)  # the image may be the reduced copy that was classified
     shown = image if saliency is None else blend_over_crop(image, crop, saliency.heatmap)
     box, (full_width, full_height) = result.crop, result.image_size or (image.shape[1], image.shape[0])
@@ -162,16 +164,9 @@ def _report_story(
             _SMALL,
         ),
         Spacer(1, 6),
-        _p(f"Result: {manifest.display_name(result.label)} ({top:.0%})", _RESULT),
-        _p(f"Other findings: {', '.join(others) or 'none'}", _BODY),
+        *(_diagnosis(result, manifest, width, saliency) if result.assessable else _not_assessable(result)),
+        _p("Warnings", _HEADING),
     ]
-    if saliency is not None:
-        story.append(_p(f"Regions that drove the result: {describe_top_leads(saliency)}", _BODY))
-    if result.low_confidence:
-        story.append(
-            _p("Low confidence: the model is unsure about this scan; treat the result with extra caution.", _ALERT)
-        )
-    story += [_p("Class probabilities", _HEADING), _bar_chart(result, manifest, width), _p("Warnings", _HEADING)]
     story += [_p(f"\u2022 {w}", _BODY) for w in result.warnings] or [_p("None.", _BODY)]
     story += [
         _p("Model", _HEADING),
@@ -181,14 +176,41 @@ def _report_story(
     return story
 
 
+def _diagnosis(
+    result: Classification, manifest: Manifest, width: float, saliency: Saliency | None
+) -> list[Flowable]:
+    """The result of an assessable scan: top class, other findings, saliency, low confidence, the bars."""
+    others = [manifest.display_name(f) for f in result.findings if f != result.label]
+    story = [
+        _p(f"Result: {result.headline(manifest)} ({result.top_probability:.0%})", _RESULT),
+        _p(f"Other findings: {', '.join(others) or 'none'}", _BODY),
+    ]
+    if saliency is not None:
+        story.append(_p(f"Regions that drove the result: {describe_top_leads(saliency)}", _BODY))
+    if result.low_confidence:
+        story.append(
+            _p("Low confidence: the model is unsure about this scan; treat the result with extra caution.", _ALERT)
+        )
+    return [*story, _p("Class probabilities", _HEADING), _bar_chart(result, manifest, width)]
+
+
+def _not_assessable(result: Classification) -> list[Flowable]:
+    """No result: the headline and each reason, and no class or probability at all."""
+    return [
+        _p(f"Result: {NOT_ASSESSABLE}", _NO_RESULT),
+        _p("No diagnosis is given for this scan, because:", _BODY),
+        *(_p(f"\u2022 {reason.message}", _BODY) for reason in result.reasons),
+    ]
+
+
 def _batch_story(rows: Sequence[BatchRow], manifest: Manifest, options: ReportOptions, width: float) -> list[Flowable]:
-    counts = Counter(result.label for _, result, _ in rows if result is not None)
+    counts = Counter(result.label for _, result, _ in rows if result is not None)  # label None: not assessable
     failed = sum(result is None for _, result, _ in rows)
-    heads = [c.name for c in manifest.classes] + ["Failed", "Total"]
-    values = [counts[c.id] for c in manifest.classes] + [failed, len(rows)]
+    heads = [c.name for c in manifest.classes] + [NOT_ASSESSABLE, "Failed", "Total"]
+    values = [counts[c.id] for c in manifest.classes] + [counts[None], failed, len(rows)]
     counts_row = [_p(str(v), _HEADING) for v in values]
     tally = Table([[_p(h, _LABEL) for h in heads], counts_row], colWidths=width / len(heads))
-    header = [_p(h, _LABEL) for h in ("File", "Result", "Probability", "Other findings", "Warnings / error")]
+    header = [_p(h, _LABEL) for h in ("File", "Result", "Probability", "Other findings", "Reasons / warnings / error")]
     table = LongTable(
         [header] + [_batch_row(name, result, error, manifest) for name, result, error in rows],
         colWidths=[width * f for f in (0.22, 0.17, 0.13, 0.16, 0.32)],
@@ -223,13 +245,15 @@ def _batch_row(name: str, result: Classification | None, error: str | None, mani
     if result is None:
         cells = [(name, _BODY), ("Failed", _FAILED), ("-", _BODY), ("", _BODY), (error or "Not classified.", _BODY)]
         return [_p(text, style) for text, style in cells]
-    top = result.probabilities.get(result.label, 0.0)
+    notes = " ".join([*result.notes, *([error] if error else [])])  # sentences, each ending with a full stop
+    if not result.assessable:
+        cells = [(name, _BODY), (NOT_ASSESSABLE, _STRONG), ("-", _BODY), ("", _BODY), (notes, _BODY)]
+        return [_p(text, style) for text, style in cells]
     others = ", ".join(manifest.display_name(f) for f in result.findings if f != result.label)
-    notes = "; ".join([*result.warnings, *([error] if error else [])])
     return [
         _p(name, _BODY),
-        _p(manifest.display_name(result.label), _STRONG),
-        _p(f"{top:.0%}" + (" (low confidence)" if result.low_confidence else ""), _BODY),
+        _p(result.headline(manifest), _STRONG),
+        _p(f"{result.top_probability:.0%}" + (" (low confidence)" if result.low_confidence else ""), _BODY),
         _p(others, _BODY),
         _p(notes, _BODY),
     ]

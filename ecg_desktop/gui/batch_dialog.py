@@ -14,13 +14,13 @@ from PySide6.QtWidgets import (
 )
 from superqt.utils import GeneratorWorker, create_worker
 
-from ecg_desktop.core.batch import BatchItem, BatchPlan
+from ecg_desktop.core.batch import BatchItem, BatchPlan, tally_text
 from ecg_desktop.core.model import EcgModel
 from ecg_desktop.core.report_pdf import ReportOptions
 from ecg_desktop.gui.batch_job import batch_job
 from ecg_desktop.gui.errors import show_error
 from ecg_desktop.gui.result_panel import format_percent
-from ecg_desktop.gui.theme import ALARM
+from ecg_desktop.gui.theme import ALARM, CAUTION
 
 OUTPUT_SUBFOLDER = "ECG Desk results"
 
@@ -84,7 +84,7 @@ class BatchDialog(QDialog):
         self.progress_label = QLabel("Choose a folder and press Start.", objectName="batchStatus")
         self.table = QTableWidget(0, 3 + len(model.manifest.classes), objectName="batchTable")
         self.table.setHorizontalHeaderLabels(
-            ["File", "Result", *(c.name for c in model.manifest.classes), "Warnings / error"]
+            ["File", "Result", *(c.name for c in model.manifest.classes), "Reasons / warnings / error"]
         )
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
@@ -196,12 +196,11 @@ class BatchDialog(QDialog):
         self._worker = None
         self._set_running(False)
         done = len(self.items)
-        failed = sum(item.error is not None and item.result is None for item in self.items)
         self.throughput = done / elapsed
         self.progress.setRange(0, max(self.plan.total if self.plan else done, 1))
         self.progress.setValue(done)
         verb = "Cancelled after" if cancelled else "Finished:"
-        text = f"{verb} {done - failed} classified, {failed} failed in {elapsed:.1f} s ({self.throughput:.1f} scans/s)."
+        text = f"{verb} {tally_text(self.items)} in {elapsed:.1f} s ({self.throughput:.1f} scans/s)."
         if self.plan and self.plan.skipped:
             text += f" {len(self.plan.skipped)} already in results.csv were skipped."
         self.progress_label.setText(f"{text}  Results: {Path(self.output_edit.text()) / 'results.csv'}")
@@ -225,14 +224,12 @@ class BatchDialog(QDialog):
         self.table.insertRow(row)
         manifest = self.model.manifest
         result = item.result
-        cells = [item.path.name]
-        if result is None:
-            cells.append("Failed")
-            cells += ["" for _ in manifest.classes]
-        else:
-            cells.append(manifest.display_name(result.label) + (" (low confidence)" if result.low_confidence else ""))
-            cells += [format_percent(result.probabilities.get(c.id, 0.0)) for c in manifest.classes]
-        notes = [*(result.warnings if result else ()), *([item.error] if item.error else [])]
+        cells = [item.path.name, "Failed" if result is None else result.headline(manifest)]
+        if result is not None and result.low_confidence:
+            cells[1] += " (low confidence)"
+        probabilities = result.diagnostic_probabilities if result else None
+        cells += [format_percent(probabilities[c.id]) if probabilities else "" for c in manifest.classes]
+        notes = [*(result.notes if result else ()), *([item.error] if item.error else [])]
         cells.append(" | ".join(notes))
         for column, text in enumerate(cells):
             cell = QTableWidgetItem(text)
@@ -241,6 +238,8 @@ class BatchDialog(QDialog):
             cell.setToolTip(str(item.path) if column == 0 else text)
             if item.error:
                 cell.setForeground(QColor(ALARM))
+            elif result is not None and not result.assessable:
+                cell.setForeground(QColor(CAUTION))
             self.table.setItem(row, column, cell)
         self.table.scrollToBottom()
 

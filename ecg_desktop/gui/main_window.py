@@ -190,11 +190,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Opened {scan.path.name} (not classified: no model).{page_note}", STATUS_MS)
         else:
             self.panel.show_result(result, edited_crop=self._edited_request)
-            name = self.model.manifest.display_name(result.label)
-            self.statusBar().showMessage(
-                f"{scan.path.name}: {name} ({format_percent(result.probabilities[result.label])}).{page_note}",
-                STATUS_MS,
-            )
+            self.statusBar().showMessage(f"{scan.path.name}: {_status_text(result, self.model)}{page_note}", STATUS_MS)
         self._update_actions()
         self._request_saliency()
         self.resultShown.emit(outcome)
@@ -262,8 +258,13 @@ class MainWindow(QMainWindow):
         return shown.saliency
 
     def _request_saliency(self) -> None:
-        """With the toggle on, show the map of the shown result's crop (computing it in a worker if needed)."""
+        """With the toggle on, show the map of the shown result's crop (computing it in a worker if needed).
+
+        A scan that is not assessable has no result for a map to explain: none is shown.
+        """
         if not self.acts.saliency.isChecked() or self.model is None or self.scan is None or self.result is None:
+            return
+        if not self.result.assessable:
             return
         if self.current_saliency() is not None:
             self._show_saliency(self.saliency)
@@ -457,11 +458,18 @@ class MainWindow(QMainWindow):
         menu.setEnabled(bool(samples))
 
 
+def _status_text(result: Classification, model: EcgModel) -> str:
+    """The status-bar line for a result: 'Normal (92.5 %).' or 'Not assessable by this model — reasons'."""
+    if not result.assessable:
+        return result.verdict(model.manifest)
+    return f"{result.headline(model.manifest)} ({format_percent(result.top_probability)})."
+
+
 def _write_report_with_saliency(
     path: Path, *, model: EcgModel, saliency: Saliency | None, image: np.ndarray, result: Classification,
     **kwargs: object,
 ) -> Path:
     """Worker: the PDF report with the saliency of the result's crop (computed here if not yet available)."""
-    if saliency is None:
+    if saliency is None and result.assessable:
         saliency = occlusion_saliency(model, image, result.crop)
     return write_report(path, image=image, result=result, manifest=model.manifest, saliency=saliency, **kwargs)

@@ -13,7 +13,7 @@ from ecg_desktop.core.model import Classification
 from ecg_desktop.gui.about_dialog import ATTRIBUTION
 from ecg_desktop.gui.inference import Scan
 from ecg_desktop.gui.result_panel import DISCLAIMER, format_percent
-from ecg_desktop.gui.theme import ACCENT, ALARM, MUTED
+from ecg_desktop.gui.theme import ACCENT, ALARM, CAUTION, MUTED
 
 PAGE_SIZES = {"A4": QPageSize.PageSizeId.A4, "Letter": QPageSize.PageSizeId.Letter}
 
@@ -79,22 +79,27 @@ def _draw(
 
     x = page.width() - side
     y += text("Result", 8, bold=True, colour=MUTED, x=x)
-    y += text(manifest.display_name(result.label), 15, bold=True, colour=ACCENT, x=x, width=side)
-    y += text(f"{format_percent(result.probabilities[result.label])} probability", 10, x=x)
-    if result.low_confidence:
-        y += text("Low confidence", 10, bold=True, colour=ALARM, x=x)
-    y += 3 * mm
-    bar_w = side - 22 * mm
-    for info in manifest.classes:
-        p = result.probabilities.get(info.id, 0.0)
-        y += text(info.name, 8.5, bold=info.id == result.label, x=x)
-        painter.fillRect(QRectF(x, y, bar_w, 3 * mm), QColor("#e8ecf2"))
-        painter.fillRect(QRectF(x, y, bar_w * p, 3 * mm), QColor(ACCENT if info.id == result.label else "#9aa6b5"))
-        text(format_percent(p), 8.5, x=x + bar_w + 2 * mm)
-        y += 4.5 * mm
-    y += 2 * mm
-    findings = ", ".join(manifest.display_name(f) for f in result.findings) or "None"
-    y += text(f"Findings: {findings}", 8.5, x=x, width=side)
+    y += text(result.headline(manifest), 15, bold=True, colour=ACCENT if result.assessable else CAUTION, x=x,
+              width=side)
+    if not result.assessable:
+        for reason in result.reasons:
+            y += text(f"• {reason.message}", 8.5, x=x, width=side) + 1 * mm
+    else:
+        y += text(f"{format_percent(result.top_probability)} probability", 10, x=x)
+        if result.low_confidence:
+            y += text("Low confidence", 10, bold=True, colour=ALARM, x=x)
+        y += 3 * mm
+        bar_w = side - 22 * mm
+        for info in manifest.classes:
+            p = result.probabilities[info.id]
+            y += text(info.name, 8.5, bold=info.id == result.label, x=x)
+            painter.fillRect(QRectF(x, y, bar_w, 3 * mm), QColor("#e8ecf2"))
+            painter.fillRect(QRectF(x, y, bar_w * p, 3 * mm), QColor(ACCENT if info.id == result.label else "#9aa6b5"))
+            text(format_percent(p), 8.5, x=x + bar_w + 2 * mm)
+            y += 4.5 * mm
+        y += 2 * mm
+        findings = ", ".join(manifest.display_name(f) for f in result.findings) or "None"
+        y += text(f"Findings: {findings}", 8.5, x=x, width=side)
     y += 2 * mm
     for warning in result.warnings:
         y += text(f"• {warning}", 8, colour="#8a5a00", x=x, width=side) + 1 * mm

@@ -1,4 +1,8 @@
-"""The result panel: top class and probability, one bar per manifest class, findings, warnings, model version."""
+"""The result panel: top class and probability, one bar per manifest class, findings, warnings, model version.
+
+A scan that is not assessable shows the core's headline ("Not assessable by this model") and its reasons
+instead: no class, no probability, no bars.
+"""
 
 from __future__ import annotations
 
@@ -43,14 +47,19 @@ class ResultPanel(QScrollArea):
         self.status_label = _label(
             "Open an ECG scan with File ▸ Open (Ctrl+O) or drop a file on the window.", "status", wrap=True
         )
-        head = (self.caption, self.top_label, self.probability_label, self.low_confidence_label, self.status_label)
+        self.reasons_label = _label("", "reasons", wrap=True)
+        head = (
+            self.caption, self.top_label, self.reasons_label, self.probability_label, self.low_confidence_label,
+            self.status_label,
+        )
         for widget in head:
             layout.addWidget(widget)
         self.low_confidence_label.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
 
         layout.addSpacing(8)
-        if manifest is not None:
-            layout.addWidget(_label("CLASS PROBABILITIES", "caption"))
+        self.bars_caption = _label("CLASS PROBABILITIES", "caption")
+        self.bars_caption.setVisible(manifest is not None)
+        layout.addWidget(self.bars_caption)
         self.bars: dict[str, QProgressBar] = {}
         self.bar_names: dict[str, QLabel] = {}
         self.percent_labels: dict[str, QLabel] = {}
@@ -96,6 +105,7 @@ class ResultPanel(QScrollArea):
         self._set_warnings(())
         self.low_confidence_label.hide()
         self.probability_label.hide()
+        self.reasons_label.hide()
         self.top_label.setProperty("muted", True)
 
     # -- states ------------------------------------------------------------------------------------
@@ -107,21 +117,13 @@ class ResultPanel(QScrollArea):
     def show_message(self, title: str, text: str, *, error: bool = False) -> None:
         """No result to show: a title (e.g. 'No scan open') and an explanation."""
         self.shown = None
-        self.top_label.setText(title)
-        self.top_label.setProperty("error", error)
-        self.top_label.setProperty("muted", not error)
-        _restyle(self.top_label)
+        self._set_headline(title, "error" if error else "muted")
         self.probability_label.setText("")
         self.probability_label.hide()
         self.low_confidence_label.hide()
         self.status_label.setText(text)
         self.status_label.show()
-        for class_id, bar in self.bars.items():
-            bar.setValue(0)
-            bar.setFormat("–")
-            self.percent_labels[class_id].setText("–")
-            for widget in (bar, self.bar_names[class_id], self.percent_labels[class_id]):
-                _set_top(widget, False)
+        self._set_bars(None, None)
         self.findings_label.setText("–")
         self.crop_label.setText("–")
         self._set_warnings(())
@@ -132,27 +134,20 @@ class ResultPanel(QScrollArea):
         self.status_label.show()
 
     def show_result(self, result: Classification, *, edited_crop: bool = False) -> None:
-        """Show ``result``: top class, probabilities, findings, warnings and the crop it used."""
+        """Show ``result``: the answer (or why there is none), findings, warnings and the crop it used."""
         assert self.manifest is not None
         self.shown = result
-        top = result.probabilities[result.label]
-        self.top_label.setText(self.manifest.display_name(result.label))
-        self.top_label.setProperty("error", False)
-        self.top_label.setProperty("muted", False)
-        _restyle(self.top_label)
-        self.probability_label.setText(f"{format_percent(top)} probability")
-        self.probability_label.show()
+        self._set_headline(result.headline(self.manifest), "" if result.assessable else "unassessable")
+        self.reasons_label.setText("\n".join(f"• {reason.message}" for reason in result.reasons))
+        self.reasons_label.setVisible(not result.assessable)
+        if result.assessable:
+            self.probability_label.setText(f"{format_percent(result.top_probability)} probability")
+        self.probability_label.setVisible(result.assessable)
         self.low_confidence_label.setVisible(result.low_confidence)
         self.status_label.hide()
-        for class_id, bar in self.bars.items():
-            probability = result.probabilities.get(class_id, 0.0)
-            bar.setValue(round(probability * BAR_STEPS))
-            bar.setFormat(format_percent(probability))
-            self.percent_labels[class_id].setText(format_percent(probability))
-            for widget in (bar, self.bar_names[class_id], self.percent_labels[class_id]):
-                _set_top(widget, class_id == result.label)
+        self._set_bars(result.diagnostic_probabilities, result.label, visible=result.assessable)
         names = [self.manifest.display_name(f) for f in result.findings]
-        self.findings_label.setText(", ".join(names) if names else "None")
+        self.findings_label.setText(", ".join(names) if names else ("None" if result.assessable else "–"))
         crop = result.crop
         source = "set by you (View ▸ Reset Crop restores the automatic one)" if edited_crop else "found automatically"
         self.crop_label.setText(f"{crop.width} × {crop.height} px at ({crop.x0}, {crop.y0}), {source}.")
@@ -163,6 +158,25 @@ class ResultPanel(QScrollArea):
         self.saliency_label.setText(text or "")
         self.saliency_caption.setVisible(text is not None)
         self.saliency_label.setVisible(text is not None)
+
+    def _set_headline(self, text: str, state: str) -> None:
+        """The big line: a class name (state ''), or 'muted', 'error' or 'unassessable' text."""
+        self.top_label.setText(text)
+        for name in ("muted", "error", "unassessable"):
+            self.top_label.setProperty(name, state == name)
+        _restyle(self.top_label)
+
+    def _set_bars(self, probabilities: dict[str, float] | None, top: str | None, *, visible: bool = True) -> None:
+        """One bar per class with ``top`` highlighted ('–' without ``probabilities``), or no bars at all."""
+        self.bars_caption.setVisible(visible and bool(self.bars))
+        for class_id, bar in self.bars.items():
+            probability = None if probabilities is None else probabilities.get(class_id, 0.0)
+            bar.setValue(0 if probability is None else round(probability * BAR_STEPS))
+            bar.setFormat("–" if probability is None else format_percent(probability))
+            self.percent_labels[class_id].setText(bar.format())
+            for widget in (bar, self.bar_names[class_id], self.percent_labels[class_id]):
+                _set_top(widget, class_id == top)
+                widget.setVisible(visible)
 
     def _set_warnings(self, warnings: tuple[str, ...]) -> None:
         self.warnings_label.setText("\n".join(f"• {w}" for w in warnings))

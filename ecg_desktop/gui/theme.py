@@ -25,10 +25,13 @@ QSplitter::handle {{ background: #d9dee5; }}
 #resultBody QLabel#topLabel {{ color: {ACCENT}; font-size: 19pt; font-weight: 700; }}
 #resultBody QLabel#topLabel[muted="true"] {{ color: #3a4553; font-size: 14pt; }}
 #resultBody QLabel#topLabel[error="true"] {{ color: {ALARM}; font-size: 14pt; }}
+#resultBody QLabel#topLabel[unassessable="true"] {{ color: {CAUTION}; font-size: 16pt; }}
 #resultBody QLabel#probability {{ color: #1d2633; font-size: 12pt; }}
 #resultBody QLabel#lowConfidence {{ color: white; background: {CAUTION}; border-radius: 3px; padding: 2px 8px;
     font-weight: 700; }}
 #resultBody QLabel#status {{ color: #3a4553; }}
+#resultBody QLabel#reasons {{ color: #1d2633; background: #fff6e0; border-left: 3px solid {CAUTION};
+    padding: 6px 8px; }}
 #resultBody QLabel#source {{ color: {MUTED}; font-size: 8.5pt; padding-bottom: 6px; border-bottom: 1px solid #e3e8ef; }}
 #resultBody QLabel#className, #resultBody QLabel#classPercent {{ color: #1d2633; }}
 #resultBody QLabel#className[top="true"], #resultBody QLabel#classPercent[top="true"] {{ font-weight: 700;

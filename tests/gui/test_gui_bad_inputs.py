@@ -13,7 +13,8 @@ from PySide6.QtWidgets import QMessageBox
 
 from ecg_desktop.core.report_pdf import PatientInfo, ReportOptions
 from tests.conftest import copy_models
-from tests.bad_inputs import UNREADABLE, _ecg, _pdf, build_corpus, unreadable_files
+from ecg_desktop.core.outcome import NOT_ASSESSABLE
+from tests.bad_inputs import UNREADABLE, _ecg, _pdf, build_corpus, expected_tally, unreadable_files
 
 WAIT_MS = 120_000
 
@@ -43,8 +44,7 @@ def test_batch_dialog_records_the_whole_corpus(qtbot, gui_model, tmp_path: Path)
         dialog.start()
     assert finished.args == [False]
 
-    failed = sum(not e.ok for e in expect.values())
-    assert f"{len(expect) - failed} classified, {failed} failed" in dialog.progress_label.text()
+    assert expected_tally(expect) in dialog.progress_label.text()
     table = dialog.table
     last = table.columnCount() - 1
     shown = {table.item(r, 0).text(): (table.item(r, 1).text(), table.item(r, last).text())
@@ -55,11 +55,13 @@ def test_batch_dialog_records_the_whole_corpus(qtbot, gui_model, tmp_path: Path)
     for name, want in expect.items():
         result, notes = shown[name]
         row = rows[name]
-        if want.ok:
+        if want.assessable:
             assert result.startswith(gui_model.manifest.display_name(row["label"])), (name, result)
             assert not row["error"]
-            if want.low_confidence:
-                assert "(low confidence)" in result and notes, (name, result, notes)
+        elif want.ok:  # not assessable: no class, the reasons
+            assert result == NOT_ASSESSABLE and not row["label"] and not row["error"], (name, result)
+            assert set(want.reasons) <= set(row["reasons"].split(";")) and notes, name
+            assert not [c.name for c in gui_model.manifest.classes if c.name in result + notes], name
         else:
             assert result == "Failed", name
             assert want.message in notes and want.message in row["error"], (name, notes)

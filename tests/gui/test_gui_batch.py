@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import shutil
 import time
 from pathlib import Path
 
@@ -14,7 +15,10 @@ report_pdf = pytest.importorskip(
     "ecg_desktop.core.report_pdf", reason="ecg_desktop.core.report_pdf is not importable yet: batch/PDF tests skipped"
 )
 
+from ecg_desktop.core.outcome import NOT_ASSESSABLE  # noqa: E402
 from ecg_desktop.gui.batch_dialog import BatchDialog, eta_text  # noqa: E402
+from tests.bad_inputs import blank_page, text_page  # noqa: E402
+from tests.conftest import write_image  # noqa: E402
 
 WAIT_MS = 60_000
 
@@ -146,3 +150,27 @@ def test_batch_menu_opens_the_dialog_on_the_last_folder(qtbot, main_window, tmp_
     assert dialog.output_edit.text() == str(tmp_path / "ECG Desk results")
     dialog.close_button.click()
     assert not dialog.isVisible()
+
+
+def test_the_table_gives_each_state_its_own_row(qtbot, gui_model, real_scan: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    shutil.copy(real_scan, folder / "a real scan.jpg")
+    write_image(folder / "b blank page.png", blank_page())
+    write_image(folder / "c typed letter.png", text_page())
+    write_corrupt(folder / "d corrupt.jpg")
+    dialog = make_dialog(qtbot, gui_model, folder, tmp_path / "out")
+    with qtbot.waitSignal(dialog.batchFinished, timeout=WAIT_MS):
+        dialog.start()
+
+    assert "Finished: 1 classified, 2 not assessable by this model, 1 failed in" in dialog.progress_label.text()
+    manifest, table = gui_model.manifest, dialog.table
+    cells = {table.item(r, 0).text(): [table.item(r, c).text() for c in range(1, table.columnCount())]
+             for r in range(table.rowCount())}
+    assert cells["a real scan.jpg"][0] == "Myocardial infarction" and all(cells["a real scan.jpg"][1:-1])
+    for name, item in zip(("b blank page.png", "c typed letter.png"), dialog.items[1:3]):
+        result, *probabilities, notes = cells[name]
+        assert result == NOT_ASSESSABLE and probabilities == [""] * len(manifest.classes), name
+        assert notes == " | ".join(item.result.notes) and notes.startswith(item.result.reasons[0].message)
+        assert not any(info.name in notes for info in manifest.classes)
+    assert cells["d corrupt.jpg"][0] == "Failed" and "d corrupt.jpg" in cells["d corrupt.jpg"][-1]

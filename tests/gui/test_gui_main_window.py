@@ -16,7 +16,9 @@ from PySide6.QtWidgets import QMessageBox
 
 from ecg_desktop.core.crop import CropBox
 from ecg_desktop.core.image_io import load_image
+from ecg_desktop.core.outcome import NOT_ASSESSABLE
 from ecg_desktop.gui.result_panel import DISCLAIMER, format_percent
+from tests.bad_inputs import blank_page, text_page
 from tests.conftest import write_image
 
 WAIT_MS = 15_000
@@ -213,3 +215,44 @@ def test_zoom_fit_and_actual_size(qtbot, main_window, scan_file: Path) -> None:
     QTest.keyClick(main_window, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
     assert viewer.zoom() == pytest.approx(fitted)
     assert main_window.zoom_label.text() == f"{fitted:.0%}"
+
+
+
+def _names_a_class(window, text: str) -> bool:
+    return any(info.name in text for info in window.model.manifest.classes)
+
+
+def test_each_state_has_its_own_headline_and_status(qtbot, main_window, real_scan: Path, tmp_path: Path) -> None:
+    """Unreadable: an error. Not assessable: the core's headline and reasons, no class, no bars, no saliency.
+    Assessable: the class and its bars. The status bar says what the panel says."""
+    panel, status = main_window.panel, main_window.statusBar()
+    bad = write_corrupt(tmp_path / "broken.jpg")
+    with qtbot.waitSignal(main_window.controller.failed, timeout=WAIT_MS):
+        main_window.open_path(bad)
+    main_window.findChild(QMessageBox, "errorDialog").close()
+    assert panel.shown is None and panel.top_label.property("error") and "broken.jpg" in status.currentMessage()
+    assert not _names_a_class(main_window, panel.top_label.text() + status.currentMessage())
+
+    main_window.set_saliency_shown(True)
+    for page in (blank_page(), text_page()):
+        scan = write_image(tmp_path / "page.png", page)
+        result = open_and_wait(qtbot, main_window, scan).result
+        assert not result.assessable
+        assert panel.top_label.text() == NOT_ASSESSABLE and panel.top_label.property("unassessable")
+        assert panel.reasons_label.isVisibleTo(panel)
+        assert panel.reasons_label.text() == "\n".join(f"• {r.message}" for r in result.reasons)
+        assert not panel.probability_label.isVisibleTo(panel) and not panel.low_confidence_label.isVisibleTo(panel)
+        assert not panel.bars_caption.isVisibleTo(panel)
+        assert not any(bar.isVisibleTo(panel) or panel.bar_names[c].isVisibleTo(panel) for c, bar in panel.bars.items())
+        assert panel.findings_label.text() == "–" and not panel.saliency_label.isVisibleTo(panel)
+        assert status.currentMessage() == f"page.png: {result.verdict(main_window.model.manifest)}"
+        assert status.currentMessage().startswith(f"page.png: {NOT_ASSESSABLE} — ")
+        assert not _names_a_class(main_window, panel.top_label.text() + panel.reasons_label.text() + status.currentMessage())
+    assert not main_window.saliency_controller.busy and not main_window.viewer.heat_item.isVisible()
+    main_window.set_saliency_shown(False)
+
+    result = open_and_wait(qtbot, main_window, real_scan).result
+    assert result.assessable and not panel.reasons_label.isVisibleTo(panel) and panel.bars_caption.isVisibleTo(panel)
+    assert_panel_shows(main_window, result)
+    assert all(bar.isVisibleTo(panel) for bar in panel.bars.values())
+    assert status.currentMessage() == f"{real_scan.name}: Myocardial infarction ({format_percent(result.top_probability)})."
