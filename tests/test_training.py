@@ -75,11 +75,13 @@ def test_one_command_tiny_run_writes_loadable_models(tiny_dataset: Path, tmp_pat
     out = tmp_path / "models"
     readme = tmp_path / "README.md"
     readme.write_text("x\n<!-- metrics:start -->\nPLACEHOLDER-TABLE\n<!-- metrics:end -->\ny\n")
-    code = main(["--data", str(tiny_dataset), "--out", str(out), "--folds", "2", "--epochs", "1",
-                 "--no-baseline", "--readme", str(readme)])
-    assert code == 0
+    args = ["--data", str(tiny_dataset), "--out", str(out), "--folds", "2", "--epochs", "1", "--readme", str(readme)]
+    assert main(args) == 0
+    cached = sorted(p.name for p in (out / "cache").glob("*/*.pt"))
+    assert cached == ["final.pt", "fold0.pt", "fold1.pt"]
     metrics = json.loads((out / "metrics.json").read_text())
-    assert set(metrics["classifiers"]) == {"cnn_softmax", "lightgbm", "xgboost", "random_forest", "naive_bayes"}
+    assert set(metrics["classifiers"]) == {
+        "cnn_softmax", "lightgbm", "xgboost", "random_forest", "naive_bayes", "decision_rule"}
     assert len(metrics["classifiers"]["lightgbm"]["macro_f1_per_fold"]) == 2
     assert metrics["onnx_max_abs_difference"] < 1e-4
     for name in ("training_curves.png", "lightgbm_feature_importance.png", "confusion_matrices.png"):
@@ -88,3 +90,21 @@ def test_one_command_tiny_run_writes_loadable_models(tiny_dataset: Path, tmp_pat
     model = EcgModel.load(out)
     probs = model.probabilities(np.random.default_rng(0).random((2, 3, 227, 227), dtype=np.float32))
     assert probs.shape == (2, 4) and np.allclose(probs.sum(1), 1)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["thresholds"]["mi_operating_point"]["threshold"] == manifest["thresholds"]["findings"]["mi"]
+
+    # A stopped run started again reuses every trained CNN instead of training it again.
+    (out / "cache" / next((out / "cache").iterdir()).name / "fold1.pt").unlink()
+    assert main(args) == 0
+    log = (out / "training_log.txt").read_text()
+    assert "fold0: loaded the trained CNN" in log and "final: loaded the trained CNN" in log
+    assert "fold1: loaded" not in log
+
+
+def test_identity_augmentation_is_the_inference_input(real_scan: Path) -> None:
+    from training.augment import AugmentConfig, augment, training_scan
+
+    scans, images = data.load_scans([(real_scan, 0)])
+    still = AugmentConfig(0, 0, 0, 0, 0, *(0.0,) * 8)
+    view = augment(training_scan(images[0], scans[0].crop), np.random.default_rng(0), still)
+    assert np.abs(view - preprocess(images[0], scans[0].crop)).max() < 1 / 255

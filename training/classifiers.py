@@ -88,16 +88,6 @@ def summarise(
     }
 
 
-def finding_thresholds(probs: np.ndarray, labels: np.ndarray, class_ids: list[str]) -> dict[str, float]:
-    """Per class, the probability threshold with the best one-vs-rest F1 on out-of-fold predictions."""
-    thresholds = {}
-    grid = np.round(np.arange(0.10, 0.91, 0.05), 2)
-    for k, cid in enumerate(class_ids):
-        scores = [f1_score(labels == k, probs[:, k] >= t, zero_division=0) for t in grid]
-        thresholds[cid] = float(grid[int(np.argmax(scores))])
-    return thresholds
-
-
 def low_confidence_threshold(probs: np.ndarray, labels: np.ndarray) -> float:
     """Highest top-class probability t such that out-of-fold predictions below t are right at most half the time."""
     top = probs.max(1)

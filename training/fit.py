@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 from torch import nn
 
-from training.augment import AugmentConfig, augment
+from training.augment import AugmentConfig, TrainingScan, augment
 from training.cnn import DualBranchCNN
 
 
@@ -45,7 +46,7 @@ def balanced_epoch(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def train_cnn(
-    regions: list[np.ndarray],
+    scans: list[TrainingScan],
     labels: np.ndarray,
     n_classes: int,
     config: FitConfig,
@@ -55,7 +56,10 @@ def train_cnn(
     val_labels: np.ndarray | None = None,
     log=print,
 ) -> tuple[DualBranchCNN, History]:
-    """Train a DualBranchCNN on augmented views of ``regions`` (context regions, see augment.py)."""
+    """Train a DualBranchCNN on augmented views of ``scans`` (see augment.py).
+
+    The next batch is augmented in a background thread while the current one trains.
+    """
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     model = DualBranchCNN(n_classes, lead_pooling=config.lead_pooling)
@@ -64,38 +68,58 @@ def train_cnn(
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, config.learning_rate, total_steps=steps)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
     history = History()
-    for epoch in range(config.epochs):
-        model.train()
-        order = balanced_epoch(labels, rng)
-        total, correct, loss_sum = 0, 0, 0.0
-        for start in range(0, len(order), config.batch_size):
-            idx = order[start : start + config.batch_size]
-            if len(idx) < 2:
-                continue
-            batch = torch.from_numpy(np.stack([augment(regions[i], rng, config.augment) for i in idx]))
-            target = torch.from_numpy(labels[idx]).long()
-            _, logits = model(batch)
-            loss = loss_fn(logits, target)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            loss_sum += loss.item() * len(idx)
-            correct += int((logits.argmax(1) == target).sum())
-            total += len(idx)
-        history.train_loss.append(loss_sum / total)
-        history.train_acc.append(correct / total)
-        message = f"epoch {epoch + 1}/{config.epochs} loss {loss_sum / total:.3f} acc {correct / total:.3f}"
-        if val_inputs is not None and val_labels is not None:
-            _, logits = predict(model, val_inputs)
-            val_loss = float(loss_fn(torch.from_numpy(logits), torch.from_numpy(val_labels).long()))
-            val_acc = float((logits.argmax(1) == val_labels).mean())
-            history.val_loss.append(val_loss)
-            history.val_acc.append(val_acc)
-            message += f" | held-out loss {val_loss:.3f} acc {val_acc:.3f}"
-        log(message)
+    batches = [
+        order[start : start + config.batch_size]
+        for order in (balanced_epoch(labels, rng) for _ in range(config.epochs))
+        for start in range(0, len(order), config.batch_size)
+    ]
+    per_epoch = len(batches) // config.epochs
+    seeds = rng.integers(0, 2**63, size=len(batches))
+
+    def views(i: int) -> np.ndarray:
+        batch_rng = np.random.default_rng(seeds[i])
+        return np.stack([augment(scans[j], batch_rng, config.augment) for j in batches[i]])
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(views, 0)
+        for epoch in range(config.epochs):
+            model.train()
+            total, correct, loss_sum = 0, 0, 0.0
+            for i in range(epoch * per_epoch, (epoch + 1) * per_epoch):
+                inputs = pending.result()
+                if i + 1 < len(batches):
+                    pending = pool.submit(views, i + 1)
+                idx = batches[i]
+                if len(idx) < 2:
+                    continue
+                target = torch.from_numpy(labels[idx]).long()
+                _, logits = model(torch.from_numpy(inputs))
+                loss = loss_fn(logits, target)
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                schedule.step()
+                loss_sum += loss.item() * len(idx)
+                correct += int((logits.argmax(1) == target).sum())
+                total += len(idx)
+            _log_epoch(model, history, epoch, config, loss_sum / total, correct / total, val_inputs, val_labels, loss_fn, log)
     model.eval()
     return model, history
+
+
+def _log_epoch(model, history, epoch, config, loss, accuracy, val_inputs, val_labels, loss_fn, log) -> None:
+    """Record one epoch's training (and held-out) loss and accuracy."""
+    history.train_loss.append(loss)
+    history.train_acc.append(accuracy)
+    message = f"epoch {epoch + 1}/{config.epochs} loss {loss:.3f} acc {accuracy:.3f}"
+    if val_inputs is not None and val_labels is not None:
+        _, logits = predict(model, val_inputs)
+        val_loss = float(loss_fn(torch.from_numpy(logits), torch.from_numpy(val_labels).long()))
+        val_acc = float((logits.argmax(1) == val_labels).mean())
+        history.val_loss.append(val_loss)
+        history.val_acc.append(val_acc)
+        message += f" | held-out loss {val_loss:.3f} acc {val_acc:.3f}"
+    log(message)
 
 
 @torch.no_grad()

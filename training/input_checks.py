@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ecg_desktop.core.crop import find_diagnostic_region
-from ecg_desktop.core.image_io import load_image
+from ecg_desktop.core.image_io import load_for_analysis
 from ecg_desktop.core.preprocess import ink_fraction, preprocess
 from training import data
 
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     class_ids = [c["id"] for c in manifest["classes"]]
     inputs = []
     for path, _ in data.discover(args.data, class_ids):
-        image = load_image(path)
+        image = load_for_analysis(path).pixels  # what inference reads: the analysis-size copy
         inputs.append(preprocess(image, find_diagnostic_region(image).box))
     manifest["input_checks"] = ink_range(np.stack(inputs))
     manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")

@@ -10,6 +10,7 @@ NAMES = {
     "random_forest": "Random Forest on CNN features",
     "naive_bayes": "Gaussian Naive Bayes on CNN features",
     "cnn_softmax": "CNN softmax (no second stage)",
+    "decision_rule": "Shipped rule: calibrated LightGBM + finding thresholds (cross-fitted)",
     "seed_baseline_lightgbm": "Seed configuration: LightGBM on CNN features",
     "seed_baseline_cnn_softmax": "Seed configuration: CNN softmax",
 }

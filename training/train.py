@@ -4,7 +4,9 @@
     python -m training.train --limit-per-class 4 --folds 2 --epochs 1 --out /tmp/m   # smoke run
 
 Grouped, stratified k-fold CV estimates the whole procedure (CNN -> features -> classifier);
-the shipped models are then trained the same way on all the data.
+the shipped models are then trained the same way on all the data. Each trained CNN (every fold and
+the final one) is saved under ``--cache`` as soon as it is done: a stopped run started again with the
+same data and settings skips them and loses at most the CNN it was training.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import hashlib
 import json
 import platform
 import time
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 
 import lightgbm
@@ -26,14 +28,16 @@ import sklearn
 import torch
 
 from ecg_desktop.core.manifest import FORMAT_VERSION, sha256_of
-from ecg_desktop.core.preprocess import ANALYSIS_MIN_SIDE, INPUT_SIZE, preprocess
+from ecg_desktop.core.preprocess import INPUT_SIZE, PREPROCESSING, preprocess
 from training import calibration, data, plots
-from training.augment import SEED_AUGMENT, augment, context_region
+from training.augment import augment, training_scan
+from training.decision_rule import MI_SENSITIVITY, choose_thresholds, cross_fitted_rule, mi_operating_point
+from training.cache import CnnCache
 from training.classifiers import (
-    CLASSIFIERS, finding_thresholds, low_confidence_threshold, make_lightgbm, softmax, summarise, fit_predict,
+    CLASSIFIERS, low_confidence_threshold, make_lightgbm, softmax, summarise, fit_predict,
 )
 from training.export import export_onnx, max_abs_difference
-from training.fit import FitConfig, predict, train_cnn
+from training.fit import FitConfig, predict
 from training.input_checks import ink_range
 from training.ood import fit_distribution, held_out_distances, threshold_from
 from training.report import write_metrics_markdown
@@ -45,13 +49,6 @@ CLASSES = [
     ("history_of_mi", "History of MI"),
 ]
 REPO = Path(__file__).resolve().parents[1]
-PREPROCESSING = {
-    "read": f"reduced 2, 4 or 8 times while the shorter side stays >= {ANALYSIS_MIN_SIDE} px "
-            "(JPEG: decoder scaling; others: cv2.INTER_AREA); crops reported in full-size pixels",
-    "crop": "automatic ECG-grid crop (ecg_desktop.core.crop)",
-    "ink": "dark trace ink thickened, lone specks dropped (ecg_desktop.core.preprocess.emphasize_ink)",
-    "input_size": INPUT_SIZE, "channels": "RGB", "layout": "NCHW", "scale": "1/255", "resize": "cv2.INTER_AREA",
-}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -62,12 +59,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=FitConfig.epochs)
     parser.add_argument("--limit-per-class", type=int, default=None, help="use only the first N files per class")
-    parser.add_argument("--no-baseline", action="store_true", help="skip the seed-configuration baseline CV")
+    parser.add_argument("--cache", type=Path, default=None, help="where trained CNNs are kept (default: OUT/cache)")
     parser.add_argument("--readme", type=Path, default=REPO / "README.md", help="README whose metrics table is updated")
     return parser.parse_args(argv)
 
 
-def classifier_training_set(model, regions, clean_features, labels, config: FitConfig, seed: int):
+def classifier_training_set(model, scans, clean_features, labels, config: FitConfig, seed: int):
     """Features the second stage learns from: clean views plus ``config.feature_views`` augmented views.
 
     Features of augmented views look more like those of unseen scans than the clean, memorised ones do.
@@ -75,30 +72,30 @@ def classifier_training_set(model, regions, clean_features, labels, config: FitC
     features = [clean_features]
     rng = np.random.default_rng(seed)
     for _ in range(config.feature_views):
-        views = np.stack([augment(region, rng, config.augment) for region in regions])
+        views = np.stack([augment(scan, rng, config.augment) for scan in scans])
         features.append(predict(model, views)[0])
     return np.concatenate(features), np.tile(labels, 1 + config.feature_views)
 
 
-def cross_validate(inputs, regions, labels, folds, config: FitConfig, class_ids, seed, log, *, classifiers=True):
+def cross_validate(inputs, scans, labels, folds, config: FitConfig, class_ids, seed, cache: CnnCache, log):
     """Out-of-fold probabilities of every classifier, held-out OOD distances and per-fold CNN curves."""
     probs: dict[str, list[np.ndarray]] = {}
     fold_labels, histories, distances = [], [], []
     for k, (train_idx, test_idx) in enumerate(folds):
         log(f"fold {k + 1}/{len(folds)}: {len(train_idx)} train, {len(test_idx)} held out")
-        model, history = train_cnn(
-            [regions[i] for i in train_idx], labels[train_idx], len(class_ids), config, seed=seed + k,
+        model, history = cache.trained(
+            f"fold{k}", [scans[i] for i in train_idx], labels[train_idx], len(class_ids), config, seed=seed + k,
             val_inputs=inputs[test_idx], val_labels=labels[test_idx], log=log,
         )
         histories.append(asdict(history))
         train_f, _ = predict(model, inputs[train_idx])
         train_x, train_y = classifier_training_set(
-            model, [regions[i] for i in train_idx], train_f, labels[train_idx], config, seed + k
+            model, [scans[i] for i in train_idx], train_f, labels[train_idx], config, seed + k
         )
         test_f, test_logits = predict(model, inputs[test_idx])
         distances.append(held_out_distances(train_f, test_f))
         probs.setdefault("cnn_softmax", []).append(softmax(test_logits))
-        for name in CLASSIFIERS if classifiers else ["lightgbm"]:
+        for name in CLASSIFIERS:
             probs.setdefault(name, []).append(fit_predict(name, train_x, train_y, test_f, seed))
         fold_labels.append(labels[test_idx])
         log("  macro-F1 " + ", ".join(
@@ -125,28 +122,19 @@ def main(argv: list[str] | None = None) -> int:
     scans, images = data.load_scans(files)
     duplicates = data.assign_groups(scans)
     log(f"duplicates: {duplicates}")
-    inputs = np.stack([preprocess(img, s.crop, size=INPUT_SIZE) for img, s in zip(images, scans)])
-    regions = [context_region(img, s.crop) for img, s in zip(images, scans)]
-    if not args.no_baseline:
-        plain_inputs = np.stack([preprocess(img, s.crop, emphasize=False) for img, s in zip(images, scans)])
-        plain_regions = [context_region(img, s.crop, emphasize=False) for img, s in zip(images, scans)]
+    inputs = np.stack([preprocess(img, s.crop) for img, s in zip(images, scans)])
+    sources = [training_scan(img, s.crop) for img, s in zip(images, scans)]
     del images
     labels = np.array([s.label for s in scans])
     folds = data.grouped_folds(scans, n_folds=args.folds, seed=args.seed)
     config = FitConfig(epochs=args.epochs)
+    cache = CnnCache.for_run(args.cache or args.out / "cache", config, scans, folds, args.seed)
+    log(f"trained CNNs are kept in {cache.directory}")
 
     probs, fold_labels, histories, distances = cross_validate(
-        inputs, regions, labels, folds, config, class_ids, args.seed, log
+        inputs, sources, labels, folds, config, class_ids, args.seed, cache, log
     )
     metrics = {name: summarise(p, fold_labels, class_ids) for name, p in probs.items()}
-    if not args.no_baseline:
-        log("seed-configuration baseline: plain resize, global pooling, the seed's augmentations only")
-        seed_config = replace(config, lead_pooling=False, augment=SEED_AUGMENT, feature_views=0)
-        base_probs, base_labels, _, _ = cross_validate(
-            plain_inputs, plain_regions, labels, folds, seed_config, class_ids, args.seed, log, classifiers=False
-        )
-        metrics["seed_baseline_cnn_softmax"] = summarise(base_probs["cnn_softmax"], base_labels, class_ids)
-        metrics["seed_baseline_lightgbm"] = summarise(base_probs["lightgbm"], base_labels, class_ids)
 
     oof_raw = np.concatenate(probs["lightgbm"])
     oof_labels = np.concatenate(fold_labels)
@@ -159,15 +147,19 @@ def main(argv: list[str] | None = None) -> int:
         "ece_after_cross_fitted": calibration.expected_calibration_error(oof, oof_labels),
     }
     log(f"calibration: {calibration_summary}")
-    thresholds = finding_thresholds(oof, oof_labels, class_ids)
+    thresholds = choose_thresholds(oof, oof_labels, class_ids)
+    metrics["decision_rule"] = cross_fitted_rule(calibration.cross_fitted(probs["lightgbm"], fold_labels), fold_labels, class_ids)
+    mi_point = mi_operating_point(oof, oof_labels, class_ids, thresholds["mi"])
+    log(f"decision rule (cross-fitted): macro-F1 {metrics['decision_rule']['macro_f1_mean']:.3f}, "
+        f"MI finding {metrics['decision_rule']['mi_finding']}; shipped MI threshold {mi_point}")
     low_confidence = low_confidence_threshold(oof, oof_labels)
     ood_threshold = threshold_from(distances)
     log(f"finding thresholds {thresholds}, low-confidence below {low_confidence}, OOD distance above {ood_threshold:.1f}")
 
     log("final model: CNN and LightGBM on all data")
-    model, final_history = train_cnn(regions, labels, len(class_ids), config, seed=args.seed, log=log)
+    model, final_history = cache.trained("final", sources, labels, len(class_ids), config, seed=args.seed, log=log)
     features, _ = predict(model, inputs)
-    train_x, train_y = classifier_training_set(model, regions, features, labels, config, args.seed)
+    train_x, train_y = classifier_training_set(model, sources, features, labels, config, args.seed)
     booster = make_lightgbm(args.seed).fit(train_x, train_y)
     fit_distribution(features, ood_threshold).save(args.out / "feature_distribution.npz")
     cnn_path, gbm_path = args.out / "cnn.onnx", args.out / "lightgbm.txt"
@@ -207,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
          "fold": [int(next(k for k, (_, t) in enumerate(folds) if i in t)) for i in range(len(scans))]},
     ) + "\n")
     write_manifest(args, class_ids, thresholds, low_confidence, metrics, duplicates, scans, created, calibration_summary,
-                   ink_range(inputs))
+                   ink_range(inputs), mi_point)
     write_oof_predictions(args.out / "oof_predictions.csv", scans, folds, probs, fold_labels, class_ids)
     table = write_metrics_markdown(results, class_ids, args.out / "metrics.md")
     if args.readme.exists():
@@ -229,7 +221,7 @@ def write_oof_predictions(path: Path, scans, folds, probs, fold_labels, class_id
 
 
 def write_manifest(
-    args, class_ids, thresholds, low_confidence, metrics, duplicates, scans, created, calibrated, input_checks
+    args, class_ids, thresholds, low_confidence, metrics, duplicates, scans, created, calibrated, input_checks, mi_point
 ) -> None:
     files = {"cnn": "cnn.onnx", "classifier": "lightgbm.txt", "feature_distribution": "feature_distribution.npz"}
     hashes = {role: sha256_of(args.out / name) for role, name in files.items()}
@@ -240,15 +232,18 @@ def write_manifest(
         "model_version": f"{created[:10]}-{hashes['cnn'][:8]}",
         "created": created,
         "classes": [{"id": cid, "name": name} for cid, name in CLASSES],
-        "preprocessing": PREPROCESSING,
+        "preprocessing": PREPROCESSING.as_dict(),
         "files": {role: {"file": name, "sha256": hashes[role]} for role, name in files.items()},
         "calibration": {"method": "temperature", "temperature": calibrated["temperature"],
                         "ece_before": calibrated["ece_before"], "ece_after": calibrated["ece_after_cross_fitted"]},
         "input_checks": input_checks,
         "thresholds": {
             "findings": thresholds, "low_confidence": low_confidence,
-            "method": "best one-vs-rest F1 on calibrated out-of-fold LightGBM probabilities; "
+            "method": "best one-vs-rest F1 on calibrated out-of-fold LightGBM probabilities; MI: the highest "
+                      f"threshold with out-of-fold sensitivity >= {MI_SENSITIVITY}; "
                       "low confidence where out-of-fold accuracy <= 50%",
+            "rule": "Normal only when no abnormal class reaches its threshold (ecg_desktop.core.decision)",
+            "mi_operating_point": mi_point,
         },
         "metrics": {
             "cv": f"grouped stratified {args.folds}-fold, out-of-fold",

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ecg_desktop.core.errors import ModelError
+from ecg_desktop.core.preprocess import PREPROCESSING
 
 FORMAT_VERSION = 1
 
@@ -76,7 +77,7 @@ def load_manifest(directory: Path) -> Manifest:
             directory=directory,
             model_version=str(raw["model_version"]),
             classes=classes,
-            input_size=int(raw["preprocessing"]["input_size"]),
+            input_size=PREPROCESSING.input_size,
             thresholds={k: float(v) for k, v in raw["thresholds"]["findings"].items()},
             low_confidence=float(raw["thresholds"]["low_confidence"]),
             temperature=float(raw.get("calibration", {}).get("temperature", 1.0)),
@@ -87,8 +88,21 @@ def load_manifest(directory: Path) -> Manifest:
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelError(f"The model manifest ({path}) is incomplete: missing {exc}.") from exc
+    _check_preprocessing(raw["preprocessing"], path)
     _verify_files(manifest)
     return manifest
+
+
+def _check_preprocessing(trained: dict[str, Any], path: Path) -> None:
+    """Refuse a model trained on inputs prepared otherwise than this app prepares them."""
+    ours = PREPROCESSING.as_dict()
+    differing = sorted(key for key in ours.keys() | trained.keys() if trained.get(key) != ours.get(key))
+    if differing:
+        details = "; ".join(f"{key}: model {trained.get(key)!r}, app {ours.get(key)!r}" for key in differing[:3])
+        raise ModelError(
+            f"The model in {path.parent} was trained with different image preprocessing than this version of "
+            f"ECG Desk uses ({details}); its results would be wrong, so it is not used. Install matching models."
+        )
 
 
 def _ink_range(raw: dict[str, Any]) -> tuple[float, float] | None:

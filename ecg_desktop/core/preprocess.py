@@ -1,25 +1,65 @@
-"""The single preprocessing step shared by training and inference."""
+"""The single preprocessing step shared by training and inference, and the typed config it follows."""
 
 from __future__ import annotations
+
+from dataclasses import asdict, dataclass
 
 import cv2
 import numpy as np
 
 from ecg_desktop.core.crop import CropBox
 
-INPUT_SIZE = 227
-ANALYSIS_MIN_SIDE = 700  # the pipeline works on a copy reduced 2, 4 or 8 times while its shorter side stays above this
-_REDUCTIONS = (8, 4, 2)
-_INK_RATIO = 0.6  # darker than 60% of the local paper brightness is ink; lone grid dots are dropped as specks
+
+INPUT_STYLES = ("ink_on_scan", "ink_only")
 
 
-def analysis_reduction(width: int, height: int) -> int:
+@dataclass(frozen=True)
+class PreprocessConfig:
+    """Every parameter that decides the model's input; training writes it into the manifest.
+
+    The app refuses a model whose manifest names another config (core.manifest), so changing any
+    value here means retraining. ``input_style`` "ink_on_scan" (the shipped model) thickens the trace
+    ink into the colour scan; "ink_only" keeps the ink alone on white, so the grid and its colour are
+    gone from the model's input (for the next model: training reads it from this config).
+    """
+
+    version: int = 2
+    input_style: str = "ink_on_scan"  # or "ink_only": see trace_ink / emphasize_ink
+    input_size: int = 227
+    analysis_min_side: int = 700  # the pipeline works on a copy reduced 2, 4 or 8 times while its shorter side stays >= this
+    reductions: tuple[int, ...] = (8, 4, 2)
+    ink_ratio: float = 0.6  # darker than 60% of the local paper brightness is ink
+    paper_block: int = 8  # paper brightness is estimated on a copy this many times smaller, then dilated 5x5
+    ink_value: int = 40  # thickened ink is drawn at this grey level
+    halve_above_scale: float = 4.0  # work at half resolution when the region is this many times the input size
+    resize: str = "cv2.INTER_AREA"
+    channels: str = "RGB"
+    layout: str = "NCHW"
+    scale: str = "1/255"
+
+    def __post_init__(self) -> None:
+        if self.input_style not in INPUT_STYLES:
+            raise ValueError(f"input_style must be one of {INPUT_STYLES}, not {self.input_style!r}")
+
+    def as_dict(self) -> dict:
+        """JSON-ready form (tuples become lists), as written into the manifest."""
+        values = asdict(self)
+        values["reductions"] = list(self.reductions)
+        return values
+
+
+PREPROCESSING = PreprocessConfig()
+INPUT_SIZE = PREPROCESSING.input_size
+ANALYSIS_MIN_SIDE = PREPROCESSING.analysis_min_side
+
+
+def analysis_reduction(width: int, height: int, config: PreprocessConfig = PREPROCESSING) -> int:
     """How many times smaller than the file the pipeline works (1, 2, 4 or 8).
 
     A 2213x1572 scan is analysed at 1107x786: its traces are still several pixels wide there, and
     decoding, cropping and ink emphasis cost a quarter. JPEGs are decoded straight at that size.
     """
-    return next((f for f in _REDUCTIONS if min(width, height) // f >= ANALYSIS_MIN_SIDE), 1)
+    return next((f for f in config.reductions if min(width, height) // f >= config.analysis_min_side), 1)
 
 
 def reduced_size(width: int, height: int, reduction: int) -> tuple[int, int]:
@@ -36,27 +76,43 @@ def reduce_for_analysis(image: np.ndarray) -> np.ndarray:
     return cv2.resize(image, reduced_size(width, height, reduction), interpolation=cv2.INTER_AREA)
 
 
-def emphasize_ink(region: np.ndarray, scale_x: float, scale_y: float) -> np.ndarray:
-    """Thicken dark trace ink so it survives downscaling by (scale_x, scale_y).
-
-    Ink is found relative to the local paper brightness (so grid colour, lighting and scanner
-    gamma matter little), dilated by about half a target pixel, and darkened into the image.
-    """
-    blue, green, red = cv2.split(region)
-    gray = cv2.min(cv2.min(blue, green), red)
+def _paper_relative_ink(gray: np.ndarray, scale_x: float, scale_y: float, config: PreprocessConfig) -> np.ndarray:
+    """Mask (255) of pixels well under the local paper brightness, specks dropped, dilated by half a target pixel."""
     height, width = gray.shape
-    small = cv2.resize(gray, (max(1, width // 8), max(1, height // 8)), interpolation=cv2.INTER_AREA)
+    block = config.paper_block
+    small = cv2.resize(gray, (max(1, width // block), max(1, height // block)), interpolation=cv2.INTER_AREA)
     paper = cv2.resize(cv2.dilate(small, np.ones((5, 5), np.uint8)), (width, height), interpolation=cv2.INTER_LINEAR)
-    ink = cv2.compare(gray, cv2.multiply(paper, _INK_RATIO), cv2.CMP_LT)
+    ink = cv2.compare(gray, cv2.multiply(paper, config.ink_ratio), cv2.CMP_LT)
     ink = _drop_specks(ink, min_area=max(4, round(scale_x * scale_y / 2)))
     kernel = np.ones((max(1, round(scale_y / 2)), max(1, round(scale_x / 2))), np.uint8)
-    shade = cv2.bitwise_not(cv2.dilate(ink, kernel))  # 0 on thickened ink, 255 elsewhere
-    return cv2.min(region, cv2.merge([cv2.max(shade, 40)] * 3))
+    return cv2.dilate(ink, kernel)
 
 
-def halve_large(region: np.ndarray, scale_x: float, scale_y: float) -> tuple[np.ndarray, float, float]:
-    """Work at half resolution when the region is over 4x the target size (4x less work, same result)."""
-    if min(scale_x, scale_y) < 4:
+def emphasize_ink(region: np.ndarray, scale_x: float, scale_y: float, config: PreprocessConfig = PREPROCESSING) -> np.ndarray:
+    """"ink_on_scan": thicken dark trace ink (darkest channel vs local paper) into the colour region."""
+    blue, green, red = cv2.split(region)
+    ink = _paper_relative_ink(cv2.min(cv2.min(blue, green), red), scale_x, scale_y, config)
+    shade = cv2.max(cv2.bitwise_not(ink), config.ink_value)  # ink_value on thickened ink, 255 elsewhere
+    return cv2.min(region, cv2.merge([shade] * 3))
+
+
+def trace_ink(region: np.ndarray, scale_x: float, scale_y: float, config: PreprocessConfig = PREPROCESSING) -> np.ndarray:
+    """"ink_only": the thickened trace ink alone, drawn at ``ink_value`` on white (three equal channels).
+
+    Ink is dark in every channel, while grid lines of any colour are bright in at least one: a pixel is
+    ink when its brightest channel is well under the local paper brightness, so grid colour, grey
+    copies and lighting matter little.
+    """
+    blue, green, red = cv2.split(region)
+    ink = _paper_relative_ink(cv2.max(cv2.max(blue, green), red), scale_x, scale_y, config)
+    return cv2.merge([cv2.max(cv2.bitwise_not(ink), config.ink_value)] * 3)
+
+
+def halve_large(
+    region: np.ndarray, scale_x: float, scale_y: float, config: PreprocessConfig = PREPROCESSING
+) -> tuple[np.ndarray, float, float]:
+    """Work at half resolution when the region is over ``halve_above_scale`` times the target size."""
+    if min(scale_x, scale_y) < config.halve_above_scale:
         return region, scale_x, scale_y
     height, width = region.shape[:2]
     half = cv2.resize(region, (width // 2, height // 2), interpolation=cv2.INTER_AREA)
@@ -71,16 +127,31 @@ def _drop_specks(mask: np.ndarray, *, min_area: int) -> np.ndarray:
     return keep[labels]
 
 
-def preprocess(image: np.ndarray, box: CropBox, *, size: int = INPUT_SIZE, emphasize: bool = True) -> np.ndarray:
-    """Crop a BGR uint8 image to ``box``, emphasise the traces, resize to ``size`` square, scale to [0, 1].
+def crop_region(image: np.ndarray, box: CropBox, warp: np.ndarray | None = None) -> np.ndarray:
+    """The pixels of ``box``; with ``warp`` (3x3, image pixels -> warped image pixels) those of the warped image.
 
-    Returns float32 RGB in CHW layout (add a batch axis to feed the CNN). ``emphasize=False`` is the
-    seed's plain crop-and-resize, kept for the baseline in the training comparison.
+    Training's geometric augmentation passes a warp; white fills what comes from outside the image.
     """
+    if warp is None:
+        return image[box.y0 : box.y1, box.x0 : box.x1]
+    to_box = np.array([[1.0, 0.0, -box.x0], [0.0, 1.0, -box.y0], [0.0, 0.0, 1.0]]) @ warp
+    return cv2.warpPerspective(
+        image, to_box, (box.width, box.height), flags=cv2.INTER_LINEAR, borderValue=(255, 255, 255)
+    )
+
+
+def preprocess(
+    image: np.ndarray, box: CropBox, *, warp: np.ndarray | None = None, config: PreprocessConfig = PREPROCESSING
+) -> np.ndarray:
+    """Crop a BGR uint8 image to ``box`` (after ``warp``, if any), emphasise the traces, resize, scale to [0, 1].
+
+    Returns float32 RGB in CHW layout (add a batch axis to feed the CNN).
+    """
+    size = config.input_size
     box = box.clamped(image.shape[1], image.shape[0])
-    region = image[box.y0 : box.y1, box.x0 : box.x1]
-    if emphasize:
-        region = emphasize_ink(*halve_large(region, box.width / size, box.height / size))
+    region = crop_region(image, box, warp)
+    style = trace_ink if config.input_style == "ink_only" else emphasize_ink
+    region = style(*halve_large(region, box.width / size, box.height / size, config), config)
     resized = cv2.resize(region, (size, size), interpolation=cv2.INTER_AREA)
     rgb = cv2.cvtColor(resized, cv2.COLOR_BGR2RGB)
     return np.ascontiguousarray(rgb.transpose(2, 0, 1), dtype=np.float32) / np.float32(255.0)

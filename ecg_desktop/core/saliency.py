@@ -60,7 +60,7 @@ def occlusion_saliency(
     """
     size = model.manifest.input_size
     work, sx, sy = analysis_view(image, image_size)
-    batch = preprocess(work, to_analysis_box(crop, work, sx, sy), size=size)[None]
+    batch = preprocess(work, to_analysis_box(crop, work, sx, sy))[None]
     base = model.probabilities(batch)[0]
     top = int(np.argmax(base))
     edges = np.linspace(0, size, grid + 1).round().astype(int)
