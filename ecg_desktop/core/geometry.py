@@ -1,0 +1,274 @@
+"""Page geometry: turn a scan or photo of a printout upright, deskew it and, for photos, rectify it.
+
+Printouts are landscape pages with long horizontal traces. On a reduced copy the ink (pixels dark in
+every channel, so any grid colour is left out) is projected onto rotated axes: the direction in which
+the projection profile is sharpest is the traces' direction (quarter turn and skew, coarse to fine).
+Upside down is told by the header: the page's ink ends further from the top of its trace rows than
+from the bottom (a header block above the grid, a single footer line below).
+A phone photo of the page on a darker table is first rectified from the page's four corners.
+Clean upright scans give the identity transform and go through exactly unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+_WORK_SIDE = 400  # long side of the reduced copy analysed
+_INK_FRACTION = 0.6  # ink is darker than this fraction of the paper brightness (in its brightest channel)
+_PAPER_WINDOW = 0.05  # local paper brightness: the brightest pixel within this fraction of the long side
+_EDGE = 0.01  # band along the image edges left out of the ink, fraction of the long side
+_MAX_SKEW = 15.0  # degrees searched either way
+_MIN_SKEW = 0.3  # smaller skews are left alone
+_COARSE_STEP, _FINE_STEPS = 2.0, (0.5, 0.1, 0.025)  # degrees
+_BORDER = 0.02  # image border strip (fraction of the side) sampled for a photo's background
+_DARK_BACKGROUND = 0.75  # a photo's background is darker than this fraction of the page
+_PAGE_LEVEL = 0.3  # the page is brighter than the background by this fraction of their difference (uneven light)
+_MIN_PAGE_AREA = 0.3  # the page quadrilateral covers at least this fraction of the photo
+_MIN_CORNER_ANGLE_DEV = 1.5  # degrees from square at some corner: the page is seen in perspective
+_MIN_INK_POINTS = 50  # fewer ink pixels: nothing to orient by
+_RULE_LENGTH = 0.5  # an unbroken line of ink longer than this fraction of the ink's width is a header rule
+_HEADER_BAND = 0.15  # fraction of the ink's height compared at the top and bottom without a rule
+_WHITE = (255, 255, 255)
+
+
+@dataclass(frozen=True)
+class PageTransform:
+    """How to turn an input image into the upright, deskewed (and, for photos, rectified) page."""
+
+    homography: np.ndarray  # 3x3 float64: input pixel coords -> upright pixel coords
+    size: tuple[int, int]  # (width, height) of the upright image, same pixel scale as the input
+    quarter_turns: int  # 0..3 counter-clockwise quarter turns found
+    skew_deg: float  # skew corrected, degrees (the page was found turned this much counter-clockwise)
+    rectified: bool  # a perspective correction was applied
+
+    @classmethod
+    def identity(cls, width: int, height: int) -> PageTransform:
+        """The transform that leaves a ``width x height`` image as it is."""
+        return cls(np.eye(3), (width, height), 0, 0.0, False)
+
+    @property
+    def is_identity(self) -> bool:
+        """Nothing to do: no turn, no skew, no rectification."""
+        return self.quarter_turns == 0 and self.skew_deg == 0.0 and not self.rectified
+
+    @property
+    def is_quarter_turn(self) -> bool:
+        """Only a quarter turn (or none): applied exactly with ``np.rot90``."""
+        return self.skew_deg == 0.0 and not self.rectified
+
+    def apply(self, image: np.ndarray) -> np.ndarray:
+        """The upright page: ``image`` itself when identity, exact ``np.rot90`` for quarter turns, else a warp."""
+        if self.is_identity:
+            return image
+        if self.is_quarter_turn:
+            return np.ascontiguousarray(np.rot90(image, self.quarter_turns))
+        return cv2.warpPerspective(image, self.homography, self.size, flags=cv2.INTER_LINEAR, borderValue=_WHITE)
+
+    def scaled(self, factor_x: float, factor_y: float) -> PageTransform:
+        """The same transform for the same picture ``factor_x`` times wider and ``factor_y`` times taller."""
+        out_x, out_y = (factor_y, factor_x) if self.quarter_turns % 2 else (factor_x, factor_y)
+        homography = _pixel_scale(out_x, out_y) @ self.homography @ np.linalg.inv(_pixel_scale(factor_x, factor_y))
+        size = (round(self.size[0] * out_x), round(self.size[1] * out_y))
+        return PageTransform(homography / homography[2, 2], size, self.quarter_turns, self.skew_deg, self.rectified)
+
+
+def find_page_transform(image: np.ndarray) -> PageTransform:
+    """The transform making a BGR (or grey) uint8 printout image upright, deskewed and, for photos, rectified."""
+    height, width = image.shape[:2]
+    homography, size, rectified = np.eye(3), (width, height), False
+    small, factor = _reduced(image)
+    corners = find_page_corners(small)
+    if corners is not None:
+        homography, size = _rectification((corners + 0.5) * factor - 0.5)
+        image = cv2.warpPerspective(image, homography, size, flags=cv2.INTER_LINEAR, borderValue=_WHITE)
+        rectified = True
+        small, factor = _reduced(image)
+    xs, ys, weights = _ink_points(small)
+    turns, skew = _orientation_and_skew(xs, ys, weights, small.shape[1])
+    if abs(skew) < _MIN_SKEW:
+        skew = 0.0
+    if turns == 0 and skew == 0.0 and not rectified:
+        return PageTransform.identity(width, height)
+    turned = _quarter_turn_matrix(turns, *size)
+    size = size if turns % 2 == 0 else (size[1], size[0])
+    rotation = np.vstack([cv2.getRotationMatrix2D(((size[0] - 1) / 2, (size[1] - 1) / 2), -skew, 1.0), [0, 0, 1]])
+    return PageTransform(rotation @ turned @ homography, size, turns, skew, rectified)
+
+
+def _reduced(image: np.ndarray) -> tuple[np.ndarray, int]:
+    """The brightest channel reduced to a long side of about :data:`_WORK_SIDE` (integer factor), and the factor.
+
+    Ink is dark in every channel, a coloured grid is not. Each reduced pixel is the darkest of its
+    block, so that thin ink lines survive the reduction.
+    """
+    height, width = image.shape[:2]
+    bright = image if image.ndim == 2 else cv2.max(cv2.max(image[..., 0], image[..., 1]), image[..., 2])
+    factor = max(1, round(max(width, height) / _WORK_SIDE))
+    if factor == 1:
+        return bright, 1
+    darkest = cv2.erode(bright, np.ones((factor, factor), np.uint8), anchor=(0, 0))
+    return np.ascontiguousarray(darkest[: height - height % factor : factor, : width - width % factor : factor]), factor
+
+
+def _pixel_scale(factor_x: float, factor_y: float) -> np.ndarray:
+    """Pixel coordinates (pixel centres) in an image ``factor`` times larger."""
+    return np.array([[factor_x, 0, (factor_x - 1) / 2], [0, factor_y, (factor_y - 1) / 2], [0, 0, 1]])
+
+
+def _quarter_turn_matrix(turns: int, width: int, height: int) -> np.ndarray:
+    """Pixel coordinates of ``np.rot90(image, turns)`` from those of a ``width x height`` image."""
+    matrix = np.eye(3)
+    step = np.array([[0.0, 1, 0], [-1, 0, 0], [0, 0, 1]])
+    for _ in range(turns % 4):
+        step[1, 2] = width - 1
+        matrix = step @ matrix
+        width, height = height, width
+    return matrix
+
+
+def _ink_points(bright: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Coordinates and darkness of the ink pixels of a reduced brightest-channel image.
+
+    Ink is darker than a fraction of the local paper brightness (the brightest pixel nearby), so that
+    uneven light in a photo is not ink; a thin band along the image edges (a photo's table) is left out.
+    """
+    height, width = bright.shape
+    side = max(3, round(_PAPER_WINDOW * max(height, width)))
+    paper = cv2.dilate(bright, np.ones((side, side), np.uint8)).astype(np.float32)
+    darkness = _INK_FRACTION * paper - bright.astype(np.float32)
+    edge = max(1, round(_EDGE * max(height, width)))
+    darkness[:edge], darkness[-edge:], darkness[:, :edge], darkness[:, -edge:] = 0, 0, 0, 0
+    ys, xs = np.nonzero(darkness > 0)
+    return xs.astype(np.float64), ys.astype(np.float64), darkness[ys, xs].astype(np.float64)
+
+
+def _profile_sharpness(coords: np.ndarray, weights: np.ndarray, bins: int) -> float:
+    """Sum of squares of the 1-pixel projection profile of weighted points (linear binning), coords in ``[0, bins - 1)``."""
+    low = coords.astype(np.int64)
+    frac = coords - low
+    high_part = weights * frac
+    profile = np.bincount(low, weights - high_part, bins + 1)
+    profile += np.bincount(low + 1, high_part, bins + 1)
+    return float(np.dot(profile, profile))
+
+
+def _row_coords(xs: np.ndarray, ys: np.ndarray, degrees: float) -> np.ndarray:
+    """Distance of each point across lines turned ``degrees`` counter-clockwise from horizontal."""
+    angle = np.radians(degrees)
+    return ys * np.cos(angle) + xs * np.sin(angle)
+
+
+def _angle_scores(xs: np.ndarray, ys: np.ndarray, weights: np.ndarray, angles: np.ndarray) -> np.ndarray:
+    """Row-profile sharpness of the points for each angle (degrees)."""
+    reach = float(np.hypot(xs.max(), ys.max())) + 2
+    bins = int(2 * reach) + 2
+    return np.array([_profile_sharpness(_row_coords(xs, ys, a) + reach, weights, bins) for a in angles])
+
+
+def _refined_angle(xs: np.ndarray, ys: np.ndarray, weights: np.ndarray, start: float) -> float:
+    """The angle of the sharpest row profile near ``start`` (a coarse estimate), searched finer and finer."""
+    best, span = start, _COARSE_STEP
+    for step in _FINE_STEPS:
+        angles = best + np.arange(-span, span + step / 2, step)
+        best, span = float(angles[np.argmax(_angle_scores(xs, ys, weights, angles))]), step
+    return best
+
+
+def _orientation_and_skew(xs: np.ndarray, ys: np.ndarray, weights: np.ndarray, width: int) -> tuple[int, float]:
+    """Counter-clockwise quarter turns and remaining skew (degrees) that make the traces horizontal and upright."""
+    if len(xs) < _MIN_INK_POINTS:
+        return 0, 0.0
+    coarse = np.arange(-_MAX_SKEW, _MAX_SKEW + _COARSE_STEP / 2, _COARSE_STEP)
+    flat = _angle_scores(xs, ys, weights, coarse)
+    turned = _angle_scores(ys, width - 1 - xs, weights, coarse)  # the points of np.rot90(image, 1)
+    turns = 0
+    if turned.max() > flat.max():
+        turns, xs, ys, flat = 1, ys, width - 1 - xs, turned
+    skew = _refined_angle(xs, ys, weights, float(coarse[np.argmax(flat)]))
+    if _upside_down(xs, ys, weights, skew):
+        turns += 2
+    return turns, skew
+
+
+def _upside_down(xs: np.ndarray, ys: np.ndarray, weights: np.ndarray, skew: float) -> bool:
+    """Whether the (horizontal, skew-corrected) page is upside down.
+
+    Header rules decide: unbroken lines across most of the ink's width (traces are broken by every
+    beat) lie above the middle of the page's ink. Without one, the page is upside down when there is
+    more ink in its bottom band than in its top band (the header block).
+    """
+    angle = np.radians(skew)
+    rows = _row_coords(xs, ys, skew)
+    cols = xs * np.cos(angle) - ys * np.sin(angle)
+    (top, bottom), (left, right) = np.percentile(rows, (1, 99)), np.percentile(cols, (1, 99))
+    rules = _rule_rows(np.round(rows - rows.min()).astype(np.int64), np.round(cols - cols.min()).astype(np.int64),
+                       _RULE_LENGTH * (right - left)) + rows.min()
+    if len(rules):
+        return bool(np.mean(rules < (top + bottom) / 2) < 0.5)
+    band = _HEADER_BAND * (bottom - top)
+    return bool(np.sum(weights[rows > bottom - band]) > np.sum(weights[rows < top + band]))
+
+
+def _rule_rows(rows: np.ndarray, cols: np.ndarray, length: float) -> np.ndarray:
+    """Rows (of pixel index pairs ``rows``, ``cols``) holding an unbroken run of ink longer than ``length``.
+
+    Each row is merged with the next one, so that a line off by a fraction of a pixel over its length
+    (a residual skew) still counts.
+    """
+    stride = int(cols.max()) + 2  # a gap between rows
+    cells = np.unique(np.concatenate([rows, rows + 1]) * stride + np.tile(cols, 2))
+    starts = np.flatnonzero(np.diff(cells, prepend=cells[0] - 2) != 1)
+    runs = np.diff(starts, append=len(cells))
+    return np.unique(cells[starts[runs > length]] // stride)
+
+
+def find_page_corners(grey: np.ndarray) -> np.ndarray | None:
+    """The four corners (top-left, top-right, bottom-right, bottom-left) of a page photographed in
+    perspective on a darker background, or None when the (reduced, single-channel) image is not such a photo."""
+    h, w = grey.shape
+    band = max(2, round(_BORDER * max(h, w)))
+    border = np.concatenate([grey[:band], grey[-band:], grey[:, :band].T, grey[:, -band:].T], axis=None)
+    background, page = float(np.median(border)), float(np.median(grey[h // 4 : 3 * h // 4, w // 4 : 3 * w // 4]))
+    if background > _DARK_BACKGROUND * page:
+        return None
+    mask = (grey > background + _PAGE_LEVEL * (page - background)).astype(np.uint8)
+    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((7, 7), np.uint8))
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return None
+    hull = cv2.convexHull(max(contours, key=cv2.contourArea))
+    quad = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True).reshape(-1, 2).astype(np.float64)
+    if len(quad) != 4 or cv2.contourArea(quad.astype(np.float32)) < _MIN_PAGE_AREA * h * w:
+        return None
+    quad = _ordered_corners(quad)
+    return quad if _max_corner_angle_deviation(quad) >= _MIN_CORNER_ANGLE_DEV else None
+
+
+def _ordered_corners(quad: np.ndarray) -> np.ndarray:
+    """Four points ordered top-left, top-right, bottom-right, bottom-left."""
+    centre = quad.mean(axis=0)
+    angles = np.arctan2(quad[:, 1] - centre[1], quad[:, 0] - centre[0])
+    ordered = quad[np.argsort(angles)]  # clockwise on screen from the left
+    start = int(np.argmin(ordered.sum(axis=1)))
+    return np.roll(ordered, -start, axis=0)
+
+
+def _max_corner_angle_deviation(quad: np.ndarray) -> float:
+    """Largest difference (degrees) between a corner angle of the quadrilateral and a right angle."""
+    deviations = []
+    for i in range(4):
+        a, b = quad[i - 1] - quad[i], quad[(i + 1) % 4] - quad[i]
+        cosine = np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b))
+        deviations.append(abs(np.degrees(np.arccos(np.clip(cosine, -1, 1))) - 90))
+    return max(deviations)
+
+
+def _rectification(corners: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
+    """Homography taking the page corners to a rectangle of the quadrilateral's mean side lengths, and its size."""
+    sides = np.linalg.norm(corners - np.roll(corners, -1, axis=0), axis=1)
+    width, height = round((sides[0] + sides[2]) / 2), round((sides[1] + sides[3]) / 2)
+    target = np.array([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]], np.float32)
+    return cv2.getPerspectiveTransform(corners.astype(np.float32), target).astype(np.float64), (width, height)
