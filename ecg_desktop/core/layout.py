@@ -255,7 +255,7 @@ def _find_pulse(ink: np.ndarray, baseline: int, half: int, mm: float) -> _Pulse 
             if 1.2 * mm <= xb - xa <= 8 * mm and abs(ya0 - yb0) <= tol and abs(ya1 - yb1) <= tol:
                 top_line = band[max(0, ya0 - 2) : ya0 + 3, xa : xb + 1].any(axis=0)
                 if top_line.mean() >= 0.8:
-                    return _Pulse(height_px=(ya1 - ya0 + yb1 - yb0) / 2)
+                    return _Pulse(height_px=(ya1 - ya0 + yb1 - yb0) / 2 - 1)  # less the line's thickness
     return None
 
 
