@@ -23,13 +23,16 @@ _EDGE = 0.01  # band along the image edges left out of the ink, fraction of the 
 _MAX_SKEW = 15.0  # degrees searched either way
 _MIN_SKEW = 0.3  # smaller skews are left alone
 _COARSE_STEP, _FINE_STEPS = 2.0, (0.5, 0.1, 0.025)  # degrees
+_COARSE_STRIDE = 2  # every other ink pixel is enough for the coarse search
 _BORDER = 0.02  # image border strip (fraction of the side) sampled for a photo's background
 _DARK_BACKGROUND = 0.75  # a photo's background is darker than this fraction of the page
-_PAGE_LEVEL = 0.3  # the page is brighter than the background by this fraction of their difference (uneven light)
+_PAGE_LEVELS = (0.3, 0.5, 0.7)  # page thresholds tried, as fractions from background to page (evened light)
+_MIN_FIT = 0.95  # intersection over union of the page region and its quadrilateral (the best level is kept)
 _MIN_PAGE_AREA = 0.3  # the page quadrilateral covers at least this fraction of the photo
 _MIN_CORNER_ANGLE_DEV = 1.5  # degrees from square at some corner: the page is seen in perspective
 _MIN_INK_POINTS = 50  # fewer ink pixels: nothing to orient by
 _RULE_LENGTH = 0.5  # an unbroken line of ink longer than this fraction of the ink's width is a header rule
+_RULE_THICKNESS = 0.012  # a rule (or a double rule) is at most this fraction of the long side thick
 _HEADER_BAND = 0.15  # fraction of the ink's height compared at the top and bottom without a rule
 _WHITE = (255, 255, 255)
 
@@ -146,7 +149,7 @@ def _ink_points(bright: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def _profile_sharpness(coords: np.ndarray, weights: np.ndarray, bins: int) -> float:
-    """Sum of squares of the 1-pixel projection profile of weighted points (linear binning), coords in ``[0, bins - 1)``."""
+    """Sum of squares of the 1-pixel projection profile of weighted points (linear binning), coords in [0, bins - 1)."""
     low = coords.astype(np.int64)
     frac = coords - low
     high_part = weights * frac
@@ -182,8 +185,9 @@ def _orientation_and_skew(xs: np.ndarray, ys: np.ndarray, weights: np.ndarray, w
     if len(xs) < _MIN_INK_POINTS:
         return 0, 0.0
     coarse = np.arange(-_MAX_SKEW, _MAX_SKEW + _COARSE_STEP / 2, _COARSE_STEP)
-    flat = _angle_scores(xs, ys, weights, coarse)
-    turned = _angle_scores(ys, width - 1 - xs, weights, coarse)  # the points of np.rot90(image, 1)
+    few = slice(None, None, _COARSE_STRIDE)
+    flat = _angle_scores(xs[few], ys[few], weights[few], coarse)
+    turned = _angle_scores(ys[few], width - 1 - xs[few], weights[few], coarse)  # the points of np.rot90(image, 1)
     turns = 0
     if turned.max() > flat.max():
         turns, xs, ys, flat = 1, ys, width - 1 - xs, turned
@@ -205,24 +209,32 @@ def _upside_down(xs: np.ndarray, ys: np.ndarray, weights: np.ndarray, skew: floa
     cols = xs * np.cos(angle) - ys * np.sin(angle)
     (top, bottom), (left, right) = np.percentile(rows, (1, 99)), np.percentile(cols, (1, 99))
     rules = _rule_rows(np.round(rows - rows.min()).astype(np.int64), np.round(cols - cols.min()).astype(np.int64),
-                       _RULE_LENGTH * (right - left)) + rows.min()
+                       _RULE_LENGTH * (right - left), _RULE_THICKNESS * max(rows.max(), cols.max())) + rows.min()
     if len(rules):
         return bool(np.mean(rules < (top + bottom) / 2) < 0.5)
     band = _HEADER_BAND * (bottom - top)
     return bool(np.sum(weights[rows > bottom - band]) > np.sum(weights[rows < top + band]))
 
 
-def _rule_rows(rows: np.ndarray, cols: np.ndarray, length: float) -> np.ndarray:
-    """Rows (of pixel index pairs ``rows``, ``cols``) holding an unbroken run of ink longer than ``length``.
+def _rule_rows(rows: np.ndarray, cols: np.ndarray, length: float, thickness: float) -> np.ndarray:
+    """Rows (of pixel index pairs ``rows``, ``cols``) of thin unbroken runs of ink longer than ``length``.
 
     Each row is merged with the next one, so that a line off by a fraction of a pixel over its length
-    (a residual skew) still counts.
+    (a residual skew) still counts. Runs in more than ``thickness`` consecutive rows are a dark band
+    (a photo's table), not a printed rule.
     """
-    stride = int(cols.max()) + 2  # a gap between rows
-    cells = np.unique(np.concatenate([rows, rows + 1]) * stride + np.tile(cols, 2))
-    starts = np.flatnonzero(np.diff(cells, prepend=cells[0] - 2) != 1)
-    runs = np.diff(starts, append=len(cells))
-    return np.unique(cells[starts[runs > length]] // stride)
+    occupied = np.zeros((int(rows.max()) + 2, int(cols.max()) + 1), bool)
+    occupied[rows, cols] = True
+    occupied[1:] |= occupied[:-1].copy()
+    found = [row for row in np.flatnonzero(occupied.sum(axis=1) > length) if _longest_run(occupied[row]) > length]
+    groups = np.split(np.array(found, np.int64), np.flatnonzero(np.diff(found) > 1) + 1)
+    return np.concatenate([group for group in groups if len(group) <= thickness] or [np.zeros(0, np.int64)])
+
+
+def _longest_run(line: np.ndarray) -> int:
+    """Length of the longest run of True in a boolean vector."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], line.view(np.int8), [0]])))
+    return int(np.max(edges[1::2] - edges[::2], initial=0))
 
 
 def find_page_corners(grey: np.ndarray) -> np.ndarray | None:
@@ -230,21 +242,48 @@ def find_page_corners(grey: np.ndarray) -> np.ndarray | None:
     perspective on a darker background, or None when the (reduced, single-channel) image is not such a photo."""
     h, w = grey.shape
     band = max(2, round(_BORDER * max(h, w)))
-    border = np.concatenate([grey[:band], grey[-band:], grey[:, :band].T, grey[:, -band:].T], axis=None)
-    background, page = float(np.median(border)), float(np.median(grey[h // 4 : 3 * h // 4, w // 4 : 3 * w // 4]))
+    ring = np.zeros((h, w), bool)
+    ring[:band], ring[-band:], ring[:, :band], ring[:, -band:] = True, True, True, True
+    background, page = float(np.median(grey[ring])), float(np.median(grey[h // 4 : 3 * h // 4, w // 4 : 3 * w // 4]))
     if background > _DARK_BACKGROUND * page:
         return None
-    mask = (grey > background + _PAGE_LEVEL * (page - background)).astype(np.uint8)
+    level = _evened(grey, ring & (grey < (background + page) / 2))
+    background, page = float(np.median(level[ring])), float(np.median(level[h // 4 : 3 * h // 4, w // 4 : 3 * w // 4]))
+    found = [_page_quadrilateral((level > background + f * (page - background)).astype(np.uint8)) for f in _PAGE_LEVELS]
+    fit, quad = max(((f, q) for f, q in found if q is not None), key=lambda item: item[0], default=(0.0, None))
+    if quad is None or fit < _MIN_FIT or _max_corner_angle_deviation(quad) < _MIN_CORNER_ANGLE_DEV:
+        return None
+    return quad
+
+
+def _evened(grey: np.ndarray, background: np.ndarray) -> np.ndarray:
+    """``grey`` divided by the light falling on it: a plane fitted to the background pixels (mask)."""
+    ys, xs = np.nonzero(background)
+    if len(xs) < 3:
+        return grey.astype(np.float32)
+    design = np.column_stack([np.ones(len(xs)), xs, ys])
+    coef = np.linalg.lstsq(design, grey[ys, xs].astype(np.float64), rcond=None)[0]
+    yy, xx = np.mgrid[0 : grey.shape[0], 0 : grey.shape[1]]
+    light = (coef[0] + coef[1] * xx + coef[2] * yy) / max(coef[0] + coef[1] * xs.mean() + coef[2] * ys.mean(), 1.0)
+    return (grey / np.maximum(light, 0.2)).astype(np.float32)
+
+
+def _page_quadrilateral(mask: np.ndarray) -> tuple[float, np.ndarray | None]:
+    """The ordered corners of the largest region of a page mask when it is a large quadrilateral (else None),
+    and how well they agree (intersection over union of the region and the quadrilateral)."""
     mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((7, 7), np.uint8))
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     if not contours:
-        return None
+        return 0.0, None
     hull = cv2.convexHull(max(contours, key=cv2.contourArea))
-    quad = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True).reshape(-1, 2).astype(np.float64)
-    if len(quad) != 4 or cv2.contourArea(quad.astype(np.float32)) < _MIN_PAGE_AREA * h * w:
-        return None
-    quad = _ordered_corners(quad)
-    return quad if _max_corner_angle_deviation(quad) >= _MIN_CORNER_ANGLE_DEV else None
+    quad = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True).reshape(-1, 2)
+    if len(quad) != 4 or cv2.contourArea(quad.astype(np.float32)) < _MIN_PAGE_AREA * mask.size:
+        return 0.0, None
+    region, shape = np.zeros_like(mask), np.zeros_like(mask)
+    cv2.drawContours(region, [max(contours, key=cv2.contourArea)], -1, 1, -1)
+    cv2.fillPoly(shape, [quad.astype(np.int32)], 1)
+    union = np.count_nonzero(region | shape)
+    return np.count_nonzero(region & shape) / max(union, 1), _ordered_corners(quad.astype(np.float64))
 
 
 def _ordered_corners(quad: np.ndarray) -> np.ndarray:
