@@ -30,7 +30,8 @@ _LISTED = SCAN_SUFFIXES | UNSUPPORTED_IMAGE_SUFFIXES  # files a folder search li
 
 @dataclass(frozen=True)
 class BatchItem:
-    """The outcome for one file: a classification and/or an error (both when only its PDF failed).
+    """The outcome for one file: a classification (assessable or not) and/or an error (both when only its
+    PDF failed); no classification at all is the third state, an unreadable file.
 
     A page of a PDF is a file named ``scan.pdf#page=N`` (see pdf_pages).
     """

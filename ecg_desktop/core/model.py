@@ -21,7 +21,7 @@ SMALL_CROP_WARNING = "The crop is very small; the result may not reflect the who
 NO_GRID_REASON = Reason(
     "no_grid",
     "No ECG grid was found in the classified region. The model was trained only on 12-lead printouts on "
-    "coloured grid paper; check that this is one (a grayscale copy or a faint grid can also cause this).",
+    "grid paper; check that this is one (a faint, blurred or low-resolution grid can also cause this).",
 )
 INK_REASON = (
     "The classified region has {:.1%} dark trace ink, outside the {:.1%} to {:.1%} seen on the training "
@@ -44,8 +44,9 @@ class Classification:
     - assessable (``reasons`` empty): ``label`` is the top class, the diagnosis; ``findings`` the classes
       over their thresholds; ``low_confidence`` flags a top probability under the manifest's level.
     - not assessable (``reasons`` given): no diagnosis. ``label`` is None, ``findings`` empty and
-      ``low_confidence`` False (there is no answer to be unsure of). ``probabilities`` still holds what the model computed, for research only:
-      it is never shown as an answer (see ``model_outputs_not_a_diagnosis``, ``model_output_label``).
+      ``low_confidence`` False (there is no answer to be unsure of). ``probabilities`` still holds what
+      the model computed, for research only: it is never shown as an answer (see
+      ``model_outputs_not_a_diagnosis``, ``model_output_label``).
     """
 
     label: str | None
@@ -95,18 +96,15 @@ class Classification:
         """The reasons' messages, then the warnings: what a one-line row shows beside the headline."""
         return (*(reason.message for reason in self.reasons), *self.warnings)
 
-    @property
-    def reason_text(self) -> str:
-        """The reasons' messages as one text ('' when assessable)."""
-        return " ".join(reason.message for reason in self.reasons)
-
     def headline(self, manifest: Manifest) -> str:
         """The answer as front ends show it: the top class's name, or 'Not assessable by this model'."""
         return manifest.display_name(self.label) if self.label is not None else NOT_ASSESSABLE
 
     def verdict(self, manifest: Manifest) -> str:
         """The headline, followed by the reasons when not assessable (one line for status bars, tables, CLI)."""
-        return self.headline(manifest) if self.assessable else f"{NOT_ASSESSABLE} — {self.reason_text}"
+        if self.assessable:
+            return self.headline(manifest)
+        return f"{NOT_ASSESSABLE} — " + " ".join(reason.message for reason in self.reasons)
 
     def crop_in(self, image: np.ndarray) -> CropBox:
         """The crop in pixels of ``image``, a full-size or reduced copy of the classified scan."""

@@ -9,8 +9,11 @@ import pytest
 from gui_helpers import render_scan
 from PySide6.QtCore import QSettings
 
+from ecg_desktop.core.outcome import NOT_ASSESSABLE
 from ecg_desktop.gui.about_dialog import ATTRIBUTION, AboutDialog, model_card_html
 from ecg_desktop.gui.settings import MAX_RECENT, AppSettings, SettingsStore
+from tests.bad_inputs import text_page
+from tests.conftest import write_image
 
 WAIT_MS = 15_000
 
@@ -66,6 +69,29 @@ def test_print_renders_the_result_page(shown, tmp_path: Path) -> None:
     text = pdf_text(tmp_path / "printed.pdf")
     assert "Decision support only" in text and "Ward 3" in text
     assert shown.model.manifest.display_name(shown.result.label) in text
+
+
+def test_saved_and_printed_reports_of_a_page_that_is_not_assessable_name_no_class(
+    qtbot, main_window, tmp_path: Path
+) -> None:
+    from PySide6.QtPrintSupport import QPrinter
+
+    from ecg_desktop.gui.printing import make_printer, print_result
+
+    with qtbot.waitSignal(main_window.resultShown, timeout=WAIT_MS):
+        main_window.open_path(write_image(tmp_path / "letter.png", text_page()))
+    result, manifest = main_window.result, main_window.model.manifest
+    assert not result.assessable
+    with qtbot.waitSignal(main_window.reportSaved, timeout=WAIT_MS):
+        main_window.save_report(tmp_path / "report.pdf")
+    printer = make_printer("A4")
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printer.setOutputFileName(str(tmp_path / "printed.pdf"))
+    print_result(printer, main_window.scan, result, manifest)
+    for pdf in (tmp_path / "report.pdf", tmp_path / "printed.pdf"):
+        text = pdf_text(pdf)
+        assert NOT_ASSESSABLE in text and result.reasons[0].message.split(".")[0] in text, pdf.name  # 1st sentence
+        assert not [info.name for info in manifest.classes if info.name in text], pdf.name
 
 
 def test_about_shows_the_model_card(qtbot, gui_model) -> None:
