@@ -72,7 +72,8 @@ def test_classify_gives_each_of_the_three_states_its_own_output(tmp_path: Path, 
     assert f"{letter}: {NOT_ASSESSABLE} — No ECG grid was found" in text
     assert f"{real_scan}: Myocardial infarction (normal " in text
     unassessed = [line for line in text.splitlines() if NOT_ASSESSABLE in line]
-    assert not any(c in line for line in unassessed for c in ("Normal", "infarction", "Abnormal", "History", "normal 0"))
+    names = ("Normal", "infarction", "Abnormal", "History", "normal 0")
+    assert not any(name in line for line in unassessed for name in names)
 
 
 def test_usage_error_exits_2() -> None:

@@ -278,7 +278,8 @@ def test_batch_summary_counts_scans_that_are_not_assessable(tmp_path: Path, mani
     reason = Reason("no_grid", "No ECG grid was found in the classified region.")
     unassessed = Classification(None, dict(PROBABILITIES), (), CropBox(0, 0, 10, 10), (WARNING,), False, True,
                                 reasons=(reason,))
-    rows = [("ecg.jpg", _result(), None), ("letter.png", unassessed, None), ("broken.png", None, "broken.png: corrupt.")]
+    rows = [("ecg.jpg", _result(), None), ("letter.png", unassessed, None),
+            ("broken.png", None, "broken.png: corrupt.")]
     text = _pdfium_text(write_batch_summary(tmp_path / "s.pdf", rows=rows, manifest=manifest))
     assert re.search(rf"{NOT_ASSESSABLE} Failed Total 0 0 1 0 1 1 3", text), text
     row = re.search(r"letter\.png (.+?) broken\.png", text).group(1)

@@ -247,7 +247,8 @@ def test_each_state_has_its_own_headline_and_status(qtbot, main_window, real_sca
         assert panel.findings_label.text() == "–" and not panel.saliency_label.isVisibleTo(panel)
         assert status.currentMessage() == f"page.png: {result.verdict(main_window.model.manifest)}"
         assert status.currentMessage().startswith(f"page.png: {NOT_ASSESSABLE} — ")
-        assert not _names_a_class(main_window, panel.top_label.text() + panel.reasons_label.text() + status.currentMessage())
+        shown = panel.top_label.text() + panel.reasons_label.text() + status.currentMessage()
+        assert not _names_a_class(main_window, shown)
     assert not main_window.saliency_controller.busy and not main_window.viewer.heat_item.isVisible()
     main_window.set_saliency_shown(False)
 
@@ -255,4 +256,5 @@ def test_each_state_has_its_own_headline_and_status(qtbot, main_window, real_sca
     assert result.assessable and not panel.reasons_label.isVisibleTo(panel) and panel.bars_caption.isVisibleTo(panel)
     assert_panel_shows(main_window, result)
     assert all(bar.isVisibleTo(panel) for bar in panel.bars.values())
-    assert status.currentMessage() == f"{real_scan.name}: Myocardial infarction ({format_percent(result.top_probability)})."
+    percent = format_percent(result.top_probability)
+    assert status.currentMessage() == f"{real_scan.name}: Myocardial infarction ({percent})."
