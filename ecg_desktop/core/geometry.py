@@ -3,8 +3,9 @@
 Printouts are landscape pages with long horizontal traces. On a reduced copy the ink (pixels dark in
 every channel, so any grid colour is left out) is projected onto rotated axes: the direction in which
 the projection profile is sharpest is the traces' direction (quarter turn and skew, coarse to fine).
-Upside down is told by the header: the page's ink ends further from the top of its trace rows than
-from the bottom (a header block above the grid, a single footer line below).
+Upside down is told by the header: its rules (thin unbroken lines across most of the page; traces
+are broken by every beat) lie above the middle of the page; without a rule, the header block makes
+the page's top band inkier than its bottom band (a weaker cue).
 A phone photo of the page on a darker table is first rectified from the page's four corners.
 Clean upright scans give the identity transform and go through exactly unchanged.
 """
@@ -83,7 +84,7 @@ def find_page_transform(image: np.ndarray) -> PageTransform:
     height, width = image.shape[:2]
     homography, size, rectified = np.eye(3), (width, height), False
     small, factor = _reduced(image)
-    corners = find_page_corners(small)
+    corners = _page_corners(small)
     if corners is not None:
         homography, size = _rectification((corners + 0.5) * factor - 0.5)
         image = cv2.warpPerspective(image, homography, size, flags=cv2.INTER_LINEAR, borderValue=_WHITE)
@@ -237,7 +238,7 @@ def _longest_run(line: np.ndarray) -> int:
     return int(np.max(edges[1::2] - edges[::2], initial=0))
 
 
-def find_page_corners(grey: np.ndarray) -> np.ndarray | None:
+def _page_corners(grey: np.ndarray) -> np.ndarray | None:
     """The four corners (top-left, top-right, bottom-right, bottom-left) of a page photographed in
     perspective on a darker background, or None when the (reduced, single-channel) image is not such a photo."""
     h, w = grey.shape
