@@ -12,7 +12,7 @@ from ecg_desktop.core.crop import CropBox, find_diagnostic_region
 from ecg_desktop.core.image_io import load_for_analysis
 from ecg_desktop.core.layout import crop_reasons, layout_reasons, read_layout
 from ecg_desktop.core.preprocess import reduce_for_analysis
-from ecg_desktop.core.synthetic import GRID_BOX_FRACTIONS, render_printout, synthesize_leads
+from ecg_desktop.core.synthetic import GRID_BOX_FRACTIONS, LEAD_NAMES, render_printout, synthesize_leads
 
 # Test pages are drawn straight at the analysis size of a 200 dpi scan: 1107 x 786 pixels.
 _W, _H = 1107, 786
@@ -113,8 +113,7 @@ def test_own_renderer_draws_the_supported_layout() -> None:
     [
         (lambda: _layout_page((("I", "V1"), ("II", "V2"), ("III", "V3"), ("aVR", "V4"), ("aVL", "V5"), ("aVF", "V6"))),
          "a 6x2 layout (6 rows of 2 panels) without a rhythm strip"),
-        (lambda: _layout_page(tuple((n,) for n in ("I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6"))),
-         "12 rows of one continuous trace each"),
+        (lambda: _layout_page(tuple((name,) for name in LEAD_NAMES)), "12 rows of one continuous trace each"),
         (lambda: _layout_page(_ROWS_3X4), "a 3x4 layout (3 rows of 4 panels) without a rhythm strip"),
         (lambda: _layout_page(_ROWS_3X4, ("V1", "II", "V5")), "a 3x4 layout (3 rows of 4 panels) plus 3 rhythm strips"),
         (lambda: _layout_page((), ("II",)), "a single trace strip"),
