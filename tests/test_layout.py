@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from ecg_desktop.core.crop import CropBox, find_diagnostic_region
+from ecg_desktop.core.geometry import find_page_transform
 from ecg_desktop.core.image_io import load_for_analysis
 from ecg_desktop.core.layout import crop_reasons, layout_reasons, read_layout
 from ecg_desktop.core.preprocess import reduce_for_analysis
@@ -166,6 +167,17 @@ def test_real_scans_are_supported(data_dir: Path) -> None:
         for variant in (image, grey, jpeg):
             reading = read_layout(variant, box)
             assert reading.supported, (path.name, reading)
+        assert read_layout(image, box, 5 * _MM).supported, path.name  # the grid pitch agrees with the layout
+
+
+def test_skewed_real_scan_is_supported_once_deskewed(real_page) -> None:
+    """A scan fed in 2 degrees askew is read as supported after the page geometry step straightens it."""
+    image, _ = real_page
+    height, width = image.shape[:2]
+    turned = cv2.warpAffine(image, cv2.getRotationMatrix2D((width / 2, height / 2), 2.0, 1.0), (width, height),
+                            borderValue=(255, 255, 255))
+    upright = find_page_transform(turned).apply(turned)
+    assert _read(upright).supported
 
 
 @pytest.fixture(scope="module")
