@@ -12,7 +12,8 @@ import pytest
 from ecg_desktop.core import CropBox, EcgModel, ModelError, load_image
 from ecg_desktop.core.image_io import load_for_analysis
 from ecg_desktop.core.manifest import load_manifest
-from ecg_desktop.core.model import NO_GRID_REASON, OOD_REASON
+from ecg_desktop.core.model import OOD_REASON
+from ecg_desktop.core.reading import NO_GRID_REASON
 from ecg_desktop.core.outcome import NOT_ASSESSABLE
 from tests.bad_inputs import blank_page, noise_page, text_page
 from tests.conftest import copy_models
@@ -154,4 +155,4 @@ def test_feature_distance_check_flags_far_scans(model: EcgModel, real_scan: Path
     monkeypatch.setattr(model, "_distribution", strict)
     result = model.classify_file(real_scan)
     assert result.out_of_distribution and result.label is None
-    assert result.reasons == (OOD_REASON,) and "does not look like the ECG printouts" in OOD_REASON.message
+    assert result.reasons == (OOD_REASON,) and "unlike the ECG printouts" in OOD_REASON.message

@@ -29,9 +29,9 @@ import torch
 
 from ecg_desktop.core.manifest import FORMAT_VERSION, sha256_of
 from ecg_desktop.core.preprocess import INPUT_SIZE, PREPROCESSING, preprocess
-from training import calibration, data, plots
+from training import applicability, calibration, data, plots
 from training.augment import augment, training_scan
-from training.decision_rule import MI_SENSITIVITY, choose_thresholds, cross_fitted_rule, mi_operating_point
+from training.thresholds import rule_thresholds
 from training.cache import CnnCache
 from training.classifiers import (
     CLASSIFIERS, low_confidence_threshold, make_lightgbm, softmax, summarise, fit_predict,
@@ -124,9 +124,11 @@ def main(argv: list[str] | None = None) -> int:
     log(f"duplicates: {duplicates}")
     inputs = np.stack([preprocess(img, s.crop) for img, s in zip(images, scans)])
     sources = [training_scan(img, s.crop) for img, s in zip(images, scans)]
-    del images
     labels = np.array([s.label for s in scans])
     folds = data.grouped_folds(scans, n_folds=args.folds, seed=args.seed)
+    fingerprint_check = applicability.fit(images, [s.crop for s in scans], [test for _, test in folds], args.out)
+    log(f"layout fingerprint check: {fingerprint_check}")
+    del images
     config = FitConfig(epochs=args.epochs)
     cache = CnnCache.for_run(args.cache or args.out / "cache", config, scans, folds, args.seed)
     log(f"trained CNNs are kept in {cache.directory}")
@@ -147,14 +149,13 @@ def main(argv: list[str] | None = None) -> int:
         "ece_after_cross_fitted": calibration.expected_calibration_error(oof, oof_labels),
     }
     log(f"calibration: {calibration_summary}")
-    thresholds = choose_thresholds(oof, oof_labels, class_ids)
-    metrics["decision_rule"] = cross_fitted_rule(calibration.cross_fitted(probs["lightgbm"], fold_labels), fold_labels, class_ids)
-    mi_point = mi_operating_point(oof, oof_labels, class_ids, thresholds["mi"])
+    rule = rule_thresholds(probs["lightgbm"], fold_labels, class_ids)
+    metrics["decision_rule"] = rule.pop("scores")
     log(f"decision rule (cross-fitted): macro-F1 {metrics['decision_rule']['macro_f1_mean']:.3f}, "
-        f"MI finding {metrics['decision_rule']['mi_finding']}; shipped MI threshold {mi_point}")
+        f"MI finding {metrics['decision_rule']['mi_finding']}; shipped thresholds {rule}")
     low_confidence = low_confidence_threshold(oof, oof_labels)
     ood_threshold = threshold_from(distances)
-    log(f"finding thresholds {thresholds}, low-confidence below {low_confidence}, OOD distance above {ood_threshold:.1f}")
+    log(f"low-confidence below {low_confidence}, OOD distance above {ood_threshold:.1f}")
 
     log("final model: CNN and LightGBM on all data")
     model, final_history = cache.trained("final", sources, labels, len(class_ids), config, seed=args.seed, log=log)
@@ -198,8 +199,9 @@ def main(argv: list[str] | None = None) -> int:
          "sha256": [s.sha256 for s in scans], "group": [s.group for s in scans],
          "fold": [int(next(k for k, (_, t) in enumerate(folds) if i in t)) for i in range(len(scans))]},
     ) + "\n")
-    write_manifest(args, class_ids, thresholds, low_confidence, metrics, duplicates, scans, created, calibration_summary,
-                   ink_range(inputs), mi_point)
+    write_manifest(args, class_ids, rule, low_confidence, metrics, duplicates, scans, created, calibration_summary,
+                   ink_range(inputs))
+    applicability.register(args.out, fingerprint_check)
     write_oof_predictions(args.out / "oof_predictions.csv", scans, folds, probs, fold_labels, class_ids)
     table = write_metrics_markdown(results, class_ids, args.out / "metrics.md")
     if args.readme.exists():
@@ -221,7 +223,7 @@ def write_oof_predictions(path: Path, scans, folds, probs, fold_labels, class_id
 
 
 def write_manifest(
-    args, class_ids, thresholds, low_confidence, metrics, duplicates, scans, created, calibrated, input_checks, mi_point
+    args, class_ids, rule, low_confidence, metrics, duplicates, scans, created, calibrated, input_checks
 ) -> None:
     files = {"cnn": "cnn.onnx", "classifier": "lightgbm.txt", "feature_distribution": "feature_distribution.npz"}
     hashes = {role: sha256_of(args.out / name) for role, name in files.items()}
@@ -237,14 +239,7 @@ def write_manifest(
         "calibration": {"method": "temperature", "temperature": calibrated["temperature"],
                         "ece_before": calibrated["ece_before"], "ece_after": calibrated["ece_after_cross_fitted"]},
         "input_checks": input_checks,
-        "thresholds": {
-            "findings": thresholds, "low_confidence": low_confidence,
-            "method": "best one-vs-rest F1 on calibrated out-of-fold LightGBM probabilities; MI: the highest "
-                      f"threshold with out-of-fold sensitivity >= {MI_SENSITIVITY}; "
-                      "low confidence where out-of-fold accuracy <= 50%",
-            "rule": "Normal only when no abnormal class reaches its threshold (ecg_desktop.core.decision)",
-            "mi_operating_point": mi_point,
-        },
+        "thresholds": {**rule, "low_confidence": low_confidence},
         "metrics": {
             "cv": f"grouped stratified {args.folds}-fold, out-of-fold",
             "macro_f1_mean": shipped["macro_f1_mean"], "macro_f1_std": shipped["macro_f1_std"],

@@ -38,7 +38,7 @@ _HEADER_BAND = 0.15  # fraction of the ink's height compared at the top and bott
 _WHITE = (255, 255, 255)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PageTransform:
     """How to turn an input image into the upright, deskewed (and, for photos, rectified) page."""
 
@@ -47,6 +47,13 @@ class PageTransform:
     quarter_turns: int  # 0..3 counter-clockwise quarter turns found
     skew_deg: float  # skew corrected, degrees (the page was found turned this much counter-clockwise)
     rectified: bool  # a perspective correction was applied
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PageTransform) and (self.size, self.quarter_turns, self.skew_deg, self.rectified) == (
+            other.size, other.quarter_turns, other.skew_deg, other.rectified
+        ) and np.array_equal(self.homography, other.homography)
+
+    __hash__ = None  # type: ignore[assignment]  # holds an array
 
     @classmethod
     def identity(cls, width: int, height: int) -> PageTransform:

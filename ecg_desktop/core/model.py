@@ -1,4 +1,4 @@
-"""The inference pipeline: image -> crop -> CNN features (onnxruntime) -> LightGBM probabilities."""
+"""The inference pipeline: image -> upright page and region -> CNN features (onnxruntime) -> LightGBM -> decision."""
 
 from __future__ import annotations
 
@@ -9,28 +9,25 @@ import numpy as np
 
 from ecg_desktop.core import resources
 from ecg_desktop.core.calibration import apply_temperature
-from ecg_desktop.core.crop import CropBox, find_diagnostic_region
+from ecg_desktop.core.crop import CropBox
+from ecg_desktop.core.decision import decide
 from ecg_desktop.core.errors import ModelError
+from ecg_desktop.core.fingerprint import UNLIKE_PRINTOUT, layout_fingerprint
+from ecg_desktop.core.geometry import PageTransform
 from ecg_desktop.core.image_io import load_for_analysis
 from ecg_desktop.core.manifest import Manifest, load_manifest
 from ecg_desktop.core.ood import OOD_WARNING, FeatureDistribution
 from ecg_desktop.core.outcome import NOT_ASSESSABLE, Reason, ordered
-from ecg_desktop.core.preprocess import ink_fraction, preprocess, reduce_for_analysis
+from ecg_desktop.core.preprocess import ink_fraction, preprocess
+from ecg_desktop.core.reading import PageReading, read_page, upright
 
 SMALL_CROP_WARNING = "The crop is very small; the result may not reflect the whole ECG."
-NO_GRID_REASON = Reason(
-    "no_grid",
-    "No ECG grid was found in the classified region. The model was trained only on 12-lead printouts on "
-    "grid paper; check that this is one (a faint, blurred or low-resolution grid can also cause this).",
-)
 INK_REASON = (
     "The classified region has {:.1%} dark trace ink, outside the {:.1%} to {:.1%} seen on the training "
     "printouts: it looks blank, noisy or like something other than an ECG trace."
 )
 OOD_REASON = Reason("out_of_distribution", OOD_WARNING)
-LOW_CONFIDENCE_WARNING = (
-    "Low confidence: the top class has probability {:.2f}; treat this result with extra caution."
-)
+LOW_CONFIDENCE_WARNING = "Low confidence: the answer's probability is {:.1%}; treat this result with extra caution."
 #: Reasons that mean "unlike the training printouts" (the ``out_of_distribution`` flag).
 _UNLIKE_TRAINING = {"not_an_ecg", "no_grid", "unsupported_layout", "out_of_distribution"}
 
@@ -57,8 +54,10 @@ class Classification:
     low_confidence: bool
     out_of_distribution: bool = False  # unlike the training printouts (a reason in _UNLIKE_TRAINING)
     ood_distance: float | None = None
-    image_size: tuple[int, int] | None = None  # (width, height); None: the image that was passed in
+    image_size: tuple[int, int] | None = None  # (width, height) of the full-size upright page
     reasons: tuple[Reason, ...] = ()  # why no diagnosis is given; empty when assessable
+    page_transform: PageTransform | None = None  # full-size file -> upright page (turn, skew, photo rectification)
+    source_size: tuple[int, int] | None = None  # (width, height) of the full-size file
 
     def __post_init__(self) -> None:
         if self.reasons and (self.label is not None or self.findings):
@@ -106,28 +105,18 @@ class Classification:
             return self.headline(manifest)
         return f"{NOT_ASSESSABLE} — " + " ".join(reason.message for reason in self.reasons)
 
+    def upright(self, image: np.ndarray) -> np.ndarray:
+        """``image`` (the classified file at full size or a reduced copy) as the upright page ``crop`` refers to."""
+        if self.page_transform is None or self.source_size is None:
+            return image
+        return upright(image, self.page_transform, self.source_size)
+
     def crop_in(self, image: np.ndarray) -> CropBox:
-        """The crop in pixels of ``image``, a full-size or reduced copy of the classified scan."""
+        """The crop in pixels of ``image``, a full-size or reduced copy of the upright page (see ``upright``)."""
         height, width = image.shape[:2]
         if self.image_size is None:
             return self.crop.clamped(width, height)
         return self.crop.scaled(width / self.image_size[0], height / self.image_size[1]).clamped(width, height)
-
-
-def analysis_view(image: np.ndarray, image_size: tuple[int, int] | None) -> tuple[np.ndarray, float, float]:
-    """The analysis-resolution copy of ``image`` and how many full-size pixels one of its pixels spans (x, y).
-
-    ``image_size`` is the full-size (width, height) when ``image`` is already a reduced copy
-    (image_io.load_for_analysis); None means ``image`` is full size.
-    """
-    work = reduce_for_analysis(image)
-    width, height = image_size or (image.shape[1], image.shape[0])
-    return work, width / work.shape[1], height / work.shape[0]
-
-
-def to_analysis_box(crop: CropBox, work: np.ndarray, sx: float, sy: float) -> CropBox:
-    """A full-size crop in pixels of the analysis copy ``work`` (see analysis_view)."""
-    return crop.scaled(1 / sx, 1 / sy).clamped(work.shape[1], work.shape[0])
 
 
 class EcgModel:
@@ -148,6 +137,8 @@ class EcgModel:
             self._booster = lightgbm.Booster(model_file=str(manifest.files["classifier"]))
             ood_file = manifest.files.get("feature_distribution")
             self._distribution = FeatureDistribution.load(ood_file) if ood_file else None
+            layout_file = manifest.files.get("layout_distribution")
+            self._layouts = FeatureDistribution.load(layout_file) if layout_file else None
         except Exception as exc:  # onnxruntime and lightgbm raise their own base types
             raise ModelError(f"The model files in {manifest.directory} cannot be loaded: {exc}") from exc
         if self._booster.num_model_per_iteration() != len(manifest.classes):
@@ -179,30 +170,30 @@ class EcgModel:
     def classify(
         self, image: np.ndarray, *, crop: CropBox | None = None, image_size: tuple[int, int] | None = None
     ) -> Classification:
-        """Classify a BGR image; ``crop`` (full-size pixels) overrides the automatic diagnostic-region crop.
+        """Classify a BGR image; ``crop`` (full-size upright pixels) overrides the automatic region.
 
-        The work happens at the analysis resolution (see analysis_view); crops in and out are in
-        full-size pixels, ``image_size`` being the full size when ``image`` is a reduced copy.
+        The page is read at the analysis resolution and made upright (core.reading); ``image_size`` is
+        the file's full size when ``image`` is a reduced copy. Every check appends to one list of
+        reasons; any reason means no diagnosis.
         """
-        work, sx, sy = analysis_view(image, image_size)
-        full_width, full_height = image_size or (image.shape[1], image.shape[0])
-        if crop is None:
-            found = find_diagnostic_region(work)
-            box, grid_found = found.box, found.grid_found
-        else:
-            box = to_analysis_box(crop.clamped(full_width, full_height), work, sx, sy)
-            grid_found = find_diagnostic_region(work[box.y0 : box.y1, box.x0 : box.x1]).grid_found
-        crop = (crop if crop is not None else box.scaled(sx, sy)).clamped(full_width, full_height)
-        warnings = [SMALL_CROP_WARNING] if crop.width < 100 or crop.height < 100 else []
-        reasons: list[Reason] = [] if grid_found else [NO_GRID_REASON]  # every check appends its Reason here
-        batch = preprocess(work, box)[None]
+        page = read_page(image, image_size=image_size, crop=crop)
+        warnings = [SMALL_CROP_WARNING] if page.crop.width < 100 or page.crop.height < 100 else []
+        reasons = [*page.reasons, *self._unlike_printout(page)]
+        batch = preprocess(page.work, page.box)[None]
         reasons += self._ink_reasons(batch)
         features, _ = self.features(batch)
         distance = float(self._distribution.distance(features)[0]) if self._distribution else None
         if distance is not None and distance > self._distribution.threshold:
             reasons.append(OOD_REASON)
         probs = self.probabilities_from_features(features)[0]
-        return self._result(probs, crop, warnings, reasons, distance, (full_width, full_height))
+        return self._result(probs, page, warnings, reasons, distance)
+
+    def _unlike_printout(self, page: PageReading) -> list[Reason]:
+        """``out_of_distribution`` when the region's layout fingerprint is far from the training scans'."""
+        if self._layouts is None:
+            return []
+        distance = float(self._layouts.distance(layout_fingerprint(page.work, page.box))[0])
+        return [UNLIKE_PRINTOUT] if distance > self._layouts.threshold else []
 
     def _ink_reasons(self, batch: np.ndarray) -> list[Reason]:
         """``not_an_ecg`` when the share of dark ink is outside the range seen on the training printouts."""
@@ -218,20 +209,18 @@ class EcgModel:
         return self.classify(scan.pixels, crop=crop, image_size=scan.file_size)
 
     def _result(
-        self, probs: np.ndarray, crop: CropBox, warnings: list[str], reasons: list[Reason], distance: float | None,
-        image_size: tuple[int, int],
+        self, probs: np.ndarray, page: PageReading, warnings: list[str], reasons: list[Reason], distance: float | None
     ) -> Classification:
-        """A diagnosis when ``reasons`` is empty, else a not-assessable outcome keeping the raw outputs."""
-        ids = self.manifest.class_ids
-        probabilities = {cid: float(p) for cid, p in zip(ids, probs)}
+        """A diagnosis by the decision rule when ``reasons`` is empty, else a not-assessable outcome."""
+        probabilities = {cid: float(p) for cid, p in zip(self.manifest.class_ids, probs)}
+        where = {"crop": page.crop, "image_size": page.page_size, "page_transform": page.page_transform,
+                 "source_size": page.source_size}
         if reasons:
             unlike = any(r.code in _UNLIKE_TRAINING for r in reasons)
-            return Classification(None, probabilities, (), crop, tuple(warnings), False, unlike, distance,
-                                  image_size, ordered(reasons))
-        label = ids[int(np.argmax(probs))]
-        thresholds = self.manifest.thresholds
-        findings = tuple(cid for cid in ids if probabilities[cid] >= thresholds.get(cid, 1.0))
-        low = probabilities[label] < self.manifest.low_confidence
-        if low:
-            warnings.append(LOW_CONFIDENCE_WARNING.format(probabilities[label]))
-        return Classification(label, probabilities, findings, crop, tuple(warnings), low, False, distance, image_size)
+            return Classification(None, probabilities, (), warnings=tuple(warnings), low_confidence=False,
+                                  out_of_distribution=unlike, ood_distance=distance, reasons=ordered(reasons), **where)
+        decision = decide(probabilities, self.manifest.thresholds, self.manifest.low_confidence)
+        if decision.low_confidence:
+            warnings.append(LOW_CONFIDENCE_WARNING.format(probabilities[decision.label]))
+        return Classification(decision.label, probabilities, decision.findings, warnings=tuple(warnings),
+                              low_confidence=decision.low_confidence, ood_distance=distance, **where)

@@ -10,8 +10,8 @@ import numpy as np
 from ecg_desktop.core.errors import ModelError
 
 OOD_WARNING = (
-    "This image does not look like the ECG printouts the model was trained on (a different layout, "
-    "a photo, or not an ECG); no diagnosis should be drawn from it."
+    "What the model sees in this image is unlike the ECG printouts it was trained on (another ECG cart or "
+    "layout, an unusual copy or photo, or not an ECG)."
 )
 
 

@@ -139,6 +139,7 @@ def _report_story(
     saliency: Saliency | None = None,
 ) -> list[Flowable]:
     saliency = saliency if result.assessable else None  # a heat map would explain a non-answer
+    image = result.upright(image)  # the page as classified: turned, deskewed or rectified like the crop
     crop = result.crop_in(image)  # the image may be the reduced copy that was classified
     shown = image if saliency is None else blend_over_crop(image, crop, saliency.heatmap)
     box, (full_width, full_height) = result.crop, result.image_size or (image.shape[1], image.shape[0])

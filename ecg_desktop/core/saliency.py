@@ -11,8 +11,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ecg_desktop.core.crop import CropBox
-from ecg_desktop.core.model import EcgModel, analysis_view, to_analysis_box
+from ecg_desktop.core.model import EcgModel
 from ecg_desktop.core.preprocess import preprocess
+from ecg_desktop.core.reading import read_page
 
 # The standard printout (3 rows of 4 leads, then a rhythm strip), as fractions of the grid crop.
 LEAD_ROWS = (("I", "aVR", "V1", "V4"), ("II", "aVL", "V2", "V5"), ("III", "aVF", "V3", "V6"))
@@ -59,8 +60,8 @@ def occlusion_saliency(
     ``crop`` and ``image_size`` as for EcgModel.classify, so the input is the one that was classified.
     """
     size = model.manifest.input_size
-    work, sx, sy = analysis_view(image, image_size)
-    batch = preprocess(work, to_analysis_box(crop, work, sx, sy))[None]
+    page = read_page(image, image_size=image_size, crop=crop)
+    batch = preprocess(page.work, page.box)[None]
     base = model.probabilities(batch)[0]
     top = int(np.argmax(base))
     edges = np.linspace(0, size, grid + 1).round().astype(int)

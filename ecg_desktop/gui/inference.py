@@ -21,11 +21,11 @@ from ecg_desktop.gui.qimage import bgr_to_qimage
 
 @dataclass(frozen=True)
 class Scan:
-    """An opened scan: full-size pixels (numpy and QImage for the screen), the copy the model reads, its crop."""
+    """An opened scan: the file's full-size pixels, the upright page on screen, the copy the model reads, its crop."""
 
     path: Path
-    image: np.ndarray
-    qimage: QImage
+    image: np.ndarray  # the file as it is (reports turn it upright themselves)
+    qimage: QImage  # the upright page the crop refers to (a page fed turned, askew or photographed is corrected)
     analysis: AnalysisImage
     auto_crop: CropBox
     pages: int = 0  # pages of the PDF when ``path`` is one of them (``scan.pdf#page=N``), else 0
@@ -134,7 +134,9 @@ def _open_scan(
         return scan, None
     scan = Scan(path, image, bgr_to_qimage(image), analysis, CropBox.full(image), pages)
     result = scan.classify(model)
-    return replace(scan, auto_crop=result.crop), result
+    page = result.upright(image)
+    qimage = scan.qimage if page is image else bgr_to_qimage(page)
+    return replace(scan, qimage=qimage, auto_crop=result.crop), result
 
 
 def _pdf_page(path: Path) -> tuple[Path, int]:

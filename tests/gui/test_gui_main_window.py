@@ -68,19 +68,33 @@ def test_open_scan_shows_what_the_model_says(qtbot, main_window, gui_model, scan
 def test_edited_crop_is_classified_with_exactly_that_box(qtbot, main_window, gui_model, scan_file: Path) -> None:
     auto = open_and_wait(qtbot, main_window, scan_file).result.crop
     crop_item = main_window.viewer.crop_item
-    box = CropBox(auto.x0 + 300, auto.y0 + 150, auto.x1 - 500, auto.y1 - 100)
+    box = CropBox(auto.x0 + 8, auto.y0 + 6, auto.x1 - 10, auto.y1 - 4)  # trims blank margin only
 
     with qtbot.waitSignal(main_window.resultShown, timeout=WAIT_MS) as blocker:
         crop_item.apply_user_edit(box)  # what a mouse release after a drag does
 
     result = blocker.args[0].result
     assert result.crop == box == crop_item.box()
+    assert result.assessable
     assert_panel_shows(main_window, gui_model.classify_file(scan_file, crop=box))
     assert "set by you" in main_window.panel.crop_label.text()
 
+
+def test_a_crop_that_cuts_off_leads_gets_no_diagnosis(qtbot, main_window, scan_file: Path) -> None:
+    auto = open_and_wait(qtbot, main_window, scan_file).result.crop
+    without_top_row = CropBox(auto.x0, auto.y0 + auto.height // 4, auto.x1, auto.y1)
+
+    with qtbot.waitSignal(main_window.resultShown, timeout=WAIT_MS) as blocker:
+        main_window.viewer.crop_item.apply_user_edit(without_top_row)
+
+    result = blocker.args[0].result
+    assert not result.assessable and [r.code for r in result.reasons] == ["crop_cuts_leads"]
+    assert main_window.panel.top_label.text() == NOT_ASSESSABLE
+    assert "cuts off" in main_window.statusBar().currentMessage()
+
     with qtbot.waitSignal(main_window.resultShown, timeout=WAIT_MS) as blocker:
         main_window.acts.reset_crop.trigger()
-    assert blocker.args[0].result.crop == auto == crop_item.box()
+    assert blocker.args[0].result.crop == auto == main_window.viewer.crop_item.box()
     assert "automatically" in main_window.panel.crop_label.text()
 
 
