@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from ecg_desktop.core.crop import CropBox
-from ecg_desktop.core.preprocess import preprocess
+from ecg_desktop.core.preprocess import PREPROCESSING, PreprocessConfig, preprocess
 
 MARGIN = 0.06  # page kept around the crop so shifts, rotations and zoom-out show real page, not padding
 
@@ -54,13 +54,15 @@ def training_scan(image: np.ndarray, box: CropBox) -> TrainingScan:
     return TrainingScan(np.ascontiguousarray(image[y0:y1, x0:x1]), moved)
 
 
-def augment(scan: TrainingScan, rng: np.random.Generator, config: AugmentConfig) -> np.ndarray:
+def augment(
+    scan: TrainingScan, rng: np.random.Generator, config: AugmentConfig, preprocessing: PreprocessConfig = PREPROCESSING
+) -> np.ndarray:
     """One random view of ``scan`` as the model's input (float32 CHW in [0, 1])."""
     image, box = scan.image, scan.box
     if rng.random() < config.low_resolution:
         image, box = _low_resolution(image, box, rng)
     image = appearance(image, rng, config)
-    return preprocess(image, box, warp=random_warp(box, rng, config))
+    return preprocess(image, box, warp=random_warp(box, rng, config), config=preprocessing)
 
 
 def random_warp(box: CropBox, rng: np.random.Generator, config: AugmentConfig) -> np.ndarray:

@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ecg_desktop.core.preprocess import PREPROCESSING
 from training.cnn import DualBranchCNN
 from training.fit import FitConfig, History, train_cnn
 
@@ -25,7 +24,7 @@ class CnnCache:
     def for_run(cls, root: Path, config: FitConfig, scans, folds, seed: int) -> CnnCache:
         """The cache of a run with these settings, data (file hashes and labels) and folds."""
         key = json.dumps({
-            "fit": asdict(config), "preprocessing": PREPROCESSING.as_dict(), "seed": seed,
+            "fit": asdict(config), "seed": seed,
             "files": [[s.sha256, int(s.label)] for s in scans],
             "folds": [test.tolist() for _, test in folds],
         }, sort_keys=True)

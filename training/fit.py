@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ecg_desktop.core.preprocess import PREPROCESSING, PreprocessConfig
 from training.augment import AugmentConfig, TrainingScan, augment
 from training.cnn import DualBranchCNN
 
@@ -25,6 +26,7 @@ class FitConfig:
     lead_pooling: bool = True
     feature_views: int = 3  # augmented views per scan added to the second stage's training features
     augment: AugmentConfig = field(default_factory=AugmentConfig)
+    preprocessing: PreprocessConfig = PREPROCESSING  # the model's input; written into the manifest
 
 
 @dataclass
@@ -78,7 +80,7 @@ def train_cnn(
 
     def views(i: int) -> np.ndarray:
         batch_rng = np.random.default_rng(seeds[i])
-        return np.stack([augment(scans[j], batch_rng, config.augment) for j in batches[i]])
+        return np.stack([augment(scans[j], batch_rng, config.augment, config.preprocessing) for j in batches[i]])
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = pool.submit(views, 0)

@@ -18,7 +18,7 @@ import hashlib
 import json
 import platform
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import lightgbm
@@ -28,7 +28,7 @@ import sklearn
 import torch
 
 from ecg_desktop.core.manifest import FORMAT_VERSION, sha256_of
-from ecg_desktop.core.preprocess import INPUT_SIZE, PREPROCESSING, preprocess
+from ecg_desktop.core.preprocess import INPUT_SIZE, INPUT_STYLES, PREPROCESSING, preprocess
 from training import applicability, calibration, data, plots
 from training.augment import augment, training_scan
 from training.thresholds import rule_thresholds
@@ -59,6 +59,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=FitConfig.epochs)
     parser.add_argument("--limit-per-class", type=int, default=None, help="use only the first N files per class")
+    parser.add_argument("--input-style", choices=INPUT_STYLES, default=PREPROCESSING.input_style,
+                        help="the model's input (core.preprocess); the app loads only a model of its own style")
     parser.add_argument("--cache", type=Path, default=None, help="where trained CNNs are kept (default: OUT/cache)")
     parser.add_argument("--readme", type=Path, default=REPO / "README.md", help="README whose metrics table is updated")
     return parser.parse_args(argv)
@@ -72,7 +74,7 @@ def classifier_training_set(model, scans, clean_features, labels, config: FitCon
     features = [clean_features]
     rng = np.random.default_rng(seed)
     for _ in range(config.feature_views):
-        views = np.stack([augment(scan, rng, config.augment) for scan in scans])
+        views = np.stack([augment(scan, rng, config.augment, config.preprocessing) for scan in scans])
         features.append(predict(model, views)[0])
     return np.concatenate(features), np.tile(labels, 1 + config.feature_views)
 
@@ -122,14 +124,14 @@ def main(argv: list[str] | None = None) -> int:
     scans, images = data.load_scans(files)
     duplicates = data.assign_groups(scans)
     log(f"duplicates: {duplicates}")
-    inputs = np.stack([preprocess(img, s.crop) for img, s in zip(images, scans)])
+    config = FitConfig(epochs=args.epochs, preprocessing=replace(PREPROCESSING, input_style=args.input_style))
+    inputs = np.stack([preprocess(img, s.crop, config=config.preprocessing) for img, s in zip(images, scans)])
     sources = [training_scan(img, s.crop) for img, s in zip(images, scans)]
     labels = np.array([s.label for s in scans])
     folds = data.grouped_folds(scans, n_folds=args.folds, seed=args.seed)
     fingerprint_check = applicability.fit(images, [s.crop for s in scans], [test for _, test in folds], args.out)
     log(f"layout fingerprint check: {fingerprint_check}")
     del images
-    config = FitConfig(epochs=args.epochs)
     cache = CnnCache.for_run(args.cache or args.out / "cache", config, scans, folds, args.seed)
     log(f"trained CNNs are kept in {cache.directory}")
 
@@ -200,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
          "fold": [int(next(k for k, (_, t) in enumerate(folds) if i in t)) for i in range(len(scans))]},
     ) + "\n")
     write_manifest(args, class_ids, rule, low_confidence, metrics, duplicates, scans, created, calibration_summary,
-                   ink_range(inputs))
+                   ink_range(inputs), config.preprocessing.as_dict())
     applicability.register(args.out, fingerprint_check)
     write_oof_predictions(args.out / "oof_predictions.csv", scans, folds, probs, fold_labels, class_ids)
     table = write_metrics_markdown(results, class_ids, args.out / "metrics.md")
@@ -223,7 +225,7 @@ def write_oof_predictions(path: Path, scans, folds, probs, fold_labels, class_id
 
 
 def write_manifest(
-    args, class_ids, rule, low_confidence, metrics, duplicates, scans, created, calibrated, input_checks
+    args, class_ids, rule, low_confidence, metrics, duplicates, scans, created, calibrated, input_checks, preprocessing
 ) -> None:
     files = {"cnn": "cnn.onnx", "classifier": "lightgbm.txt", "feature_distribution": "feature_distribution.npz"}
     hashes = {role: sha256_of(args.out / name) for role, name in files.items()}
@@ -234,7 +236,7 @@ def write_manifest(
         "model_version": f"{created[:10]}-{hashes['cnn'][:8]}",
         "created": created,
         "classes": [{"id": cid, "name": name} for cid, name in CLASSES],
-        "preprocessing": PREPROCESSING.as_dict(),
+        "preprocessing": preprocessing,
         "files": {role: {"file": name, "sha256": hashes[role]} for role, name in files.items()},
         "calibration": {"method": "temperature", "temperature": calibrated["temperature"],
                         "ece_before": calibrated["ece_before"], "ece_after": calibrated["ece_after_cross_fitted"]},
