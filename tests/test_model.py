@@ -156,3 +156,17 @@ def test_feature_distance_check_flags_far_scans(model: EcgModel, real_scan: Path
     result = model.classify_file(real_scan)
     assert result.out_of_distribution and result.label is None
     assert result.reasons == (OOD_REASON,) and "unlike the ECG printouts" in OOD_REASON.message
+
+
+def test_a_turned_page_is_read_upright_and_shown_upright(model: EcgModel, real_scan: Path, tmp_path: Path) -> None:
+    from tests.conftest import write_image
+
+    upright = model.classify_file(real_scan)
+    turned_file = write_image(tmp_path / "portrait.png", np.ascontiguousarray(np.rot90(load_image(real_scan), 1)))
+    turned = model.classify_file(turned_file)
+    assert turned.assessable and turned.label == upright.label
+    assert turned.page_transform.quarter_turns == 3 and turned.image_size == (2213, 1572)
+    assert all(abs(a - b) <= 8 for a, b in zip(turned.crop.as_list(), upright.crop.as_list()))
+    reduced = load_for_analysis(turned_file).pixels  # any copy of the file turns upright the same way
+    assert np.array_equal(turned.upright(reduced), np.rot90(reduced, 3))
+    assert upright.upright(reduced) is reduced  # an upright scan is never touched

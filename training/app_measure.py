@@ -25,6 +25,7 @@ from ecg_desktop.core.model import EcgModel
 from training import data
 from training.conditions import CONDITIONS, apply_condition
 from training.negatives import NEGATIVE_FAMILIES
+from training.report import applicability_markdown, update_readme
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -65,21 +66,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=data.DEFAULT_DATA_DIR)
     parser.add_argument("--models", type=Path, default=REPO / "models")
     parser.add_argument("--pages", type=int, default=20, help="pages rendered per negative family")
+    parser.add_argument("--readme", type=Path, default=REPO / "README.md", help="README whose section is updated")
     parser.add_argument("--every", type=int, default=1, help="use every Nth real scan for the conditions")
+    parser.add_argument("--report-only", action="store_true", help="rewrite the Markdown from metrics.json")
     args = parser.parse_args(argv)
     model = EcgModel.load(args.models)
-    class_ids = model.manifest.class_ids
-    files = data.discover(args.data, class_ids)[:: args.every]
-    measured = {
-        "model_version": model.version,
-        "negative_families": negative_catch_rates(model, args.pages),
-        "conditions_on_training_scans": condition_answers(model, files, class_ids),
-    }
     metrics_path = args.models / "metrics.json"
     metrics = json.loads(metrics_path.read_text())
-    metrics["app_measurement"] = measured
-    metrics_path.write_text(json.dumps(metrics, indent=2) + "\n")
-    print(json.dumps(measured, indent=2))
+    if not args.report_only:
+        class_ids = model.manifest.class_ids
+        files = data.discover(args.data, class_ids)[:: args.every]
+        metrics["app_measurement"] = {
+            "model_version": model.version,
+            "negative_families": negative_catch_rates(model, args.pages),
+            "conditions_on_training_scans": condition_answers(model, files, class_ids),
+        }
+        metrics_path.write_text(json.dumps(metrics, indent=2) + "\n")
+    measured = metrics["app_measurement"]
+    text = applicability_markdown(measured, model.manifest.raw)
+    (args.models / "applicability.md").write_text(text + "\n")
+    if args.readme.exists():
+        update_readme(args.readme, text, "applicability")
+    print(text)
     return 0
 
 

@@ -50,3 +50,48 @@ def write_metrics_markdown(results: dict, class_ids: list[str], path: Path) -> s
     table = "\n".join(lines)
     path.write_text(table + "\n")
     return table
+
+
+def update_readme(readme: Path, text: str, section: str = "metrics") -> None:
+    """Replace the README's text between the ``<!-- section:start -->`` and ``<!-- section:end -->`` markers."""
+    start, end = f"<!-- {section}:start -->", f"<!-- {section}:end -->"
+    content = readme.read_text()
+    if start in content and end in content:
+        head, rest = content.split(start, 1)
+        _, tail = rest.split(end, 1)
+        readme.write_text(f"{head}{start}\n{text}\n{end}{tail}")
+
+
+def applicability_markdown(measured: dict, manifest: dict) -> str:
+    """The applicability check's figures (training.app_measure) and the MI operating point, as Markdown."""
+    fingerprint = manifest["applicability"]["layout_fingerprint"]
+    mi = manifest["thresholds"]["mi_operating_point"]
+    lines = [
+        f"Measured by `python -m training.app_measure` on model {measured['model_version']}, through "
+        "`EcgModel.classify` as the app runs it.",
+        "",
+        f"- MI is listed, and is the answer, from probability {mi['threshold']:.2f}: out of fold it finds "
+        f"{mi['detected']} of {mi['mi_scans']} MI scans and costs {mi['false_alarms']} false MI findings among "
+        f"{mi['non_mi_scans']} other scans (threshold chosen on these predictions; cross-fitted figures in the "
+        "model card).",
+    ]
+    if fingerprint.get("false_alarm_rate") is not None:
+        lines.append(
+            f"- Layout-fingerprint check: {fingerprint['false_alarms']} of {fingerprint['real_scans']} real scans "
+            f"({100 * fingerprint['false_alarm_rate']:.1f}%) flagged when the distribution and its threshold were "
+            "fitted without them (cross-fitted over the 5 folds)."
+        )
+    lines += ["", "| negative family (rendered, never used for fitting) | pages | not assessable | reasons given |",
+              "|---|---|---|---|"]
+    for name, row in measured["negative_families"].items():
+        reasons = ", ".join(f"{code} {count}" for code, count in sorted(row["reasons"].items()))
+        lines.append(f"| {name} | {row['pages']} | {100 * row['catch_rate']:.0f}% | {reasons} |")
+    lines += ["", "| real scans as a clinic may also have them | scans | answered | macro-F1 of the answers* | "
+              "reasons given |", "|---|---|---|---|---|"]
+    for name, row in measured["conditions_on_training_scans"].items():
+        f1 = "–" if row["macro_f1_of_answers"] is None else f"{row['macro_f1_of_answers']:.3f}"
+        reasons = ", ".join(f"{code} {count}" for code, count in sorted(row["reasons"].items()))
+        lines.append(f"| {name} | {row['scans']} | {100 * row['answered']:.0f}% | {f1} | {reasons} |")
+    lines += ["", "\\* These scans trained the shipped model, so their macro-F1 is optimistic; it shows what each "
+              "acquisition change costs, not accuracy on new patients. The answered share measures the checks."]
+    return "\n".join(lines)

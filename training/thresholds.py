@@ -19,7 +19,7 @@ import numpy as np
 
 from training import calibration
 from training.decision_rule import MI_SENSITIVITY, choose_thresholds, cross_fitted_rule, mi_operating_point
-from training.report import write_metrics_markdown
+from training.report import update_readme, write_metrics_markdown
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -66,8 +66,6 @@ def main(argv: list[str] | None = None) -> int:
     (args.models / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     table = write_metrics_markdown(metrics, class_ids, args.models / "metrics.md")
     if args.readme.exists():
-        from training.train import update_readme
-
         update_readme(args.readme, table)
     print(json.dumps(manifest["thresholds"], indent=2))
     return 0

@@ -40,7 +40,7 @@ from training.export import export_onnx, max_abs_difference
 from training.fit import FitConfig, predict
 from training.input_checks import ink_range
 from training.ood import fit_distribution, held_out_distances, threshold_from
-from training.report import write_metrics_markdown
+from training.report import update_readme, write_metrics_markdown
 
 CLASSES = [
     ("normal", "Normal"),
@@ -266,16 +266,6 @@ def write_manifest(
 
 def _hash_of_hashes(scans) -> str:
     return hashlib.sha256("\n".join(sorted(s.sha256 for s in scans)).encode()).hexdigest()
-
-
-def update_readme(readme: Path, table: str) -> None:
-    """Replace the README's text between the metrics markers with ``table``."""
-    start, end = "<!-- metrics:start -->", "<!-- metrics:end -->"
-    text = readme.read_text()
-    if start in text and end in text:
-        head, rest = text.split(start, 1)
-        _, tail = rest.split(end, 1)
-        readme.write_text(f"{head}{start}\n{table}\n{end}{tail}")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 from gui_helpers import render_scan, write_corrupt
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
@@ -272,3 +273,22 @@ def test_each_state_has_its_own_headline_and_status(qtbot, main_window, real_sca
     assert all(bar.isVisibleTo(panel) for bar in panel.bars.values())
     percent = format_percent(result.top_probability)
     assert status.currentMessage() == f"{real_scan.name}: Myocardial infarction ({percent})."
+
+
+def test_a_page_fed_upside_down_is_shown_and_read_upright(qtbot, main_window, gui_model, data_dir, tmp_path) -> None:
+    source = data_dir / "mi" / "MI(1).jpg"
+    turned = write_image(tmp_path / "upside down.png", np.ascontiguousarray(np.rot90(load_image(source), 2)))
+
+    outcome = open_and_wait(qtbot, main_window, turned)
+
+    upright = gui_model.classify_file(source)
+    assert outcome.result.assessable and outcome.result.label == upright.label
+    assert outcome.result.page_transform.quarter_turns == 2
+    assert all(abs(a - b) <= 8 for a, b in zip(outcome.result.crop.as_list(), upright.crop.as_list()))
+    shown = main_window.viewer._pixmap.pixmap().toImage()
+    expected = np.ascontiguousarray(np.rot90(load_image(turned), 2))  # what the screen must show: the upright page
+    assert (shown.width(), shown.height()) == (2213, 1572)
+    for y in range(300, 1500, 97):
+        for x in range(100, 2100, 131):
+            colour = shown.pixelColor(x, y)
+            assert (colour.blue(), colour.green(), colour.red()) == tuple(expected[y, x])
