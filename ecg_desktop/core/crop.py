@@ -21,6 +21,7 @@ _MIN_PERIODICITY = 0.03  # comb contrast of the summed autocorrelation at the gr
 _MIN_TILE_PERIODICITY = 0.3  # normalized autocorrelation one period away, across and down, in a grid tile (~0.6)
 _CANDIDATES = np.exp(np.arange(np.log(_MIN_PERIOD), np.log(_MAX_PERIOD), 0.0025))
 _COMB_TEETH = 30
+_FINE_SPAN, _FINE_STEPS = 0.04, 80  # the period is refined within 4% of the first lobe's top, in 0.05% steps
 _LINE_STEP = 6  # rows (columns) sampled for the period across (down)
 _INK_LEVEL = 160  # darker than this is ink (traces, text), left out of the grid signal
 _MINOR_CELLS = 100  # a grid with more periods than this across its width repeats every 1 mm, not 5 mm
@@ -89,6 +90,10 @@ def find_diagnostic_region(image: np.ndarray) -> CropResult:
     if None in periods:
         return none
     (px, rx), (py, ry) = periods
+    if abs(np.log(px / py / 5)) < np.log(_SQUARE):
+        px /= 5  # 5 mm lines across, 1 mm lines down (faint minor lines, e.g. at 100 dpi): the grid is the 1 mm one
+    elif abs(np.log(py / px / 5)) < np.log(_SQUARE):
+        py /= 5
     if min(rx, ry) < _MIN_PERIODICITY or max(px, py) > _SQUARE * min(px, py):
         return none
     period = (px + py) / 2
@@ -151,13 +156,15 @@ def _period(lines: np.ndarray) -> tuple[float, float] | None:
     best = float(comb.max())
     if best < _MIN_PERIODICITY:
         return None
-    first = float(_CANDIDATES[np.argmax(comb >= 0.5 * best)])
-    multiple = max(1, int((auto.size - 3) // first))
-    lag = round(first * multiple)
-    lag = lag - 1 + int(np.argmax(auto[lag - 1 : lag + 2]))
-    a, b, c = auto[lag - 1], auto[lag], auto[lag + 1]
-    offset = 0.5 * (a - c) / (a - 2 * b + c) if a - 2 * b + c < 0 else 0.0
-    return (lag + offset) / multiple, best
+    index = int(np.argmax(comb >= 0.5 * best))
+    while index + 1 < comb.size and comb[index + 1] >= comb[index]:
+        index += 1  # the top of the first lobe, not where it crosses half the best
+    first = float(_CANDIDATES[index])
+    fine = first * np.exp(np.linspace(-_FINE_SPAN, _FINE_SPAN, 2 * _FINE_STEPS + 1))
+    teeth = np.arange(1, int((auto.size - 2) // fine[-1]) + 1)
+    score = np.interp(fine[:, None] * teeth[None, :], np.arange(auto.size), auto).sum(axis=1)
+    period = float(fine[np.argmax(score)])  # the comb over every multiple the autocorrelation holds: sub-pixel period
+    return period, best
 
 
 def _tinted_region(small: np.ndarray) -> CropBox | None:
