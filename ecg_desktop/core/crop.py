@@ -25,6 +25,8 @@ _FINE_SPAN, _FINE_STEPS = 0.04, 80  # the period is refined within 4% of the fir
 _LINE_STEP = 6  # rows (columns) sampled for the period across (down)
 _INK_LEVEL = 160  # darker than this is ink (traces, text), left out of the grid signal
 _MINOR_CELLS = 100  # a grid with more periods than this across its width repeats every 1 mm, not 5 mm
+_WHOLE_PAGE = 0.97  # a tinted block spanning more than this of both sides is the paper's colour cast
+_CAST_PERCENTILE, _RELATIVE_TINT = 20, 1.025  # a photo's paper cast, and the grid's tint ratio above it
 _SQUARE = 1.08  # the periods across and down may differ by this factor at most
 
 
@@ -86,8 +88,8 @@ def find_diagnostic_region(image: np.ndarray) -> CropResult:
         image, (round(width * scale), max(1, round(height * scale))), interpolation=cv2.INTER_AREA)
     paper = darkest_channel(small)
     signal = grid_signal(paper)
-    periods = [_period(signal[::_LINE_STEP]), _period(signal[:, ::_LINE_STEP].T)]
-    if None in periods:
+    periods = _periods(signal)
+    if periods is None:
         return none
     (px, rx), (py, ry) = periods
     if abs(np.log(px / py / 5)) < np.log(_SQUARE):
@@ -99,6 +101,10 @@ def find_diagnostic_region(image: np.ndarray) -> CropResult:
     period = (px + py) / 2
     pitch = period * 5 if signal.shape[1] / period > _MINOR_CELLS else period
     region = _tinted_region(small)
+    if region is not None and min(region.width / signal.shape[1], region.height / signal.shape[0]) > _WHOLE_PAGE:
+        region = _tinted_region(small, relative=True)  # the whole photo is tinted (warm light): tint above the cast
+        if region is not None and min(region.width / signal.shape[1], region.height / signal.shape[0]) > _WHOLE_PAGE:
+            region = None
     if region is None or region.width * region.height < _MIN_REGION_FRACTION * signal.size:
         region = _periodic_region(signal, round(period))
         if region is None or region.width * region.height < _MIN_REGION_FRACTION * signal.size:
@@ -108,6 +114,26 @@ def find_diagnostic_region(image: np.ndarray) -> CropResult:
         return none  # periodic but dark: not grid paper
     box = region.scaled(1 / scale, 1 / scale).clamped(width, height)
     return CropResult(box, grid_found=True, grid_pitch_px=pitch / scale)
+
+
+def grid_periods(image: np.ndarray) -> tuple[float, float] | None:
+    """The grid's periods across and down (pixels of ``image``, any size), or None without a periodic grid.
+
+    A photo rectified with a slightly wrong aspect shows the square grid as a rectangle: the ratio tells.
+    """
+    scale = min(1.0, _WORK_WIDTH / image.shape[1])
+    small = image if scale == 1.0 else cv2.resize(
+        image, (round(image.shape[1] * scale), max(1, round(image.shape[0] * scale))), interpolation=cv2.INTER_AREA)
+    periods = _periods(grid_signal(darkest_channel(small)))
+    if periods is None or min(periods[0][1], periods[1][1]) < _MIN_PERIODICITY:
+        return None
+    return periods[0][0] / scale, periods[1][0] / scale
+
+
+def _periods(signal: np.ndarray) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    """(period, periodicity) across and down of a grid signal, or None where either has none."""
+    across, down = _period(signal[::_LINE_STEP]), _period(signal[:, ::_LINE_STEP].T)
+    return None if across is None or down is None else (across, down)
 
 
 def darkest_channel(image: np.ndarray) -> np.ndarray:
@@ -167,14 +193,23 @@ def _period(lines: np.ndarray) -> tuple[float, float] | None:
     return period, best
 
 
-def _tinted_region(small: np.ndarray) -> CropBox | None:
-    """The largest pink/red tinted block (the dataset's grid and border), as the shipped model was trained on."""
+def _tinted_region(small: np.ndarray, relative: bool = False) -> CropBox | None:
+    """The largest pink/red tinted block (the dataset's grid and border), as the shipped model was trained on.
+
+    ``relative``: for a photo under coloured light, red over green beyond the paper's own cast (its
+    ratio on the least red fifth of the page, the header and margins) and lit paper dimmed by the light.
+    """
     if small.ndim != 3:
         return None
     scale = _TINT_WIDTH / small.shape[1]
     tiny = cv2.resize(small, (_TINT_WIDTH, max(1, round(small.shape[0] * scale))), interpolation=cv2.INTER_AREA)
     red = tiny[:, :, 2].astype(np.int16)
-    mask = ((red - tiny[:, :, 1] > 4) & (red > 120)).astype(np.uint8)
+    if relative:
+        redness = red / (tiny[:, :, 1] + 1.0)
+        cast = float(np.percentile(redness, _CAST_PERCENTILE))
+        mask = ((redness > cast * _RELATIVE_TINT) & (red > 0.5 * np.percentile(red, 90))).astype(np.uint8)
+    else:
+        mask = ((red - tiny[:, :, 1] > 4) & (red > 120)).astype(np.uint8)
     mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
     count, _, stats, _ = cv2.connectedComponentsWithStats(mask)
     if count < 2:

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ecg_desktop.core.crop import grid_periods
+
 _WORK_SIDE = 400  # long side of the reduced copy analysed
 _INK_FRACTION = 0.6  # ink is darker than this fraction of the paper brightness (in its brightest channel)
 _PAPER_WINDOW = 0.05  # local paper brightness: the brightest pixel within this fraction of the long side
@@ -30,6 +32,7 @@ _DARK_BACKGROUND = 0.75  # a photo's background is darker than this fraction of 
 _PAGE_LEVELS = (0.3, 0.5, 0.7)  # page thresholds tried, as fractions from background to page (evened light)
 _MIN_FIT = 0.95  # intersection over union of the page region and its quadrilateral (the best level is kept)
 _MIN_PAGE_AREA = 0.3  # the page quadrilateral covers at least this fraction of the photo
+_MAX_ASPECT_FIX = 1.25  # a rectified photo's height is corrected by at most this factor (the grid's squares)
 _MIN_CORNER_ANGLE_DEV = 1.5  # degrees from square at some corner: the page is seen in perspective
 _MIN_INK_POINTS = 50  # fewer ink pixels: nothing to orient by
 _RULE_LENGTH = 0.5  # an unbroken line of ink longer than this fraction of the ink's width is a header rule
@@ -95,6 +98,7 @@ def find_page_transform(image: np.ndarray) -> PageTransform:
     if corners is not None:
         homography, size = _rectification((corners + 0.5) * factor - 0.5)
         image = cv2.warpPerspective(image, homography, size, flags=cv2.INTER_LINEAR, borderValue=_WHITE)
+        homography, size, image = _squared_grid(image, homography, size)
         rectified = True
         small, factor = _reduced(image)
     xs, ys, weights = _ink_points(small)
@@ -319,3 +323,18 @@ def _rectification(corners: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
     width, height = round((sides[0] + sides[2]) / 2), round((sides[1] + sides[3]) / 2)
     target = np.array([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]], np.float32)
     return cv2.getPerspectiveTransform(corners.astype(np.float32), target).astype(np.float64), (width, height)
+
+
+def _squared_grid(image: np.ndarray, homography: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, tuple[int, int], np.ndarray]:
+    """A rectification corrected so that the grid's squares come out square (the quadrilateral's side lengths
+    only approximate the page's aspect under perspective), with the rectified image; unchanged without a grid."""
+    periods = grid_periods(image)
+    if periods is None:
+        return homography, size, image
+    ratio = periods[0] / periods[1]  # stretch of the height that makes the periods equal
+    if abs(np.log(ratio)) > np.log(_MAX_ASPECT_FIX) or abs(ratio - 1) < 0.005:
+        return homography, size, image
+    size = (size[0], max(1, round(size[1] * ratio)))
+    homography = _pixel_scale(1.0, size[1] / image.shape[0]) @ homography
+    return homography, size, cv2.warpPerspective(image, _pixel_scale(1.0, size[1] / image.shape[0]), size,
+                                                flags=cv2.INTER_LINEAR, borderValue=_WHITE)
