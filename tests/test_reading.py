@@ -1,0 +1,35 @@
+"""read_page on real scans under every acquisition condition a clinic produces (training.conditions)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ecg_desktop.core.image_io import load_image
+from ecg_desktop.core.reading import read_page
+from training.conditions import CONDITIONS, apply_condition
+
+
+@pytest.fixture(scope="module")
+def scans(data_dir: Path) -> list:
+    """Two scans and the seeds used for them (every tenth scan is measured with its index as the seed)."""
+    paths = sorted(data_dir.glob("*/*.jpg"))
+    return [(1, load_image(paths[10])), (20, load_image(paths[200]))]
+
+
+@pytest.mark.parametrize("name", list(CONDITIONS))
+def test_every_condition_reads(scans: list, name: str) -> None:
+    for seed, scan in scans:
+        reading = read_page(apply_condition(name, scan, seed))
+        assert not reading.reasons, (name, seed, [r.code for r in reading.reasons])
+
+
+@pytest.mark.parametrize("name", ["upside_down", "portrait"])
+def test_turned_pages_crop_like_the_clean_page(scans: list, name: str) -> None:
+    for seed, scan in scans:
+        clean, turned = read_page(scan), read_page(apply_condition(name, scan, seed))
+        assert turned.page_size == clean.page_size
+        width, height = clean.page_size
+        for a, b, side in zip(clean.crop.as_list(), turned.crop.as_list(), (width, height, width, height)):
+            assert abs(a - b) <= 0.02 * side, (name, seed, clean.crop, turned.crop)
