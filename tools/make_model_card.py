@@ -18,6 +18,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from training.report import NAMES as CLASSIFIER_NAMES  # noqa: E402  (the names metrics.md uses)
+from training.report import applicability_markdown  # noqa: E402
 FEATURE_IMPORTANCE = "lightgbm_feature_importance.png"  # written next to metrics.json by training
 REQUIRED_METRICS = ("cv", "folds", "seed", "dataset", "classifiers", "shipped_bootstrap_95ci", "calibration",
                     "out_of_distribution")
@@ -79,7 +80,8 @@ def _intended_use(metrics: dict, manifest: dict) -> str:
 ## Intended use
 
 - **What it does:** reads a scan of a paper 12-lead ECG printout and gives a probability for each of
-  {len(manifest["classes"])} classes: {classes}. Any class over its own threshold is listed as a finding.
+  {len(manifest["classes"])} classes: {classes}. Any class over its own threshold is listed as a finding;
+  a page it cannot read (another layout or cart, no grid, not an ECG) gets no answer at all.
 - **For whom:** clinicians reading ECGs, as decision support: a second opinion, or help sorting a folder of
   scans. The app shows which parts of the scan drove each result (View ▸ Show Saliency).
 - **Not a diagnosis.** Every result must be confirmed by a qualified physician who reads the ECG itself.
@@ -182,14 +184,22 @@ top class and how often the top class is right): {_f(cal["ece_before"])} before,
 
 def _out_of_distribution(metrics: dict, manifest: dict) -> str:
     ood = metrics["out_of_distribution"]
+    measured = metrics.get("app_measurement")
+    figures = applicability_markdown(measured, manifest) if measured and "applicability" in manifest else (
+        "The applicability figures have not been measured for this model (`python -m training.app_measure`)."
+    )
     return f"""
-## Out-of-distribution check
+## When the model does not answer
 
-{ood.get("method", "Distance of the scan's CNN features to those of the training scans")}. A scan farther
-than **{ood["threshold"]:.1f}** is flagged as unlike the training printouts (a different layout, a photo, not
-an ECG): the app then warns that no diagnosis should be drawn from it and marks the result as low confidence.
-On held-out real scans of the training layout this check raised a false alarm for
-**{_pct(ood["false_alarm_rate_on_held_out_real_scans"])}** of them.
+The app gives **no diagnosis** ("Not assessable by this model", with the reasons) when the page has no ECG
+grid, a grid with another lead layout, an edited crop that cuts off leads, an amount of trace ink outside
+the training printouts' range, a layout fingerprint far from the training scans', or CNN features far from
+the training scans'. The last check: {ood.get("method", "distance of the CNN features to the training scans'")},
+flagged above **{ood["threshold"]:.1f}**, the 99th percentile of held-out scans' distances; its
+**{_pct(ood["false_alarm_rate_on_held_out_real_scans"])}** false-alarm rate is that percentile on the same
+distances, not an independent measurement.
+
+{figures}
 """
 
 
@@ -198,17 +208,25 @@ def _thresholds(metrics: dict, manifest: dict) -> str:
     names = _class_names(manifest)
     rows = "\n".join(f"| {names.get(cid, cid)} | {_f(t)} |" for cid, t in thresholds["findings"].items())
     method = f" Chosen by: {thresholds['method']}." if thresholds.get("method") else ""
+    rule = metrics["classifiers"].get("decision_rule")
+    scored = "" if rule is None else (
+        f" Scored with each fold's thresholds chosen on the other folds, the rule reaches macro-F1 "
+        f"**{_f(rule['macro_f1_mean'])} ± {_f(rule['macro_f1_std'])}** and lists MI for "
+        f"**{rule['mi_finding']['detected']} of {rule['mi_finding']['mi_scans']}** MI scans, with "
+        f"{rule['mi_finding']['false_alarms']} false MI findings among {rule['mi_finding']['non_mi_scans']} others."
+    )
     return f"""
-## Thresholds used by the app
+## Decision rule and thresholds used by the app
 
-A class is listed as a finding when its probability reaches its threshold:
+A class is listed as a finding when its probability reaches its threshold. **Normal** is the answer only when
+no abnormal class reaches its threshold; otherwise the answer is the most probable abnormal finding. MI's
+threshold is the highest that keeps at least 95% out-of-fold sensitivity.{scored}
 
 | Class | Finding threshold |
 |---|---|
 {rows}
 
-A result is marked **low confidence** when the top class's probability is below
-**{_f(thresholds["low_confidence"])}**, or when the scan fails the out-of-distribution check.{method}
+An answer is marked **low confidence** when its probability is below **{_f(thresholds["low_confidence"])}**.{method}
 """
 
 
@@ -232,8 +250,9 @@ def _limits(metrics: dict, manifest: dict) -> str:
 
 - **One hospital:** all scans come from {HOSPITAL}; other populations, and other hospitals'
   equipment and habits, may differ.
-- **One ECG machine layout:** 3 rows of 4 leads plus a rhythm strip on a pink grid. Other layouts, printers,
-  scanners and phone photos are outside what the model was trained on.
+- **One ECG machine layout:** 3 rows of 4 leads plus a rhythm strip on a pink grid. Other layouts are refused;
+  grey copies, other grid colours, turned pages and phone photos are read, but the model was trained only on
+  clean colour scans of that one printout.
 - **Few acute MI scans:** only {ds["class_counts"].get("mi", "an unknown number of")} distinct scans of
   {mi.lower()} ({ds["files"]} scans in all), so results for that class are the least certain (see its interval
   above).
