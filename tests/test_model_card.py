@@ -85,7 +85,7 @@ def expected_parts(metrics: dict, manifest: dict) -> list[str]:
         f"[{f(ci['macro_f1'][0])}, {f(ci['macro_f1'][1])}]",
         f"temperature **{f(cal['temperature'])}**", f(cal["ece_before"]), f"**{f(cal['ece_after_cross_fitted'])}**",
         f"{ood['threshold']:.1f}", f"{100 * ood['false_alarm_rate_on_held_out_real_scans']:.1f}%",
-        f"below\n**{f(manifest['thresholds']['low_confidence'])}**", "](lightgbm_feature_importance.png)",
+        f"below **{f(manifest['thresholds']['low_confidence'])}**", "](lightgbm_feature_importance.png)",
         "One hospital", "One ECG machine layout",
     ]
     names = {c["id"]: c["name"] for c in manifest["classes"]}
