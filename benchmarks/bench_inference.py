@@ -2,8 +2,9 @@
 
     .venv/bin/python benchmarks/bench_inference.py [--scans N] [--data DIR]
 
-Prints median per-stage latency for single scans (decode at the analysis size, crop, preprocess,
-CNN, LightGBM; full-size decoding alongside for comparison),
+Prints median per-stage latency for single scans (decode at the analysis size, page reading: upright,
+grid crop and layout check; preprocess, layout fingerprint, CNN, LightGBM; full-size decoding alongside
+for comparison),
 batch throughput with parallel decoding, and peak resident memory, against the targets:
 < 60 ms per scan, >= 40 scans/s in batch, < 500 MB peak on a 2-core CPU.
 """
@@ -23,10 +24,11 @@ import cv2
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ecg_desktop.core.batch import classify_files  # noqa: E402
-from ecg_desktop.core.crop import find_diagnostic_region  # noqa: E402
+from ecg_desktop.core.fingerprint import layout_fingerprint  # noqa: E402
 from ecg_desktop.core.image_io import load_for_analysis, load_image  # noqa: E402
 from ecg_desktop.core.model import EcgModel  # noqa: E402
 from ecg_desktop.core.preprocess import preprocess  # noqa: E402
+from ecg_desktop.core.reading import read_page  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ecg-images"
 
@@ -49,20 +51,23 @@ def scans(data: Path, count: int) -> list[Path]:
 
 def single_scan_stages(model: EcgModel, files: list[Path]) -> dict[str, float]:
     """Median milliseconds of each stage, one scan at a time."""
-    stages: dict[str, list[float]] = {k: [] for k in ("decode", "crop", "preprocess", "cnn", "lightgbm", "total")}
+    names = ("decode", "page reading", "preprocess", "fingerprint", "cnn", "lightgbm", "total")
+    stages: dict[str, list[float]] = {k: [] for k in names}
     for path in files:
         t0 = time.perf_counter()
-        image = load_for_analysis(path).pixels  # what EcgModel.classify_file and the batch read
+        scan = load_for_analysis(path)  # what EcgModel.classify_file and the batch read
         t1 = time.perf_counter()
-        box = find_diagnostic_region(image).box
+        page = read_page(scan.pixels, image_size=scan.file_size)
         t2 = time.perf_counter()
-        batch = preprocess(image, box)[None]
+        batch = preprocess(page.work, page.box)[None]
         t3 = time.perf_counter()
-        features, _ = model.features(batch)
+        layout_fingerprint(page.work, page.box)
         t4 = time.perf_counter()
-        model.probabilities_from_features(features)
+        features, _ = model.features(batch)
         t5 = time.perf_counter()
-        for key, value in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t5 - t0)):
+        model.probabilities_from_features(features)
+        t6 = time.perf_counter()
+        for key, value in zip(names, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5, t6 - t0)):
             stages[key].append(value * 1000)
     return {k: statistics.median(v) for k, v in stages.items()}
 

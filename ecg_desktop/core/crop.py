@@ -110,7 +110,7 @@ def find_diagnostic_region(image: np.ndarray) -> CropResult:
         if region is None or region.width * region.height < _MIN_REGION_FRACTION * signal.size:
             return none
         region = _refine(highpass(paper), region, round(1.5 * pitch))
-    if np.median(paper[region.y0 : region.y1, region.x0 : region.x1]) < _MIN_PAPER_BRIGHTNESS:
+    if np.median(paper[region.y0 : region.y1 : 2, region.x0 : region.x1 : 2]) < _MIN_PAPER_BRIGHTNESS:
         return none  # periodic but dark: not grid paper
     box = region.scaled(1 / scale, 1 / scale).clamped(width, height)
     return CropResult(box, grid_found=True, grid_pitch_px=pitch / scale)

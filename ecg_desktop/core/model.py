@@ -178,7 +178,7 @@ class EcgModel:
         """
         page = read_page(image, image_size=image_size, crop=crop)
         warnings = [SMALL_CROP_WARNING] if page.crop.width < 100 or page.crop.height < 100 else []
-        reasons = [*page.reasons, *self._unlike_printout(page)]
+        reasons = list(page.reasons) or self._unlike_printout(page)  # the finer check, when the page reads
         batch = preprocess(page.work, page.box)[None]
         reasons += self._ink_reasons(batch)
         features, _ = self.features(batch)
