@@ -62,8 +62,12 @@ class BatchDialog(QDialog):
             folder, objectName="inputFolder", placeholderText="folder with scans (searched recursively)"
         )
         self.output_edit = QLineEdit(objectName="outputFolder", placeholderText="where results.csv and PDFs go")
-        if folder:
-            self.output_edit.setText(str(Path(folder) / OUTPUT_SUBFOLDER))
+        # The output follows the scans folder until the user types or browses an output folder of their own:
+        # results of another folder must never be appended to the previous folder's results.csv.
+        self.output_explicit = False
+        self._follow_input(folder)
+        self.input_edit.textEdited.connect(self._follow_input)
+        self.output_edit.textEdited.connect(self._on_output_edited)
         browse_in, browse_out = QPushButton("Browse…"), QPushButton("Browse…")
         browse_in.clicked.connect(self._choose_input)
         browse_out.clicked.connect(self._choose_output)
@@ -254,14 +258,24 @@ class BatchDialog(QDialog):
         folder = QFileDialog.getExistingDirectory(self, "Folder with scans", self.input_edit.text())
         if folder:
             self.input_edit.setText(folder)
-            if not self.output_edit.text():
-                self.output_edit.setText(str(Path(folder) / OUTPUT_SUBFOLDER))
+            self._follow_input(folder)
 
     def _choose_output(self) -> None:
         start = self.output_edit.text() or self.input_edit.text()
         folder = QFileDialog.getExistingDirectory(self, "Output folder", start)
         if folder:
             self.output_edit.setText(folder)
+            self.output_explicit = True
+
+    def _on_output_edited(self, text: str) -> None:
+        """The user typed in the output field: it is theirs now (cleared, it follows the scans folder again)."""
+        self.output_explicit = bool(text.strip())
+
+    def _follow_input(self, folder: str) -> None:
+        """Unless the user chose an output folder, results go into OUTPUT_SUBFOLDER of the scans folder."""
+        if not self.output_explicit:
+            folder = folder.strip()
+            self.output_edit.setText(str(Path(folder) / OUTPUT_SUBFOLDER) if folder else "")
 
     def _open_output(self) -> None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(self.output_edit.text()))

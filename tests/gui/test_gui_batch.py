@@ -174,3 +174,39 @@ def test_the_table_gives_each_state_its_own_row(qtbot, gui_model, real_scan: Pat
         assert notes == " | ".join(item.result.notes) and notes.startswith(item.result.reasons[0].message)
         assert not any(info.name in notes for info in manifest.classes)
     assert cells["d corrupt.jpg"][0] == "Failed" and "d corrupt.jpg" in cells["d corrupt.jpg"][-1]
+
+
+def test_output_follows_the_scans_folder_unless_the_user_chose_it(qtbot, gui_model, tmp_path: Path, monkeypatch) -> None:
+    from ecg_desktop.gui import batch_dialog
+
+    first, second, mine = tmp_path / "first", tmp_path / "second", tmp_path / "mine"
+    for folder in (first, second, mine):
+        folder.mkdir()
+    dialog = BatchDialog(gui_model, folder=str(first))
+    qtbot.addWidget(dialog)
+    assert dialog.output_edit.text() == str(first / batch_dialog.OUTPUT_SUBFOLDER)
+    chosen = iter([str(second)])
+    monkeypatch.setattr(batch_dialog.QFileDialog, "getExistingDirectory", lambda *args: next(chosen))
+    dialog._choose_input()  # Browse… for the scans
+    assert dialog.input_edit.text() == str(second)
+    assert dialog.output_edit.text() == str(second / batch_dialog.OUTPUT_SUBFOLDER)  # not first's results.csv
+
+    # typed in the scans field: the output follows too
+    dialog.input_edit.clear()
+    qtbot.keyClicks(dialog.input_edit, str(first))
+    assert dialog.output_edit.text() == str(first / batch_dialog.OUTPUT_SUBFOLDER)
+
+    # an output the user browsed stays when the scans folder changes
+    chosen = iter([str(mine), str(second)])
+    dialog._choose_output()
+    dialog._choose_input()
+    assert dialog.output_edit.text() == str(mine)
+
+    # so does one the user typed
+    dialog = BatchDialog(gui_model, folder=str(first))
+    qtbot.addWidget(dialog)
+    dialog.output_edit.clear()
+    qtbot.keyClicks(dialog.output_edit, str(mine))
+    chosen = iter([str(second)])
+    dialog._choose_input()
+    assert dialog.output_edit.text() == str(mine)
