@@ -7,8 +7,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QThreadPool, Qt, Signal
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtCore import QSize, QThreadPool, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QShowEvent
 from PySide6.QtPrintSupport import QPrintDialog
 from PySide6.QtWidgets import (
     QDialog, QFileDialog, QLabel, QMainWindow, QProgressBar, QSpinBox, QSplitter, QStackedWidget, QWidget,
@@ -38,6 +38,8 @@ from ecg_desktop.gui.welcome import WelcomePage
 
 IMAGE_FILTER = "ECG scans (" + " ".join(f"*{s}" for s in sorted(SCAN_SUFFIXES)) + ");;All files (*)"
 STATUS_MS = 6000
+FIRST_SIZE = QSize(1280, 800)  # first start, shrunk to fit the screen (fit_to_screen)
+FRAME_ALLOWANCE = QSize(16, 40)  # a window manager's title bar and borders, before the window is shown
 log = logging.getLogger("ecg_desktop.gui")
 
 
@@ -61,6 +63,7 @@ class MainWindow(QMainWindow):
         self.batch_dialog = None
         self._edited_request = False  # whether the newest request used a crop the user drew
         self._opening = False  # a file is being opened (crop edits locked)
+        self._fitted = False  # fitted to the screen once shown (showEvent)
         self.setWindowTitle("ECG Desk")
         self.setAcceptDrops(True)
         self.setStyleSheet(STYLE_SHEET)
@@ -381,6 +384,12 @@ class MainWindow(QMainWindow):
         self.batch_dialog.activateWindow()
 
     # -- window state ----------------------------------------------------------------------------------
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._fitted:  # once shown, the window manager's real frame is known: fit again with it
+            self._fitted = True
+            QTimer.singleShot(0, self.fit_to_screen)
+
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.batch_dialog is not None and self.batch_dialog.running:
             self.batch_dialog.cancel()
@@ -395,10 +404,38 @@ class MainWindow(QMainWindow):
     def _restore_window(self) -> None:
         geometry = self.store.window_state("geometry")
         if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1280, 800)
+            self.resize(FIRST_SIZE)
+            self.fit_to_screen(center=True)
+        else:
+            self.fit_to_screen()
         splitter = self.store.window_state("splitter")
         if splitter is not None:
             self.splitter.restoreState(splitter)
+
+    def fit_to_screen(self, *, center: bool = False) -> None:
+        """Shrink and move the window so its frame (title bar included) lies in the screen's available area.
+
+        A clinic laptop's 1366x768 screen minus the task bar is smaller than the first size: the status bar
+        and the notices must never be cut off. ``center``: also centre it (first start).
+        """
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return
+        available = screen.availableGeometry()
+        frame, inner = self.frameGeometry(), self.geometry()
+        extra_w, extra_h = frame.width() - inner.width(), frame.height() - inner.height()
+        if extra_h <= 0:  # not shown yet: the window manager's frame is not known, allow for a usual one
+            extra_w, extra_h = FRAME_ALLOWANCE.width(), FRAME_ALLOWANCE.height()
+        width = max(min(inner.width(), available.width() - extra_w), 200)
+        height = max(min(inner.height(), available.height() - extra_h), 200)
+        self.resize(width, height)
+        x, y = frame.x(), frame.y()
+        if center:
+            x = available.x() + (available.width() - width - extra_w) // 2
+            y = available.y() + (available.height() - height - extra_h) // 2
+        x = min(max(x, available.x()), available.right() + 1 - width - extra_w)
+        y = min(max(y, available.y()), available.bottom() + 1 - height - extra_h)
+        self.move(x, y)  # move() places the frame's top-left corner
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()

@@ -21,17 +21,22 @@ def format_percent(probability: float) -> str:
     return f"{probability * 100:.1f} %"
 
 
-class ResultPanel(QScrollArea):
-    """Shows one Classification, or why there is none (no scan, working, error)."""
+class ResultPanel(QWidget):
+    """Shows one Classification, or why there is none (no scan, working, error).
+
+    The result scrolls; the "Decision support only" notice sits below the scroll area, always in view.
+    """
 
     def __init__(self, manifest: Manifest | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.manifest = manifest
         self.shown: Classification | None = None
         self.setObjectName("resultPanel")
-        self.setWidgetResizable(True)
-        self.setFrameShape(QFrame.Shape.NoFrame)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.scroll_area = QScrollArea(objectName="resultScroll")
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         body = QWidget(objectName="resultBody")
         layout = QVBoxLayout(body)
         layout.setContentsMargins(20, 18, 20, 16)
@@ -98,10 +103,17 @@ class ResultPanel(QScrollArea):
         layout.addStretch(1)
 
         self.version_label = _label(_version_text(manifest), "detail", wrap=True)
-        self.disclaimer_label = _label(DISCLAIMER, "disclaimer", wrap=True)
         layout.addWidget(self.version_label)
-        layout.addWidget(self.disclaimer_label)
-        self.setWidget(body)
+        self.scroll_area.setWidget(body)
+        self.disclaimer_label = _label(DISCLAIMER, "disclaimer", wrap=True)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        outer.addWidget(self.scroll_area, 1)
+        notice = QVBoxLayout()
+        notice.setContentsMargins(20, 8, 20, 12)
+        notice.addWidget(self.disclaimer_label)
+        outer.addLayout(notice)
         self._set_warnings(())
         self.low_confidence_label.hide()
         self.probability_label.hide()

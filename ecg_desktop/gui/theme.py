@@ -19,7 +19,7 @@ QToolBar QToolButton:disabled {{ color: #a7afba; }}
 QStatusBar {{ background: #f7f8fa; border-top: 1px solid #d9dee5; color: #3a4553; }}
 QStatusBar QLabel {{ color: {MUTED}; padding: 0 8px; }}
 QSplitter::handle {{ background: #d9dee5; }}
-#resultPanel, #resultBody {{ background: #ffffff; }}
+#resultPanel, #resultScroll, #resultBody {{ background: #ffffff; }}
 #resultPanel {{ border-left: 1px solid #d9dee5; }}
 #resultBody QLabel#caption {{ color: {MUTED}; font-size: 8pt; font-weight: 600; letter-spacing: 1px; margin-top: 4px; }}
 #resultBody QLabel#topLabel {{ color: {ACCENT}; font-size: 19pt; font-weight: 700; }}
@@ -43,7 +43,7 @@ QSplitter::handle {{ background: #d9dee5; }}
 #resultBody QLabel#warnings {{ color: {CAUTION}; background: #fff6e0; border: 1px solid #f0d9a0; border-radius: 4px;
     padding: 6px; }}
 #resultBody QLabel#detail {{ color: {MUTED}; font-size: 8.5pt; }}
-#resultBody QLabel#disclaimer {{ color: #1d2633; background: #eef3fb; border-left: 3px solid {ACCENT};
+#resultPanel QLabel#disclaimer {{ color: #1d2633; background: #eef3fb; border-left: 3px solid {ACCENT};
     padding: 6px 8px; font-weight: 600; }}
 #welcome {{ background: #2a2e35; }}
 #welcome QLabel {{ color: #e6e9ee; }}
