@@ -9,13 +9,17 @@ ACCENT = "#1f5fbf"
 MUTED = "#5f6b7a"
 ALARM = "#b3261e"
 CAUTION = "#8a5a00"
+DISABLED_TEXT = "#a1a9b4"  # greyed text of a control that cannot be used now
+DISABLED_BUTTON = "#e6e9ee"
 
 STYLE_SHEET = f"""
 QMainWindow {{ background: #eef1f5; }}
 QToolBar {{ background: #f7f8fa; border: none; border-bottom: 1px solid #d9dee5; spacing: 4px; padding: 3px 6px; }}
 QToolBar QToolButton {{ padding: 4px 8px; border-radius: 4px; color: #1d2633; }}
 QToolBar QToolButton:hover {{ background: #e3e8ef; }}
-QToolBar QToolButton:disabled {{ color: #a7afba; }}
+QToolBar QToolButton:disabled {{ color: {DISABLED_TEXT}; }}
+QToolBar QToolButton:checked {{ background: #dbe6f7; border: 1px solid {ACCENT}; color: {ACCENT}; font-weight: 600; }}
+QToolBar QToolButton:checked:hover {{ background: #cddcf3; }}
 QStatusBar {{ background: #f7f8fa; border-top: 1px solid #d9dee5; color: #3a4553; }}
 QStatusBar QLabel {{ color: {MUTED}; padding: 0 8px; }}
 QSplitter::handle {{ background: #d9dee5; }}
@@ -53,22 +57,38 @@ QSplitter::handle {{ background: #d9dee5; }}
     font-weight: 600; }}
 #welcome QPushButton:hover {{ background: #2a6fd6; }}
 #welcome QPushButton#sampleButton {{ background: #3b414b; }}
+#welcome QPushButton:disabled, #welcome QPushButton#sampleButton:disabled {{ background: #353a42; color: #6f7783;
+    border: 1px dashed #4a515c; }}
 QTableWidget {{ gridline-color: #e3e8ef; }}
 """
+
+
+def theme_palette(base: QPalette) -> QPalette:
+    """The light palette. Enabled colours go to the Active and Inactive groups only: a disabled control
+    (Save Report before a result, Start while a batch runs) gets greyed text and a flat button face."""
+    palette = QPalette(base)
+    Role, Group = QPalette.ColorRole, QPalette.ColorGroup
+    enabled = {
+        Role.Window: "#eef1f5", Role.Base: "#ffffff", Role.AlternateBase: "#f5f7fa", Role.Highlight: ACCENT,
+        Role.Text: "#1d2633", Role.WindowText: "#1d2633", Role.ButtonText: "#1d2633",
+    }
+    disabled = {
+        Role.Window: "#eef1f5", Role.Base: "#f3f5f8", Role.AlternateBase: "#f3f5f8", Role.Highlight: "#b9c2ce",
+        Role.Text: DISABLED_TEXT, Role.WindowText: DISABLED_TEXT, Role.ButtonText: DISABLED_TEXT,
+        Role.Button: DISABLED_BUTTON, Role.PlaceholderText: "#c3c9d1",
+    }
+    for group in (Group.Active, Group.Inactive):
+        for role, colour in enabled.items():
+            palette.setColor(group, role, QColor(colour))
+    for role, colour in disabled.items():
+        palette.setColor(Group.Disabled, role, QColor(colour))
+    return palette
 
 
 def apply_theme(app: QApplication) -> None:
     """Fusion with a light palette, so the app looks the same on every desktop (the main window sets STYLE_SHEET)."""
     app.setStyle("Fusion")
-    palette = app.palette()
-    palette.setColor(QPalette.ColorRole.Window, QColor("#eef1f5"))
-    palette.setColor(QPalette.ColorRole.Base, QColor("#ffffff"))
-    palette.setColor(QPalette.ColorRole.AlternateBase, QColor("#f5f7fa"))
-    palette.setColor(QPalette.ColorRole.Highlight, QColor(ACCENT))
-    palette.setColor(QPalette.ColorRole.Text, QColor("#1d2633"))
-    palette.setColor(QPalette.ColorRole.WindowText, QColor("#1d2633"))
-    palette.setColor(QPalette.ColorRole.ButtonText, QColor("#1d2633"))
-    app.setPalette(palette)
+    app.setPalette(theme_palette(app.palette()))
     font = app.font()
     if font.pointSizeF() < 9.5:
         font.setPointSizeF(9.5)
