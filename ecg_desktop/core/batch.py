@@ -8,6 +8,7 @@ import io
 import itertools
 import logging
 import os
+import threading
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -20,9 +21,11 @@ from ecg_desktop.core import pdf_pages
 from ecg_desktop.core.errors import EcgDeskError
 from ecg_desktop.core.image_io import SCAN_SUFFIXES, UNSUPPORTED_IMAGE_SUFFIXES, load_for_analysis
 from ecg_desktop.core.logs import file_id
+from ecg_desktop.core.manifest import Manifest
 from ecg_desktop.core.model import Classification, EcgModel
-from ecg_desktop.core.outcome import NOT_ASSESSABLE
-from ecg_desktop.core.report_pdf import ReportOptions, write_batch_summary, write_report
+from ecg_desktop.core.crop import CropBox
+from ecg_desktop.core.outcome import NOT_ASSESSABLE, REASON_CODES, Reason
+from ecg_desktop.core.report_pdf import BatchRow, ReportOptions, write_batch_summary, write_report
 
 log = logging.getLogger(__name__)
 _LISTED = SCAN_SUFFIXES | UNSUPPORTED_IMAGE_SUFFIXES  # files a folder search lists (see image_io)
@@ -201,6 +204,15 @@ class ResultsCsv:
         complete = data[: data.rfind(b"\n") + 1].decode("utf-8", errors="replace")
         return {row["file"] for row in csv.DictReader(io.StringIO(complete, newline="")) if row.get("file")}
 
+    def read_rows(self) -> list[dict[str, str]]:
+        """Every complete row recorded so far, in file order (a last row cut short is left out)."""
+        if not self.path.exists():
+            return []
+        with self.path.open("rb") as stream:
+            data = stream.read()
+        complete = data[: data.rfind(b"\n") + 1].decode("utf-8", errors="replace")
+        return [row for row in csv.DictReader(io.StringIO(complete, newline="")) if row.get("file")]
+
     def append(self, item: BatchItem) -> None:
         """Write one row in one write and fsync it, so a crash or cancel never loses a finished result.
 
@@ -252,6 +264,65 @@ class ResultsCsv:
 
 def _flag(value: bool) -> str:
     return "true" if value else "false"
+
+
+#: What the summary says for a reason recorded in an earlier run (results.csv keeps the code, not the sentence).
+RECORDED_REASONS = {
+    "not_an_ecg": "The classified region's dark trace ink is outside the range of the training printouts "
+                  "(blank, noisy or not an ECG trace).",
+    "no_grid": "No ECG grid was found in the classified region.",
+    "unsupported_layout": "A grid was found, but not the lead layout this model reads.",
+    "crop_cuts_leads": "The chosen crop cuts off leads the detected ECG region contains.",
+    "image_quality": "The image quality is too poor for this model.",
+    "out_of_distribution": "The scan is unlike the printouts this model was trained on.",
+}
+
+
+def summary_rows(results: ResultsCsv, manifest: Manifest, fresh: Iterable[BatchItem] = ()) -> list[BatchRow]:
+    """The batch summary's rows: every file in results.csv (earlier runs of a resumed batch included), once.
+
+    A file recorded twice (``--rerun``) shows its last row. Files of this run (``fresh``) show their full
+    reason sentences; rows read back from results.csv show the sentence for each recorded reason code.
+    """
+    latest = {result_key(item.path): item for item in fresh}
+    rows: dict[str, BatchRow] = {}
+    for row in results.read_rows():
+        key = row["file"]
+        item = latest.get(key)
+        rows.pop(key, None)  # keep the order of the last row per file
+        if item is not None:
+            rows[key] = (item.path.name, item.result, item.error)
+        else:
+            rows[key] = (Path(key).name, _recorded_result(row, manifest), row.get("error") or None)
+    return list(rows.values())
+
+
+def _recorded_result(row: dict[str, str], manifest: Manifest) -> Classification | None:
+    """The Classification a results.csv row describes (as much as the summary shows); None for a failed file."""
+    if row.get("assessable") not in ("true", "false"):
+        return None
+    probabilities = {}
+    for class_id in manifest.class_ids:
+        with contextlib.suppress(ValueError):
+            probabilities[class_id] = float(row.get(f"p_{class_id}") or "nan")
+    try:
+        crop = CropBox(*(int(v) for v in row.get("crop", "").split()))
+    except (TypeError, ValueError):
+        crop = CropBox(0, 0, 1, 1)
+    codes = [c for c in (row.get("reasons") or "").split(";") if c in REASON_CODES]
+    label = row.get("label") or None
+    assessable = row["assessable"] == "true" and label is not None and label in probabilities
+    reasons = () if assessable else tuple(Reason(c, RECORDED_REASONS.get(c, c)) for c in codes or ["image_quality"])
+    return Classification(
+        label=label if assessable else None,
+        probabilities=probabilities,
+        findings=tuple(f for f in (row.get("findings") or "").split(";") if f) if assessable else (),
+        crop=crop,
+        warnings=tuple(w for w in (row.get("warnings") or "").split(" | ") if w),
+        low_confidence=assessable and row.get("low_confidence") == "true",
+        out_of_distribution=row.get("out_of_distribution") == "true",
+        reasons=reasons,
+    )
 
 
 def tally_text(items: Iterable[BatchItem]) -> str:
@@ -328,28 +399,57 @@ def run_batch(
     results = ResultsCsv(plan.out_dir / "results.csv", model.manifest.class_ids, model.version)
     results.check_columns()
 
+    # A PDF is kept only with its row in results.csv: a scan still being written when the batch stops
+    # (Cancel) is not recorded, so its PDF is removed, even when it is finished after the batch returned.
+    lock = threading.Lock()
+    unrecorded: dict[str, Path] = {}  # result_key -> PDF written, its row not yet in results.csv
+    stopped = False
+
     def write_pdf(path: Path, image: np.ndarray, result: Classification) -> None:
-        write_report(plan.out_dir / f"{pdf_pages.report_stem(path)}.pdf", image=image, result=result,
-                     manifest=model.manifest, source_name=path.name, options=options)
+        target = plan.out_dir / f"{pdf_pages.report_stem(path)}.pdf"
+        write_report(target, image=image, result=result, manifest=model.manifest, source_name=path.name,
+                     options=options)
+        with lock:
+            if stopped:
+                with contextlib.suppress(OSError):
+                    target.unlink()
+            else:
+                unrecorded[result_key(path)] = target
 
     rows: list[tuple[str, Classification | None, str | None]] = []
+    recorded: list[BatchItem] = []
     log.info("batch started: %d to classify, %d already done, %d not found, workers %d, PDF reports %s",
              len(plan.todo), len(plan.skipped), len(plan.missing), workers, "on" if pdf else "off")
+    def _remove_unrecorded() -> None:
+        nonlocal stopped
+        with lock:
+            stopped = True
+            for target in unrecorded.values():
+                with contextlib.suppress(OSError):
+                    target.unlink()
+            unrecorded.clear()
+
     items = classify_files(model, plan.todo, workers=workers, should_stop=should_stop,
                            report=write_pdf if pdf else None)
     finished = False
     try:
         for item in itertools.chain(plan.missing, items):
             _append(results, item)
+            with lock:
+                unrecorded.pop(result_key(item.path), None)
             rows.append((item.path.name, item.result, item.error))
+            recorded.append(item)
             yield item
         if pdf and rows:
-            write_batch_summary(plan.out_dir / "summary.pdf", rows=rows, manifest=model.manifest, options=options)
+            _remove_unrecorded()
+            write_batch_summary(plan.out_dir / "summary.pdf", rows=summary_rows(results, model.manifest, recorded),
+                                manifest=model.manifest, options=options)
         finished = True
     except EcgDeskError as exc:
         log.error("batch stopped by %s", type(exc).__name__)
         raise
     finally:
+        _remove_unrecorded()
         failed = sum(result is None for _, result, _ in rows)
         log.info("batch %s: %d classified, %d failed, %d other problems (e.g. PDF not written)",
                  "finished" if finished else "stopped", len(rows) - failed, failed,

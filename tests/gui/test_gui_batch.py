@@ -210,3 +210,41 @@ def test_output_follows_the_scans_folder_unless_the_user_chose_it(qtbot, gui_mod
     chosen = iter([str(second)])
     dialog._choose_input()
     assert dialog.output_edit.text() == str(mine)
+
+
+def test_summary_after_a_resume_covers_every_row_of_results_csv(qtbot, gui_model, tmp_path: Path) -> None:
+    folder, out_dir = tmp_path / "scans", tmp_path / "out"
+    first = write_scans(folder, 3)
+    write_corrupt(folder / "broken.jpg")
+    dialog = make_dialog(qtbot, gui_model, folder, out_dir, pdf=True)
+    with qtbot.waitSignal(dialog.batchFinished, timeout=WAIT_MS):
+        dialog.start()
+    later = [shutil.copy(first[0], folder / "later_a.jpg"), shutil.copy(first[1], folder / "later_b.jpg")]
+
+    with qtbot.waitSignal(dialog.batchFinished, timeout=WAIT_MS):
+        dialog.start()  # the resumed batch classifies only the two new scans
+    assert [item.path.name for item in dialog.items] == ["later_a.jpg", "later_b.jpg"]
+    rows = read_rows(out_dir / "results.csv")
+    assert len(rows) == 6
+    summary = pdf_text(out_dir / "summary.pdf")
+    for name in ["broken.jpg", *(p.name for p in first), *(Path(p).name for p in later)]:
+        assert name in summary, name
+    assert "6" in summary.split("Total")[1][:40]  # the tally counts every row, not the last run's two
+
+
+def test_pdfs_of_scans_still_running_at_cancel_are_not_left_unrecorded(
+    qtbot, gui_model, scan_folder_30: Path, tmp_path: Path
+) -> None:
+    out_dir = tmp_path / "out"
+    dialog = make_dialog(qtbot, gui_model, scan_folder_30, out_dir, pdf=True, workers=2)
+    dialog.itemShown.connect(lambda _item: len(dialog.items) == 3 and dialog.cancel_button.click())
+    with qtbot.waitSignal(dialog.batchFinished, timeout=WAIT_MS):
+        dialog.start()
+
+    def reports() -> set[str]:
+        return {p.stem for p in out_dir.glob("*.pdf")} - {"summary"}
+
+    recorded = {Path(row["file"]).stem for row in read_rows(out_dir / "results.csv")}
+    assert 3 <= len(recorded) < 30
+    time.sleep(3.0)  # the scans that were running when Cancel was pressed have finished in the background
+    assert reports() == recorded, f"unrecorded PDFs left: {sorted(reports() - recorded)}"
