@@ -67,6 +67,7 @@ _ALERT = ParagraphStyle(
 _NO_RESULT = ParagraphStyle("no result", parent=_RESULT, textColor=_ALARM)
 _STRONG = ParagraphStyle("strong", parent=_BODY, fontName=_BOLD)
 _FAILED = ParagraphStyle("failed", parent=_STRONG, textColor=_ALARM)
+_CELL = ParagraphStyle("cell", parent=_BODY, splitLongWords=0)  # "(low confidence)" wraps at its space, never mid-word
 _MONO = ParagraphStyle("mono", parent=_SMALL, fontName="Courier")
 
 
@@ -214,7 +215,7 @@ def _batch_story(rows: Sequence[BatchRow], manifest: Manifest, options: ReportOp
     header = [_p(h, _LABEL) for h in ("File", "Result", "Probability", "Other findings", "Reasons / warnings / error")]
     table = LongTable(
         [header] + [_batch_row(name, result, error, manifest) for name, result, error in rows],
-        colWidths=[width * f for f in (0.22, 0.17, 0.13, 0.16, 0.32)],
+        colWidths=[width * f for f in (0.21, 0.17, 0.15, 0.15, 0.32)],
         repeatRows=1,
     )
     table.setStyle(
@@ -254,7 +255,7 @@ def _batch_row(name: str, result: Classification | None, error: str | None, mani
     return [
         _p(name, _BODY),
         _p(result.headline(manifest), _STRONG),
-        _p(f"{result.top_probability:.0%}" + (" (low confidence)" if result.low_confidence else ""), _BODY),
+        _p(f"{result.top_probability:.0%}" + (" (low confidence)" if result.low_confidence else ""), _CELL),
         _p(others, _BODY),
         _p(notes, _BODY),
     ]
