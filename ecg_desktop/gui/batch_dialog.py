@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import threading
 import time
 from pathlib import Path
@@ -32,6 +33,14 @@ def eta_text(done: int, total: int, elapsed: float) -> str:
         left = elapsed / done * (total - done)
         text += f"  ·  about {left:.0f} s left" if left < 90 else f"  ·  about {left / 60:.0f} min left"
     return text
+
+
+def _wrapped(lines: list[str]) -> str:
+    """A tooltip showing each line in full, wrapped to the tooltip's width (plain text would not wrap)."""
+    lines = [line for line in lines if line]
+    if not lines:
+        return ""
+    return "<p style='white-space:pre-wrap'>" + "<br>".join(html.escape(line) for line in lines) + "</p>"
 
 
 class BatchDialog(QDialog):
@@ -235,11 +244,13 @@ class BatchDialog(QDialog):
         cells += [format_percent(probabilities[c.id]) if probabilities else "" for c in manifest.classes]
         notes = [*(result.notes if result else ()), *([item.error] if item.error else [])]
         cells.append(" | ".join(notes))
+        # The cells are one line and cut short; the tooltips hold the full text, wrapped (rich text wraps).
+        tips = {0: str(item.path), 1: _wrapped([cells[1], *notes]), len(cells) - 1: _wrapped(notes)}
         for column, text in enumerate(cells):
             cell = QTableWidgetItem(text)
             if 2 <= column < 2 + len(manifest.classes):
                 cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            cell.setToolTip(str(item.path) if column == 0 else text)
+            cell.setToolTip(tips.get(column, text))
             if item.error:
                 cell.setForeground(QColor(ALARM))
             elif result is not None and not result.assessable:

@@ -42,3 +42,18 @@ def test_summary_pdf_never_breaks_low_confidence_mid_word(qtbot, gui_model, tmp_
         text = " ".join(page.extract_text() for page in PdfReader(path).pages)
         words = text.split()
         assert words.count("confidence)") == 3, [w for w in words if "onfidence" in w or w in ("c", "co", "conf")]
+
+
+def test_batch_table_tooltips_hold_the_full_result_and_reasons(qtbot, gui_model, tmp_path: Path) -> None:
+    dialog = BatchDialog(gui_model)
+    qtbot.addWidget(dialog)
+    dialog._add_row(BatchItem(tmp_path / "letter.png", no_grid(gui_model.manifest), None))
+    dialog._add_row(BatchItem(tmp_path / "low.png", diagnosis(gui_model.manifest, low_confidence=True), None))
+    last = dialog.table.columnCount() - 1
+    for row, notes in ((0, [NO_GRID.message]), (1, list(diagnosis(gui_model.manifest, low_confidence=True).warnings))):
+        result_tip = dialog.table.item(row, 1).toolTip()
+        reasons_tip = dialog.table.item(row, last).toolTip()
+        assert Qt.mightBeRichText(reasons_tip)  # rich text: a long tooltip wraps instead of running off screen
+        for note in notes:
+            assert note in result_tip and note in reasons_tip
+    assert dialog.table.item(0, 1).text() in dialog.table.item(0, 1).toolTip()
