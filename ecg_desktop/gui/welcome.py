@@ -5,6 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from ecg_desktop.core.image_io import SUPPORTED
+
 
 class WelcomePage(QWidget):
     """Big friendly buttons: open a scan, open a bundled sample, process a folder."""
@@ -19,11 +21,12 @@ class WelcomePage(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         title = QLabel("ECG Desk", objectName="welcomeTitle")
         text = QLabel(
-            "Open a scanned 12-lead ECG printout (JPEG, PNG, TIFF or BMP), or drop it here.\n"
-            "Drop a folder to classify every scan in it.",
+            f"Open a scanned 12-lead ECG printout ({SUPPORTED}), or drop it here.\n"
+            "PDF exports from the ECG cart open page by page. Drop a folder to classify every scan in it.",
             objectName="welcomeText",
         )
         text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.text_label = text
         self.open_button = QPushButton("Open Scan…")
         self.sample_button = QPushButton("Open a Sample", objectName="sampleButton", visible=has_samples)
         self.batch_button = QPushButton("Process Folder…", objectName="sampleButton")

@@ -57,3 +57,10 @@ def test_batch_table_tooltips_hold_the_full_result_and_reasons(qtbot, gui_model,
         for note in notes:
             assert note in result_tip and note in reasons_tip
     assert dialog.table.item(0, 1).text() in dialog.table.item(0, 1).toolTip()
+
+
+def test_welcome_says_pdf_pages_can_be_opened(make_window) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    text = make_window().welcome.findChild(QLabel, "welcomeText").text()
+    assert "PDF" in text and "page" in text
