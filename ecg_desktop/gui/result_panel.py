@@ -160,9 +160,7 @@ class ResultPanel(QWidget):
         self._set_bars(result.diagnostic_probabilities, result.label, visible=result.assessable)
         names = [self.manifest.display_name(f) for f in result.findings]
         self.findings_label.setText(", ".join(names) if names else ("None" if result.assessable else "–"))
-        crop = result.crop
-        source = "set by you (View ▸ Reset Crop restores the automatic one)" if edited_crop else "found automatically"
-        self.crop_label.setText(f"{crop.width} × {crop.height} px at ({crop.x0}, {crop.y0}), {source}.")
+        self.crop_label.setText(crop_text(result, edited_crop=edited_crop))
         self._set_warnings(result.warnings)
 
     def show_saliency(self, text: str | None) -> None:
@@ -194,6 +192,23 @@ class ResultPanel(QWidget):
         self.warnings_label.setText("\n".join(f"• {w}" for w in warnings))
         self.warnings_caption.setVisible(bool(warnings))
         self.warnings_label.setVisible(bool(warnings))
+
+
+def crop_text(result: Classification, *, edited_crop: bool = False) -> str:
+    """The CLASSIFIED REGION line: the box, and whether the user set it, the grid was found automatically, or
+    no grid was found and the whole image was used."""
+    crop = result.crop
+    box = f"{crop.width} × {crop.height} px at ({crop.x0}, {crop.y0})"
+    if edited_crop:
+        return f"{box}, set by you (View ▸ Reset Crop restores the automatic one)."
+    whole = result.image_size is not None and crop.as_list() == [0, 0, *result.image_size]
+    if any(reason.code == "no_grid" for reason in result.reasons):
+        if whole:
+            return f"The whole image ({crop.width} × {crop.height} px): no ECG grid was found to crop to."
+        return f"{box}: no ECG grid was found in it."
+    if whole:
+        return f"The whole image ({crop.width} × {crop.height} px), where the ECG grid was found."
+    return f"{box}, found automatically."
 
 
 def _label(text: str, name: str, *, wrap: bool = False) -> QLabel:

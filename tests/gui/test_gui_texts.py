@@ -64,3 +64,13 @@ def test_welcome_says_pdf_pages_can_be_opened(make_window) -> None:
 
     text = make_window().welcome.findChild(QLabel, "welcomeText").text()
     assert "PDF" in text and "page" in text
+
+
+def test_crop_line_says_the_whole_image_was_used_when_no_grid_was_found(main_window) -> None:
+    panel = main_window.panel
+    panel.show_result(no_grid(main_window.model.manifest))
+    line = panel.crop_label.text()
+    assert "found automatically" not in line
+    assert "whole image" in line and "no ECG grid" in line
+    panel.show_result(diagnosis(main_window.model.manifest, low_confidence=False))
+    assert "found automatically" in panel.crop_label.text()
