@@ -17,6 +17,7 @@ from ecg_desktop.core.preprocess import preprocess  # noqa: E402
 from training import data  # noqa: E402
 from training.cnn import DualBranchCNN  # noqa: E402
 from training.export import export_onnx, max_abs_difference  # noqa: E402
+from training.conditions import CONDITIONS  # noqa: E402
 from training.train import CLASSES, main  # noqa: E402
 
 CLASS_IDS = [c for c, _ in CLASSES]
@@ -84,6 +85,9 @@ def test_one_command_tiny_run_writes_loadable_models(tiny_dataset: Path, tmp_pat
         "cnn_softmax", "lightgbm", "xgboost", "random_forest", "naive_bayes", "decision_rule"}
     assert len(metrics["classifiers"]["lightgbm"]["macro_f1_per_fold"]) == 2
     assert metrics["onnx_max_abs_difference"] < 1e-4
+    assert list(metrics["acquisition_conditions"]) == list(CONDITIONS)  # held-out scans as clinics have them
+    assert all(0 <= row["answered"] <= 1 for row in metrics["acquisition_conditions"].values())
+    assert "| upside_down |" in readme.read_text()
     for name in ("training_curves.png", "lightgbm_feature_importance.png", "confusion_matrices.png"):
         assert (out / name).stat().st_size > 1000
     assert "LightGBM on CNN features (shipped)" in readme.read_text() and "PLACEHOLDER-TABLE" not in readme.read_text()

@@ -24,3 +24,12 @@ def held_out_distances(train_features: np.ndarray, test_features: np.ndarray) ->
 def threshold_from(distances: np.ndarray) -> float:
     """The distance above which a scan is flagged, from pooled held-out distances of real scans."""
     return float(np.quantile(distances, FALSE_ALARM_QUANTILE))
+
+
+def cross_fitted_false_alarms(distances_by_fold: list[np.ndarray]) -> float:
+    """Share of held-out real scans flagged when each fold's threshold comes from the other folds' distances."""
+    flagged = [
+        (distances > threshold_from(np.concatenate(distances_by_fold[:k] + distances_by_fold[k + 1 :]))).sum()
+        for k, distances in enumerate(distances_by_fold)
+    ]
+    return float(sum(flagged) / sum(len(d) for d in distances_by_fold))

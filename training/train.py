@@ -39,7 +39,8 @@ from training.classifiers import (
 from training.export import export_onnx, max_abs_difference
 from training.fit import FitConfig, predict
 from training.input_checks import ink_range
-from training.ood import fit_distribution, held_out_distances, threshold_from
+from training.condition_eval import fold_condition_predictions, summarise_conditions
+from training.ood import cross_fitted_false_alarms, fit_distribution, held_out_distances, threshold_from
 from training.report import update_readme, write_metrics_markdown
 
 CLASSES = [
@@ -79,10 +80,11 @@ def classifier_training_set(model, scans, clean_features, labels, config: FitCon
     return np.concatenate(features), np.tile(labels, 1 + config.feature_views)
 
 
-def cross_validate(inputs, scans, labels, folds, config: FitConfig, class_ids, seed, cache: CnnCache, log):
-    """Out-of-fold probabilities of every classifier, held-out OOD distances and per-fold CNN curves."""
+def cross_validate(inputs, scans, paths, labels, folds, config: FitConfig, class_ids, seed, cache: CnnCache, log):
+    """Out-of-fold probabilities of every classifier, held-out OOD distances, per-fold CNN curves and, per
+    acquisition condition, the shipped classifier's held-out predictions."""
     probs: dict[str, list[np.ndarray]] = {}
-    fold_labels, histories, distances = [], [], []
+    fold_labels, histories, distances, conditions = [], [], [], []
     for k, (train_idx, test_idx) in enumerate(folds):
         log(f"fold {k + 1}/{len(folds)}: {len(train_idx)} train, {len(test_idx)} held out")
         model, history = cache.trained(
@@ -100,10 +102,13 @@ def cross_validate(inputs, scans, labels, folds, config: FitConfig, class_ids, s
         for name in CLASSIFIERS:
             probs.setdefault(name, []).append(fit_predict(name, train_x, train_y, test_f, seed))
         fold_labels.append(labels[test_idx])
+        conditions.append(fold_condition_predictions(
+            model, make_lightgbm(seed).fit(train_x, train_y), [paths[i] for i in test_idx], config.preprocessing
+        ))
         log("  macro-F1 " + ", ".join(
             f"{n} {summarise([p[-1]], [labels[test_idx]], class_ids)['macro_f1_mean']:.3f}" for n, p in probs.items()
         ))
-    return probs, fold_labels, histories, np.concatenate(distances)
+    return probs, fold_labels, histories, distances, conditions
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -135,10 +140,13 @@ def main(argv: list[str] | None = None) -> int:
     cache = CnnCache.for_run(args.cache or args.out / "cache", config, scans, folds, args.seed)
     log(f"trained CNNs are kept in {cache.directory}")
 
-    probs, fold_labels, histories, distances = cross_validate(
-        inputs, sources, labels, folds, config, class_ids, args.seed, cache, log
+    probs, fold_labels, histories, fold_distances, fold_conditions = cross_validate(
+        inputs, sources, [s.path for s in scans], labels, folds, config, class_ids, args.seed, cache, log
     )
     metrics = {name: summarise(p, fold_labels, class_ids) for name, p in probs.items()}
+    by_condition = summarise_conditions(fold_conditions, fold_labels, len(class_ids))
+    log(f"per acquisition condition (out of fold): {by_condition}")
+    distances = np.concatenate(fold_distances)
 
     oof_raw = np.concatenate(probs["lightgbm"])
     oof_labels = np.concatenate(fold_labels)
@@ -184,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         "fit_config": asdict(config),
         "dataset": {"dir": str(args.data), "class_counts": data.class_counts(scans, class_ids), **duplicates},
         "classifiers": metrics,
+        "acquisition_conditions": by_condition,
         "shipped_bootstrap_95ci": calibration.bootstrap_f1(oof, oof_labels, class_ids, seed=args.seed),
         "calibration": calibration_summary,
         "onnx_max_abs_difference": onnx_diff,
@@ -191,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
             "method": "Mahalanobis distance of CNN features to the training features (Ledoit-Wolf covariance)",
             "threshold": ood_threshold,
             "false_alarm_rate_on_held_out_real_scans": float((distances > ood_threshold).mean()),
+            "cross_fitted_false_alarm_rate": cross_fitted_false_alarms(fold_distances),
             "held_out_distance_quantiles": {q: float(np.quantile(distances, float(q))) for q in ("0.5", "0.9", "0.99")},
         },
         "duration_seconds": round(time.time() - started),

@@ -1,0 +1,59 @@
+"""Out-of-fold accuracy per acquisition condition: each fold's models on its held-out scans, as clinics have them.
+
+For every held-out scan and condition (training.conditions), the full-size file is transformed, then
+read by the app's own page reading (upright, grid, layout) and preprocessing, and classified by the
+fold's CNN and LightGBM. A scan whose page the app would not read counts as not answered.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import f1_score
+
+from ecg_desktop.core.image_io import load_image
+from ecg_desktop.core.preprocess import PreprocessConfig, preprocess
+from ecg_desktop.core.reading import read_page
+from training.conditions import CONDITIONS, apply_condition
+from training.fit import predict
+
+
+def fold_condition_predictions(model, classifier, paths: list[Path], preprocessing: PreprocessConfig) -> dict:
+    """Per condition: predicted class (-1 where the page is not read) of each held-out file."""
+    predicted: dict[str, list[int]] = {name: [] for name in CONDITIONS}
+    for path in paths:
+        image = load_image(path)
+        seed = int.from_bytes(path.name.encode()[-4:], "little")  # the same transform in every run
+        for name in CONDITIONS:
+            page = read_page(apply_condition(name, image, seed))
+            if page.reasons:
+                predicted[name].append(-1)
+                continue
+            features, _ = predict(model, preprocess(page.work, page.box, config=preprocessing)[None])
+            predicted[name].append(int(np.argmax(classifier.predict_proba(features)[0])))
+    return predicted
+
+
+def summarise_conditions(per_fold: list[dict], labels_by_fold: list[np.ndarray], n_classes: int) -> dict:
+    """Per condition: share answered, macro-F1 of the answers (mean and std over folds; a fold with no answer
+    counts 0), pooled (None when nothing was answered)."""
+    table = {}
+    for name in CONDITIONS:
+        answered, f1s, all_true, all_pred = [], [], [], []
+        for predicted, labels in zip(per_fold, labels_by_fold):
+            pred = np.array(predicted[name])
+            kept = pred >= 0
+            answered.append(float(kept.mean()))
+            f1s.append(float(f1_score(labels[kept], pred[kept], labels=range(n_classes), average="macro",
+                                      zero_division=0)) if kept.any() else 0.0)
+            all_true.append(labels[kept])
+            all_pred.append(pred[kept])
+        true, pred = np.concatenate(all_true), np.concatenate(all_pred)
+        table[name] = {
+            "answered": float(np.mean(answered)), "macro_f1_mean": float(np.mean(f1s)),
+            "macro_f1_std": float(np.std(f1s)), "macro_f1_per_fold": f1s,
+            "pooled_macro_f1": float(f1_score(true, pred, labels=range(n_classes), average="macro", zero_division=0))
+            if true.size else None,
+        }
+    return table
