@@ -1,4 +1,4 @@
-"""Save docs/screenshot.png: the main window (1280x800, offscreen) showing a classified bundled sample.
+"""Save docs/screenshot.png: the main window (asked for 1280x800, fitted to the offscreen screen) showing a classified bundled sample.
 
     .venv/bin/python tools/screenshot.py [--sample sample_normal.png] [--out docs/screenshot.png]
 """
@@ -54,11 +54,12 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(5):  # let layouts settle and paint
             app.processEvents()
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        if not window.grab().save(str(args.out)):
+        shot = window.grab()  # the window as placed: asked for SIZE, fitted to the screen
+        if not shot.save(str(args.out)):
             print(f"cannot write {args.out}", file=sys.stderr)
             return 1
         window.close()
-    print(f"{args.out} ({SIZE[0]}x{SIZE[1]}): {sample.name}")
+    print(f"{args.out} ({shot.width()}x{shot.height()}): {sample.name}")
     return 0
 
 
