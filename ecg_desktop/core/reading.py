@@ -40,11 +40,6 @@ class PageReading:
         """(width, height) of the full-size upright page."""
         return self.page_transform.size
 
-    @property
-    def scale(self) -> tuple[float, float]:
-        """Full-size upright pixels per ``work`` pixel, (x, y)."""
-        return self.page_size[0] / self.work.shape[1], self.page_size[1] / self.work.shape[0]
-
 
 def read_page(image: np.ndarray, *, image_size: tuple[int, int] | None = None, crop: CropBox | None = None) -> PageReading:
     """Read ``image`` (BGR uint8; a reduced copy of a ``image_size`` file, or full size when None).
