@@ -34,34 +34,42 @@ class AugmentConfig:
     noise: float = 0.3
     blur: float = 0.25
     jpeg: float = 0.3
+    looks: int = 4  # appearance changes drawn once per scan and run; each view takes the clean scan or one of them
 
 
 @dataclass(frozen=True)
 class TrainingScan:
-    """A scan's analysis-size pixels around its crop (``box`` in those pixels)."""
+    """A scan's analysis-size pixels around its crop (``box`` in those pixels), clean and in ``looks``."""
 
     image: np.ndarray
     box: CropBox
+    looks: tuple[np.ndarray, ...] = ()
 
 
-def training_scan(image: np.ndarray, box: CropBox) -> TrainingScan:
-    """Keep the crop and a margin of page around it (what augmentation can reach), nothing else."""
+def training_scan(image: np.ndarray, box: CropBox, config: AugmentConfig | None = None, seed: int = 0) -> TrainingScan:
+    """Keep the crop and a margin of page around it (what augmentation can reach), with ``config.looks`` looks.
+
+    Drawing the appearance changes once per scan (rather than per view) halves the cost of a view;
+    geometry and resolution still change with every view.
+    """
     height, width = image.shape[:2]
     mx, my = round(box.width * MARGIN), round(box.height * MARGIN)
     x0, y0 = max(0, box.x0 - mx), max(0, box.y0 - my)
     x1, y1 = min(width, box.x1 + mx), min(height, box.y1 + my)
     moved = CropBox(box.x0 - x0, box.y0 - y0, box.x1 - x0, box.y1 - y0)
-    return TrainingScan(np.ascontiguousarray(image[y0:y1, x0:x1]), moved)
+    kept = np.ascontiguousarray(image[y0:y1, x0:x1])
+    rng = np.random.default_rng(seed)
+    looks = tuple(appearance(kept, rng, config) for _ in range(config.looks)) if config else ()
+    return TrainingScan(kept, moved, looks)
 
 
 def augment(
     scan: TrainingScan, rng: np.random.Generator, config: AugmentConfig, preprocessing: PreprocessConfig = PREPROCESSING
 ) -> np.ndarray:
-    """One random view of ``scan`` as the model's input (float32 CHW in [0, 1])."""
-    image, box = scan.image, scan.box
+    """One random view of ``scan`` as the model's input (float32 CHW in [0, 1]): a look, a resolution, a warp."""
+    image, box = (scan.image, *scan.looks)[int(rng.integers(len(scan.looks) + 1))], scan.box
     if rng.random() < config.low_resolution:
         image, box = _low_resolution(image, box, rng)
-    image = appearance(image, rng, config)
     return preprocess(image, box, warp=random_warp(box, rng, config), config=preprocessing)
 
 

@@ -131,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     log(f"duplicates: {duplicates}")
     config = FitConfig(epochs=args.epochs, preprocessing=replace(PREPROCESSING, input_style=args.input_style))
     inputs = np.stack([preprocess(img, s.crop, config=config.preprocessing) for img, s in zip(images, scans)])
-    sources = [training_scan(img, s.crop) for img, s in zip(images, scans)]
+    sources = [training_scan(image, scan.crop, config.augment, seed=args.seed + i)
+               for i, (image, scan) in enumerate(zip(images, scans))]
     labels = np.array([s.label for s in scans])
     folds = data.grouped_folds(scans, n_folds=args.folds, seed=args.seed)
     fingerprint_check = applicability.fit(images, [s.crop for s in scans], [test for _, test in folds], args.out)
