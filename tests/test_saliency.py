@@ -8,9 +8,28 @@ import numpy as np
 import pytest
 
 from ecg_desktop.core.crop import CropBox, find_diagnostic_region
-from ecg_desktop.core.heat_overlay import ALPHA, blend_over_crop, colour_heatmap
+from ecg_desktop.core.heat_overlay import (
+    ALPHA,
+    LEGEND_TICKS,
+    LEGEND_TITLE,
+    SCALE_MAX,
+    blend_over_crop,
+    colour_heatmap,
+    colour_values,
+    legend_bar,
+)
 from ecg_desktop.core.model import EcgModel
-from ecg_desktop.core.saliency import RHYTHM, Saliency, describe_top_leads, lead_boxes, occlusion_saliency, top_leads
+from ecg_desktop.core.saliency import (
+    GRID,
+    RHYTHM,
+    Saliency,
+    describe_top_leads,
+    heat_pixels,
+    lead_boxes,
+    lead_scores_of,
+    occlusion_saliency,
+    top_leads,
+)
 from ecg_desktop.core.synthetic import render_printout
 
 LEADS = {"I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6", RHYTHM}
@@ -33,9 +52,34 @@ def test_saliency_shape_range_and_leads(model: EcgModel, scan, saliency: Salienc
     assert set(saliency.lead_scores) == LEADS and len(saliency.lead_scores) == 13
     assert all(score >= 0 for score in saliency.lead_scores.values())
     heat = saliency.heatmap
-    assert heat.shape == (8, 8) and heat.dtype == np.float32
-    assert heat.min() >= 0.0 and heat.max() <= 1.0
-    assert heat.max() == pytest.approx(1.0)  # normalised whenever any region lowered the top class
+    assert heat.shape == (GRID, GRID) == (16, 16) and heat.dtype == np.float32
+    assert heat.min() >= 0.0 and heat.max() <= 1.0  # drops in probability, never normalised per scan
+    base = model.classify(image, crop=crop).top_probability
+    assert heat.max() <= base + 1e-6  # hiding a region can lower the top class at most to 0
+
+
+def test_the_named_leads_come_from_the_map(model: EcgModel, saliency: Saliency) -> None:
+    """Each lead's score is the map's mean over its panel: the top-named lead's panel holds the highest mean."""
+    pixels = heat_pixels(saliency.heatmap, 227, 227)
+    means = {name: float(pixels[y0:y1, x0:x1].mean()) for name, (x0, y0, x1, y1) in lead_boxes(227).items()}
+    assert saliency.lead_scores == pytest.approx(means)
+    assert saliency.lead_scores == lead_scores_of(saliency.heatmap, model.manifest.input_size)
+    named = top_leads(saliency)
+    assert named and means[named[0]] == max(means.values())
+    assert [means[n] for n in named] == sorted(means.values(), reverse=True)[: len(named)]
+    # the hottest part of the map lies inside the panel named first (or touches it, the boxes tile the map)
+    y, x = np.unravel_index(int(np.argmax(pixels)), pixels.shape)
+    hot = [n for n, (x0, y0, x1, y1) in lead_boxes(227).items() if x0 - 14 <= x < x1 + 14 and y0 - 14 <= y < y1 + 14]
+    assert named[0] in hot
+
+
+def test_a_hot_cell_names_its_own_panel() -> None:
+    """A map hot only in one cell names the lead whose panel holds that cell."""
+    heat = np.zeros((GRID, GRID), np.float32)
+    x0, y0, x1, y1 = lead_boxes(227)["aVF"]
+    heat[round((y0 + y1) / 2 / 227 * GRID - 0.5), round((x0 + x1) / 2 / 227 * GRID - 0.5)] = 0.4
+    saliency = Saliency("mi", heat, lead_scores_of(heat, 227))
+    assert top_leads(saliency, 1) == ["aVF"]
 
 
 def test_lead_boxes_cover_the_layout() -> None:
@@ -55,18 +99,18 @@ def test_saliency_follows_the_content(model: EcgModel, scan, saliency: Saliency)
     middle = (crop.x0 + crop.x1) // 2
     blanked[crop.y0 : crop.y1, middle : crop.x1] = 255  # the right half of the grid becomes blank paper
     half = occlusion_saliency(model, blanked, crop)
-    assert np.abs(half.heatmap - saliency.heatmap).max() > 0.2
-    assert half.heatmap[:, 4:].max() < 0.1  # hiding blank paper changes nothing
+    assert np.abs(half.heatmap - saliency.heatmap).max() > 0.05
+    assert half.heatmap[:, GRID // 2 + 1 :].max() < 0.02  # hiding blank paper changes nothing
     assert max(half.lead_scores[lead] for lead in ("V4", "V5", "V6")) < 0.02
 
 
 def test_top_leads() -> None:
     scores = dict.fromkeys(LEADS, 0.0) | {"V5": 0.8, "V3": 0.5, RHYTHM: 0.6, "I": 0.1}
-    saliency = Saliency("mi", np.zeros((8, 8), np.float32), scores)
+    saliency = Saliency("mi", np.zeros((GRID, GRID), np.float32), scores)
     assert top_leads(saliency) == ["V5", RHYTHM, "V3"]
     assert describe_top_leads(saliency) == "V5, rhythm strip, V3"
     assert top_leads(saliency, 5) == ["V5", RHYTHM, "V3", "I"]  # leads whose occlusion changed nothing are left out
-    none = Saliency("mi", np.zeros((8, 8), np.float32), dict.fromkeys(LEADS, 0.0))
+    none = Saliency("mi", np.zeros((GRID, GRID), np.float32), dict.fromkeys(LEADS, 0.0))
     assert top_leads(none) == [] and "no single lead" in describe_top_leads(none)
 
 
@@ -74,7 +118,7 @@ def test_heat_overlay_only_inside_the_crop() -> None:
     image = np.full((300, 400, 3), 200, np.uint8)
     crop = CropBox(100, 50, 300, 250)
     heat = np.zeros((8, 8), np.float32)
-    heat[0, 0] = 1.0
+    heat[0, 0] = SCALE_MAX
     out = blend_over_crop(image, crop, heat)
     assert out.shape == image.shape and out.dtype == np.uint8
     inside = np.zeros(image.shape[:2], bool)
@@ -101,3 +145,21 @@ def test_calibrated_probabilities_sum_to_one(model: EcgModel, scan, temperature:
     assert result.label == raw.label  # temperature scaling never changes the top class
     if temperature > model.manifest.temperature:
         assert max(result.probabilities.values()) < max(raw.probabilities.values())
+
+
+def test_the_colour_scale_is_fixed_and_stated() -> None:
+    """Two maps with different maximum drops colour the same value alike: no per-scan normalisation."""
+    weak, strong = np.zeros((GRID, GRID), np.float32), np.zeros((GRID, GRID), np.float32)
+    weak[3, 3], strong[3, 3] = 0.1, 0.1
+    strong[10, 10] = 0.45  # the second scan's maximum drop is larger
+    a, b = colour_heatmap(weak, GRID, GRID), colour_heatmap(strong, GRID, GRID)
+    assert np.array_equal(a[3, 3], b[3, 3]) and np.array_equal(a[3, 3], colour_values(np.float32(0.1)).reshape(3))
+    assert not np.array_equal(a[3, 3], colour_values(np.float32(SCALE_MAX)).reshape(3))  # 0.1 is not the top colour
+    assert np.array_equal(colour_values(np.float32(0.9)), colour_values(np.float32(SCALE_MAX)))  # clipped at the max
+    assert np.array_equal(a[0, 0], colour_values(np.float32(0.0)).reshape(3))
+    bar = legend_bar(101, 5)
+    assert bar.shape == (5, 101, 3)
+    assert np.array_equal(bar[0, 0], colour_values(np.float32(0.0)).reshape(3))
+    assert np.array_equal(bar[0, -1], colour_values(np.float32(SCALE_MAX)).reshape(3))
+    assert LEGEND_TICKS[0][0] == 0.0 and LEGEND_TICKS[-1][0] == SCALE_MAX == 0.5
+    assert "0.5" in LEGEND_TICKS[-1][1] and "probability" in LEGEND_TITLE

@@ -1,13 +1,16 @@
 """Occlusion saliency: which parts of the cropped scan drove the top class, overall and per lead.
 
-Each region of the 227x227 model input is painted over with paper colour in turn; the drop in the
-top class's probability is that region's importance. Runs on the ONNX model (no PyTorch).
+A patch of the 227x227 model input is painted over with paper colour, sliding over the input one map
+cell at a time; the drop in the top class's probability is that patch's importance, and each cell of
+the map holds the mean drop of the patches that hid it. The leads named come from that same map: a
+lead's score is the map's mean over its panel box. Runs on the ONNX model (no PyTorch).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from ecg_desktop.core.crop import CropBox
@@ -20,11 +23,17 @@ LEAD_ROWS = (("I", "aVR", "V1", "V4"), ("II", "aVL", "V2", "V5"), ("III", "aVF",
 ROW_EDGES = (0.0, 0.27, 0.515, 0.76, 1.0)
 COLUMN_EDGES = (0.04, 0.273, 0.507, 0.74, 1.0)
 RHYTHM = "rhythm strip"
+GRID = 16  # map cells per side (about 14 input pixels each)
+PATCH = 2  # cells per side of one occluding patch (about 28 input pixels), slid one cell at a time
 
 
 @dataclass(frozen=True)
 class Saliency:
-    """Importance of each input region for ``class_id`` (grid x grid, in [0, 1]) and of each lead panel."""
+    """Importance of each input region for ``class_id`` and of each lead panel, on one scale.
+
+    ``heatmap`` (grid x grid) holds drops in the top class's probability (0 to 1, not normalised per
+    scan); ``lead_scores`` holds the mean of that same map over each lead's panel box (``lead_scores_of``).
+    """
 
     class_id: str
     heatmap: np.ndarray
@@ -52,10 +61,26 @@ def lead_boxes(size: int) -> dict[str, tuple[int, int, int, int]]:
     return boxes
 
 
+def heat_pixels(heatmap: np.ndarray, width: int, height: int) -> np.ndarray:
+    """The map as a ``height`` x ``width`` float image, smoothly (bilinearly) upscaled.
+
+    The one upscaling used both to score the leads and to draw the map (screen and PDF).
+    """
+    values = np.nan_to_num(np.asarray(heatmap, dtype=np.float32))
+    return cv2.resize(values, (max(1, width), max(1, height)), interpolation=cv2.INTER_LINEAR)
+
+
+def lead_scores_of(heatmap: np.ndarray, size: int) -> dict[str, float]:
+    """Each lead panel's score: the mean of the map (upscaled to the ``size`` x ``size`` input) over its box."""
+    pixels = heat_pixels(heatmap, size, size)
+    return {name: float(pixels[y0:y1, x0:x1].mean()) for name, (x0, y0, x1, y1) in lead_boxes(size).items()}
+
+
 def occlusion_saliency(
-    model: EcgModel, image: np.ndarray, crop: CropBox, *, grid: int = 8, image_size: tuple[int, int] | None = None
+    model: EcgModel, image: np.ndarray, crop: CropBox, *, grid: int = GRID, patch: int = PATCH,
+    image_size: tuple[int, int] | None = None,
 ) -> Saliency:
-    """Occlusion map on a ``grid`` x ``grid`` lattice plus per-lead scores, for the top class.
+    """Occlusion map on a ``grid`` x ``grid`` lattice, and per-lead scores taken from it, for the top class.
 
     ``crop`` and ``image_size`` as for EcgModel.classify, so the input is the one that was classified.
     """
@@ -65,19 +90,20 @@ def occlusion_saliency(
     base = model.probabilities(batch)[0]
     top = int(np.argmax(base))
     edges = np.linspace(0, size, grid + 1).round().astype(int)
-    cells = [(edges[c], edges[r], edges[c + 1], edges[r + 1]) for r in range(grid) for c in range(grid)]
-    leads = lead_boxes(size)
-    probs = model.probabilities(_occluded(batch, cells + list(leads.values())))[:, top]
-    drops = np.clip(base[top] - probs, 0.0, None)
-    heat = drops[: len(cells)].reshape(grid, grid)
-    peak = float(heat.max())
-    heatmap = (heat / peak if peak > 0 else heat).astype(np.float32)
-    lead_scores = {name: float(d) for name, d in zip(leads, drops[len(cells):])}
-    return Saliency(model.manifest.class_ids[top], heatmap, lead_scores)
+    starts = range(grid - patch + 1)
+    patches = [(c, r) for r in starts for c in starts]  # top-left cell of each patch
+    boxes = [(edges[c], edges[r], edges[c + patch], edges[r + patch]) for c, r in patches]
+    drops = np.clip(base[top] - model.probabilities(_occluded(batch, boxes))[:, top], 0.0, None)
+    total, count = np.zeros((grid, grid)), np.zeros((grid, grid))
+    for (c, r), drop in zip(patches, drops):
+        total[r : r + patch, c : c + patch] += drop
+        count[r : r + patch, c : c + patch] += 1
+    heatmap = (total / count).astype(np.float32)
+    return Saliency(model.manifest.class_ids[top], heatmap, lead_scores_of(heatmap, size))
 
 
 def top_leads(saliency: Saliency, count: int = 3) -> list[str]:
-    """The ``count`` lead panels whose occlusion lowered the top class most (only those that lowered it)."""
+    """The ``count`` lead panels with the highest map means (only those where hiding lowered the top class)."""
     ranked = sorted(saliency.lead_scores.items(), key=lambda item: item[1], reverse=True)
     return [name for name, drop in ranked[:count] if drop > 0]
 

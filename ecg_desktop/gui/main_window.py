@@ -207,6 +207,7 @@ class MainWindow(QMainWindow):
             self.panel.show_message("Nothing to show", message, error=True)
         elif self.result is not None:
             self.panel.show_result(self.result, edited_crop=self._edited_request)
+        self._request_saliency()  # the previous scan stays shown: so does its map while the toggle is on
         show_error(self, error, title="ECG Desk")
 
     # -- PDF pages -------------------------------------------------------------------------------
@@ -289,7 +290,7 @@ class MainWindow(QMainWindow):
 
     def _show_saliency(self, outcome: SaliencyOutcome) -> None:
         self.viewer.show_heatmap(outcome.saliency.heatmap, outcome.crop)
-        self.panel.show_saliency(f"Leads that drove the result: {describe_top_leads(outcome.saliency)}")
+        self.panel.show_saliency(f"Leads that drove the result: {describe_top_leads(outcome.saliency)}", legend=True)
         self.saliencyShown.emit(outcome)
 
     def _on_saliency_failed(self, generation: int, error: Exception) -> None:
@@ -327,8 +328,9 @@ class MainWindow(QMainWindow):
         options = ReportOptions(self.settings.facility, self.settings.page_size, acquisition_date)
         worker = create_worker(
             _write_report_with_saliency, path, model=self.model, saliency=self.current_saliency(),
-            image=self.scan.image, result=self.result, source_name=self.scan.path.name, patient=patient,
-            options=options, _start_thread=False, _ignore_errors=True,
+            with_saliency=self.acts.saliency.isChecked(), image=self.scan.image, result=self.result,
+            source_name=self.scan.path.name, patient=patient, options=options, _start_thread=False,
+            _ignore_errors=True,
         )
         worker.returned.connect(self._on_report_saved)
         worker.errored.connect(lambda error: (log.warning("report not written: %s", type(error).__name__),
@@ -503,10 +505,13 @@ def _status_text(result: Classification, model: EcgModel) -> str:
 
 
 def _write_report_with_saliency(
-    path: Path, *, model: EcgModel, saliency: Saliency | None, image: np.ndarray, result: Classification,
-    **kwargs: object,
+    path: Path, *, model: EcgModel, saliency: Saliency | None, with_saliency: bool, image: np.ndarray,
+    result: Classification, **kwargs: object,
 ) -> Path:
-    """Worker: the PDF report with the saliency of the result's crop (computed here if not yet available)."""
-    if saliency is None and result.assessable:
+    """Worker: the PDF report; with ``with_saliency`` (View ▸ Show Saliency on) also the map of the result's
+    crop (computed here if not yet available)."""
+    if not with_saliency:
+        saliency = None
+    elif saliency is None and result.assessable:
         saliency = occlusion_saliency(model, image, result.crop)
     return write_report(path, image=image, result=result, manifest=model.manifest, saliency=saliency, **kwargs)

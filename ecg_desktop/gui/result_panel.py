@@ -7,10 +7,13 @@ instead: no class, no probability, no bars.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
+from ecg_desktop.core.heat_overlay import LEGEND_TICKS, LEGEND_TITLE, legend_bar
 from ecg_desktop.core.manifest import Manifest
 from ecg_desktop.core.model import Classification
+from ecg_desktop.gui.qimage import bgr_to_qimage
 
 DISCLAIMER = "Decision support only — confirm with a physician."
 BAR_STEPS = 1000
@@ -89,8 +92,10 @@ class ResultPanel(QWidget):
         layout.addSpacing(4)
         self.saliency_caption = _label("SALIENCY", "caption")
         self.saliency_label = _label("", "saliency", wrap=True)
+        self.saliency_legend = SaliencyLegend()
         layout.addWidget(self.saliency_caption)
         layout.addWidget(self.saliency_label)
+        layout.addWidget(self.saliency_legend)
         self.show_saliency(None)
         self.warnings_caption = _label("WARNINGS", "caption")
         self.warnings_label = _label("", "warnings", wrap=True)
@@ -163,11 +168,15 @@ class ResultPanel(QWidget):
         self.crop_label.setText(crop_text(result, edited_crop=edited_crop))
         self._set_warnings(result.warnings)
 
-    def show_saliency(self, text: str | None) -> None:
-        """The saliency line (e.g. 'Leads that drove the result: V5, V3, rhythm strip'); None hides it."""
+    def show_saliency(self, text: str | None, *, legend: bool = False) -> None:
+        """The saliency line (e.g. 'Leads that drove the result: V5, V3, rhythm strip'); None hides it.
+
+        ``legend``: a map is shown over the scan, so its colour legend (fixed scale) is shown too.
+        """
         self.saliency_label.setText(text or "")
         self.saliency_caption.setVisible(text is not None)
         self.saliency_label.setVisible(text is not None)
+        self.saliency_legend.setVisible(text is not None and legend)
 
     def _set_headline(self, text: str, state: str) -> None:
         """The big line: a class name (state ''), or 'muted', 'error' or 'unassessable' text."""
@@ -192,6 +201,34 @@ class ResultPanel(QWidget):
         self.warnings_label.setText("\n".join(f"• {w}" for w in warnings))
         self.warnings_caption.setVisible(bool(warnings))
         self.warnings_label.setVisible(bool(warnings))
+
+
+class SaliencyLegend(QWidget):
+    """The heat map's colour bar on its fixed scale, with the core's title and tick labels."""
+
+    BAR_WIDTH, BAR_HEIGHT = 240, 10
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("saliencyLegend")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 2, 0, 0)
+        layout.setSpacing(2)
+        self.title_label = _label(LEGEND_TITLE, "detail", wrap=True)
+        self.bar_label = QLabel(objectName="legendBar")
+        self.bar_label.setPixmap(QPixmap.fromImage(bgr_to_qimage(legend_bar(self.BAR_WIDTH, self.BAR_HEIGHT))))
+        self.bar_label.setScaledContents(True)
+        self.bar_label.setFixedHeight(self.BAR_HEIGHT)
+        ticks = QHBoxLayout()
+        ticks.setContentsMargins(0, 0, 0, 0)
+        self.tick_labels = [_label(text, "detail") for _, text in LEGEND_TICKS]
+        for index, label in enumerate(self.tick_labels):  # the ticks are evenly spaced on the scale
+            if index:
+                ticks.addStretch(1)
+            ticks.addWidget(label)
+        layout.addWidget(self.title_label)
+        layout.addWidget(self.bar_label)
+        layout.addLayout(ticks)
 
 
 def crop_text(result: Classification, *, edited_crop: bool = False) -> str:

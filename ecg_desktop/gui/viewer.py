@@ -54,7 +54,7 @@ class ImageViewer(QGraphicsView):
         self.fit()
 
     def show_heatmap(self, heatmap: np.ndarray, box: CropBox) -> None:
-        """Lay ``heatmap`` (grid x grid in [0, 1], over the model input) exactly over ``box``, semi-transparent."""
+        """Lay ``heatmap`` (grid x grid drops in probability, fixed colour scale) exactly over ``box``, semi-transparent."""
         scale = min(1.0, HEAT_SIDE / max(box.width, box.height, 1))
         width, height = max(1, round(box.width * scale)), max(1, round(box.height * scale))
         self.heat_item.setPixmap(QPixmap.fromImage(bgr_to_qimage(colour_heatmap(heatmap, width, height))))

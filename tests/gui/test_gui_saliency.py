@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from gui_helpers import render_scan
+from gui_helpers import render_scan, write_corrupt
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QToolBar
+from PySide6.QtWidgets import QMessageBox, QToolBar
 
 from ecg_desktop.core.crop import CropBox
+from ecg_desktop.core.heat_overlay import LEGEND_TICKS, LEGEND_TITLE
 from ecg_desktop.core.saliency import lead_boxes
 
 WAIT_MS = 20_000
@@ -68,6 +69,10 @@ def test_overlay_appears_over_the_crop_and_names_the_leads(qtbot, shown) -> None
     ranked = sorted(outcome.saliency.lead_scores, key=outcome.saliency.lead_scores.get, reverse=True)
     assert names == ranked[: len(names)]
     assert "Saliency computed in" in shown.statusBar().currentMessage()
+    legend = shown.panel.saliency_legend  # the colour legend, on the core's fixed scale
+    assert legend.isVisible() and legend.title_label.text() == LEGEND_TITLE
+    assert [label.text() for label in legend.tick_labels] == [text for _, text in LEGEND_TICKS]
+    assert "0.5" in legend.tick_labels[-1].text()
 
 
 def test_overlay_follows_the_crop_box(qtbot, shown) -> None:
@@ -100,6 +105,33 @@ def test_toggle_off_hides_and_a_pending_map_never_shows(qtbot, shown) -> None:
     qtbot.waitUntil(lambda: not shown.saliency_controller.busy, timeout=WAIT_MS)
     qtbot.wait(50)
     assert late == [] and not shown.viewer.heat_item.isVisible()
+    assert not shown.panel.saliency_label.isVisible() and not shown.panel.saliency_legend.isVisible()
+
+
+def test_toggle_and_overlay_agree_after_a_failed_open(qtbot, shown, tmp_path: Path) -> None:
+    """Opening a corrupt file while the map is shown: the old scan stays, and so does its map."""
+    first = _show_saliency(qtbot, shown)
+    scan = shown.scan
+    bad = write_corrupt(tmp_path / "corrupt.jpg")
+    with qtbot.waitSignal(shown.controller.failed, timeout=WAIT_MS):
+        shown.open_path(bad)
+    qtbot.waitUntil(lambda: shown.findChild(QMessageBox, "errorDialog") is not None, timeout=WAIT_MS)
+    shown.findChild(QMessageBox, "errorDialog").close()
+    assert shown.scan is scan
+    assert shown.acts.saliency.isChecked()
+    qtbot.waitUntil(shown.viewer.heat_item.isVisible, timeout=WAIT_MS)
+    assert _same_rect(shown.viewer.heatmap_rect(), _rect(shown.result.crop))
+    assert shown.panel.saliency_label.text().startswith("Leads that drove the result: ")
+    assert shown.panel.saliency_legend.isVisible()
+    assert shown.current_saliency() is first.saliency
+
+    shown.acts.saliency.trigger()  # off, then another failed open: both stay off
+    with qtbot.waitSignal(shown.controller.failed, timeout=WAIT_MS):
+        shown.open_path(bad)
+    qtbot.waitUntil(lambda: shown.findChild(QMessageBox, "errorDialog") is not None, timeout=WAIT_MS)
+    shown.findChild(QMessageBox, "errorDialog").close()
+    qtbot.wait(50)
+    assert not shown.acts.saliency.isChecked() and not shown.viewer.heat_item.isVisible()
     assert not shown.panel.saliency_label.isVisible()
 
 
@@ -114,15 +146,20 @@ def test_recomputed_for_a_new_scan(qtbot, shown, tmp_path: Path) -> None:
     assert _same_rect(shown.viewer.heatmap_rect(), _rect(shown.result.crop))
 
 
-def test_report_includes_the_saliency(qtbot, shown, tmp_path: Path) -> None:
+def test_report_includes_the_saliency_only_when_shown(qtbot, shown, tmp_path: Path) -> None:
     from pypdf import PdfReader
 
-    target = tmp_path / "report.pdf"
-    with qtbot.waitSignal(shown.reportSaved, timeout=WAIT_MS):
-        shown.save_report(target)  # toggle off: the map is computed for the report
-    text = " ".join(PdfReader(target).pages[0].extract_text().split())
-    assert len(PdfReader(target).pages) == 1
-    assert "Regions that drove the result: " in text
+    def text_of(target: Path) -> str:
+        with qtbot.waitSignal(shown.reportSaved, timeout=WAIT_MS):
+            shown.save_report(target)
+        reader = PdfReader(target)
+        assert len(reader.pages) == 1
+        return " ".join(reader.pages[0].extract_text().split())
+
+    assert "Regions that drove the result" not in text_of(tmp_path / "plain.pdf")  # toggle off: no map
+    _show_saliency(qtbot, shown)
+    text = text_of(tmp_path / "saliency.pdf")
+    assert "Regions that drove the result: " in text and LEGEND_TITLE in text
 
 
 def test_a_failed_saliency_is_reported_not_raised(qtbot, shown, monkeypatch: pytest.MonkeyPatch) -> None:
