@@ -16,6 +16,7 @@ from pypdf import PdfReader
 from ecg_desktop.core import report_pdf
 from ecg_desktop.core.crop import CropBox
 from ecg_desktop.core.errors import EcgDeskError, ReportWriteError
+from ecg_desktop.core.heat_overlay import LEGEND_TICKS, LEGEND_TITLE
 from ecg_desktop.core.image_io import load_image
 from ecg_desktop.core.manifest import ClassInfo, Manifest
 from ecg_desktop.core.model import Classification, EcgModel
@@ -294,9 +295,14 @@ def _saliency(class_id: str = "mi") -> Saliency:
     return Saliency(class_id, heat, scores)
 
 
-def _embedded_image(path: Path) -> np.ndarray:
-    (image,) = PdfReader(path).pages[0].images
-    return cv2.imdecode(np.frombuffer(image.data, np.uint8), cv2.IMREAD_COLOR)
+def _embedded_images(path: Path) -> list[np.ndarray]:
+    return [cv2.imdecode(np.frombuffer(image.data, np.uint8), cv2.IMREAD_COLOR) for image in PdfReader(path).pages[0].images]
+
+
+def _main_image(path: Path, shape: tuple[int, ...]) -> np.ndarray:
+    """The embedded scan: the one image of the scan's size (the saliency figure holds only the crop)."""
+    (main,) = [image for image in _embedded_images(path) if image.shape == shape]
+    return main.astype(int)
 
 
 def test_report_with_saliency(tmp_path: Path, manifest: Manifest) -> None:
@@ -311,20 +317,38 @@ def test_report_with_saliency(tmp_path: Path, manifest: Manifest) -> None:
     text = _text(out)
     assert "Regions that drove the result: V5, rhythm strip, V3" in text
     assert "Result: Myocardial infarction (64%)" in text and "Low confidence" in text and WARNING in text
-    embedded = _embedded_image(out).astype(int)  # the heat map is blended into the scan before embedding
-    assert embedded.shape == grey.shape
-    b, g, r = embedded[45, 55]  # inside the crop (50, 40)-(550, 360), the hot top-left cell: red
+    assert LEGEND_TITLE in text and all(label in text for _, label in LEGEND_TICKS)  # the legend, fixed scale
+    assert "V5 0.42, rhythm strip 0.35, V3 0.30" in text
+    assert np.abs(_main_image(out, grey.shape) - 160).max() < 12  # the scan itself is never tinted
+    (figure,) = [image for image in _embedded_images(out) if image.shape == (320, 500, 3)]  # the crop, apart
+    b, g, r = figure[5, 5].astype(int)  # the hot top-left cell: red
     assert r > b + 40 and r > g + 40
-    b, g, r = embedded[350, 540]  # inside the crop, a cell that did not matter: blue
+    b, g, r = figure[310, 490].astype(int)  # a cell that did not matter: blue
     assert b > r + 40 and b > g + 40
-    assert np.abs(embedded[10, 10] - 160).max() < 12 and np.abs(embedded[390, 590] - 160).max() < 12  # outside
+
+
+def test_report_main_image_is_the_clean_scan(tmp_path: Path, manifest: Manifest) -> None:
+    """With or without saliency, the main image is the scan as read, pixel for pixel (up to JPEG loss)."""
+    from ecg_desktop.core.synthetic import render_printout
+
+    scan = render_printout(kind="st_elevation", seed=2, width=1106, height=786)
+    result = Classification("mi", dict(PROBABILITIES), ("mi",), CropBox(30, 140, 1090, 760), (), False)
+    for saliency in (None, _saliency()):
+        out = write_report(tmp_path / "r.pdf", image=scan, result=result, manifest=manifest, source_name="s.png",
+                           saliency=saliency)
+        main = _main_image(out, scan.shape)
+        assert np.abs(main - scan.astype(int)).mean() < 4  # JPEG loss only; a heat tint moves every pixel
+        assert np.abs(main - scan.astype(int))[140:760, 30:1090].mean() < 4
+        assert len(_embedded_images(out)) == (1 if saliency is None else 3)  # + the figure and its colour bar
 
 
 def test_report_without_saliency_has_no_heat_map(tmp_path: Path, manifest: Manifest) -> None:
     grey = np.full((400, 600, 3), 160, np.uint8)
     out = write_report(tmp_path / "r.pdf", image=grey, result=_result(), manifest=manifest, source_name="s.jpg")
-    assert "Regions that drove the result" not in _text(out)
-    assert np.abs(_embedded_image(out).astype(int) - 160).max() < 12
+    text = _text(out)
+    assert "Regions that drove the result" not in text and LEGEND_TITLE not in text and "Where the model" not in text
+    (image,) = _embedded_images(out)
+    assert np.abs(image.astype(int) - 160).max() < 12
 
 
 def test_cli_report_with_saliency(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

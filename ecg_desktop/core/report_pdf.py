@@ -30,11 +30,11 @@ from reportlab.platypus import Flowable, KeepInFrame, LongTable, Paragraph, Simp
 
 from ecg_desktop.core.crop import CropBox
 from ecg_desktop.core.errors import ReportWriteError
-from ecg_desktop.core.heat_overlay import blend_over_crop
+from ecg_desktop.core.heat_overlay import LEGEND_TICKS, LEGEND_TITLE, SCALE_MAX, blend_over_crop, legend_bar
 from ecg_desktop.core.manifest import Manifest
 from ecg_desktop.core.model import Classification
 from ecg_desktop.core.outcome import NOT_ASSESSABLE
-from ecg_desktop.core.saliency import Saliency, describe_top_leads
+from ecg_desktop.core.saliency import Saliency, describe_top_leads, top_leads
 
 DISCLAIMER = (
     "Decision support only: this result was produced by a machine-learning model trained on scans from one "
@@ -102,8 +102,9 @@ def write_report(
 ) -> Path:
     """Write the one-page PDF report for one classified scan atomically; returns the path written.
 
-    With ``saliency`` (computed for ``result.crop``) the scan shows its heat map over the classified region
-    and the report names the lead panels that drove the result. A scan that is not assessable gets
+    The scan is always shown clean (never tinted), so it prints legibly in black and white. With
+    ``saliency`` (computed for ``result.crop``) the report also names the lead panels that drove the result
+    and shows the map as a separate small figure of the classified region, with its colour legend. A scan that is not assessable gets
     "Not assessable by this model" and the reasons instead of a result: no class, no bars, no saliency.
     """
 
@@ -142,11 +143,7 @@ def _report_story(
     saliency = saliency if result.assessable else None  # a heat map would explain a non-answer
     image = result.upright(image)  # the page as classified: turned, deskewed or rectified like the crop
     crop = result.crop_in(image)  # the image may be the reduced copy that was classified
-    shown = image if saliency is None else blend_over_crop(image, crop, saliency.heatmap)
     box, (full_width, full_height) = result.crop, result.image_size or (image.shape[1], image.shape[0])
-    heat_note = "" if saliency is None else (
-        " Colours: how much hiding each part lowered the result's probability (red most, blue not at all)."
-    )
     story: list[Flowable] = [
         _p("ECG classification report", _TITLE),
         _form(
@@ -159,16 +156,18 @@ def _report_story(
             width,
         ),
         Spacer(1, 8),
-        _Scan(shown, crop, width, 0.4 * height),
+        _Scan(image, crop, width, (0.34 if saliency is not None else 0.4) * height),
         _p(
             f"Outlined: the region that was classified, pixels ({box.x0}, {box.y0}) to ({box.x1}, {box.y1}) "
-            f"of a {full_width} x {full_height} scan.{heat_note}",
+            f"of a {full_width} x {full_height} scan.",
             _SMALL,
         ),
         Spacer(1, 6),
         *(_diagnosis(result, manifest, width, saliency) if result.assessable else _not_assessable(result)),
-        _p("Warnings", _HEADING),
     ]
+    if saliency is not None:
+        story += _saliency_figure(image, crop, saliency, width, 0.2 * height)
+    story += [_p("Warnings", _HEADING)]
     story += [_p(f"\u2022 {w}", _BODY) for w in result.warnings] or [_p("None.", _BODY)]
     story += [
         _p("Model", _HEADING),
@@ -194,6 +193,31 @@ def _diagnosis(
             _p("Low confidence: the model is unsure about this scan; treat the result with extra caution.", _ALERT)
         )
     return [*story, _p("Class probabilities", _HEADING), _bar_chart(result, manifest, width)]
+
+
+def _saliency_figure(
+    image: np.ndarray, crop: CropBox, saliency: Saliency, width: float, height: float
+) -> list[Flowable]:
+    """The map over the classified region only, small, beside its legend (fixed scale) and the leads' values."""
+    box = crop.clamped(image.shape[1], image.shape[0])
+    region = blend_over_crop(image, crop, saliency.heatmap)[box.y0 : box.y1, box.x0 : box.x1]
+    figure = _Scan(region, CropBox(0, 0, box.width, box.height), 0.5 * width, height, outline=False)
+    leads = top_leads(saliency)
+    values = ", ".join(f"{name} {saliency.lead_scores[name]:.2f}" for name in leads)
+    notes = [
+        _p(LEGEND_TITLE, _LABEL),
+        _Legend(0.42 * width),
+        _p(
+            f"Colours on a fixed scale, the same for every scan: blue, hiding the region changed nothing; red, it "
+            f"lowered the probability by {SCALE_MAX:g} or more.",
+            _SMALL,
+        ),
+    ]
+    if leads:
+        notes.append(_p(f"Mean drop over each named lead's panel: {values}.", _SMALL))
+    table = Table([[figure, notes]], colWidths=[0.52 * width, 0.48 * width])
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (0, -1), 0)]))
+    return [_p("Where the model looked (saliency map of the classified region)", _HEADING), table]
 
 
 def _not_assessable(result: Classification) -> list[Flowable]:
@@ -262,11 +286,14 @@ def _batch_row(name: str, result: Classification | None, error: str | None, mani
 
 
 class _Scan(Flowable):
-    """The scan as a downscaled embedded JPEG with the classified region outlined."""
+    """The scan as a downscaled embedded JPEG with the classified region outlined (``outline``)."""
 
-    def __init__(self, image: np.ndarray, crop: CropBox, max_width: float, max_height: float) -> None:
+    def __init__(
+        self, image: np.ndarray, crop: CropBox, max_width: float, max_height: float, *, outline: bool = True
+    ) -> None:
         super().__init__()
-        self.hAlign = "CENTER"
+        self.hAlign = "CENTER" if outline else "LEFT"
+        self._outline = outline
         height, width = image.shape[:2]
         shrink = min(1.0, _MAX_SCAN_SIDE / max(height, width))
         if shrink < 1.0:
@@ -283,9 +310,40 @@ class _Scan(Flowable):
 
     def draw(self) -> None:
         self.canv.drawImage(self._jpeg, 0, 0, self.width, self.height)
+        if not self._outline:
+            return
         self.canv.setStrokeColor(_ACCENT)
         self.canv.setLineWidth(1.5)
         self.canv.rect(*self._box, stroke=1, fill=0)
+
+
+class _Legend(Flowable):
+    """The heat map's colour bar from 0 to SCALE_MAX, with the tick labels of heat_overlay.LEGEND_TICKS."""
+
+    _BAR = 9
+
+    def __init__(self, width: float) -> None:
+        super().__init__()
+        self.width, self.height = width, self._BAR + 12
+        _, png = cv2.imencode(".png", legend_bar(256, 8))
+        self._image = ImageReader(io.BytesIO(png.tobytes()))
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        return self.width, self.height
+
+    def draw(self) -> None:
+        canvas, bar_width = self.canv, self.width - 30  # room for the last label
+        canvas.drawImage(self._image, 0, 12, bar_width, self._BAR)
+        canvas.setStrokeColor(colors.black)
+        canvas.setLineWidth(0.5)
+        canvas.rect(0, 12, bar_width, self._BAR, stroke=1, fill=0)
+        canvas.setFont(_FONT, 7)
+        canvas.setFillColor(colors.black)
+        for value, label in LEGEND_TICKS:
+            x = bar_width * value / SCALE_MAX
+            canvas.line(x, 10, x, 12)
+            anchor = canvas.drawString if value == 0 else canvas.drawCentredString
+            anchor(x, 3, label)
 
 
 def _bar_chart(result: Classification, manifest: Manifest, width: float) -> Drawing:
