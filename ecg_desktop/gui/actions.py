@@ -60,7 +60,7 @@ def build_actions(window: QMainWindow, slots: dict[str, Callable[[], object]]) -
         save_report=action(
             "save_report", "&Save Report…", [QKeySequence.StandardKey.Save], "Save a PDF report of this result"
         ),
-        print=action("print", "&Print…", [QKeySequence.StandardKey.Print], "Print the scan and its result"),
+        print=action("print", "&Print…", [QKeySequence.StandardKey.Print], "Print the PDF report of this result"),
         settings=action("settings", "Se&ttings…", [], "Facility name, report page size, batch workers"),
         quit=action("quit", "&Quit", [QKeySequence.StandardKey.Quit]),
         fit=action("fit", "&Fit to Window", ["Ctrl+0"], "Show the whole scan"),

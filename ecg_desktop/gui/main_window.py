@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QSize, QThreadPool, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QShowEvent
-from PySide6.QtPrintSupport import QPrintDialog
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QDialog, QFileDialog, QLabel, QMainWindow, QProgressBar, QSpinBox, QSplitter, QStackedWidget, QWidget,
 )
@@ -26,7 +27,7 @@ from ecg_desktop.gui.about_dialog import AboutDialog
 from ecg_desktop.gui.actions import build_actions
 from ecg_desktop.gui.errors import show_error, user_message
 from ecg_desktop.gui.inference import InferenceController, Outcome, Scan
-from ecg_desktop.gui.printing import make_printer, print_result
+from ecg_desktop.gui.printing import make_printer, print_pdf
 from ecg_desktop.gui.report_dialog import PatientDialog
 from ecg_desktop.gui.result_panel import ResultPanel, format_percent
 from ecg_desktop.gui.saliency_worker import SaliencyController, SaliencyOutcome
@@ -48,6 +49,7 @@ class MainWindow(QMainWindow):
 
     resultShown = Signal(object)  # Outcome, after the panel and the crop box show it
     reportSaved = Signal(object)  # Path of a report written by save_report
+    reportPrinted = Signal(int)  # pages of the report print_report sent to the printer
     saliencyShown = Signal(object)  # SaliencyOutcome, after the viewer and the panel show it
 
     def __init__(
@@ -325,18 +327,22 @@ class MainWindow(QMainWindow):
         """Write the PDF report of the shown result in a worker; emits reportSaved or shows the error."""
         if self.scan is None or self.result is None or self.model is None:
             return
-        options = ReportOptions(self.settings.facility, self.settings.page_size, acquisition_date)
-        worker = create_worker(
-            _write_report_with_saliency, path, model=self.model, saliency=self.current_saliency(),
-            with_saliency=self.acts.saliency.isChecked(), image=self.scan.image, result=self.result,
-            source_name=self.scan.path.name, patient=patient, options=options, _start_thread=False,
-            _ignore_errors=True,
-        )
+        worker = self._report_worker(path, patient, acquisition_date)
         worker.returned.connect(self._on_report_saved)
         worker.errored.connect(lambda error: (log.warning("report not written: %s", type(error).__name__),
                                               show_error(self, error, title="The report was not saved")))
         self.statusBar().showMessage(f"Saving {path.name}…")
         worker.start()
+
+    def _report_worker(self, path: Path, patient: PatientInfo, acquisition_date: str):
+        """A not yet started worker writing the report of the shown result (the map too if Show Saliency is on)."""
+        options = ReportOptions(self.settings.facility, self.settings.page_size, acquisition_date)
+        return create_worker(
+            _write_report_with_saliency, path, model=self.model, saliency=self.current_saliency(),
+            with_saliency=self.acts.saliency.isChecked(), image=self.scan.image, result=self.result,
+            source_name=self.scan.path.name, patient=patient, options=options, _start_thread=False,
+            _ignore_errors=True,
+        )
 
     def _on_report_saved(self, path: Path) -> None:
         log.info("report written for scan %s", file_id(self.scan.path) if self.scan else "-")
@@ -344,19 +350,48 @@ class MainWindow(QMainWindow):
         self.reportSaved.emit(Path(path))
 
     def print_dialog(self) -> None:
+        """File ▸ Print: the patient details, the printer, then the same pages Save Report writes."""
         if self.scan is None or self.result is None or self.model is None:
+            return
+        details = PatientDialog(self, source_name=self.scan.path.name)
+        if details.exec() != QDialog.DialogCode.Accepted:
             return
         printer = make_printer(self.settings.page_size)
         dialog = QPrintDialog(printer, self)
-        dialog.setWindowTitle("Print ECG Result")
+        dialog.setWindowTitle("Print ECG Report")
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return
-        try:
-            print_result(printer, self.scan, self.result, self.model.manifest, facility=self.settings.facility)
-        except OSError as exc:
-            show_error(self, f"The page could not be printed: {exc}.")
+        self.print_report(printer, details.patient(), acquisition_date=details.acquisition_date.text().strip())
+
+    def print_report(
+        self, printer: QPrinter, patient: PatientInfo | None = None, *, acquisition_date: str = ""
+    ) -> None:
+        """Write the report to a temporary PDF in a worker, then print its pages; emits reportPrinted."""
+        if self.scan is None or self.result is None or self.model is None:
             return
-        self.statusBar().showMessage("Sent to the printer.", STATUS_MS)
+        folder = tempfile.TemporaryDirectory(prefix="ecg-desk-print-")
+        worker = self._report_worker(Path(folder.name) / "report.pdf", patient, acquisition_date)
+
+        def written(path: Path) -> None:
+            try:
+                pages = print_pdf(printer, path)
+            except OSError as exc:
+                show_error(self, f"The report could not be printed: {exc}.")
+                return
+            finally:
+                folder.cleanup()
+            self.statusBar().showMessage("Sent to the printer.", STATUS_MS)
+            self.reportPrinted.emit(pages)
+
+        def failed(error: Exception) -> None:
+            folder.cleanup()
+            log.warning("report not printed: %s", type(error).__name__)
+            show_error(self, error, title="The report was not printed")
+
+        worker.returned.connect(written)
+        worker.errored.connect(failed)
+        self.statusBar().showMessage("Preparing the report for the printer…")
+        worker.start()
 
     # -- other dialogs -------------------------------------------------------------------------------
     def settings_dialog(self) -> None:

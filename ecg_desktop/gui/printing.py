@@ -1,112 +1,65 @@
-"""File ▸ Print: draw the scan, its crop and the result on one page of a QPrinter (or any paged device)."""
+"""File ▸ Print: print the PDF report itself (core.report_pdf.write_report), page by page.
+
+There is one report layout: the one write_report draws. Printing writes that PDF to a temporary file,
+rasterises each page with pypdfium2 and paints it onto the printer's whole paper, so the printed page
+is the saved page.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from pathlib import Path
 
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPageLayout, QPageSize, QPainter, QPen
+import numpy as np
+from PySide6.QtCore import QRectF
+from PySide6.QtGui import QPageLayout, QPageSize, QPainter
 from PySide6.QtPrintSupport import QPrinter
 
-from ecg_desktop.core.manifest import Manifest
-from ecg_desktop.core.model import Classification
-from ecg_desktop.gui.about_dialog import ATTRIBUTION
-from ecg_desktop.gui.inference import Scan
-from ecg_desktop.gui.result_panel import DISCLAIMER, format_percent
-from ecg_desktop.gui.theme import ACCENT, ALARM, CAUTION, MUTED
+from ecg_desktop.gui.qimage import bgr_to_qimage
 
 PAGE_SIZES = {"A4": QPageSize.PageSizeId.A4, "Letter": QPageSize.PageSizeId.Letter}
+MAX_DPI = 300  # the pages are rasterised at the printer's resolution, at most this
 
 
 def make_printer(page_size: str) -> QPrinter:
-    """A high-resolution printer set to ``page_size``, landscape (the scans are landscape)."""
+    """A high-resolution printer set to ``page_size``, portrait like the report, painting on the whole paper."""
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
     printer.setPageSize(QPageSize(PAGE_SIZES.get(page_size, QPageSize.PageSizeId.A4)))
-    printer.setPageOrientation(QPageLayout.Orientation.Landscape)
+    printer.setPageOrientation(QPageLayout.Orientation.Portrait)
+    printer.setFullPage(True)  # the report has its own margins
     printer.setDocName("ECG Desk report")
     return printer
 
 
-def print_result(
-    printer: QPrinter, scan: Scan, result: Classification, manifest: Manifest, *, facility: str = ""
-) -> None:
-    """Draw one page: header, the scan with the classified region outlined, the probabilities, the disclaimer."""
+def print_pdf(printer: QPrinter, path: str | Path) -> int:
+    """Paint every page of the PDF at ``path`` on ``printer`` (one printed page each); returns the page count."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(str(path))
     painter = QPainter()
-    if not painter.begin(printer):
-        raise OSError("the printer could not be started")
     try:
-        page, mm = printer.pageRect(QPrinter.Unit.DevicePixel), printer.resolution() / 25.4
-        _draw(painter, page, mm, scan, result, manifest, facility)
+        if not painter.begin(printer):
+            raise OSError("the printer could not be started")
+        try:
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            dpi = min(printer.resolution(), MAX_DPI)
+            for index in range(len(document)):
+                if index and not printer.newPage():
+                    raise OSError("the printer could not start a new page")
+                page = document[index]
+                try:
+                    bitmap = page.render(scale=dpi / 72, fill_color=(255, 255, 255, 255))
+                    try:
+                        pixels = np.array(bitmap.to_numpy(), dtype=np.uint8, copy=True)
+                    finally:
+                        bitmap.close()
+                finally:
+                    page.close()
+                image = bgr_to_qimage(np.ascontiguousarray(pixels[..., :3]))
+                paper = printer.paperRect(QPrinter.Unit.DevicePixel)
+                scale = min(paper.width() / image.width(), paper.height() / image.height())
+                painter.drawImage(QRectF(0, 0, image.width() * scale, image.height() * scale), image)
+        finally:
+            painter.end()
+        return len(document)
     finally:
-        painter.end()
-
-
-def _draw(
-    painter: QPainter, page: QRectF, mm: float, scan: Scan, result: Classification, manifest: Manifest, facility: str
-) -> None:
-    page = QRectF(0, 0, page.width(), page.height())
-    painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-    y = 0.0
-
-    def text(
-        line: str, size: float, *, bold: bool = False, colour: str = "#1d2633", x: float = 0, width: float | None = None
-    ) -> float:
-        """Draw wrapped text at (x, y); returns the height it took."""
-        font = QFont("DejaVu Sans")
-        font.setPointSizeF(size)
-        font.setBold(bold)
-        painter.setFont(font)
-        painter.setPen(QColor(colour))
-        box = QRectF(x, y, width or page.width() - x, page.height())
-        used = painter.boundingRect(box, Qt.TextFlag.TextWordWrap, line)
-        painter.drawText(box, Qt.TextFlag.TextWordWrap, line)
-        return used.height()
-
-    y += text("ECG classification", 16, bold=True)
-    stamp = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M")
-    details = [facility, scan.path.name, f"printed {stamp}", f"model {manifest.model_version}"]
-    y += text("  ·  ".join(d for d in details if d), 8, colour=MUTED)
-    y += 3 * mm
-
-    side = 70 * mm  # right column for the result
-    image_box = QRectF(0, y, page.width() - side - 6 * mm, page.height() - y - 22 * mm)
-    scale = min(image_box.width() / scan.qimage.width(), image_box.height() / scan.qimage.height())
-    target = QRectF(0, y, scan.qimage.width() * scale, scan.qimage.height() * scale)
-    painter.drawImage(target, scan.qimage)
-    crop = result.crop
-    painter.setPen(QPen(QColor(ACCENT), 0.6 * mm))
-    painter.drawRect(QRectF(crop.x0 * scale, y + crop.y0 * scale, crop.width * scale, crop.height * scale))
-
-    x = page.width() - side
-    y += text("Result", 8, bold=True, colour=MUTED, x=x)
-    y += text(result.headline(manifest), 15, bold=True, colour=ACCENT if result.assessable else CAUTION, x=x,
-              width=side)
-    if not result.assessable:
-        for reason in result.reasons:
-            y += text(f"• {reason.message}", 8.5, x=x, width=side) + 1 * mm
-    else:
-        y += text(f"{format_percent(result.top_probability)} probability", 10, x=x)
-        if result.low_confidence:
-            y += text("Low confidence", 10, bold=True, colour=ALARM, x=x)
-        y += 3 * mm
-        bar_w = side - 22 * mm
-        for info in manifest.classes:
-            p = result.probabilities[info.id]
-            y += text(info.name, 8.5, bold=info.id == result.label, x=x)
-            painter.fillRect(QRectF(x, y, bar_w, 3 * mm), QColor("#e8ecf2"))
-            painter.fillRect(QRectF(x, y, bar_w * p, 3 * mm), QColor(ACCENT if info.id == result.label else "#9aa6b5"))
-            text(format_percent(p), 8.5, x=x + bar_w + 2 * mm)
-            y += 4.5 * mm
-        y += 2 * mm
-        findings = ", ".join(manifest.display_name(f) for f in result.findings) or "None"
-        y += text(f"Findings: {findings}", 8.5, x=x, width=side)
-    y += 2 * mm
-    for warning in result.warnings:
-        y += text(f"• {warning}", 8, colour="#8a5a00", x=x, width=side) + 1 * mm
-
-    y = page.height() - 18 * mm
-    painter.setPen(QPen(QColor("#9aa6b5"), 0.2 * mm))
-    painter.drawLine(0, round(y), round(page.width()), round(y))
-    y += 2 * mm
-    y += text(DISCLAIMER, 9, bold=True)
-    text(f"Model trained on the {ATTRIBUTION}.", 7.5, colour=MUTED)
+        document.close()

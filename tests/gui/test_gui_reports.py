@@ -56,27 +56,79 @@ def test_save_report_failure_is_shown_not_raised(qtbot, shown, tmp_path: Path) -
     assert "cannot be saved" in shown.findChild(QMessageBox, "errorDialog").text()
 
 
-def test_print_renders_the_result_page(shown, tmp_path: Path) -> None:
+def _page_images(path: Path) -> list:
+    """Each page of a PDF rasterised to greyscale at 50 dpi and blurred (a printed raster's edges differ slightly)."""
+    import cv2
+    import numpy as np
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(str(path))
+    try:
+        pages = [np.asarray(page.render(scale=50 / 72, grayscale=True).to_pil().convert("L"), np.float32)
+                 for page in document]
+    finally:
+        document.close()
+    return [cv2.GaussianBlur(page, (0, 0), 2.0) for page in pages]
+
+
+def _print_to_pdf(qtbot, window, target: Path, patient=None) -> int:
     from PySide6.QtPrintSupport import QPrinter
 
-    from ecg_desktop.gui.printing import make_printer, print_result
+    from ecg_desktop.core.report_pdf import PatientInfo
+    from ecg_desktop.gui.printing import make_printer
 
-    printer = make_printer("A4")
+    printer = make_printer(window.settings.page_size)
     printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
-    printer.setOutputFileName(str(tmp_path / "printed.pdf"))
-    print_result(printer, shown.scan, shown.result, shown.model.manifest, facility="Ward 3")
+    printer.setOutputFileName(str(target))
+    printer.setResolution(150)
+    with qtbot.waitSignal(window.reportPrinted, timeout=WAIT_MS) as printed:
+        window.print_report(printer, patient or PatientInfo())
+    return printed.args[0]
 
-    text = pdf_text(tmp_path / "printed.pdf")
-    assert "Decision support only" in text and "Ward 3" in text
-    assert shown.model.manifest.display_name(shown.result.label) in text
+
+def test_print_paints_the_pages_of_the_saved_report(
+    qtbot, shown, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """File ▸ Print prints write_report's pages themselves: same page count, same page, patient fields included."""
+    import numpy as np
+    from pypdf import PdfReader
+
+    from ecg_desktop.core import report_pdf
+    from ecg_desktop.core.report_pdf import PatientInfo
+
+    monkeypatch.setattr(report_pdf, "_now", lambda: "2026-12-01 09:30 (UTC+0000)")  # the same creation time
+    shown.settings = replace(shown.settings, facility="Ward 3")
+    patient = PatientInfo("P-0042", "Jane Doe", "1961-04-23")
+    with qtbot.waitSignal(shown.reportSaved, timeout=WAIT_MS):
+        shown.save_report(tmp_path / "saved.pdf", patient)
+    pages = _print_to_pdf(qtbot, shown, tmp_path / "printed.pdf", patient)
+    saved, printed = _page_images(tmp_path / "saved.pdf"), _page_images(tmp_path / "printed.pdf")
+    assert pages == len(printed) == len(saved) == len(PdfReader(tmp_path / "printed.pdf").pages) == 1
+    assert printed[0].shape == saved[0].shape  # the same paper size
+    same = np.abs(printed[0] - saved[0])
+    assert same.mean() < 3 and same.max() < 45  # the same page: no block of text or image differs
+    assert "Jane Doe" in pdf_text(tmp_path / "saved.pdf")
+    assert "Sent to the printer" in shown.statusBar().currentMessage()
+    # another patient's report differs where its fields are: the comparison tells pages apart
+    with qtbot.waitSignal(shown.reportSaved, timeout=WAIT_MS):
+        shown.save_report(tmp_path / "other.pdf", PatientInfo("Q-9999999", "Someone Else Entirely", "2001-12-31"))
+    assert np.abs(_page_images(tmp_path / "other.pdf")[0] - printed[0]).max() > 45
+
+
+def test_old_print_layout_is_gone() -> None:
+    from ecg_desktop.gui import printing
+
+    assert not hasattr(printing, "print_result") and hasattr(printing, "print_pdf")
 
 
 def test_saved_and_printed_reports_of_a_page_that_is_not_assessable_name_no_class(
-    qtbot, main_window, tmp_path: Path
+    qtbot, main_window, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from PySide6.QtPrintSupport import QPrinter
+    import numpy as np
 
-    from ecg_desktop.gui.printing import make_printer, print_result
+    from ecg_desktop.core import report_pdf
+
+    monkeypatch.setattr(report_pdf, "_now", lambda: "2026-12-01 09:30 (UTC+0000)")  # the same creation time
 
     with qtbot.waitSignal(main_window.resultShown, timeout=WAIT_MS):
         main_window.open_path(write_image(tmp_path / "letter.png", text_page()))
@@ -84,14 +136,12 @@ def test_saved_and_printed_reports_of_a_page_that_is_not_assessable_name_no_clas
     assert not result.assessable
     with qtbot.waitSignal(main_window.reportSaved, timeout=WAIT_MS):
         main_window.save_report(tmp_path / "report.pdf")
-    printer = make_printer("A4")
-    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
-    printer.setOutputFileName(str(tmp_path / "printed.pdf"))
-    print_result(printer, main_window.scan, result, manifest)
-    for pdf in (tmp_path / "report.pdf", tmp_path / "printed.pdf"):
-        text = pdf_text(pdf)
-        assert NOT_ASSESSABLE in text and result.reasons[0].message.split(".")[0] in text, pdf.name  # 1st sentence
-        assert not [info.name for info in manifest.classes if info.name in text], pdf.name
+    text = pdf_text(tmp_path / "report.pdf")
+    assert NOT_ASSESSABLE in text and result.reasons[0].message.split(".")[0] in text  # 1st sentence
+    assert not [info.name for info in manifest.classes if info.name in text]
+    assert _print_to_pdf(qtbot, main_window, tmp_path / "printed.pdf") == 1  # the same page, printed
+    printed, saved = _page_images(tmp_path / "printed.pdf"), _page_images(tmp_path / "report.pdf")
+    assert np.abs(printed[0] - saved[0]).mean() < 3 and np.abs(printed[0] - saved[0]).max() < 45
 
 
 def test_about_shows_the_model_card(qtbot, gui_model) -> None:
