@@ -2,8 +2,8 @@
 
     .venv/bin/python benchmarks/bench_saliency.py [--repeats 5] [--data DIR]
 
-Prints the median of ``--repeats`` runs of ``occlusion_saliency`` (8x8 grid + 13 lead panels = 77
-occluded copies plus the unoccluded one) and of a plain ``classify`` on the same scan, once with one
+Prints the median of ``--repeats`` runs of ``occlusion_saliency`` (the app's 16x16 sliding-patch map,
+from which the lead scores are taken) and of a plain ``classify`` on the same scan, once with one
 onnxruntime intra-op thread and once with onnxruntime's default thread count.
 """
 
@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ecg_desktop.core.crop import find_diagnostic_region
 from ecg_desktop.core.image_io import load_image
 from ecg_desktop.core.model import EcgModel
-from ecg_desktop.core.saliency import occlusion_saliency
+from ecg_desktop.core.saliency import GRID, occlusion_saliency
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ecg-images"
 
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--data", type=Path, default=DATA)
-    parser.add_argument("--grid", type=int, default=8)
+    parser.add_argument("--grid", type=int, default=GRID)
     args = parser.parse_args(argv)
     found = sorted(args.data.glob("mi/*.jpg"))[:1]
     if found:
