@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import gc
 import logging
-import os
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QStandardPaths, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from ecg_desktop import __version__
 from ecg_desktop.core.errors import ModelError
-from ecg_desktop.core.logs import ENV_LOG_DIR, default_log_dir, setup_logging
+from ecg_desktop.core.logs import setup_logging
 from ecg_desktop.core.model import EcgModel
 from ecg_desktop.gui.errors import show_error
 from ecg_desktop.gui.main_window import MainWindow
@@ -34,14 +33,6 @@ def load_model() -> tuple[EcgModel | None, str | None]:
         return None, str(exc)
     log.info("model loaded: version %s", model.version)
     return model, None
-
-
-def log_dir() -> Path:
-    """``$ECG_DESK_LOG_DIR``, else ``logs`` in the app's data folder (QStandardPaths.AppDataLocation)."""
-    if os.environ.get(ENV_LOG_DIR):
-        return Path(os.environ[ENV_LOG_DIR])
-    data = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
-    return Path(data) / "logs" if data else default_log_dir()
 
 
 def build_window(*, store: SettingsStore | None = None) -> MainWindow:
@@ -74,7 +65,7 @@ def ensure_application() -> QApplication:
 def run_gui(path: Path | None = None) -> int:
     """Show the main window (opening ``path`` if given) and run the event loop; returns its exit code."""
     app = ensure_application()
-    setup_logging(log_dir())  # events only: never file paths or what is typed into a report
+    setup_logging()  # the core's log folder, the same as the command line's; events only, never file paths
     log.info("ECG Desk %s started", __version__)
     window = build_window()
     settle_heap()

@@ -144,16 +144,19 @@ def test_damaged_model_files_open_the_window_without_classifying(
     assert shown.args[0].result is None and window.panel.shown is None  # viewed, never classified
 
 
-def test_gui_log_folder_is_the_app_data_folder(monkeypatch) -> None:
-    from PySide6.QtCore import QStandardPaths
+def test_gui_logs_where_the_command_line_does(monkeypatch, tmp_path: Path) -> None:
+    """The GUI and the CLI write one log, in the folder the core decides (and the README names)."""
+    from ecg_desktop.core import logs
+    from ecg_desktop.gui import app
 
-    from ecg_desktop.gui.app import log_dir
-
-    monkeypatch.delenv("ECG_DESK_LOG_DIR", raising=False)
-    data = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
-    assert log_dir() == Path(data) / "logs"
-    monkeypatch.setenv("ECG_DESK_LOG_DIR", "/somewhere/else")
-    assert log_dir() == Path("/somewhere/else")
+    monkeypatch.setenv("ECG_DESK_LOG_DIR", str(tmp_path / "logs"))
+    written: list[Path] = []
+    monkeypatch.setattr(app, "setup_logging", lambda *a, **k: written.append(logs.setup_logging(*a, **k)))
+    monkeypatch.setattr(app, "build_window", lambda **kwargs: None)
+    monkeypatch.setattr(app, "show_window", lambda window, path=None: None)
+    monkeypatch.setattr(app.QApplication, "exec", lambda self: 0)
+    assert app.run_gui() == 0
+    assert written and written[0].parent == logs.default_log_dir() == tmp_path / "logs"
 
 
 def test_gui_log_never_holds_patient_data(qtbot, main_window, tmp_path: Path) -> None:
