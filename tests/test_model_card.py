@@ -156,3 +156,10 @@ def test_committed_card_matches_the_committed_metrics(tmp_path: Path) -> None:
     metrics, manifest = make_model_card.load_inputs(MODELS)
     assert _missing(out.read_text(encoding="utf-8"), metrics, manifest) == []
     assert (MODELS / make_model_card.FEATURE_IMPORTANCE).is_file(), "the card links to the feature-importance figure"
+
+
+def test_card_leads_with_what_it_is_for_and_its_limits() -> None:
+    """Help > About shows this card: purpose, limits and when it does not answer come before the metrics."""
+    headings = [line[3:] for line in (MODELS / "MODEL_CARD.md").read_text().splitlines() if line.startswith("## ")]
+    assert headings[:3] == ["Intended use", "Known limits", "When the model does not answer"]
+    assert headings[-1] == "Model files"  # file names and hashes last
