@@ -170,3 +170,10 @@ def test_a_turned_page_is_read_upright_and_shown_upright(model: EcgModel, real_s
     reduced = load_for_analysis(turned_file).pixels  # any copy of the file turns upright the same way
     assert np.array_equal(turned.upright(reduced), np.rot90(reduced, 3))
     assert upright.upright(reduced) is reduced  # an upright scan is never touched
+
+
+def test_a_low_confidence_warning_shows_the_probability_as_the_window_does() -> None:
+    from ecg_desktop.core.model import LOW_CONFIDENCE_WARNING
+    from ecg_desktop.core.outcome import format_percent
+
+    assert "39.4 %" in LOW_CONFIDENCE_WARNING.format(format_percent(0.394)) and format_percent(0.394) == "39.4 %"

@@ -20,6 +20,7 @@ from ecg_desktop.core.heat_overlay import LEGEND_TICKS, LEGEND_TITLE
 from ecg_desktop.core.image_io import load_image
 from ecg_desktop.core.manifest import ClassInfo, Manifest
 from ecg_desktop.core.model import Classification, EcgModel
+from ecg_desktop.core.outcome import format_percent
 from ecg_desktop.core.report_pdf import PatientInfo, ReportOptions, write_batch_summary, write_report
 from ecg_desktop.core.outcome import NOT_ASSESSABLE, Reason
 from ecg_desktop.core.saliency import RHYTHM, Saliency, lead_boxes
@@ -86,13 +87,13 @@ def test_report_contents(tmp_path: Path, manifest: Manifest) -> None:
     text = _text(out)
     expected = ["P-00123", "Ada Lovelace", "1815-12-10", "2026-03-04", "St Mary's & Partners <Cardiology>"]
     expected += ["scan 1.jpg"]
-    expected += ["Result: Myocardial infarction (64%)", "Other findings: History of MI", "2026-01-02-test1234"]
+    expected += ["Result: Myocardial infarction (64.0 %)", "Other findings: History of MI", "2026-01-02-test1234"]
     expected += ["Test CNN + LightGBM", "a" * 64, "b" * 64, "Decision support", "physician", "It is not a diagnosis."]
     expected += ["Khan & Hussain", "CC BY 4.0", "Warnings None."]
     for text_part in expected:
         assert text_part in text, text_part
     for info in manifest.classes:
-        assert re.search(rf"{re.escape(info.name)}\s+{PROBABILITIES[info.id]:.0%}", text), info.name
+        assert re.search(rf"{re.escape(info.name)}\s+{re.escape(format_percent(PROBABILITIES[info.id]))}", text), info.name
     assert "Low confidence" not in text
     assert out.stat().st_size < 1_000_000
 
@@ -225,7 +226,8 @@ def test_real_model_on_real_scan(tmp_path: Path) -> None:
     assert f"Result: {model.manifest.display_name(result.label)}" in text
     assert model.version in text
     for info in model.manifest.classes:
-        assert re.search(rf"{re.escape(info.name)}\s+{result.probabilities[info.id]:.0%}", text), info.name
+        shown = re.escape(format_percent(result.probabilities[info.id]))
+        assert re.search(rf"{re.escape(info.name)}\s+{shown}", text), info.name
     assert ("Low confidence" in text) == result.low_confidence
 
 
@@ -285,7 +287,7 @@ def test_batch_summary_counts_scans_that_are_not_assessable(tmp_path: Path, mani
     assert re.search(rf"{NOT_ASSESSABLE} Failed Total 0 0 1 0 1 1 3", text), text
     row = re.search(r"letter\.png (.+?) broken\.png", text).group(1)
     assert row.startswith(f"{NOT_ASSESSABLE} - ") and reason.message in row and WARNING in row
-    assert not [info.name for info in manifest.classes if info.name in row] and "64%" not in row
+    assert not [info.name for info in manifest.classes if info.name in row] and "64.0 %" not in row
 
 
 def _saliency(class_id: str = "mi") -> Saliency:
@@ -316,7 +318,7 @@ def test_report_with_saliency(tmp_path: Path, manifest: Manifest) -> None:
     assert len(PdfReader(out).pages) == 1
     text = _text(out)
     assert "Regions that drove the result: V5, rhythm strip, V3" in text
-    assert "Result: Myocardial infarction (64%)" in text and "Low confidence" in text and WARNING in text
+    assert "Result: Myocardial infarction (64.0 %)" in text and "Low confidence" in text and WARNING in text
     assert LEGEND_TITLE in text and all(label in text for _, label in LEGEND_TICKS)  # the legend, fixed scale
     assert "V5 0.42, rhythm strip 0.35, V3 0.30" in text
     assert np.abs(_main_image(out, grey.shape) - 160).max() < 12  # the scan itself is never tinted

@@ -17,7 +17,7 @@ from ecg_desktop.core.geometry import PageTransform
 from ecg_desktop.core.image_io import load_for_analysis
 from ecg_desktop.core.manifest import Manifest, load_manifest
 from ecg_desktop.core.ood import OOD_WARNING, FeatureDistribution
-from ecg_desktop.core.outcome import NOT_ASSESSABLE, Reason, ordered
+from ecg_desktop.core.outcome import NOT_ASSESSABLE, Reason, format_percent, ordered
 from ecg_desktop.core.preprocess import ink_fraction, preprocess
 from ecg_desktop.core.reading import PageReading, read_page, upright
 
@@ -27,7 +27,7 @@ INK_REASON = (
     "printouts: it looks blank, noisy or like something other than an ECG trace."
 )
 OOD_REASON = Reason("out_of_distribution", OOD_WARNING)
-LOW_CONFIDENCE_WARNING = "Low confidence: the answer's probability is {:.1%}; treat this result with extra caution."
+LOW_CONFIDENCE_WARNING = "Low confidence: the answer's probability is {}; treat this result with extra caution."
 #: Reasons that mean "unlike the training printouts" (the ``out_of_distribution`` flag).
 _UNLIKE_TRAINING = {"not_an_ecg", "no_grid", "unsupported_layout", "out_of_distribution"}
 
@@ -221,6 +221,6 @@ class EcgModel:
                                   out_of_distribution=unlike, ood_distance=distance, reasons=ordered(reasons), **where)
         decision = decide(probabilities, self.manifest.thresholds, self.manifest.low_confidence)
         if decision.low_confidence:
-            warnings.append(LOW_CONFIDENCE_WARNING.format(probabilities[decision.label]))
+            warnings.append(LOW_CONFIDENCE_WARNING.format(format_percent(probabilities[decision.label])))
         return Classification(decision.label, probabilities, decision.findings, warnings=tuple(warnings),
                               low_confidence=decision.low_confidence, ood_distance=distance, **where)

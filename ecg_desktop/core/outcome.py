@@ -32,6 +32,11 @@ class Reason:
         return {"code": self.code, "message": self.message}
 
 
+def format_percent(probability: float) -> str:
+    """How a probability is shown to people everywhere (window, warnings, PDFs): one decimal, e.g. '42.5 %'."""
+    return f"{probability * 100:.1f} %"
+
+
 def ordered(reasons: list[Reason] | tuple[Reason, ...]) -> tuple[Reason, ...]:
     """``reasons`` without repeated codes, most fundamental first."""
     first: dict[str, Reason] = {}

@@ -33,7 +33,7 @@ from ecg_desktop.core.errors import ReportWriteError
 from ecg_desktop.core.heat_overlay import LEGEND_TICKS, LEGEND_TITLE, SCALE_MAX, blend_over_crop, legend_bar
 from ecg_desktop.core.manifest import Manifest
 from ecg_desktop.core.model import Classification
-from ecg_desktop.core.outcome import NOT_ASSESSABLE
+from ecg_desktop.core.outcome import NOT_ASSESSABLE, format_percent
 from ecg_desktop.core.saliency import Saliency, describe_top_leads, top_leads
 
 DISCLAIMER = (
@@ -183,7 +183,7 @@ def _diagnosis(
     """The result of an assessable scan: top class, other findings, saliency, low confidence, the bars."""
     others = [manifest.display_name(f) for f in result.findings if f != result.label]
     story = [
-        _p(f"Result: {result.headline(manifest)} ({result.top_probability:.0%})", _RESULT),
+        _p(f"Result: {result.headline(manifest)} ({format_percent(result.top_probability)})", _RESULT),
         _p(f"Other findings: {', '.join(others) or 'none'}", _BODY),
     ]
     if saliency is not None:
@@ -279,7 +279,7 @@ def _batch_row(name: str, result: Classification | None, error: str | None, mani
     return [
         _p(name, _BODY),
         _p(result.headline(manifest), _STRONG),
-        _p(f"{result.top_probability:.0%}" + (" (low confidence)" if result.low_confidence else ""), _CELL),
+        _p(format_percent(result.top_probability) + (" (low confidence)" if result.low_confidence else ""), _CELL),
         _p(others, _BODY),
         _p(notes, _BODY),
     ]
@@ -360,7 +360,7 @@ def _bar_chart(result: Classification, manifest: Manifest, width: float) -> Draw
         drawing.add(Rect(label_width, y, bar_width, row - 5, fillColor=colors.HexColor("#e8ecf2"), strokeColor=None))
         filled = bar_width * min(max(probability, 0.0), 1.0)
         drawing.add(Rect(label_width, y, filled, row - 5, fillColor=_ACCENT if is_top else _MUTED, strokeColor=None))
-        drawing.add(String(width, y + 1, f"{probability:.0%}", fontName=font, fontSize=9, textAnchor="end"))
+        drawing.add(String(width, y + 1, format_percent(probability), fontName=font, fontSize=9, textAnchor="end"))
     return drawing
 
 

@@ -20,7 +20,7 @@ from ecg_desktop.core.model import EcgModel
 from ecg_desktop.core.report_pdf import ReportOptions
 from ecg_desktop.gui.batch_job import batch_job
 from ecg_desktop.gui.errors import show_error
-from ecg_desktop.gui.result_panel import format_percent
+from ecg_desktop.core.outcome import format_percent
 from ecg_desktop.gui.theme import ALARM, CAUTION
 
 OUTPUT_SUBFOLDER = "ECG Desk results"

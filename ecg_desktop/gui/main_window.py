@@ -29,7 +29,8 @@ from ecg_desktop.gui.errors import show_error, user_message
 from ecg_desktop.gui.inference import InferenceController, Outcome, Scan
 from ecg_desktop.gui.printing import make_printer, print_pdf
 from ecg_desktop.gui.report_dialog import PatientDialog
-from ecg_desktop.gui.result_panel import ResultPanel, format_percent
+from ecg_desktop.core.outcome import format_percent
+from ecg_desktop.gui.result_panel import ResultPanel
 from ecg_desktop.gui.saliency_worker import SaliencyController, SaliencyOutcome
 from ecg_desktop.gui.settings import AppSettings, SettingsStore
 from ecg_desktop.gui.settings_dialog import SettingsDialog

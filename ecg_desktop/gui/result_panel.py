@@ -13,15 +13,11 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QScroll
 from ecg_desktop.core.heat_overlay import LEGEND_TICKS, LEGEND_TITLE, legend_bar
 from ecg_desktop.core.manifest import Manifest
 from ecg_desktop.core.model import Classification
+from ecg_desktop.core.outcome import format_percent
 from ecg_desktop.gui.qimage import bgr_to_qimage
 
 DISCLAIMER = "Decision support only — confirm with a physician."
 BAR_STEPS = 1000
-
-
-def format_percent(probability: float) -> str:
-    """How a probability is shown everywhere in the GUI: one decimal, e.g. '42.5 %'."""
-    return f"{probability * 100:.1f} %"
 
 
 class ResultPanel(QWidget):

@@ -17,8 +17,8 @@ from PySide6.QtWidgets import QMessageBox
 
 from ecg_desktop.core.crop import CropBox
 from ecg_desktop.core.image_io import load_image
-from ecg_desktop.core.outcome import NOT_ASSESSABLE
-from ecg_desktop.gui.result_panel import DISCLAIMER, format_percent
+from ecg_desktop.core.outcome import NOT_ASSESSABLE, format_percent
+from ecg_desktop.gui.result_panel import DISCLAIMER
 from tests.bad_inputs import blank_page, text_page
 from tests.conftest import write_image
 
