@@ -114,7 +114,8 @@ def _low_resolution(image: np.ndarray, box: CropBox, rng: np.random.Generator) -
     """The same page scanned at 50-80% of the resolution (as the analysis copy of a 100-160 dpi scan)."""
     factor = rng.uniform(0.5, 0.8)
     height, width = image.shape[:2]
-    small = cv2.resize(image, (max(1, round(width * factor)), max(1, round(height * factor))), interpolation=cv2.INTER_AREA)
+    size = (max(1, round(width * factor)), max(1, round(height * factor)))
+    small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
     sx, sy = small.shape[1] / width, small.shape[0] / height
     return small, box.scaled(sx, sy).clamped(small.shape[1], small.shape[0])
 

@@ -15,7 +15,8 @@ from ecg_desktop.core.crop import CropBox, find_diagnostic_region
 from ecg_desktop.core.image_io import IMAGE_SUFFIXES, load_for_analysis, load_image
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ecg-images"
-NEAR_DUPLICATE_SIMILARITY = 0.89  # cosine similarity of trace descriptors: the 5 near-duplicate pairs score 0.892-0.918, distinct scans at most 0.884
+# Cosine similarity of trace descriptors: the 5 near-duplicate pairs score 0.892-0.918, distinct scans at most 0.884.
+NEAR_DUPLICATE_SIMILARITY = 0.89
 
 
 @dataclass

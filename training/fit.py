@@ -104,7 +104,9 @@ def train_cnn(
                 loss_sum += loss.item() * len(idx)
                 correct += int((logits.argmax(1) == target).sum())
                 total += len(idx)
-            _log_epoch(model, history, epoch, config, loss_sum / total, correct / total, val_inputs, val_labels, loss_fn, log)
+            _log_epoch(
+                model, history, epoch, config, loss_sum / total, correct / total, val_inputs, val_labels, loss_fn, log
+            )
     model.eval()
     return model, history
 

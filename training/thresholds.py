@@ -24,7 +24,9 @@ from training.report import update_readme, write_metrics_markdown
 REPO = Path(__file__).resolve().parents[1]
 
 
-def read_oof(path: Path, class_ids: list[str], classifier: str = "lightgbm") -> tuple[list[np.ndarray], list[np.ndarray]]:
+def read_oof(
+    path: Path, class_ids: list[str], classifier: str = "lightgbm"
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Per fold, the classifier's out-of-fold probabilities and the true labels."""
     with path.open(newline="") as stream:
         rows = list(csv.DictReader(stream))

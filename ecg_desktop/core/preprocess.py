@@ -26,7 +26,7 @@ class PreprocessConfig:
     version: int = 2
     input_style: str = "ink_on_scan"  # or "ink_only": see trace_ink / emphasize_ink
     input_size: int = 227
-    analysis_min_side: int = 700  # the pipeline works on a copy reduced 2, 4 or 8 times while its shorter side stays >= this
+    analysis_min_side: int = 700  # work on a copy reduced 2, 4 or 8 times while its shorter side stays >= this
     reductions: tuple[int, ...] = (8, 4, 2)
     ink_ratio: float = 0.6  # darker than 60% of the local paper brightness is ink
     paper_block: int = 8  # paper brightness is estimated on a copy this many times smaller, then dilated 5x5
@@ -88,7 +88,9 @@ def _paper_relative_ink(gray: np.ndarray, scale_x: float, scale_y: float, config
     return cv2.dilate(ink, kernel)
 
 
-def emphasize_ink(region: np.ndarray, scale_x: float, scale_y: float, config: PreprocessConfig = PREPROCESSING) -> np.ndarray:
+def emphasize_ink(
+    region: np.ndarray, scale_x: float, scale_y: float, config: PreprocessConfig = PREPROCESSING
+) -> np.ndarray:
     """"ink_on_scan": thicken dark trace ink (darkest channel vs local paper) into the colour region."""
     blue, green, red = cv2.split(region)
     ink = _paper_relative_ink(cv2.min(cv2.min(blue, green), red), scale_x, scale_y, config)
@@ -96,7 +98,9 @@ def emphasize_ink(region: np.ndarray, scale_x: float, scale_y: float, config: Pr
     return cv2.min(region, cv2.merge([shade] * 3))
 
 
-def trace_ink(region: np.ndarray, scale_x: float, scale_y: float, config: PreprocessConfig = PREPROCESSING) -> np.ndarray:
+def trace_ink(
+    region: np.ndarray, scale_x: float, scale_y: float, config: PreprocessConfig = PREPROCESSING
+) -> np.ndarray:
     """"ink_only": the thickened trace ink alone, drawn at ``ink_value`` on white (three equal channels).
 
     Ink is dark in every channel, while grid lines of any colour are bright in at least one: a pixel is

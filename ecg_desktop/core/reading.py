@@ -41,7 +41,9 @@ class PageReading:
         return self.page_transform.size
 
 
-def read_page(image: np.ndarray, *, image_size: tuple[int, int] | None = None, crop: CropBox | None = None) -> PageReading:
+def read_page(
+    image: np.ndarray, *, image_size: tuple[int, int] | None = None, crop: CropBox | None = None
+) -> PageReading:
     """Read ``image`` (BGR uint8; a reduced copy of a ``image_size`` file, or full size when None).
 
     ``crop`` (full-size upright pixels) replaces the automatic region; a crop that cuts off leads the
