@@ -163,3 +163,9 @@ def test_the_colour_scale_is_fixed_and_stated() -> None:
     assert np.array_equal(bar[0, -1], colour_values(np.float32(SCALE_MAX)).reshape(3))
     assert LEGEND_TICKS[0][0] == 0.0 and LEGEND_TICKS[-1][0] == SCALE_MAX == 0.5
     assert "0.5" in LEGEND_TICKS[-1][1] and "probability" in LEGEND_TITLE
+
+
+def test_no_lead_is_named_when_hiding_any_region_changes_nothing() -> None:
+    """A confident answer that no hidden region moves (drops under 0.005) names no lead rather than three zeros."""
+    flat = Saliency("mi", np.full((16, 16), 0.001), {name: 0.001 for name in ("I", "II", "V2")})
+    assert top_leads(flat) == [] and describe_top_leads(flat) == "no single lead panel stood out"

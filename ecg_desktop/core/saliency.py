@@ -102,10 +102,13 @@ def occlusion_saliency(
     return Saliency(model.manifest.class_ids[top], heatmap, lead_scores_of(heatmap, size))
 
 
+MIN_NAMED_DROP = 0.005  # a lead is named only when hiding it lowered the answer's probability this much (0.01 shown)
+
+
 def top_leads(saliency: Saliency, count: int = 3) -> list[str]:
-    """The ``count`` lead panels with the highest map means (only those where hiding lowered the top class)."""
+    """The ``count`` lead panels with the highest map means, among those where hiding lowered the answer noticeably."""
     ranked = sorted(saliency.lead_scores.items(), key=lambda item: item[1], reverse=True)
-    return [name for name, drop in ranked[:count] if drop > 0]
+    return [name for name, drop in ranked[:count] if drop >= MIN_NAMED_DROP]
 
 
 def describe_top_leads(saliency: Saliency, count: int = 3) -> str:
