@@ -84,11 +84,7 @@ def render_page(
                 try:
                     width, height = pdf_page.get_size()  # points, after the page's own rotation
                     scale = _scale(width, height, dpi, max_pixels)
-                    bitmap = pdf_page.render(scale=scale, fill_color=(255, 255, 255, 255))
-                    try:
-                        image = np.array(bitmap.to_numpy(), dtype=np.uint8, copy=True)
-                    finally:
-                        bitmap.close()
+                    image = _pixels(pdf_page, scale)
                 finally:
                     pdf_page.close()
             except ImageLoadError:
@@ -97,6 +93,33 @@ def render_page(
                 raise ImageLoadError(f"{name}: page {page} of this PDF cannot be rendered ({exc}).") from exc
         finally:
             document.close()
+    return image
+
+
+def render_all_pages(data: bytes, name: str, *, dpi: float) -> list[np.ndarray]:
+    """Every page of the PDF in ``data`` as HxWx3 uint8 BGR arrays on white at ``dpi`` (printing a report)."""
+    with _LOCK:
+        document = _open(data, name)
+        try:
+            pages = []
+            for index in range(len(document)):
+                pdf_page = document[index]
+                try:
+                    pages.append(_pixels(pdf_page, dpi / 72))
+                finally:
+                    pdf_page.close()
+            return pages
+        finally:
+            document.close()
+
+
+def _pixels(pdf_page, scale: float) -> np.ndarray:
+    """One page drawn at ``scale`` (pixels per point) on white, as an HxWx3 uint8 BGR array."""
+    bitmap = pdf_page.render(scale=scale, fill_color=(255, 255, 255, 255))
+    try:
+        image = np.array(bitmap.to_numpy(), dtype=np.uint8, copy=True)
+    finally:
+        bitmap.close()
     if image.ndim == 2:
         image = np.repeat(image[:, :, None], 3, axis=2)
     return np.ascontiguousarray(image[:, :, :3])

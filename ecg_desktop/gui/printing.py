@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QPageLayout, QPageSize, QPainter
 from PySide6.QtPrintSupport import QPrinter
 
+from ecg_desktop.core import pdf_pages
 from ecg_desktop.gui.qimage import bgr_to_qimage
 
 PAGE_SIZES = {"A4": QPageSize.PageSizeId.A4, "Letter": QPageSize.PageSizeId.Letter}
@@ -32,34 +32,20 @@ def make_printer(page_size: str) -> QPrinter:
 
 def print_pdf(printer: QPrinter, path: str | Path) -> int:
     """Paint every page of the PDF at ``path`` on ``printer`` (one printed page each); returns the page count."""
-    import pypdfium2
-
-    document = pypdfium2.PdfDocument(str(path))
+    path = Path(path)
+    pages = pdf_pages.render_all_pages(path.read_bytes(), path.name, dpi=min(printer.resolution(), MAX_DPI))
     painter = QPainter()
+    if not painter.begin(printer):
+        raise OSError("the printer could not be started")
     try:
-        if not painter.begin(printer):
-            raise OSError("the printer could not be started")
-        try:
-            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-            dpi = min(printer.resolution(), MAX_DPI)
-            for index in range(len(document)):
-                if index and not printer.newPage():
-                    raise OSError("the printer could not start a new page")
-                page = document[index]
-                try:
-                    bitmap = page.render(scale=dpi / 72, fill_color=(255, 255, 255, 255))
-                    try:
-                        pixels = np.array(bitmap.to_numpy(), dtype=np.uint8, copy=True)
-                    finally:
-                        bitmap.close()
-                finally:
-                    page.close()
-                image = bgr_to_qimage(np.ascontiguousarray(pixels[..., :3]))
-                paper = printer.paperRect(QPrinter.Unit.DevicePixel)
-                scale = min(paper.width() / image.width(), paper.height() / image.height())
-                painter.drawImage(QRectF(0, 0, image.width() * scale, image.height() * scale), image)
-        finally:
-            painter.end()
-        return len(document)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        for index, pixels in enumerate(pages):
+            if index and not printer.newPage():
+                raise OSError("the printer could not start a new page")
+            image = bgr_to_qimage(pixels)
+            paper = printer.paperRect(QPrinter.Unit.DevicePixel)
+            scale = min(paper.width() / image.width(), paper.height() / image.height())
+            painter.drawImage(QRectF(0, 0, image.width() * scale, image.height() * scale), image)
     finally:
-        document.close()
+        painter.end()
+    return len(pages)
