@@ -48,5 +48,5 @@ echo "build.sh: built $OUT in $SECONDS s"
 du -sh "$OUT"
 if [[ -d "$OUT" ]]; then
     echo "largest files:"
-    find "$OUT" -type f -printf '%s %P\n' | sort -rn | head -10 | awk '{printf "  %6.1f MB  %s\n", $1 / 1e6, $2}'
+    find "$OUT" -type f -printf '%s %P\n' | sort -rn | awk 'NR <= 10 {printf "  %6.1f MB  %s\n", $1 / 1e6, $2}'
 fi
