@@ -34,7 +34,7 @@ def make_folder(count: int, folder: Path) -> Path:
         if real:
             target.write_bytes(real[i % len(real)].read_bytes())
         else:
-            from ecg_desktop.core.synthetic import render_printout
+            from ecg_desktop.testing.synthetic import render_printout
 
             cv2.imwrite(str(target), render_printout(seed=i), [cv2.IMWRITE_JPEG_QUALITY, 90])
     return folder

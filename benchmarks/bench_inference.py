@@ -38,7 +38,7 @@ def scans(data: Path, count: int) -> list[Path]:
     found = sorted(data.glob("*/*.jpg"))[:count]
     if found:
         return found
-    from ecg_desktop.core.synthetic import render_printout
+    from ecg_desktop.testing.synthetic import render_printout
 
     folder = Path(tempfile.mkdtemp())
     paths = []

@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     if found:
         source, image = found[0].name, load_image(found[0])
     else:
-        from ecg_desktop.core.synthetic import render_printout
+        from ecg_desktop.testing.synthetic import render_printout
 
         source, image = "synthetic printout", render_printout(kind="st_elevation", seed=5)
     crop = find_diagnostic_region(image).box

@@ -28,6 +28,7 @@ import elfstubs
 EXCLUDED_MODULES = [
     # training and development only
     "torch", "torchvision", "matplotlib", "sklearn", "xgboost", "onnx", "onnxscript", "training", "tests",
+    "ecg_desktop.testing",
     "pytest", "pytestqt", "_pytest", "pypdf", "IPython", "jupyter", "notebook", "pandas", "pyarrow", "dask",
     "sympy", "numba", "setuptools", "pkg_resources", "pip", "wheel", "distutils", "lib2to3", "pydoc_data",
     "tkinter", "_tkinter", "curses", "unittest.mock",

@@ -1,7 +1,7 @@
 """Write the bundled synthetic sample scans to ``resources/samples/*.png``.
 
 Run from the repository root: ``.venv/bin/python resources/make_samples.py``.
-The images are illustrative only (see ``ecg_desktop.core.synthetic``), not real patients.
+The images are illustrative only (see ``ecg_desktop.testing.synthetic``), not real patients.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import cv2
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ecg_desktop.core.synthetic import render_printout  # noqa: E402
+from ecg_desktop.testing.synthetic import render_printout  # noqa: E402
 
 # name: (kind, heart rate, seed, patient id, date)
 SAMPLES = {

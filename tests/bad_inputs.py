@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from ecg_desktop.core.synthetic import render_printout
+from ecg_desktop.testing.synthetic import render_printout
 
 WIDTH, HEIGHT = 1106, 786  # half the size of the dataset's scans: fast, still a full printout
 UNREADABLE = "no permission.png"  # chmod 000 (and refused by monkeypatch when running as root)

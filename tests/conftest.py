@@ -45,7 +45,7 @@ def model():
 @pytest.fixture
 def synthetic_scan(tmp_path: Path) -> Path:
     """A rendered 12-lead printout saved as PNG."""
-    from ecg_desktop.core.synthetic import render_printout
+    from ecg_desktop.testing.synthetic import render_printout
 
     path = tmp_path / "synthetic.png"
     cv2.imwrite(str(path), render_printout(kind="normal", seed=3))

@@ -30,3 +30,10 @@ def test_app_imports_no_training_torch_or_network() -> None:
     for path in PACKAGE.rglob("*.py"):
         bad = _imports(path) & FORBIDDEN_EVERYWHERE
         assert not bad, f"{path} imports {bad}"
+
+
+def test_app_never_imports_the_test_renderer() -> None:
+    app = [*(PACKAGE / "core").rglob("*.py"), *(PACKAGE / "gui").rglob("*.py"), PACKAGE / "cli.py"]
+    for path in app:
+        text = path.read_text(encoding="utf-8")
+        assert "ecg_desktop.testing" not in text and "from ..testing" not in text, f"{path} imports the test renderer"

@@ -158,7 +158,7 @@ def test_cli_batch_records_every_input_with_reports_and_resumes(corpus, tmp_path
 
 
 def _scans(folder: Path, count: int) -> list[Path]:
-    from ecg_desktop.core.synthetic import render_printout
+    from ecg_desktop.testing.synthetic import render_printout
     from tests.bad_inputs import HEIGHT, WIDTH
     from tests.conftest import write_image
 

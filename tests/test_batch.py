@@ -13,7 +13,7 @@ import pytest
 from ecg_desktop.cli import main
 from ecg_desktop.core.batch import ResultsCsv, classify_files, find_scans, plan_batch, run_batch, tally_text
 from ecg_desktop.core.errors import EcgDeskError
-from ecg_desktop.core.synthetic import render_printout
+from ecg_desktop.testing.synthetic import render_printout
 from tests.bad_inputs import blank_page
 from tests.conftest import write_image
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ecg_desktop.core.synthetic import GRID_BOX_FRACTIONS, LAYOUTS, render_printout
+from ecg_desktop.testing.synthetic import GRID_BOX_FRACTIONS, LAYOUTS, render_printout
 from training.conditions import CONDITIONS, apply_condition
 from training.negatives import HEIGHT, NEGATIVE_FAMILIES, WIDTH
 

@@ -10,7 +10,7 @@ import pytest
 
 from ecg_desktop.core.geometry import PageTransform, find_page_transform
 from ecg_desktop.core.image_io import load_for_analysis
-from ecg_desktop.core.synthetic import render_printout
+from ecg_desktop.testing.synthetic import render_printout
 
 _WHITE = (255, 255, 255)
 

@@ -13,7 +13,7 @@ from ecg_desktop.core.geometry import find_page_transform
 from ecg_desktop.core.image_io import load_for_analysis
 from ecg_desktop.core.layout import crop_reasons, layout_reasons, read_layout
 from ecg_desktop.core.preprocess import reduce_for_analysis
-from ecg_desktop.core.synthetic import GRID_BOX_FRACTIONS, LEAD_NAMES, render_printout, synthesize_leads
+from ecg_desktop.testing.synthetic import GRID_BOX_FRACTIONS, LEAD_NAMES, render_printout, synthesize_leads
 
 # Test pages are drawn straight at the analysis size of a 200 dpi scan: 1107 x 786 pixels.
 _W, _H = 1107, 786

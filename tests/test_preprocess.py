@@ -16,7 +16,7 @@ from ecg_desktop.core.image_io import load_for_analysis
 from ecg_desktop.core.manifest import load_manifest
 from ecg_desktop.core.preprocess import PREPROCESSING, PreprocessConfig, preprocess
 from ecg_desktop.core.resources import models_dir
-from ecg_desktop.core.synthetic import render_printout
+from ecg_desktop.testing.synthetic import render_printout
 
 
 def test_identity_warp_gives_exactly_the_inference_input(real_scan: Path) -> None:

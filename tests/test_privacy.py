@@ -21,7 +21,7 @@ PATIENT_ID = "PID-471108"
 
 
 def _scan(path: Path, seed: int = 0, kind: str = "normal") -> Path:
-    from ecg_desktop.core.synthetic import render_printout
+    from ecg_desktop.testing.synthetic import render_printout
     from tests.bad_inputs import HEIGHT, WIDTH
     from tests.conftest import write_image
 

@@ -331,7 +331,7 @@ def test_report_with_saliency(tmp_path: Path, manifest: Manifest) -> None:
 
 def test_report_main_image_is_the_clean_scan(tmp_path: Path, manifest: Manifest) -> None:
     """With or without saliency, the main image is the scan as read, pixel for pixel (up to JPEG loss)."""
-    from ecg_desktop.core.synthetic import render_printout
+    from ecg_desktop.testing.synthetic import render_printout
 
     scan = render_printout(kind="st_elevation", seed=2, width=1106, height=786)
     result = Classification("mi", dict(PROBABILITIES), ("mi",), CropBox(30, 140, 1090, 760), (), False)
@@ -355,7 +355,7 @@ def test_report_without_saliency_has_no_heat_map(tmp_path: Path, manifest: Manif
 
 def test_cli_report_with_saliency(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from ecg_desktop.cli import main
-    from ecg_desktop.core.synthetic import render_printout
+    from ecg_desktop.testing.synthetic import render_printout
 
     scan = tmp_path / "scan.png"
     cv2.imwrite(str(scan), render_printout(kind="st_elevation", seed=2))

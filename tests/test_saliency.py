@@ -30,7 +30,7 @@ from ecg_desktop.core.saliency import (
     occlusion_saliency,
     top_leads,
 )
-from ecg_desktop.core.synthetic import render_printout
+from ecg_desktop.testing.synthetic import render_printout
 
 LEADS = {"I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6", RHYTHM}
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from ecg_desktop.core.crop import find_diagnostic_region
-from ecg_desktop.core.synthetic import GRID_BOX_FRACTIONS, KINDS, LEAD_NAMES, render_printout, synthesize_leads
+from ecg_desktop.testing.synthetic import GRID_BOX_FRACTIONS, KINDS, LEAD_NAMES, render_printout, synthesize_leads
 
 STANDARD_LEADS = {"I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6"}
 SIZES = [(2213, 1572), (1106, 786)]

@@ -3,7 +3,7 @@
 Each family renders, for a seed, a full-size (2213 x 1572, 200 dpi) BGR uint8 page that is
 ECG-like but outside what the model supports (another layout, cart, paper speed; an empty
 grid) or not an ECG at all (a text page, a photo-like image). ECG pages come from the
-project's renderer (:func:`ecg_desktop.core.synthetic.render_printout`), varying heart rate,
+project's renderer (:func:`ecg_desktop.testing.synthetic.render_printout`), varying heart rate,
 kind, signal seed and grid colour inside each family. They are used only to MEASURE the
 applicability check, never to train the diagnosis.
 """
@@ -15,7 +15,7 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-from ecg_desktop.core.synthetic import KINDS, render_printout
+from ecg_desktop.testing.synthetic import KINDS, render_printout
 
 WIDTH, HEIGHT = 2213, 1572
 #: Grid (5 mm line) colours, BGR; None is the EDAN pink the model was trained on.

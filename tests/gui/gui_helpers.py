@@ -12,7 +12,7 @@ KINDS = ("normal", "st_elevation", "irregular")
 
 def render_scan(path: Path, *, kind: str = "normal", seed: int = 0, width: int = 1106) -> Path:
     """A synthetic printout saved at ``path`` (format from the suffix)."""
-    from ecg_desktop.core.synthetic import render_printout
+    from ecg_desktop.testing.synthetic import render_printout
 
     image = render_printout(kind=kind, seed=seed, width=width, height=round(width * 1572 / 2213))
     ok, data = cv2.imencode(path.suffix, image, [cv2.IMWRITE_JPEG_QUALITY, 90] if path.suffix == ".jpg" else [])
