@@ -19,9 +19,16 @@ Keyword options draw other layouts (:data:`LAYOUTS`), grid colours, a dot grid, 
 cart's header, paper speed and gain; these pages exist to measure the model on what it
 must not read (``training/negatives.py``). Only numpy and OpenCV are used; the output is
 deterministic for a given seed.
+
+:func:`render_printout_with_truth` draws the same page and also returns what was drawn
+(:class:`PrintoutTruth`): the signals in mV, each printed panel's samples and their pixel
+positions, and the page's time and voltage scales, so that a digitizer can be scored against it
+(:func:`reconstruction_snr`).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -98,10 +105,12 @@ def _beat_times(kind: str, rr: float, seconds: float, rng: np.random.Generator) 
 
 
 def synthesize_leads(
-    *, kind: str = "normal", heart_rate: float = 72, seconds: float = 10.0, fs: int = 500, seed: int = 0
+    *, kind: str = "normal", heart_rate: float = 72, seconds: float = 10.0, fs: int = 500, seed: int = 0,
+    amplitude: float = 1.0,
 ) -> dict[str, np.ndarray]:
     """Synthetic 12-lead ECG in mV: ``{lead name: samples}``, ``round(seconds * fs)`` samples each.
 
+    ``amplitude`` scales every lead (e.g. 2.5 for high voltages whose rows overlap on paper).
     Illustrative only, not clinically validated (see the module docstring).
     """
     if kind not in KINDS:
@@ -151,7 +160,7 @@ def synthesize_leads(
     for name in LEAD_NAMES:
         wander = 0.04 * np.sin(2 * np.pi * rng.uniform(0.1, 0.3) * t + rng.uniform(0, 2 * np.pi))
         noise = np.convolve(rng.normal(0, 0.03, t.size), smooth, mode="same")
-        out[name] = (leads[name] + wander + noise).astype(np.float32)
+        out[name] = (amplitude * (leads[name] + wander + noise)).astype(np.float32)
     return out
 
 
@@ -285,6 +294,59 @@ def _baselines(layout: str, grid_top: float, grid_bottom: float) -> tuple[float,
     return tuple(grid_top + step * (i + 0.55) for i in range(n))
 
 
+@dataclass(frozen=True)
+class PrintedPanel:
+    """One drawn trace: ``lead`` samples ``start`` to ``start + len(xs)`` at pixels ``(xs, ys)`` of the output image."""
+
+    lead: str
+    row: int
+    column: int
+    start: int  # index of the first drawn sample in ``PrintoutTruth.leads[lead]``
+    xs: np.ndarray  # x of each drawn sample, output pixels
+    ys: np.ndarray  # y of each drawn sample, output pixels (clipped to the grid as drawn)
+
+
+@dataclass(frozen=True)
+class PrintoutTruth:
+    """What :func:`render_printout_with_truth` drew: the signals and where each panel put them on the page."""
+
+    leads: dict[str, np.ndarray]  # mV, 10 s at ``fs``
+    fs: int
+    panels: tuple[PrintedPanel, ...]  # in drawing order: rows top to bottom, columns left to right
+    baselines: tuple[float, ...]  # y of each row's 0 mV line, output pixels
+    x0: float  # x of time 0, output pixels
+    px_per_s: float  # output pixels per second along x
+    px_per_mv: float  # output pixels per mV along y
+    heart_rate: float
+
+    def printed(self, lead: str) -> tuple[int, np.ndarray]:
+        """The longest drawn stretch of ``lead``: its first sample index and its samples (mV)."""
+        panel = max((p for p in self.panels if p.lead == lead), key=lambda p: p.xs.size)
+        return panel.start, self.leads[lead][panel.start : panel.start + panel.xs.size]
+
+
+def reconstruction_snr(truth: np.ndarray, estimate: np.ndarray, fs: int, *, max_shift_s: float = 0.2) -> float:
+    """SNR (dB) of ``estimate`` against ``truth`` (same length, mV), PhysioNet Challenge 2024 style.
+
+    The estimate may be shifted by up to ``max_shift_s`` (whole samples, the best shift is taken) and
+    its mean offset is removed; SNR = 10 log10(sum truth^2 / sum error^2) over the samples both hold
+    (NaN in ``estimate`` counts as 0, as the Challenge does). The truth's own mean is removed first, so
+    a lead's baseline offset on paper is not counted as signal.
+    """
+    truth = truth - truth.mean()
+    estimate = np.nan_to_num(estimate)
+    best = -np.inf
+    reach = round(max_shift_s * fs)
+    for shift in range(-reach, reach + 1):
+        a = truth[max(0, shift) : truth.size + min(0, shift)]
+        b = estimate[max(0, -shift) : estimate.size + min(0, -shift)]
+        error = b - a
+        error = error - error.mean()
+        noise = float(np.dot(error, error))
+        best = max(best, 10 * np.log10(float(np.dot(a, a)) / max(noise, 1e-12)))
+    return best
+
+
 def render_printout(
     *,
     kind: str = "normal",
@@ -301,41 +363,77 @@ def render_printout(
     speed_mm_s: float = 25,
     gain_mm_mv: float = 10,
     traces: bool = True,
+    amplitude: float = 1.0,
+    rhythm_lead: str = "II",
 ) -> np.ndarray:
     """A synthetic scanned 12-lead ECG printout as an ``height x width x 3`` uint8 BGR image.
 
     Layout is that of a 2213 x 1572 (200 dpi) report and scales with ``width``. The defaults draw
     the EDAN 3x4+1 report; ``layout`` (a :data:`LAYOUTS` key), ``grid_colour`` (BGR of the 5 mm
     lines; None is EDAN pink), ``dot_grid``, ``header`` (a :data:`HEADERS` entry), ``speed_mm_s``,
-    ``gain_mm_mv`` and ``traces=False`` (an empty grid) draw other printouts.
+    ``gain_mm_mv`` and ``traces=False`` (an empty grid) draw other printouts. ``amplitude`` scales the
+    signals (not the calibration pulses); ``rhythm_lead`` is the 3x4+1 rhythm strip's lead.
     Illustrative only, not clinically validated (see the module docstring).
     """
+    return render_printout_with_truth(
+        kind=kind, heart_rate=heart_rate, seed=seed, width=width, height=height, patient_id=patient_id,
+        date_text=date_text, layout=layout, grid_colour=grid_colour, dot_grid=dot_grid, header=header,
+        speed_mm_s=speed_mm_s, gain_mm_mv=gain_mm_mv, traces=traces, amplitude=amplitude, rhythm_lead=rhythm_lead,
+    )[0]
+
+
+def render_printout_with_truth(
+    *,
+    kind: str = "normal",
+    heart_rate: float = 72,
+    seed: int = 0,
+    width: int = 2213,
+    height: int = 1572,
+    patient_id: str = "000000",
+    date_text: str = "2026-01-01  10:00:00 AM",
+    layout: str = "3x4+1",
+    grid_colour: tuple[int, int, int] | None = None,
+    dot_grid: bool = False,
+    header: str = "edan",
+    speed_mm_s: float = 25,
+    gain_mm_mv: float = 10,
+    traces: bool = True,
+    amplitude: float = 1.0,
+    rhythm_lead: str = "II",
+) -> tuple[np.ndarray, PrintoutTruth]:
+    """:func:`render_printout`'s image and the :class:`PrintoutTruth` of what it drew (same arguments)."""
     if width < 200 or height < 140:
         raise ValueError(f"printout size {width}x{height} is too small")
     if layout not in LAYOUTS or header not in HEADERS:
         raise ValueError(f"unknown layout {layout!r} or header {header!r}; expected {tuple(LAYOUTS)}, {HEADERS}")
     if speed_mm_s <= 0 or gain_mm_mv <= 0:
         raise ValueError("speed_mm_s and gain_mm_mv must be positive")
+    if rhythm_lead not in LEAD_NAMES:
+        raise ValueError(f"unknown rhythm_lead {rhythm_lead!r}; expected one of {LEAD_NAMES}")
     fs = 500
-    leads = synthesize_leads(kind=kind, heart_rate=heart_rate, seconds=10.0, fs=fs, seed=seed)
+    leads = synthesize_leads(kind=kind, heart_rate=heart_rate, seconds=10.0, fs=fs, seed=seed, amplitude=amplitude)
     page = _Page(width, height)
     box = GRID_BOX_FRACTIONS if header == "edan" else OTHER_GRID_BOX_FRACTIONS
     x0, y0, x1, y1 = _draw_grid(page, box, grid_colour, dot_grid)
     draw_header = _draw_edan_header_footer if header == "edan" else _draw_other_header_footer
     draw_header(page, patient_id, date_text, round(heart_rate), _settings_text(layout, speed_mm_s, gain_mm_mv))
-    if not traces:
-        return page.image
     mm = _PX_PER_MM  # reference pixels per mm
     lo, hi = (y0 + 6) / page.sy, (y1 - 6) / page.sy
+    rows = LAYOUTS[layout] if layout != "3x4+1" else _ROWS + ((rhythm_lead,),)
+    baselines = _baselines(layout, lo, hi)
+    truth = PrintoutTruth(leads, fs, (), tuple(b * page.sy for b in baselines), _TRACE_X0 * page.sx,
+                          speed_mm_s * mm * page.sx, gain_mm_mv * mm * page.sy, float(heart_rate))
+    if not traces:
+        return page.image, truth
+    panels = []
 
-    def trace(x: float, baseline: float, samples: np.ndarray) -> None:
+    def trace(x: float, baseline: float, samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         xs = x + np.arange(samples.size) * speed_mm_s * mm / fs
         ys = np.clip(baseline - samples * gain_mm_mv * mm, lo, hi)
         page.line(np.stack([xs, ys], axis=1), 2)
+        return xs * page.sx, ys * page.sy
 
-    rows = LAYOUTS[layout]
-    baselines = _baselines(layout, lo, hi)
-    for leads_in_row, baseline in zip(rows, baselines):
+    for row, (leads_in_row, baseline) in enumerate(zip(rows, baselines)):
         p, pw, ph = _PULSE_X0, 5 * mm, 10 * mm * (gain_mm_mv / 10)  # 1 mV calibration pulse, 5 mm wide
         pulse = [[p, baseline], [p + mm, baseline], [p + mm, baseline - ph], [p + mm + pw, baseline - ph],
                  [p + mm + pw, baseline], [p + 2 * mm + pw, baseline]]
@@ -344,10 +442,11 @@ def render_printout(
         seg = round(10.0 * (25 / speed_mm_s) / len(leads_in_row) * fs)
         for col, name in enumerate(leads_in_row):
             x = _TRACE_X0 + col * column_w
-            trace(x, baseline, leads[name][col * seg:(col + 1) * seg])
+            xs, ys = trace(x, baseline, leads[name][col * seg:(col + 1) * seg])
+            panels.append(PrintedPanel(name, row, col, col * seg, xs, ys))
             page.text(x + 3, baseline - 8, name)
     split = [b for row, b in zip(rows, baselines) if len(row) > 1]
     for col in range(1, len(rows[0]) if split else 0):
         x = _TRACE_X0 + col * _COLUMN_W * 4 / len(rows[0])
         page.line(np.array([[x, split[0] - 6 * mm], [x, split[-1] + 5 * mm]]), 2)
-    return page.image
+    return page.image, PrintoutTruth(**{**truth.__dict__, "panels": tuple(panels)})
