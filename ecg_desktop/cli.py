@@ -14,11 +14,11 @@ import json
 import logging
 import os
 import sys
-import time
 from pathlib import Path
 
 from ecg_desktop import __version__
-from ecg_desktop.core.batch import BatchItem, classify_files, find_scans, plan_batch, run_batch, tally_text
+from ecg_desktop.core.batch import DEFAULT_WORKERS, BatchItem, classify_files, find_scans, plan_batch, run_batch
+from ecg_desktop.core.batch_progress import BatchProgress
 from ecg_desktop.core.errors import EcgDeskError, ModelError
 from ecg_desktop.core.logs import file_id, setup_logging
 from ecg_desktop.core.model import EcgModel
@@ -37,13 +37,15 @@ def build_parser() -> argparse.ArgumentParser:
     classify = commands.add_parser("classify", help="classify scans (files or folders, recursive)")
     classify.add_argument("paths", nargs="+", type=Path)
     classify.add_argument("--json", action="store_true", help="one JSON object per line")
-    classify.add_argument("--workers", type=int, default=2, help="files decoded and classified in parallel")
+    classify.add_argument(
+        "--workers", type=int, default=DEFAULT_WORKERS, help="files decoded and classified in parallel"
+    )
 
     batch = commands.add_parser("batch", help="classify a folder into results.csv (and PDFs)")
     batch.add_argument("folder", type=Path)
     batch.add_argument("--out", type=Path, required=True, help="output folder for results.csv and PDFs")
     batch.add_argument("--pdf", action="store_true", help="write a PDF per scan and a summary PDF")
-    batch.add_argument("--workers", type=int, default=2)
+    batch.add_argument("--workers", type=int, default=DEFAULT_WORKERS)
     batch.add_argument("--rerun", action="store_true", help="classify again files already in results.csv")
     batch.add_argument("--facility", default="", help="facility name printed on PDF reports")
 
@@ -125,7 +127,7 @@ def _classify(model: EcgModel, args: argparse.Namespace) -> int:
     files, missing = find_scans(args.paths)
     failed = 0
     for item in [*missing, *classify_files(model, files, workers=args.workers)]:
-        failed += item.error is not None
+        failed += item.failed
         print(json.dumps(_as_json(item, model), ensure_ascii=False) if args.json else _as_text(item, model), flush=True)
     log.info("classify finished: %d classified, %d failed", len(files) + len(missing) - failed, failed)
     return 1 if failed else 0
@@ -171,56 +173,52 @@ def _batch(model: EcgModel, args: argparse.Namespace) -> int:
     plan = plan_batch([args.folder], args.out, rerun=args.rerun)
     if plan.skipped:
         print(f"{len(plan.skipped)} files already in {args.out / 'results.csv'} are skipped (--rerun to redo them)")
-    progress = _Progress(plan.total, enabled=sys.stderr.isatty())
-    items: list[BatchItem] = []
+    bar = _ProgressBar(enabled=sys.stderr.isatty())
+    progress = plan.progress_at_start()
     options = ReportOptions(facility=args.facility)
-    for item in run_batch(model, plan, workers=args.workers, pdf=args.pdf, options=options):
-        items.append(item)
-        if item.error:
-            progress.note(f"failed: {item.path}: {item.error}")
-        progress.update(len(items))
-    progress.finish()
-    print(f"{tally_text(items)}; results in {args.out / 'results.csv'}")
-    return 1 if any(item.error for item in items) else 0
+    for step in run_batch(model, plan, workers=args.workers, pdf=args.pdf, options=options):
+        progress = step.progress
+        if step.item.error:
+            bar.note(f"{'failed: ' if step.item.failed else ''}{step.item.path}: {step.item.error}")
+        bar.update(progress)
+    bar.finish()
+    print(f"{progress.summary()} Results: {args.out / 'results.csv'}")
+    return 1 if progress.has_problems else 0
 
 
 def _report(model: EcgModel, args: argparse.Namespace) -> int:
     from ecg_desktop.core.image_io import load_for_analysis
-    from ecg_desktop.core.pdf_pages import is_pdf_file, pages_of
+    from ecg_desktop.core.page_choice import default_page
     from ecg_desktop.core.report_pdf import PatientInfo, ReportOptions, write_report
+    from ecg_desktop.core.saliency import saliency_of
 
-    if is_pdf_file(args.scan) and args.scan.is_file() and len(pages := pages_of(args.scan)) == 1:
-        args.scan = pages[0]  # a one-page PDF is that page; with several, load_image says how to name one
-    scan = load_for_analysis(args.scan)
+    page = default_page(args.scan)
+    if page.note():
+        print(f"{page.note()}; name another page as '{args.scan}#page=N'.", file=sys.stderr)
+    scan = load_for_analysis(page.path)
     result = model.classify(scan.pixels, image_size=scan.file_size)
-    saliency = None
-    if args.saliency:
-        from ecg_desktop.core.saliency import occlusion_saliency
-
-        saliency = occlusion_saliency(model, scan.pixels, result.crop, image_size=scan.file_size)
     write_report(
-        args.out, image=scan.pixels, result=result, manifest=model.manifest, source_name=args.scan.name,
+        args.out, image=scan.pixels, result=result, manifest=model.manifest, source_name=page.path.name,
         patient=PatientInfo(args.patient_id, args.patient_name, args.date_of_birth),
-        options=ReportOptions(facility=args.facility, page_size=args.page_size), saliency=saliency,
+        options=ReportOptions(facility=args.facility, page_size=args.page_size),
+        saliency=saliency_of(model, scan, result) if args.saliency else None,
     )
-    log.info("report written for scan %s", file_id(args.scan))
-    print(f"{args.scan}: {result.verdict(model.manifest)}; report written to {args.out}")
+    log.info("report written for scan %s", file_id(page.path))
+    print(f"{page.path}: {result.verdict(model.manifest)}; report written to {args.out}")
     return 0
 
 
-class _Progress:
-    """A one-line text progress bar on a terminal (silent when output is not a terminal)."""
+class _ProgressBar:
+    """The core's progress line behind a text bar on a terminal (silent when output is not a terminal)."""
 
-    def __init__(self, total: int, *, enabled: bool) -> None:
-        self.total, self.enabled, self.started = total, enabled, time.monotonic()
+    def __init__(self, *, enabled: bool) -> None:
+        self.enabled = enabled
 
-    def update(self, done: int) -> None:
-        if not self.enabled or not self.total:
+    def update(self, progress: BatchProgress) -> None:
+        if not self.enabled or not progress.total:
             return
-        elapsed = time.monotonic() - self.started
-        left = elapsed / done * (self.total - done) if done else 0
-        bar = "#" * int(30 * done / self.total)
-        print(f"\r[{bar:<30}] {done}/{self.total}  {left:4.0f} s left", end="", file=sys.stderr, flush=True)
+        bar = "#" * int(30 * progress.done / progress.total)
+        print(f"\r[{bar:<30}] {progress.status()}\033[K", end="", file=sys.stderr, flush=True)
 
     def note(self, message: str) -> None:
         print(("\n" if self.enabled else "") + message, file=sys.stderr, flush=True)

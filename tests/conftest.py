@@ -76,3 +76,17 @@ def copy_models(target: Path, *, damage: str | None = None) -> Path:
     elif damage == "missing":
         cnn.unlink()
     return cnn
+
+
+def write_batch_with_failures(folder: Path, out_dir: Path) -> tuple[Path, Path]:
+    """Two rendered scans and an unreadable file in ``folder``, and ``out_dir`` made so that the first scan's
+    PDF report cannot be written there (a folder holds its name). Returns (that scan, the unreadable file)."""
+    from ecg_desktop.testing.synthetic import render_printout
+
+    folder.mkdir(parents=True)
+    scans = [write_image(folder / f"scan {i}.png", render_printout(kind="normal", seed=i, width=1106, height=786))
+             for i in range(2)]
+    broken = folder / "broken.jpg"
+    broken.write_bytes(b"not an image")
+    (out_dir / f"{scans[0].stem}.pdf").mkdir(parents=True)
+    return scans[0], broken

@@ -181,7 +181,7 @@ def test_output_inside_the_input_folder_is_not_read_back(model, tmp_path: Path) 
     _scans(folder, 2)
     _cart_pdf(folder / "cart.pdf", 2)
     out = folder / "ECG Desk results"
-    first = list(run_batch(model, plan_batch([folder], out), workers=2, pdf=True))
+    first = [step.item for step in run_batch(model, plan_batch([folder], out), workers=2, pdf=True)]
     assert sorted(i.path.name for i in first) == ["cart.pdf#page=1", "cart.pdf#page=2", "scan 00.jpg", "scan 01.jpg"]
     assert sorted(p.name for p in out.glob("*.pdf")) == [
         "cart-page1.pdf", "cart-page2.pdf", "scan 00.pdf", "scan 01.pdf", "summary.pdf"]
@@ -257,8 +257,8 @@ def test_disk_full_during_a_batch_stops_it_clearly_and_it_resumes(model, tmp_pat
         _fail_writes(patch, after=2)
         seen = []
         with pytest.raises(EcgDeskError, match="No space left on device.*results up to the previous file are saved"):
-            for item in run_batch(model, plan_batch([folder], out), workers=2):
-                seen.append(item)
+            for step in run_batch(model, plan_batch([folder], out), workers=2):
+                seen.append(step.item)
     assert len(seen) == 2 and len(_rows(out / "results.csv")) == 2
     _well_formed(out / "results.csv")
     list(run_batch(model, plan_batch([folder], out), workers=2))
@@ -289,8 +289,8 @@ def test_disk_full_while_writing_pdfs_keeps_results_and_leaves_no_partial_pdf(
     monkeypatch.setattr(report_pdf, "SimpleDocTemplate", FullDisk)
     items = []
     with pytest.raises(EcgDeskError, match="summary.pdf.*No space left on device"):
-        for item in run_batch(model, plan_batch([folder], out), workers=2, pdf=True):
-            items.append(item)
+        for step in run_batch(model, plan_batch([folder], out), workers=2, pdf=True):
+            items.append(step.item)
     assert len(items) == 3
     for item in items:  # classified, and told that its PDF is missing
         assert item.result is not None and "PDF report not written" in item.error and "No space left" in item.error

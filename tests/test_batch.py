@@ -11,11 +11,12 @@ import cv2
 import pytest
 
 from ecg_desktop.cli import main
-from ecg_desktop.core.batch import ResultsCsv, classify_files, find_scans, plan_batch, run_batch, tally_text
+from ecg_desktop.core.batch import ResultsCsv, classify_files, find_scans, plan_batch, run_batch
+from ecg_desktop.core.batch_progress import BatchProgress
 from ecg_desktop.core.errors import EcgDeskError
 from ecg_desktop.testing.synthetic import render_printout
 from tests.bad_inputs import blank_page
-from tests.conftest import write_image
+from tests.conftest import write_batch_with_failures, write_image
 
 
 @pytest.fixture(scope="module")
@@ -111,8 +112,8 @@ def test_results_csv_records_each_of_the_three_states(model, real_scan: Path, tm
     shutil.copy(real_scan, folder / "a real scan.jpg")
     write_image(folder / "b blank page.png", blank_page())
     (folder / "c broken.jpg").write_bytes(b"not an image")
-    items = list(run_batch(model, plan_batch([folder], tmp_path / "out"), workers=2))
-    assert tally_text(items) == "1 classified, 1 not assessable by this model, 1 failed"
+    steps = list(run_batch(model, plan_batch([folder], tmp_path / "out"), workers=2))
+    assert steps[-1].progress.tally() == "1 classified, 1 not assessable by this model, 1 failed"
     scan, blank, broken = _rows(tmp_path / "out" / "results.csv")
     assert list(scan) == ResultsCsv(Path(), model.manifest.class_ids, "").columns
     assert scan["assessable"] == "true" and scan["label"] == "mi" and scan["reasons"] == "" and scan["p_mi"]
@@ -162,7 +163,45 @@ def test_run_batch_streams_and_stops_on_request(model, scan_folder: Path, tmp_pa
 
 def test_pdf_reports_are_written_by_the_workers(model, scan_folder: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    items = list(run_batch(model, plan_batch([scan_folder], out), workers=2, pdf=True))
+    items = [step.item for step in run_batch(model, plan_batch([scan_folder], out), workers=2, pdf=True)]
     good = [i for i in items if i.result is not None]
     assert all((out / f"{i.path.stem}.pdf").stat().st_size > 1000 for i in good)
     assert (out / "summary.pdf").exists() and not list(out.glob("*.part"))
+
+
+def test_progress_counts_a_failed_scan_and_a_failed_report_apart(model, tmp_path: Path) -> None:
+    """A scan whose PDF was not written is classified and a failed report; only an unreadable file is failed."""
+    out = tmp_path / "out"
+    blocked, broken = write_batch_with_failures(tmp_path / "scans", out)
+    plan = plan_batch([tmp_path / "scans"], out)
+    steps = list(run_batch(model, plan, workers=2, pdf=True))
+
+    assert [step.progress.done for step in steps] == [1, 2, 3]
+    by_name = {step.item.path.name: step.item for step in steps}
+    assert by_name[broken.name].failed and not by_name[broken.name].report_failed
+    assert by_name[blocked.name].report_failed and not by_name[blocked.name].failed
+    progress = steps[-1].progress
+    assert (progress.total, progress.done, progress.failed, progress.report_failed) == (3, 3, 1, 1)
+    assert progress.classified + progress.not_assessable == 2 and progress.has_problems
+    assert progress.tally().endswith(" 1 failed; 1 PDF report not written")
+    assert plan.progress_at_start() == BatchProgress(total=3)
+
+
+def test_progress_status_gives_the_time_left_once_there_is_a_pace() -> None:
+    assert BatchProgress(total=10).status() == "0 / 10"
+    assert BatchProgress(total=10, classified=5, seconds=10.0).status() == "5 / 10  ·  about 10 s left"
+    assert BatchProgress(total=100, failed=1, seconds=10.0).status() == "1 / 100  ·  about 16 min left"
+    assert BatchProgress(total=10, classified=2, seconds=0.2).status() == "2 / 10"  # too early to tell
+    assert BatchProgress(total=10, classified=10, seconds=10.0).status() == "10 / 10"
+    assert BatchProgress(total=4, skipped=2).status() == "0 / 4  ·  2 already done (skipped)"
+
+
+def test_progress_summary_says_how_the_batch_ended() -> None:
+    done = BatchProgress(total=4, skipped=1, classified=2, not_assessable=1, failed=1, seconds=2.0)
+    assert done.summary() == (
+        "Finished: 2 classified, 1 not assessable by this model, 1 failed in 2.0 s (2.0 scans/s). "
+        "1 already in results.csv were skipped."
+    )
+    assert done.summary(cancelled=True).startswith("Cancelled after 2 classified")
+    assert not BatchProgress(total=1, classified=1).has_problems
+    assert BatchProgress(total=1, classified=1, report_failed=1).has_problems

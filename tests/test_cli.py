@@ -8,9 +8,10 @@ import sys
 from pathlib import Path
 
 from ecg_desktop.cli import main
+from ecg_desktop.core.batch import plan_batch, run_batch
 from ecg_desktop.core.outcome import NOT_ASSESSABLE
 from tests.bad_inputs import blank_page, text_page
-from tests.conftest import write_image
+from tests.conftest import copy_models, write_batch_with_failures, write_image
 
 FIELDS = {
     "file", "assessable", "label", "reasons", "probabilities", "model_outputs_not_a_diagnosis", "findings", "crop",
@@ -88,9 +89,28 @@ def test_version_prints_app_and_model(capsys) -> None:
 
 
 def test_altered_model_makes_classify_fail_clearly(tmp_path: Path, synthetic_scan: Path, monkeypatch, capsys) -> None:
-    monkeypatch.setenv("ECG_DESK_MODELS", str(tmp_path))
-    assert main(["classify", str(synthetic_scan)]) == 1
-    assert "manifest is missing" in capsys.readouterr().err
+    models = tmp_path / "models"
+    cnn = copy_models(models, damage="altered")  # one byte of the CNN flipped; the manifest is intact
+    monkeypatch.setenv("ECG_DESK_MODELS", str(models))
+    assert main(["classify", str(synthetic_scan), "--json"]) == 1
+    captured = capsys.readouterr()
+    assert f"The model file {cnn.name} has been altered" in captured.err and "will not classify" in captured.err
+    assert captured.out == ""  # nothing was classified with it
+
+
+def test_batch_counts_a_failed_scan_and_a_failed_report_as_the_core_does(model, tmp_path: Path, capsys) -> None:
+    folder, out = tmp_path / "scans", tmp_path / "out"
+    blocked, broken = write_batch_with_failures(folder, out)
+    core_out = tmp_path / "core"
+    (core_out / f"{blocked.stem}.pdf").mkdir(parents=True)  # the same report fails for the core's own run
+    expected = list(run_batch(model, plan_batch([folder], core_out), pdf=True))[-1].progress.tally()
+    assert expected.endswith(" 1 failed; 1 PDF report not written")
+
+    assert main(["batch", str(folder), "--out", str(out), "--pdf"]) == 1  # exit 1: a file and a report failed
+    captured = capsys.readouterr()
+    assert f"Finished: {expected} in " in captured.out
+    assert f"failed: {broken}" in captured.err
+    assert f"{blocked}: PDF report not written" in captured.err and f"failed: {blocked}" not in captured.err
 
 
 def test_self_test_passes_and_fails_loudly(tmp_path: Path, monkeypatch, capsys) -> None:
@@ -99,3 +119,16 @@ def test_self_test_passes_and_fails_loudly(tmp_path: Path, monkeypatch, capsys) 
     monkeypatch.setenv("ECG_DESK_MODELS", str(tmp_path))
     assert main(["--self-test"]) == 1
     assert "self-test FAILED" in capsys.readouterr().err
+
+
+def test_report_opens_a_pdf_at_the_page_the_window_opens(tmp_path: Path, capsys) -> None:
+    from ecg_desktop.core.page_choice import default_page
+    from tests.bad_inputs import _ecg, _pdf
+
+    pdf = tmp_path / "cart.pdf"
+    pdf.write_bytes(_pdf([_ecg(30), _ecg(31)]))
+    assert default_page(pdf).path.name == "cart.pdf#page=1"  # the window's choice (tests/gui: page 1 of a PDF)
+    assert main(["report", str(pdf), "--out", str(tmp_path / "report.pdf")]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith(f"{pdf}#page=1: ") and "Page 1 of 2 of cart.pdf" in captured.err
+    assert (tmp_path / "report.pdf").stat().st_size > 1000

@@ -9,6 +9,7 @@ import itertools
 import logging
 import os
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -18,17 +19,20 @@ from pathlib import Path
 import numpy as np
 
 from ecg_desktop.core import pdf_pages
+from ecg_desktop.core.batch_progress import BatchProgress
+from ecg_desktop.core.crop import CropBox
 from ecg_desktop.core.errors import EcgDeskError
 from ecg_desktop.core.image_io import SCAN_SUFFIXES, UNSUPPORTED_IMAGE_SUFFIXES, load_for_analysis
 from ecg_desktop.core.logs import file_id
 from ecg_desktop.core.manifest import Manifest
 from ecg_desktop.core.model import Classification, EcgModel
-from ecg_desktop.core.crop import CropBox
-from ecg_desktop.core.outcome import NOT_ASSESSABLE, REASON_CODES, Reason
+from ecg_desktop.core.outcome import REASON_CODES, Reason
 from ecg_desktop.core.report_pdf import BatchRow, ReportOptions, write_batch_summary, write_report
 
 log = logging.getLogger(__name__)
 _LISTED = SCAN_SUFFIXES | UNSUPPORTED_IMAGE_SUFFIXES  # files a folder search lists (see image_io)
+DEFAULT_WORKERS = 2  # files decoded and classified at once (about one per CPU core), unless the user says
+MAX_WORKERS = 16
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,24 @@ class BatchItem:
     path: Path
     result: Classification | None
     error: str | None
+
+    @property
+    def failed(self) -> bool:
+        """No result: the file could not be read (or was not found)."""
+        return self.result is None
+
+    @property
+    def report_failed(self) -> bool:
+        """A result, but its PDF report was not written (the error says why)."""
+        return self.result is not None and self.error is not None
+
+
+@dataclass(frozen=True)
+class BatchStep:
+    """One file recorded by run_batch, and where the batch stands after it."""
+
+    item: BatchItem
+    progress: BatchProgress
 
 
 def find_scans(paths: Iterable[str | Path]) -> tuple[list[Path], list[BatchItem]]:
@@ -113,7 +135,7 @@ def classify_files(
     model: EcgModel,
     files: list[Path],
     *,
-    workers: int = 2,
+    workers: int = DEFAULT_WORKERS,
     should_stop: Callable[[], bool] = lambda: False,
     report: Report | None = None,
 ) -> Iterator[BatchItem]:
@@ -325,15 +347,6 @@ def _recorded_result(row: dict[str, str], manifest: Manifest) -> Classification 
     )
 
 
-def tally_text(items: Iterable[BatchItem]) -> str:
-    """The end-of-batch count every front end shows: '5 classified, 2 not assessable by this model, 1 failed'."""
-    results = [item.result for item in items]
-    assessed = sum(r is not None and r.assessable for r in results)
-    not_assessable = sum(r is not None and not r.assessable for r in results)
-    failed = sum(r is None for r in results)
-    return f"{assessed} classified, {not_assessable} {NOT_ASSESSABLE.lower()}, {failed} failed"
-
-
 def _complete_size(fd: int) -> int:
     """Size of the file up to its last complete line (a row cut short by a crash is not complete)."""
     size = os.fstat(fd).st_size
@@ -368,6 +381,10 @@ class BatchPlan:
     def total(self) -> int:
         return len(self.todo) + len(self.missing)
 
+    def progress_at_start(self) -> BatchProgress:
+        """Where the batch stands before its first file: nothing done, the skipped files counted."""
+        return BatchProgress(total=self.total, skipped=len(self.skipped))
+
 
 def plan_batch(paths: Iterable[str | Path], out_dir: Path, *, rerun: bool = False) -> BatchPlan:
     """Find the scans and leave out those already recorded in ``out_dir/results.csv`` (unless ``rerun``)."""
@@ -385,13 +402,17 @@ def run_batch(
     model: EcgModel,
     plan: BatchPlan,
     *,
-    workers: int = 2,
+    workers: int = DEFAULT_WORKERS,
     pdf: bool = False,
     options: ReportOptions | None = None,
     should_stop: Callable[[], bool] = lambda: False,
-) -> Iterator[BatchItem]:
-    """Classify the plan's files, appending each outcome to results.csv (and a PDF) as it arrives."""
+) -> Iterator[BatchStep]:
+    """Classify the plan's files, appending each outcome to results.csv (and a PDF) as it arrives.
+
+    Yields each recorded file with the batch's progress after it (the counts every front end shows).
+    """
     options = options or ReportOptions()
+    started = time.monotonic()
     try:
         plan.out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -416,10 +437,11 @@ def run_batch(
             else:
                 unrecorded[result_key(path)] = target
 
-    rows: list[tuple[str, Classification | None, str | None]] = []
     recorded: list[BatchItem] = []
+    progress = plan.progress_at_start()
     log.info("batch started: %d to classify, %d already done, %d not found, workers %d, PDF reports %s",
              len(plan.todo), len(plan.skipped), len(plan.missing), workers, "on" if pdf else "off")
+
     def _remove_unrecorded() -> None:
         nonlocal stopped
         with lock:
@@ -437,10 +459,10 @@ def run_batch(
             _append(results, item)
             with lock:
                 unrecorded.pop(result_key(item.path), None)
-            rows.append((item.path.name, item.result, item.error))
             recorded.append(item)
-            yield item
-        if pdf and rows:
+            progress = progress.after(item, seconds=time.monotonic() - started)
+            yield BatchStep(item, progress)
+        if pdf and recorded:
             _remove_unrecorded()
             write_batch_summary(plan.out_dir / "summary.pdf", rows=summary_rows(results, model.manifest, recorded),
                                 manifest=model.manifest, options=options)
@@ -450,10 +472,7 @@ def run_batch(
         raise
     finally:
         _remove_unrecorded()
-        failed = sum(result is None for _, result, _ in rows)
-        log.info("batch %s: %d classified, %d failed, %d other problems (e.g. PDF not written)",
-                 "finished" if finished else "stopped", len(rows) - failed, failed,
-                 sum(result is not None and error is not None for _, result, error in rows))
+        log.info("batch %s: %s", "finished" if finished else "stopped", progress.tally())
 
 
 def _append(results: ResultsCsv, item: BatchItem) -> None:

@@ -11,8 +11,9 @@ import hashlib
 import logging
 import logging.handlers
 import os
-import sys
 from pathlib import Path
+
+import platformdirs
 
 LOGGER_NAME = "ecg_desktop"
 LOG_FILE = "ecg-desk.log"
@@ -30,18 +31,14 @@ def file_id(path: str | Path) -> str:
 
 
 def default_log_dir() -> Path:
-    """``$ECG_DESK_LOG_DIR`` if set, else the platform's per-user data folder + ``ECG Desk/logs``."""
+    """``$ECG_DESK_LOG_DIR`` if set, else the platform's per-user data folder + ``ECG Desk/logs``.
+
+    The one place the log folder is decided: the command line and the window both log here.
+    """
     override = os.environ.get(ENV_LOG_DIR)
     if override:
         return Path(override)
-    home = Path.home()
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA") or home / "AppData" / "Local")
-    elif sys.platform == "darwin":
-        base = home / "Library" / "Application Support"
-    else:
-        base = Path(os.environ.get("XDG_DATA_HOME") or home / ".local" / "share")
-    return base / APP_FOLDER / "logs"
+    return platformdirs.user_data_path(APP_FOLDER, appauthor=False) / "logs"
 
 
 class _AppHandler(logging.handlers.RotatingFileHandler):

@@ -28,21 +28,16 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, KeepInFrame, LongTable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from ecg_desktop.core import palette
 from ecg_desktop.core.crop import CropBox
 from ecg_desktop.core.errors import ReportWriteError
 from ecg_desktop.core.heat_overlay import LEGEND_TICKS, LEGEND_TITLE, SCALE_MAX, blend_over_crop, legend_bar
 from ecg_desktop.core.manifest import Manifest
 from ecg_desktop.core.model import Classification
+from ecg_desktop.core.notices import ATTRIBUTION, DISCLAIMER
 from ecg_desktop.core.outcome import NOT_ASSESSABLE, format_percent
 from ecg_desktop.core.saliency import Saliency, describe_top_leads, top_leads
 
-DISCLAIMER = (
-    "Decision support only: this result was produced by a machine-learning model trained on scans from one "
-    "hospital and must be confirmed by a qualified physician. It is not a diagnosis."
-)
-ATTRIBUTION = (
-    "Model trained on the ECG Images dataset of Cardiac Patients (Khan & Hussain, Mendeley Data 2021), CC BY 4.0"
-)
 PAGE_SIZES = {"A4": A4, "LETTER": LETTER}
 BatchRow = tuple[str, Classification | None, str | None]  # file name, result, error message
 
@@ -51,9 +46,9 @@ _JPEG_QUALITY = 75
 _MARGIN = 15 * mm
 _FOOTER = 18 * mm
 _FONT, _BOLD = "EcgDeskSans", "EcgDeskSans-Bold"
-_ACCENT = colors.HexColor("#1f5fbf")
-_MUTED = colors.HexColor("#5f6b7a")
-_ALARM = colors.HexColor("#b3261e")
+_ACCENT = colors.HexColor(palette.ACCENT)
+_MUTED = colors.HexColor(palette.MUTED)
+_ALARM = colors.HexColor(palette.ALARM)
 
 _BODY = ParagraphStyle("body", fontName=_FONT, fontSize=9, leading=11.5)
 _SMALL = ParagraphStyle("small", parent=_BODY, fontSize=7, leading=8.8)
@@ -392,7 +387,8 @@ def _now() -> str:
 def _footer(canvas: Canvas, doc: SimpleDocTemplate) -> None:
     """The disclaimer, data attribution and page number at the bottom of every page."""
     text = Paragraph(
-        f"<b>{escape(DISCLAIMER)}</b><br/>{escape(ATTRIBUTION)}.<br/>Page {doc.page}", _SMALL.clone("footer", leading=9)
+        f"<b>{escape(DISCLAIMER)}</b><br/>Model trained on the {escape(ATTRIBUTION)}.<br/>Page {doc.page}",
+        _SMALL.clone("footer", leading=9),
     )
     text.wrap(doc.width - 12, _FOOTER)
     canvas.saveState()

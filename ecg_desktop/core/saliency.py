@@ -14,7 +14,8 @@ import cv2
 import numpy as np
 
 from ecg_desktop.core.crop import CropBox
-from ecg_desktop.core.model import EcgModel
+from ecg_desktop.core.image_io import AnalysisImage
+from ecg_desktop.core.model import Classification, EcgModel
 from ecg_desktop.core.preprocess import preprocess
 from ecg_desktop.core.reading import read_page
 
@@ -100,6 +101,15 @@ def occlusion_saliency(
         count[r : r + patch, c : c + patch] += 1
     heatmap = (total / count).astype(np.float32)
     return Saliency(model.manifest.class_ids[top], heatmap, lead_scores_of(heatmap, size))
+
+
+def saliency_of(model: EcgModel, scan: AnalysisImage, result: Classification) -> Saliency | None:
+    """The map of ``result``'s crop, on the analysis copy the model classified: the one map the viewer, the PDF
+    report and the command line show. None for a scan that is not assessable (no answer to explain).
+    """
+    if not result.assessable:
+        return None
+    return occlusion_saliency(model, scan.pixels, result.crop, image_size=scan.file_size)
 
 
 MIN_NAMED_DROP = 0.005  # a lead is named only when hiding it lowered the answer's probability this much (0.01 shown)

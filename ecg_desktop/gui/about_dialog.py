@@ -13,14 +13,10 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayo
 
 from ecg_desktop import __version__
 from ecg_desktop.core.manifest import Manifest
+from ecg_desktop.core.notices import ATTRIBUTION, DISCLAIMER
+from ecg_desktop.core.palette import ALARM, MUTED
 
 CARD_IMAGE_WIDTH = 600  # figures in the card are shown at most this wide (pixels)
-ATTRIBUTION = "ECG Images dataset of Cardiac Patients (Khan & Hussain, Mendeley Data 2021), CC BY 4.0"
-DISCLAIMER = (
-    "ECG Desk is decision support, not a diagnosis. Every result must be confirmed by a qualified physician. "
-    "The model was trained on scans from one hospital and one ECG machine layout; other layouts, phone photos "
-    "and other printers may give unreliable results."
-)
 
 
 def model_card_html(manifest: Manifest | None, *, model_error: str | None = None) -> str:
@@ -29,12 +25,13 @@ def model_card_html(manifest: Manifest | None, *, model_error: str | None = None
              "<p>Reads scans of paper 12-lead ECGs and classifies them, offline.</p>"]
     if manifest is None:
         reason = escape(model_error or "unknown reason")
-        parts.append(f"<h3>Model</h3><p style='color:#b3261e'>No model loaded: {reason}</p>")
+        parts.append(f"<h3>Model</h3><p style='color:{ALARM}'>No model loaded: {reason}</p>")
     else:
         parts.append(_model_html(manifest))
     parts.append(f"<h3>Training data</h3><p>{escape(ATTRIBUTION)}.{_data_html(manifest)}</p>")
     parts.append(f"<h3>Disclaimer</h3><p><b>{escape(DISCLAIMER)}</b></p>")
-    parts.append("<p style='color:#5f6b7a'>The bundled sample scans are synthetic drawings for demonstration only.</p>")
+    samples = "The bundled sample scans are synthetic drawings for demonstration only."
+    parts.append(f"<p style='color:{MUTED}'>{samples}</p>")
     return "\n".join(parts)
 
 
@@ -64,7 +61,7 @@ def _model_html(manifest: Manifest) -> str:
         f"<table cellspacing='0' cellpadding='4' border='1' style='border-collapse:collapse; border-color:#d9dee5'>"
         f"<tr><th align='left'>Class</th><th align='left'>Id</th><th>F1</th><th>Training scans</th></tr>{rows}</table>"
         f"<p>{' &nbsp;·&nbsp; '.join(summary) or 'No metrics in the manifest.'}<br>"
-        f"<span style='color:#5f6b7a'>Measured by {how}.</span></p>"
+        f"<span style='color:{MUTED}'>Measured by {how}.</span></p>"
     )
 
 
@@ -76,7 +73,7 @@ def _data_html(manifest: Manifest | None) -> str:
         lines.append(f"Source: {escape(str(data['source']))}.")
     if data.get("files"):
         lines.append(f"{escape(str(data['files']))} scans were used for training and cross-validation.")
-    return "".join(f"<br><span style='color:#5f6b7a'>{line}</span>" for line in lines)
+    return "".join(f"<br><span style='color:{MUTED}'>{line}</span>" for line in lines)
 
 
 def model_card_markdown(manifest: Manifest | None) -> str | None:

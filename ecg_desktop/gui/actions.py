@@ -35,27 +35,21 @@ class Actions:
 
 def build_actions(window: QMainWindow, slots: dict[str, Callable[[], object]]) -> Actions:
     """Create the actions (connected to ``slots`` by name), the menu bar and the toolbar."""
+    acts = _create_actions(window, slots)
+    _fill_menu_bar(window, acts)
+    _add_toolbar(window, acts)
+    return acts
+
+
+def _create_actions(window: QMainWindow, slots: dict[str, Callable[[], object]]) -> Actions:
+    """Every action with its text, shortcuts and status tip."""
 
     def action(
         name: str, text: str, shortcuts: list[QKeySequence | str] = (), tip: str = "", *, checkable: bool = False
     ) -> QAction:
-        act = QAction(icon(name), text, window, objectName=f"action_{name}", checkable=checkable)
-        if shortcuts:
-            act.setShortcuts([QKeySequence(s) for s in shortcuts])
-        act.setStatusTip(tip)
-        plain = text.replace("…", "").replace("&", "")
-        if shortcuts:
-            plain += f" ({QKeySequence(shortcuts[0]).toString(QKeySequence.SequenceFormat.NativeText)})"
-        act.setToolTip(plain)
-        (act.toggled if checkable else act.triggered).connect(slots[name])  # toggled(bool): also setChecked()
-        return act
+        return _action(window, slots[name], name, text, shortcuts, tip, checkable=checkable)
 
-    menu_bar = window.menuBar()
-    file_menu = menu_bar.addMenu("&File")
-    view_menu = menu_bar.addMenu("&View")
-    batch_menu = menu_bar.addMenu("&Batch")
-    help_menu = menu_bar.addMenu("&Help")
-    acts = Actions(
+    return Actions(
         open=action("open", "&Open…", [QKeySequence.StandardKey.Open], "Open a scanned ECG printout"),
         save_report=action(
             "save_report", "&Save Report…", [QKeySequence.StandardKey.Save], "Save a PDF report of this result"
@@ -77,6 +71,29 @@ def build_actions(window: QMainWindow, slots: dict[str, Callable[[], object]]) -
         recent_menu=QMenu("Open &Recent", window, objectName="recentMenu"),
         samples_menu=QMenu("Open Sa&mple", window, objectName="samplesMenu"),
     )
+
+
+def _action(
+    window: QMainWindow, slot: Callable[[], object], name: str, text: str, shortcuts: list[QKeySequence | str],
+    tip: str, *, checkable: bool,
+) -> QAction:
+    """One action with its icon; the tooltip repeats the text with the first shortcut."""
+    act = QAction(icon(name), text, window, objectName=f"action_{name}", checkable=checkable)
+    if shortcuts:
+        act.setShortcuts([QKeySequence(s) for s in shortcuts])
+    act.setStatusTip(tip)
+    plain = text.replace("…", "").replace("&", "")
+    if shortcuts:
+        plain += f" ({QKeySequence(shortcuts[0]).toString(QKeySequence.SequenceFormat.NativeText)})"
+    act.setToolTip(plain)
+    (act.toggled if checkable else act.triggered).connect(slot)  # toggled(bool): also setChecked()
+    return act
+
+
+def _fill_menu_bar(window: QMainWindow, acts: Actions) -> None:
+    """File, View, Batch and Help menus."""
+    menu_bar = window.menuBar()
+    file_menu = menu_bar.addMenu("&File")
     file_menu.addAction(acts.open)
     file_menu.addMenu(acts.recent_menu)
     file_menu.addMenu(acts.samples_menu)
@@ -86,13 +103,17 @@ def build_actions(window: QMainWindow, slots: dict[str, Callable[[], object]]) -
     file_menu.addAction(acts.settings)
     file_menu.addSeparator()
     file_menu.addAction(acts.quit)
+    view_menu = menu_bar.addMenu("&View")
     view_menu.addActions([acts.fit, acts.actual_size, acts.zoom_in, acts.zoom_out])
     view_menu.addSeparator()
     view_menu.addAction(acts.reset_crop)
     view_menu.addAction(acts.saliency)
-    batch_menu.addAction(acts.batch)
-    help_menu.addAction(acts.about)
+    menu_bar.addMenu("&Batch").addAction(acts.batch)
+    menu_bar.addMenu("&Help").addAction(acts.about)
 
+
+def _add_toolbar(window: QMainWindow, acts: Actions) -> None:
+    """The toolbar: file, zoom, crop and saliency, batch."""
     toolbar = QToolBar("Main", window, objectName="mainToolbar", movable=False, floatable=False)
     toolbar.setIconSize(QSize(20, 20))
     toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
@@ -104,4 +125,3 @@ def build_actions(window: QMainWindow, slots: dict[str, Callable[[], object]]) -
     toolbar.addSeparator()
     toolbar.addAction(acts.batch)
     window.addToolBar(toolbar)
-    return acts

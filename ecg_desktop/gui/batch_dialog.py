@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import threading
-import time
 from pathlib import Path
 
 from PySide6.QtCore import QThreadPool, Qt, QUrl, Signal
@@ -15,24 +14,16 @@ from PySide6.QtWidgets import (
 )
 from superqt.utils import GeneratorWorker, create_worker
 
-from ecg_desktop.core.batch import BatchItem, BatchPlan, tally_text
+from ecg_desktop.core.batch import DEFAULT_WORKERS, BatchItem, BatchPlan, BatchStep
+from ecg_desktop.core.batch_progress import BatchProgress
 from ecg_desktop.core.model import EcgModel
+from ecg_desktop.core.outcome import format_percent
+from ecg_desktop.core.palette import ALARM, CAUTION
 from ecg_desktop.core.report_pdf import ReportOptions
 from ecg_desktop.gui.batch_job import batch_job
 from ecg_desktop.gui.errors import show_error
-from ecg_desktop.core.outcome import format_percent
-from ecg_desktop.gui.theme import ALARM, CAUTION
 
 OUTPUT_SUBFOLDER = "ECG Desk results"
-
-
-def eta_text(done: int, total: int, elapsed: float) -> str:
-    """'n / total' with an estimate of the time left once a few scans are done."""
-    text = f"{done} / {total}"
-    if 0 < done < total and elapsed > 0.5:
-        left = elapsed / done * (total - done)
-        text += f"  ·  about {left:.0f} s left" if left < 90 else f"  ·  about {left / 60:.0f} min left"
-    return text
 
 
 def _wrapped(lines: list[str]) -> str:
@@ -44,29 +35,45 @@ def _wrapped(lines: list[str]) -> str:
 
 
 class BatchDialog(QDialog):
-    """Choose folders and options, run, watch the table fill; Cancel stops within a second."""
+    """Choose folders and options, run, watch the table fill; Cancel stops within a second.
+
+    The counts and the time left are the core's (BatchProgress): the dialog shows them as they come.
+    """
 
     itemShown = Signal(object)  # BatchItem, after its row was added
     batchFinished = Signal(bool)  # True if it was cancelled
 
     def __init__(
         self, model: EcgModel, parent: QWidget | None = None, *, options: ReportOptions = ReportOptions(),
-        workers: int = 2, folder: str = "",
+        workers: int = DEFAULT_WORKERS, folder: str = "",
     ) -> None:
         super().__init__(parent)
         self.model, self.options, self.workers = model, options, workers
         self.items: list[BatchItem] = []
         self.plan: BatchPlan | None = None
+        self.batch_progress: BatchProgress | None = None  # the core's counts after the last file shown
         self.throughput = 0.0  # scans per second of the last batch
         self._worker: GeneratorWorker | None = None
         self._pool = QThreadPool(self)  # the batch's own thread: it runs niced and never blocks single scans
         self._pool.setMaxThreadCount(1)
         self._stop = threading.Event()
-        self._started_at = 0.0
         self._close_when_done = False
         self.setWindowTitle("Process Folder")
         self.resize(1120, 640)
 
+        self.progress = QProgressBar(objectName="batchProgress", minimum=0, maximum=1, value=0)
+        self.progress.setTextVisible(False)
+        self.progress_label = QLabel("Choose a folder and press Start.", objectName="batchStatus")
+        self.table = self._build_table()
+        layout = QVBoxLayout(self)
+        layout.addLayout(self._build_folder_grid(folder))
+        layout.addWidget(self.progress)
+        layout.addWidget(self.progress_label)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(self._build_buttons())
+
+    def _build_folder_grid(self, folder: str) -> QGridLayout:
+        """The scans and output folders with their Browse buttons, and the PDF and re-run options."""
         self.input_edit = QLineEdit(
             folder, objectName="inputFolder", placeholderText="folder with scans (searched recursively)"
         )
@@ -91,28 +98,30 @@ class BatchDialog(QDialog):
         grid.addWidget(browse_out, 1, 2)
         grid.addWidget(self.pdf_check, 2, 1)
         grid.addWidget(self.rerun_check, 3, 1)
+        return grid
 
-        self.progress = QProgressBar(objectName="batchProgress", minimum=0, maximum=1, value=0)
-        self.progress.setTextVisible(False)
-        self.progress_label = QLabel("Choose a folder and press Start.", objectName="batchStatus")
-        self.table = QTableWidget(0, 3 + len(model.manifest.classes), objectName="batchTable")
-        self.table.setHorizontalHeaderLabels(
-            ["File", "Result", *(c.name for c in model.manifest.classes), "Reasons / warnings / error"]
-        )
-        header = self.table.horizontalHeader()
+    def _build_table(self) -> QTableWidget:
+        """One row per file: name, result, a column per class, then reasons, warnings or the error."""
+        classes = self.model.manifest.classes
+        table = QTableWidget(0, 3 + len(classes), objectName="batchTable")
+        table.setHorizontalHeaderLabels(["File", "Result", *(c.name for c in classes), "Reasons / warnings / error"])
+        header = table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        self.table.setColumnWidth(0, 190)
-        self.table.setColumnWidth(1, 200)
-        metrics = self.table.horizontalHeader().fontMetrics()
-        for index, info in enumerate(model.manifest.classes, start=2):
-            self.table.setColumnWidth(index, max(70, metrics.horizontalAdvance(info.name) + 24))
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setWordWrap(False)
+        table.setColumnWidth(0, 190)
+        table.setColumnWidth(1, 200)
+        metrics = header.fontMetrics()
+        for index, info in enumerate(classes, start=2):
+            table.setColumnWidth(index, max(70, metrics.horizontalAdvance(info.name) + 24))
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setAlternatingRowColors(True)
+        table.verticalHeader().setVisible(False)
+        table.setWordWrap(False)
+        return table
 
+    def _build_buttons(self) -> QHBoxLayout:
+        """Open Output Folder on the left; Start, Cancel and Close on the right."""
         self.start_button = QPushButton("Start", objectName="startButton", default=True)
         self.cancel_button = QPushButton("Cancel", objectName="cancelButton", enabled=False)
         self.open_button = QPushButton("Open Output Folder", enabled=False)
@@ -126,13 +135,7 @@ class BatchDialog(QDialog):
         buttons.addStretch(1)
         for button in (self.start_button, self.cancel_button, self.close_button):
             buttons.addWidget(button)
-
-        layout = QVBoxLayout(self)
-        layout.addLayout(grid)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.progress_label)
-        layout.addWidget(self.table, 1)
-        layout.addLayout(buttons)
+        return buttons
 
     @property
     def running(self) -> bool:
@@ -149,12 +152,11 @@ class BatchDialog(QDialog):
             return
         out_dir = Path(out_text) if out_text else Path(folder) / OUTPUT_SUBFOLDER
         self.output_edit.setText(str(out_dir))
-        self.items, self.plan = [], None
+        self.items, self.plan, self.batch_progress = [], None, None
         self.table.setRowCount(0)
         self.progress.setRange(0, 0)  # busy until the plan is known
         self.progress_label.setText("Looking for scans…")
         self._stop = threading.Event()
-        self._started_at = time.monotonic()
         worker = create_worker(
             batch_job, self.model, Path(folder), out_dir, rerun=self.rerun_check.isChecked(),
             pdf=self.pdf_check.isChecked(), options=self.options, workers=self.workers, stop=self._stop,
@@ -187,57 +189,48 @@ class BatchDialog(QDialog):
         super().reject()
 
     # -- worker signals ----------------------------------------------------------------------
-    def _on_yielded(self, value: BatchPlan | BatchItem) -> None:
+    def _on_yielded(self, value: BatchPlan | BatchStep) -> None:
         if isinstance(value, BatchPlan):
             self.plan = value
-            self.progress.setRange(0, max(value.total, 1))
-            self.progress.setValue(0)
-            self._show_progress()
+            self._show_progress(value.progress_at_start())
             return
-        self.items.append(value)
-        self._add_row(value)
-        self.progress.setValue(len(self.items))
-        self._show_progress()
-        self.itemShown.emit(value)
+        self.items.append(value.item)
+        self._add_row(value.item)
+        self._show_progress(value.progress)
+        self.itemShown.emit(value.item)
 
     def _on_errored(self, error: Exception) -> None:
         show_error(self, error, title="The batch stopped")
 
     def _on_finished(self) -> None:
         cancelled = self._stop.is_set()
-        elapsed = max(time.monotonic() - self._started_at, 1e-6)
         self._worker = None
         self._set_running(False)
-        done = len(self.items)
-        self.throughput = done / elapsed
-        self.progress.setRange(0, max(self.plan.total if self.plan else done, 1))
-        self.progress.setValue(done)
-        verb = "Cancelled after" if cancelled else "Finished:"
-        text = f"{verb} {tally_text(self.items)} in {elapsed:.1f} s ({self.throughput:.1f} scans/s)."
-        if self.plan and self.plan.skipped:
-            text += f" {len(self.plan.skipped)} already in results.csv were skipped."
-        self.progress_label.setText(f"{text}  Results: {Path(self.output_edit.text()) / 'results.csv'}")
+        progress = self.batch_progress or BatchProgress(total=0)  # none when the batch stopped before its plan
+        self._show_progress(progress)
+        self.throughput = progress.scans_per_second
+        results = Path(self.output_edit.text()) / "results.csv"
+        self.progress_label.setText(f"{progress.summary(cancelled=cancelled)}  Results: {results}")
         self.batchFinished.emit(cancelled)
         if self._close_when_done:
             self._close_when_done = False
             self.reject()
 
     # -- helpers -----------------------------------------------------------------------------
-    def _show_progress(self) -> None:
-        total = self.plan.total if self.plan else 0
-        text = eta_text(len(self.items), total, time.monotonic() - self._started_at)
-        if self.plan and self.plan.skipped:
-            text += f"  ·  {len(self.plan.skipped)} already done (skipped)"
-        if self._stop.is_set():
-            text = f"Stopping…  {text}"
-        self.progress_label.setText(text)
+    def _show_progress(self, progress: BatchProgress) -> None:
+        """The bar and the status line for the core's ``progress``."""
+        self.batch_progress = progress
+        self.progress.setRange(0, max(progress.total, 1))
+        self.progress.setValue(progress.done)
+        text = progress.status()
+        self.progress_label.setText(f"Stopping…  {text}" if self._stop.is_set() else text)
 
     def _add_row(self, item: BatchItem) -> None:
         row = self.table.rowCount()
         self.table.insertRow(row)
         manifest = self.model.manifest
         result = item.result
-        cells = [item.path.name, "Failed" if result is None else result.headline(manifest)]
+        cells = [item.path.name, "Failed" if item.failed else result.headline(manifest)]
         if result is not None and result.low_confidence:
             cells[1] += " (low confidence)"
         probabilities = result.diagnostic_probabilities if result else None

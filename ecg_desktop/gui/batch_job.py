@@ -1,4 +1,4 @@
-"""The batch job a GUI worker runs: find the scans, then yield one recorded BatchItem per file as it finishes."""
+"""The batch job a GUI worker runs: find the scans, then yield each file recorded, with the progress after it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from ecg_desktop.core.batch import BatchItem, BatchPlan, plan_batch, run_batch
+from ecg_desktop.core.batch import BatchPlan, BatchStep, plan_batch, run_batch
 from ecg_desktop.core.model import EcgModel
 from ecg_desktop.core.report_pdf import ReportOptions
 
@@ -17,8 +17,8 @@ from ecg_desktop.core.report_pdf import ReportOptions
 def batch_job(
     model: EcgModel, folder: Path, out_dir: Path, *, rerun: bool, pdf: bool, options: ReportOptions,
     workers: int, stop: threading.Event,
-) -> Iterator[BatchPlan | BatchItem]:
-    """Worker generator: yield the plan, then one BatchItem per scan, each already in results.csv."""
+) -> Iterator[BatchPlan | BatchStep]:
+    """Worker generator: yield the plan, then one BatchStep per scan, each already in results.csv."""
     lower_thread_priority()
     plan = plan_batch([folder], out_dir, rerun=rerun)
     yield plan

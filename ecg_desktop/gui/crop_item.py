@@ -8,11 +8,12 @@ from PySide6.QtWidgets import (
     QGraphicsObject, QGraphicsSceneHoverEvent, QGraphicsSceneMouseEvent, QStyleOptionGraphicsItem, QWidget,
 )
 
+from ecg_desktop.core import palette
 from ecg_desktop.core.crop import CropBox
 
 HANDLE_PX = 11  # handle size on screen, whatever the zoom
 MIN_SIDE = 24  # smallest box the user can draw, in image pixels
-ACCENT = QColor("#1f5fbf")
+ACCENT = QColor(palette.ACCENT)
 SHADE = QColor(20, 24, 32, 110)
 
 _CURSORS = {

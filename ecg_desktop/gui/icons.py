@@ -9,9 +9,11 @@ from functools import cache
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPainterPath, QPen, QPixmap
 
+from ecg_desktop.core import palette
+
 SIZE = 48  # drawn at 48 px, shown at 20-24 px: crisp on high-DPI screens too
 INK = QColor("#2b3646")
-ACCENT = QColor("#1f5fbf")
+ACCENT = QColor(palette.ACCENT)
 
 
 def _folder(p: QPainter) -> None:

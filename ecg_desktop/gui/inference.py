@@ -12,16 +12,17 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 from superqt.utils import create_worker
 
-from ecg_desktop.core import pdf_pages
 from ecg_desktop.core.crop import CropBox, find_diagnostic_region
 from ecg_desktop.core.image_io import AnalysisImage, load_for_viewing
 from ecg_desktop.core.model import Classification, EcgModel
+from ecg_desktop.core.page_choice import PageChoice, default_page
 from ecg_desktop.gui.qimage import bgr_to_qimage
 
 
 @dataclass(frozen=True)
-class Scan:
-    """An opened scan: the file's full-size pixels, the upright page on screen, the copy the model reads, its crop."""
+class OpenedScan:
+    """A scan open in the window: the file's full-size pixels, the upright page on screen, the copy the model
+    reads, its automatic crop."""
 
     path: Path
     image: np.ndarray  # the file as it is (reports turn it upright themselves)
@@ -29,6 +30,11 @@ class Scan:
     analysis: AnalysisImage
     auto_crop: CropBox
     pages: int = 0  # pages of the PDF when ``path`` is one of them (``scan.pdf#page=N``), else 0
+
+    @property
+    def page(self) -> PageChoice:
+        """The page shown, as the core chose it (its note says 'Page 1 of 3 of scan.pdf')."""
+        return PageChoice(self.path, self.pages)
 
     def classify(self, model: EcgModel, crop: CropBox | None = None) -> Classification:
         """The model's result for this scan, read exactly as the CLI and batch read it."""
@@ -40,7 +46,7 @@ class Outcome:
     """The answer to one request: the scan and its classification (None when no model is loaded)."""
 
     generation: int
-    scan: Scan
+    scan: OpenedScan
     result: Classification | None
 
 
@@ -72,7 +78,7 @@ class InferenceController(QObject):
         """Load ``path`` and classify it with the automatic crop; returns the request's generation."""
         return self._submit(_open_scan, self.model, Path(path))
 
-    def classify(self, scan: Scan, crop: CropBox | None) -> int:
+    def classify(self, scan: OpenedScan, crop: CropBox | None) -> int:
         """Classify ``scan`` again with ``crop`` (None: the automatic crop); returns the generation."""
         return self._submit(_classify_scan, self.model, scan, crop)
 
@@ -80,7 +86,7 @@ class InferenceController(QObject):
         """Drop every outcome still on its way (e.g. when the window closes)."""
         self._generation += 1
 
-    def _submit(self, func: Callable[..., tuple[Scan, Classification | None] | None], *args: object) -> int:
+    def _submit(self, func: Callable[..., tuple[OpenedScan, Classification | None] | None], *args: object) -> int:
         self._generation += 1
         generation = self._generation
         is_current = partial(self._is_current, generation)
@@ -98,7 +104,7 @@ class InferenceController(QObject):
     def _is_current(self, generation: int) -> bool:
         return generation == self._generation
 
-    def _on_returned(self, generation: int, value: tuple[Scan, Classification | None] | None) -> None:
+    def _on_returned(self, generation: int, value: tuple[OpenedScan, Classification | None] | None) -> None:
         if value is None or generation != self._generation:
             self.dropped.emit(generation)
             return
@@ -120,41 +126,29 @@ class InferenceController(QObject):
 
 def _open_scan(
     model: EcgModel | None, path: Path, is_current: Callable[[], bool]
-) -> tuple[Scan, Classification | None] | None:
+) -> tuple[OpenedScan, Classification | None] | None:
     """Worker: decode the file, find the automatic crop, classify (skipped if already superseded).
 
-    A PDF opens at its first page (``scan.pdf#page=1``); a page name opens that page.
+    Which page of a PDF opens is the core's rule (default_page).
     """
     if not is_current():
         return None
-    path, pages = _pdf_page(path)
+    page = default_page(path)
+    path, pages = page.path, page.pages
     image, analysis = load_for_viewing(path)  # analysis: what the model reads everywhere
     if model is None:
-        scan = Scan(path, image, bgr_to_qimage(image), analysis, find_diagnostic_region(image).box, pages)
+        scan = OpenedScan(path, image, bgr_to_qimage(image), analysis, find_diagnostic_region(image).box, pages)
         return scan, None
-    scan = Scan(path, image, bgr_to_qimage(image), analysis, CropBox.full(image), pages)
+    scan = OpenedScan(path, image, bgr_to_qimage(image), analysis, CropBox.full(image), pages)
     result = scan.classify(model)
     page = result.upright(image)
     qimage = scan.qimage if page is image else bgr_to_qimage(page)
     return replace(scan, qimage=qimage, auto_crop=result.crop), result
 
 
-def _pdf_page(path: Path) -> tuple[Path, int]:
-    """``(page name, number of pages)`` for a PDF or a page of one; ``(path, 0)`` for anything else."""
-    pdf, page = pdf_pages.split_page_ref(path)
-    if page is None and not (pdf_pages.is_pdf_file(path) and path.is_file()):
-        return path, 0
-    try:
-        data = pdf.read_bytes()
-    except OSError:
-        return path, 0  # load_image says why
-    count = pdf_pages.count_pages(data, pdf.name)
-    return (path if page is not None else pdf_pages.page_ref(path, 1)), count
-
-
 def _classify_scan(
-    model: EcgModel | None, scan: Scan, crop: CropBox | None, is_current: Callable[[], bool]
-) -> tuple[Scan, Classification | None] | None:
+    model: EcgModel | None, scan: OpenedScan, crop: CropBox | None, is_current: Callable[[], bool]
+) -> tuple[OpenedScan, Classification | None] | None:
     """Worker: classify an open scan with a user crop (skipped if already superseded)."""
     if not is_current() or model is None:
         return None

@@ -18,18 +18,18 @@ from superqt.utils import create_worker
 
 from ecg_desktop.core import pdf_pages, resources
 from ecg_desktop.core.crop import CropBox
-from ecg_desktop.core.image_io import SCAN_SUFFIXES
+from ecg_desktop.core.image_io import SCAN_SUFFIXES, AnalysisImage
 from ecg_desktop.core.logs import file_id
 from ecg_desktop.core.model import Classification, EcgModel
+from ecg_desktop.core.outcome import format_percent
 from ecg_desktop.core.report_pdf import PatientInfo, ReportOptions, write_report
-from ecg_desktop.core.saliency import Saliency, describe_top_leads, occlusion_saliency
+from ecg_desktop.core.saliency import Saliency, describe_top_leads, saliency_of
 from ecg_desktop.gui.about_dialog import AboutDialog
 from ecg_desktop.gui.actions import build_actions
 from ecg_desktop.gui.errors import show_error, user_message
-from ecg_desktop.gui.inference import InferenceController, Outcome, Scan
+from ecg_desktop.gui.inference import InferenceController, OpenedScan, Outcome
 from ecg_desktop.gui.printing import make_printer, print_pdf
 from ecg_desktop.gui.report_dialog import PatientDialog
-from ecg_desktop.core.outcome import format_percent
 from ecg_desktop.gui.result_panel import ResultPanel
 from ecg_desktop.gui.saliency_worker import SaliencyController, SaliencyOutcome
 from ecg_desktop.gui.settings import AppSettings, SettingsStore
@@ -61,29 +61,44 @@ class MainWindow(QMainWindow):
         self.model, self.model_error = model, model_error
         self.store = store or SettingsStore()
         self.settings: AppSettings = self.store.load()
-        self.scan: Scan | None = None
+        self.scan: OpenedScan | None = None
         self.result: Classification | None = None
         self.batch_dialog = None
         self._edited_request = False  # whether the newest request used a crop the user drew
         self._opening = False  # a file is being opened (crop edits locked)
         self._fitted = False  # fitted to the screen once shown (showEvent)
+        self.saliency: SaliencyOutcome | None = None  # the newest map computed (may be for an older crop)
         self.setWindowTitle("ECG Desk")
         self.setAcceptDrops(True)
         self.setStyleSheet(STYLE_SHEET)
 
-        self.controller = InferenceController(model, self)
+        self._build_controllers()
+        self.setCentralWidget(self._build_central())
+        self._build_menus()
+        self._build_status_bar()
+        self._restore_window()
+        if model is None:
+            self.panel.show_message("No model loaded", f"{model_error or 'The model could not be loaded.'}\n\n"
+                                    "Scans can be viewed but not classified.", error=True)
+        self._update_actions()
+
+    # -- building --------------------------------------------------------------------------------
+    def _build_controllers(self) -> None:
+        """The classification and saliency workers, each reporting only its newest request."""
+        self.controller = InferenceController(self.model, self)
         self.controller.succeeded.connect(self._on_succeeded)
         self.controller.failed.connect(self._on_failed)
         self.controller.busyChanged.connect(self._on_busy)
-        self.saliency: SaliencyOutcome | None = None  # the newest map computed (may be for an older crop)
-        self.saliency_controller = SaliencyController(model, self)
+        self.saliency_controller = SaliencyController(self.model, self)
         self.saliency_controller.computed.connect(self._on_saliency)
         self.saliency_controller.failed.connect(self._on_saliency_failed)
         self.saliency_controller.busyChanged.connect(self._on_busy)
 
+    def _build_central(self) -> QSplitter:
+        """The welcome page or the viewer on the left, the result panel on the right."""
         self.viewer = ImageViewer()
         self.viewer.crop_item.edited.connect(self._on_crop_edited)
-        self.viewer.crop_item.setEnabled(model is not None)
+        self.viewer.crop_item.setEnabled(self.model is not None)
         self.welcome = WelcomePage(has_samples=bool(resources.sample_scans()))
         self.welcome.openRequested.connect(self.open_dialog)
         self.welcome.sampleRequested.connect(self.open_first_sample)
@@ -91,15 +106,17 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         self.stack.addWidget(self.welcome)
         self.stack.addWidget(self.viewer)
-        self.panel = ResultPanel(model.manifest if model else None)
+        self.panel = ResultPanel(self.model.manifest if self.model else None)
         self.panel.setMinimumWidth(300)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, objectName="mainSplitter", childrenCollapsible=False)
         self.splitter.addWidget(self.stack)
         self.splitter.addWidget(self.panel)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setSizes([900, 360])
-        self.setCentralWidget(self.splitter)
+        return self.splitter
 
+    def _build_menus(self) -> None:
+        """The actions, menus and toolbar (gui/actions.py), connected to this window's slots."""
         self.acts = build_actions(self, {
             "open": self.open_dialog, "save_report": self.save_report_dialog, "print": self.print_dialog,
             "settings": self.settings_dialog, "quit": self.close, "fit": self.viewer.fit,
@@ -109,12 +126,6 @@ class MainWindow(QMainWindow):
         })
         self.acts.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         self._fill_samples_menu()
-        self._build_status_bar()
-        self._restore_window()
-        if model is None:
-            self.panel.show_message("No model loaded", f"{model_error or 'The model could not be loaded.'}\n\n"
-                                    "Scans can be viewed but not classified.", error=True)
-        self._update_actions()
 
     # -- opening -------------------------------------------------------------------------------
     def open_path(self, path: str | Path) -> int:
@@ -130,7 +141,7 @@ class MainWindow(QMainWindow):
 
     def open_dialog(self) -> None:
         start = self.settings.last_folder or str(Path.home())
-        path, _ = QFileDialog.getOpenFileName(self, "Open ECG Scan", start, IMAGE_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, "Open ECG OpenedScan", start, IMAGE_FILTER)
         if path:
             self.open_path(path)
 
@@ -215,14 +226,12 @@ class MainWindow(QMainWindow):
 
     # -- PDF pages -------------------------------------------------------------------------------
     @staticmethod
-    def _page_note(scan: Scan) -> str:
-        """' Page 1 of 3 of scan.pdf…' for a page of a multi-page PDF, else ''."""
-        pdf, page = pdf_pages.split_page_ref(scan.path)
-        if page is None or scan.pages <= 1:
-            return ""
-        return f" Page {page} of {scan.pages} of {pdf.name}; choose another page at the bottom right."
+    def _page_note(scan: OpenedScan) -> str:
+        """' Page 1 of 3 of scan.pdf; choose another…' for a page of a multi-page PDF, else ''."""
+        note = scan.page.note()
+        return f" {note}; choose another page at the bottom right." if note else ""
 
-    def _show_page_box(self, scan: Scan) -> None:
+    def _show_page_box(self, scan: OpenedScan) -> None:
         """Show the page spin box for a multi-page PDF (set to the page shown), hide it otherwise."""
         _, page = pdf_pages.split_page_ref(scan.path)
         multi = page is not None and scan.pages > 1
@@ -277,7 +286,7 @@ class MainWindow(QMainWindow):
             self._show_saliency(self.saliency)
             return
         self.panel.show_saliency("Finding the leads that drove the result…")
-        self.saliency_controller.compute(self.scan, self.result.crop)
+        self.saliency_controller.compute(self.scan, self.result)
 
     def _drop_saliency(self) -> None:
         """The scan or the crop is changing: the shown map no longer matches it."""
@@ -340,9 +349,9 @@ class MainWindow(QMainWindow):
         options = ReportOptions(self.settings.facility, self.settings.page_size, acquisition_date)
         return create_worker(
             _write_report_with_saliency, path, model=self.model, saliency=self.current_saliency(),
-            with_saliency=self.acts.saliency.isChecked(), image=self.scan.image, result=self.result,
-            source_name=self.scan.path.name, patient=patient, options=options, _start_thread=False,
-            _ignore_errors=True,
+            with_saliency=self.acts.saliency.isChecked(), image=self.scan.image, analysis=self.scan.analysis,
+            result=self.result, source_name=self.scan.path.name, patient=patient, options=options,
+            _start_thread=False, _ignore_errors=True,
         )
 
     def _on_report_saved(self, path: Path) -> None:
@@ -542,12 +551,12 @@ def _status_text(result: Classification, model: EcgModel) -> str:
 
 def _write_report_with_saliency(
     path: Path, *, model: EcgModel, saliency: Saliency | None, with_saliency: bool, image: np.ndarray,
-    result: Classification, **kwargs: object,
+    analysis: AnalysisImage, result: Classification, **kwargs: object,
 ) -> Path:
-    """Worker: the PDF report; with ``with_saliency`` (View ▸ Show Saliency on) also the map of the result's
-    crop (computed here if not yet available)."""
+    """Worker: the PDF report of the full-size ``image``; with ``with_saliency`` (View ▸ Show Saliency on) also
+    the map the viewer shows, computed here (by the core, on ``analysis``) if not yet available."""
     if not with_saliency:
         saliency = None
-    elif saliency is None and result.assessable:
-        saliency = occlusion_saliency(model, image, result.crop)
+    elif saliency is None:
+        saliency = saliency_of(model, analysis, result)
     return write_report(path, image=image, result=result, manifest=model.manifest, saliency=saliency, **kwargs)

@@ -13,10 +13,10 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QScroll
 from ecg_desktop.core.heat_overlay import LEGEND_TICKS, LEGEND_TITLE, legend_bar
 from ecg_desktop.core.manifest import Manifest
 from ecg_desktop.core.model import Classification
+from ecg_desktop.core.notices import DISCLAIMER, DISCLAIMER_SHORT
 from ecg_desktop.core.outcome import format_percent
 from ecg_desktop.gui.qimage import bgr_to_qimage
 
-DISCLAIMER = "Decision support only — confirm with a physician."
 BAR_STEPS = 1000
 
 
@@ -32,42 +32,69 @@ class ResultPanel(QWidget):
         self.shown: Classification | None = None
         self.setObjectName("resultPanel")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        self.scroll_area = QScrollArea(objectName="resultScroll")
-        self.scroll_area.setWidgetResizable(True)
-        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         body = QWidget(objectName="resultBody")
         layout = QVBoxLayout(body)
         layout.setContentsMargins(20, 18, 20, 16)
         layout.setSpacing(6)
+        self._add_head(layout)
+        layout.addSpacing(8)
+        self._add_bars(layout)
+        layout.addSpacing(8)
+        self._add_details(layout)
+        layout.addStretch(1)
+        self.version_label = _label(_version_text(manifest), "detail", wrap=True)
+        layout.addWidget(self.version_label)
 
+        self.scroll_area = QScrollArea(objectName="resultScroll")
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll_area.setWidget(body)
+        self.disclaimer_label = _label(DISCLAIMER_SHORT, "disclaimer", wrap=True)
+        self.disclaimer_label.setToolTip(DISCLAIMER)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        outer.addWidget(self.scroll_area, 1)
+        notice = QVBoxLayout()
+        notice.setContentsMargins(20, 8, 20, 12)
+        notice.addWidget(self.disclaimer_label)
+        outer.addLayout(notice)
+        self._set_warnings(())
+
+    def _add_head(self, layout: QVBoxLayout) -> None:
+        """The file shown, then the answer: headline, reasons, probability, low confidence, what is happening."""
         self.source_label = _label("", "source", wrap=True)
         self.source_label.hide()
         layout.addWidget(self.source_label)
         self.caption = _label("RESULT", "caption")
         self.top_label = _label("No scan open", "topLabel", wrap=True)
+        self.top_label.setProperty("muted", True)
         self.probability_label = _label("", "probability")
+        self.probability_label.hide()
         self.low_confidence_label = _label("Low confidence", "lowConfidence")
+        self.low_confidence_label.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
+        self.low_confidence_label.hide()
         self.status_label = _label(
             "Open an ECG scan with File ▸ Open (Ctrl+O) or drop a file on the window.", "status", wrap=True
         )
         self.reasons_label = _label("", "reasons", wrap=True)
-        head = (
+        self.reasons_label.hide()
+        for widget in (
             self.caption, self.top_label, self.reasons_label, self.probability_label, self.low_confidence_label,
             self.status_label,
-        )
-        for widget in head:
+        ):
             layout.addWidget(widget)
-        self.low_confidence_label.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
 
-        layout.addSpacing(8)
+    def _add_bars(self, layout: QVBoxLayout) -> None:
+        """One labelled bar per class of the manifest (none without a model)."""
         self.bars_caption = _label("CLASS PROBABILITIES", "caption")
-        self.bars_caption.setVisible(manifest is not None)
+        self.bars_caption.setVisible(self.manifest is not None)
         layout.addWidget(self.bars_caption)
         self.bars: dict[str, QProgressBar] = {}
         self.bar_names: dict[str, QLabel] = {}
         self.percent_labels: dict[str, QLabel] = {}
-        for info in manifest.classes if manifest else ():
+        for info in self.manifest.classes if self.manifest else ():
             name, percent = _label(info.name, "className"), _label("–", "classPercent")
             percent.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             row = QHBoxLayout()
@@ -81,7 +108,8 @@ class ResultPanel(QWidget):
             layout.addWidget(bar)
             self.bars[info.id], self.bar_names[info.id], self.percent_labels[info.id] = bar, name, percent
 
-        layout.addSpacing(8)
+    def _add_details(self, layout: QVBoxLayout) -> None:
+        """Findings, saliency (with its legend), warnings and the classified region."""
         layout.addWidget(_label("FINDINGS", "caption"))
         self.findings_label = _label("–", "findings", wrap=True)
         layout.addWidget(self.findings_label)
@@ -101,25 +129,6 @@ class ResultPanel(QWidget):
         layout.addWidget(_label("CLASSIFIED REGION", "caption"))
         self.crop_label = _label("–", "detail", wrap=True)
         layout.addWidget(self.crop_label)
-        layout.addStretch(1)
-
-        self.version_label = _label(_version_text(manifest), "detail", wrap=True)
-        layout.addWidget(self.version_label)
-        self.scroll_area.setWidget(body)
-        self.disclaimer_label = _label(DISCLAIMER, "disclaimer", wrap=True)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.setSpacing(0)
-        outer.addWidget(self.scroll_area, 1)
-        notice = QVBoxLayout()
-        notice.setContentsMargins(20, 8, 20, 12)
-        notice.addWidget(self.disclaimer_label)
-        outer.addLayout(notice)
-        self._set_warnings(())
-        self.low_confidence_label.hide()
-        self.probability_label.hide()
-        self.reasons_label.hide()
-        self.top_label.setProperty("muted", True)
 
     # -- states ------------------------------------------------------------------------------------
     def set_source(self, text: str) -> None:

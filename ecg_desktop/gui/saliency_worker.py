@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, Signal
 
 from ecg_desktop.core.crop import CropBox
-from ecg_desktop.core.model import EcgModel
-from ecg_desktop.core.saliency import Saliency, occlusion_saliency
-from ecg_desktop.gui.inference import InferenceController, Scan
+from ecg_desktop.core.model import Classification, EcgModel
+from ecg_desktop.core.saliency import Saliency, saliency_of
+from ecg_desktop.gui.inference import InferenceController, OpenedScan
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class SaliencyOutcome:
     """The saliency of ``scan`` cropped to ``crop``, and how long it took to compute."""
 
     generation: int
-    scan: Scan
+    scan: OpenedScan
     crop: CropBox
     saliency: Saliency
     seconds: float
@@ -38,11 +38,11 @@ class SaliencyController(InferenceController):
     def __init__(self, model: EcgModel | None, parent: QObject | None = None) -> None:
         super().__init__(model, parent)
 
-    def compute(self, scan: Scan, crop: CropBox) -> int:
-        """Start computing the saliency of ``scan`` within ``crop``; returns the request's generation."""
-        return self._submit(_saliency_of, self.model, scan, crop)
+    def compute(self, scan: OpenedScan, result: Classification) -> int:
+        """Start computing the saliency of ``result`` (its crop of ``scan``); returns the request's generation."""
+        return self._submit(_saliency_of, self.model, scan, result)
 
-    def _on_returned(self, generation: int, value: tuple[Scan, tuple[CropBox, Saliency, float]] | None) -> None:
+    def _on_returned(self, generation: int, value: tuple[OpenedScan, tuple[CropBox, Saliency, float]] | None) -> None:
         if value is None or generation != self.generation:
             self.dropped.emit(generation)
             return
@@ -51,11 +51,13 @@ class SaliencyController(InferenceController):
 
 
 def _saliency_of(
-    model: EcgModel | None, scan: Scan, crop: CropBox, is_current: Callable[[], bool]
-) -> tuple[Scan, tuple[CropBox, Saliency, float]] | None:
-    """Worker: the occlusion saliency of one crop (skipped if already superseded)."""
+    model: EcgModel | None, scan: OpenedScan, result: Classification, is_current: Callable[[], bool]
+) -> tuple[OpenedScan, tuple[CropBox, Saliency, float]] | None:
+    """Worker: the core's saliency of one result (skipped if already superseded or if there is none)."""
     if not is_current() or model is None:
         return None
     started = time.perf_counter()
-    saliency = occlusion_saliency(model, scan.analysis.pixels, crop, image_size=scan.analysis.file_size)
-    return scan, (crop, saliency, time.perf_counter() - started)
+    saliency = saliency_of(model, scan.analysis, result)
+    if saliency is None:
+        return None
+    return scan, (result.crop, saliency, time.perf_counter() - started)

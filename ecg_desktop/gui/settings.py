@@ -7,6 +7,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from ecg_desktop.core.batch import DEFAULT_WORKERS, MAX_WORKERS
+
 ORGANISATION = "ECG Desk"
 APPLICATION = "ECG Desk"
 SETTINGS_VERSION = 1
@@ -20,7 +22,7 @@ class AppSettings:
 
     facility: str = ""
     page_size: str = "A4"
-    batch_workers: int = 2
+    batch_workers: int = DEFAULT_WORKERS
     last_folder: str = ""
     recent_files: tuple[str, ...] = field(default_factory=tuple)
 
@@ -47,7 +49,7 @@ class SettingsStore:
         q, default = self.qsettings, AppSettings()
         page_size = str(q.value("report/page_size", default.page_size))
         try:
-            workers = min(max(int(q.value("batch/workers", default.batch_workers)), 1), 16)
+            workers = min(max(int(q.value("batch/workers", default.batch_workers)), 1), MAX_WORKERS)
         except (TypeError, ValueError):
             workers = default.batch_workers
         return AppSettings(

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import (
     QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLineEdit, QSpinBox, QVBoxLayout, QWidget,
 )
 
+from ecg_desktop.core.batch import MAX_WORKERS
 from ecg_desktop.gui.settings import PAGE_SIZES, AppSettings
 
 
@@ -22,7 +23,7 @@ class SettingsDialog(QDialog):
         self.page_size = QComboBox(objectName="pageSize")
         self.page_size.addItems(list(PAGE_SIZES))
         self.page_size.setCurrentText(settings.page_size)
-        self.workers = QSpinBox(objectName="batchWorkers", minimum=1, maximum=16, value=settings.batch_workers)
+        self.workers = QSpinBox(objectName="batchWorkers", minimum=1, maximum=MAX_WORKERS, value=settings.batch_workers)
         self.workers.setToolTip("Scans decoded and classified at the same time in a batch (about one per CPU core).")
         form = QFormLayout()
         form.addRow("Facility name:", self.facility)

@@ -5,10 +5,8 @@ from __future__ import annotations
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication
 
-ACCENT = "#1f5fbf"
-MUTED = "#5f6b7a"
-ALARM = "#b3261e"
-CAUTION = "#8a5a00"
+from ecg_desktop.core.palette import ACCENT, ALARM, CAUTION, MUTED
+
 DISABLED_TEXT = "#a1a9b4"  # greyed text of a control that cannot be used now
 DISABLED_BUTTON = "#e6e9ee"
 

@@ -11,20 +11,18 @@ import pytest
 from gui_helpers import write_corrupt, write_scans
 from PySide6.QtCore import QTimer
 
-report_pdf = pytest.importorskip(
-    "ecg_desktop.core.report_pdf", reason="ecg_desktop.core.report_pdf is not importable yet: batch/PDF tests skipped"
-)
-
-from ecg_desktop.core.outcome import NOT_ASSESSABLE  # noqa: E402
-from ecg_desktop.gui.batch_dialog import BatchDialog, eta_text  # noqa: E402
-from tests.bad_inputs import blank_page, text_page  # noqa: E402
-from tests.conftest import write_image  # noqa: E402
+from ecg_desktop.cli import main
+from ecg_desktop.core.outcome import NOT_ASSESSABLE
+from ecg_desktop.core.report_pdf import ReportOptions
+from ecg_desktop.gui.batch_dialog import BatchDialog
+from tests.bad_inputs import blank_page, text_page
+from tests.conftest import write_batch_with_failures, write_image
 
 WAIT_MS = 60_000
 
 
 def make_dialog(qtbot, model, folder: Path, out_dir: Path, *, pdf: bool = False, workers: int = 2) -> BatchDialog:
-    options = report_pdf.ReportOptions(facility="Test Clinic")
+    options = ReportOptions(facility="Test Clinic")
     dialog = BatchDialog(model, options=options, workers=workers, folder=str(folder))
     qtbot.addWidget(dialog)
     dialog.output_edit.setText(str(out_dir))
@@ -132,11 +130,24 @@ def test_gui_stays_responsive_during_a_batch(qtbot, gui_model, scan_folder_30: P
     assert worst < 0.100
 
 
-def test_eta_text() -> None:
-    assert eta_text(0, 10, 0.0) == "0 / 10"
-    assert eta_text(5, 10, 10.0) == "5 / 10  ·  about 10 s left"
-    assert eta_text(1, 100, 10.0) == "1 / 100  ·  about 16 min left"
-    assert eta_text(10, 10, 10.0) == "10 / 10"
+def test_the_window_and_the_command_line_give_the_same_counts(qtbot, gui_model, tmp_path: Path, capsys) -> None:
+    """A scan that cannot be read and a scan whose PDF cannot be written: the same counts in both front ends."""
+    folder, out = tmp_path / "scans", tmp_path / "out"
+    blocked, broken = write_batch_with_failures(folder, out)
+    (tmp_path / "cli out" / f"{blocked.stem}.pdf").mkdir(parents=True)  # the same report fails for the CLI
+    assert main(["batch", str(folder), "--out", str(tmp_path / "cli out"), "--pdf"]) == 1
+    cli_text = capsys.readouterr().out
+
+    dialog = make_dialog(qtbot, gui_model, folder, out, pdf=True)
+    with qtbot.waitSignal(dialog.batchFinished, timeout=WAIT_MS):
+        dialog.start()
+    progress = dialog.batch_progress
+    assert (progress.done, progress.failed, progress.report_failed) == (3, 1, 1)
+    assert progress.tally().endswith(" 1 failed; 1 PDF report not written")
+    assert f"Finished: {progress.tally()} in " in dialog.progress_label.text()
+    assert f"Finished: {progress.tally()} in " in cli_text
+    cells = {dialog.table.item(r, 0).text(): dialog.table.item(r, 1).text() for r in range(dialog.table.rowCount())}
+    assert cells[broken.name] == "Failed" and cells[blocked.name] != "Failed"  # classified; only its PDF is missing
 
 
 def test_batch_menu_opens_the_dialog_on_the_last_folder(qtbot, main_window, tmp_path: Path) -> None:

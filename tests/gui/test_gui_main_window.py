@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QMessageBox
 from ecg_desktop.core.crop import CropBox
 from ecg_desktop.core.image_io import load_image
 from ecg_desktop.core.outcome import NOT_ASSESSABLE, format_percent
-from ecg_desktop.gui.result_panel import DISCLAIMER
+from ecg_desktop.core.notices import DISCLAIMER_SHORT
 from tests.bad_inputs import blank_page, text_page
 from tests.conftest import write_image
 
@@ -46,7 +46,7 @@ def assert_panel_shows(window, expected) -> None:
     assert panel.shown.label == expected.label
     assert panel.shown.probabilities == pytest.approx(expected.probabilities, abs=1e-9)
     assert panel.low_confidence_label.isVisibleTo(panel) == expected.low_confidence
-    assert panel.disclaimer_label.text() == DISCLAIMER
+    assert panel.disclaimer_label.text() == DISCLAIMER_SHORT
     assert window.model.version in panel.version_label.text()
 
 

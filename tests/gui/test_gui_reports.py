@@ -10,7 +10,8 @@ from gui_helpers import render_scan
 from PySide6.QtCore import QSettings
 
 from ecg_desktop.core.outcome import NOT_ASSESSABLE
-from ecg_desktop.gui.about_dialog import ATTRIBUTION, AboutDialog, model_card_html
+from ecg_desktop.core.notices import ATTRIBUTION
+from ecg_desktop.gui.about_dialog import AboutDialog, model_card_html
 from ecg_desktop.gui.settings import MAX_RECENT, AppSettings, SettingsStore
 from tests.bad_inputs import text_page
 from tests.conftest import write_image

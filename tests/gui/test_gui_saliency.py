@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from gui_helpers import render_scan, write_corrupt
 from PySide6.QtCore import QRectF
@@ -162,13 +163,27 @@ def test_report_includes_the_saliency_only_when_shown(qtbot, shown, tmp_path: Pa
     assert "Regions that drove the result: " in text and LEGEND_TITLE in text
 
 
+def test_a_report_computes_the_map_the_viewer_shows(qtbot, shown, tmp_path: Path, monkeypatch) -> None:
+    """Saved before the viewer's map has arrived, the report computes it itself: the same map, from the same copy."""
+    from ecg_desktop.gui import main_window
+
+    viewer_map = _show_saliency(qtbot, shown).saliency
+    shown.saliency = None  # as if Save Report came before the viewer's map
+    written = []
+    monkeypatch.setattr(main_window, "write_report", lambda path, **kwargs: written.append(kwargs["saliency"]) or path)
+    with qtbot.waitSignal(shown.reportSaved, timeout=WAIT_MS):
+        shown.save_report(tmp_path / "report.pdf")
+    assert written[0] is not None and written[0] is not viewer_map
+    assert written[0].class_id == viewer_map.class_id and np.array_equal(written[0].heatmap, viewer_map.heatmap)
+
+
 def test_a_failed_saliency_is_reported_not_raised(qtbot, shown, monkeypatch: pytest.MonkeyPatch) -> None:
     from ecg_desktop.gui import saliency_worker
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("onnxruntime fell over")
 
-    monkeypatch.setattr(saliency_worker, "occlusion_saliency", broken)
+    monkeypatch.setattr(saliency_worker, "saliency_of", broken)
     with qtbot.waitSignal(shown.saliency_controller.failed, timeout=WAIT_MS):
         shown.acts.saliency.trigger()
     assert not shown.viewer.heat_item.isVisible()
