@@ -66,7 +66,7 @@ def summarise(
         float(f1_score(y, p.argmax(1), labels=ks, average="macro", zero_division=0))
         for p, y in zip(probs_by_fold, labels_by_fold)
     ]
-    mi_per_fold = {
+    class_f1_per_fold = {
         cid: [float(f1_score(y == k, p.argmax(1) == k, zero_division=0)) for p, y in zip(probs_by_fold, labels_by_fold)]
         for k, cid in enumerate(class_ids)
     }
@@ -77,7 +77,7 @@ def summarise(
         "macro_f1_mean": float(np.mean(per_fold)),
         "macro_f1_std": float(np.std(per_fold)),
         "macro_f1_per_fold": per_fold,
-        "class_f1_per_fold": mi_per_fold,
+        "class_f1_per_fold": class_f1_per_fold,
         "pooled_macro_f1": float(f1_score(y, pred, labels=ks, average="macro", zero_division=0)),
         "accuracy": float((pred == y).mean()),
         "per_class": {

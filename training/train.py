@@ -3,10 +3,11 @@
     python -m training.train --seed 0            # full run: grouped 5-fold CV + final models
     python -m training.train --limit-per-class 4 --folds 2 --epochs 1 --out /tmp/m   # smoke run
 
-Grouped, stratified k-fold CV estimates the whole procedure (CNN -> features -> classifier);
-the shipped models are then trained the same way on all the data. Each trained CNN (every fold and
-the final one) is saved under ``--cache`` as soon as it is done: a stopped run started again with the
-same data and settings skips them and loses at most the CNN it was training.
+Grouped, stratified k-fold CV measures the whole procedure (CNN -> features -> classifier) out of
+fold; the settings were tuned on these same folds, so they are a tuning set and its figures are
+optimistic. The shipped models are then trained the same way on all the data. Each trained CNN (every
+fold and the final one) is saved under ``--cache`` as soon as it is done: a stopped run started again
+with the same data and settings skips them and loses at most the CNN it was training.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import hashlib
 import json
 import platform
 import time
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import lightgbm
@@ -30,18 +31,16 @@ import torch
 from ecg_desktop.core.manifest import FORMAT_VERSION, sha256_of
 from ecg_desktop.core.preprocess import INPUT_SIZE, INPUT_STYLES, PREPROCESSING, preprocess
 from training import applicability, calibration, data, plots
-from training.augment import augment, training_scan
-from training.thresholds import rule_thresholds
+from training.augment import TrainingScan, augment, training_scan
 from training.cache import CnnCache
-from training.classifiers import (
-    CLASSIFIERS, low_confidence_threshold, make_lightgbm, softmax, summarise, fit_predict,
-)
-from training.export import export_onnx, max_abs_difference
-from training.fit import FitConfig, predict
-from training.input_checks import ink_range
+from training.classifiers import CLASSIFIERS, fit_predict, low_confidence_threshold, make_lightgbm, softmax, summarise
 from training.condition_eval import fold_condition_predictions, summarise_conditions
+from training.export import export_onnx, max_abs_difference
+from training.fit import FitConfig, History, predict
+from training.input_checks import ink_range
 from training.ood import cross_fitted_false_alarms, fit_distribution, held_out_distances, threshold_from
 from training.report import update_readme, write_metrics_markdown
+from training.thresholds import rule_thresholds
 
 CLASSES = [
     ("normal", "Normal"),
@@ -49,6 +48,7 @@ CLASSES = [
     ("mi", "Myocardial infarction"),
     ("history_of_mi", "History of MI"),
 ]
+CLASS_IDS = [c for c, _ in CLASSES]
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -80,147 +80,232 @@ def classifier_training_set(model, scans, clean_features, labels, config: FitCon
     return np.concatenate(features), np.tile(labels, 1 + config.feature_views)
 
 
-def cross_validate(inputs, scans, paths, labels, folds, config: FitConfig, class_ids, seed, cache: CnnCache, log):
-    """Out-of-fold probabilities of every classifier, held-out OOD distances, per-fold CNN curves and, per
-    acquisition condition, the shipped classifier's held-out predictions."""
-    probs: dict[str, list[np.ndarray]] = {}
-    fold_labels, histories, distances, conditions = [], [], [], []
-    for k, (train_idx, test_idx) in enumerate(folds):
-        log(f"fold {k + 1}/{len(folds)}: {len(train_idx)} train, {len(test_idx)} held out")
-        model, history = cache.trained(
-            f"fold{k}", [scans[i] for i in train_idx], labels[train_idx], len(class_ids), config, seed=seed + k,
-            val_inputs=inputs[test_idx], val_labels=labels[test_idx], log=log,
-        )
-        histories.append(asdict(history))
-        train_f, _ = predict(model, inputs[train_idx])
-        train_x, train_y = classifier_training_set(
-            model, [scans[i] for i in train_idx], train_f, labels[train_idx], config, seed + k
-        )
-        test_f, test_logits = predict(model, inputs[test_idx])
-        distances.append(held_out_distances(train_f, test_f))
-        probs.setdefault("cnn_softmax", []).append(softmax(test_logits))
-        for name in CLASSIFIERS:
-            probs.setdefault(name, []).append(fit_predict(name, train_x, train_y, test_f, seed))
-        fold_labels.append(labels[test_idx])
-        conditions.append(fold_condition_predictions(
-            model, make_lightgbm(seed).fit(train_x, train_y), [paths[i] for i in test_idx], config.preprocessing
-        ))
-        log("  macro-F1 " + ", ".join(
-            f"{n} {summarise([p[-1]], [labels[test_idx]], class_ids)['macro_f1_mean']:.3f}" for n, p in probs.items()
-        ))
-    return probs, fold_labels, histories, distances, conditions
+@dataclass
+class Prepared:
+    """The dataset as training uses it, with the layout-fingerprint check already fitted on it."""
+
+    scans: list[data.Scan]
+    duplicates: dict
+    inputs: np.ndarray  # clean model inputs, exactly as the app computes them
+    sources: list[TrainingScan]  # what augmentation draws its views from
+    labels: np.ndarray
+    folds: list[tuple[np.ndarray, np.ndarray]]
+    fingerprint_check: dict
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
-    log_lines: list[str] = []
+@dataclass
+class CrossValidation:
+    """Per fold: every classifier's held-out probabilities, the labels, CNN curves, OOD distances, conditions."""
 
-    def log(message: str) -> None:
-        stamp = time.strftime("%H:%M:%S")
-        print(f"[{stamp}] {message}", flush=True)
-        log_lines.append(message)
+    probs: dict[str, list[np.ndarray]]
+    fold_labels: list[np.ndarray]
+    histories: list[dict]
+    distances: list[np.ndarray]
+    conditions: list[dict]
 
-    started = time.time()
-    torch.set_num_threads(max(1, torch.get_num_threads()))
-    class_ids = [c for c, _ in CLASSES]
+
+@dataclass
+class Evaluation:
+    """What the cross-validation measured, and the thresholds it chose for the shipped rule."""
+
+    metrics: dict
+    by_condition: dict
+    calibration: dict
+    rule: dict
+    low_confidence: float
+    ood_threshold: float
+    oof: np.ndarray  # calibrated (cross-fitted) pooled out-of-fold LightGBM probabilities
+    oof_labels: np.ndarray
+    distances: np.ndarray  # pooled held-out OOD distances
+
+
+class RunLog:
+    """Prints each message with a time stamp and keeps them for training_log.txt."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def __call__(self, message: str) -> None:
+        print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+        self.lines.append(message)
+
+
+def prepare(args: argparse.Namespace, config: FitConfig, class_ids: list[str], log: RunLog) -> Prepared:
+    """Read and group the scans, compute their inputs and folds, and fit the layout-fingerprint check."""
     files = data.discover(args.data, class_ids, limit_per_class=args.limit_per_class)
     log(f"reading {len(files)} images from {args.data}")
     scans, images = data.load_scans(files)
     duplicates = data.assign_groups(scans)
     log(f"duplicates: {duplicates}")
-    config = FitConfig(epochs=args.epochs, preprocessing=replace(PREPROCESSING, input_style=args.input_style))
     inputs = np.stack([preprocess(img, s.crop, config=config.preprocessing) for img, s in zip(images, scans)])
     sources = [training_scan(image, scan.crop, config.augment, seed=args.seed + i)
                for i, (image, scan) in enumerate(zip(images, scans))]
-    labels = np.array([s.label for s in scans])
     folds = data.grouped_folds(scans, n_folds=args.folds, seed=args.seed)
     fingerprint_check = applicability.fit(images, [s.crop for s in scans], [test for _, test in folds], args.out)
     log(f"layout fingerprint check: {fingerprint_check}")
-    del images
-    cache = CnnCache.for_run(args.cache or args.out / "cache", config, scans, folds, args.seed)
-    log(f"trained CNNs are kept in {cache.directory}")
+    return Prepared(scans, duplicates, inputs, sources, np.array([s.label for s in scans]), folds, fingerprint_check)
 
-    probs, fold_labels, histories, fold_distances, fold_conditions = cross_validate(
-        inputs, sources, [s.path for s in scans], labels, folds, config, class_ids, args.seed, cache, log
-    )
-    metrics = {name: summarise(p, fold_labels, class_ids) for name, p in probs.items()}
-    by_condition = summarise_conditions(fold_conditions, fold_labels, len(class_ids))
+
+def cross_validate(prepared: Prepared, config: FitConfig, class_ids: list[str], seed: int, cache: CnnCache,
+                   log: RunLog) -> CrossValidation:
+    """Out-of-fold probabilities of every classifier, held-out OOD distances, per-fold CNN curves and, per
+    acquisition condition, the shipped classifier's held-out predictions."""
+    inputs, scans, labels = prepared.inputs, prepared.sources, prepared.labels
+    paths = [s.path for s in prepared.scans]
+    cv = CrossValidation({}, [], [], [], [])
+    for k, (train_idx, test_idx) in enumerate(prepared.folds):
+        log(f"fold {k + 1}/{len(prepared.folds)}: {len(train_idx)} train, {len(test_idx)} held out")
+        model, history = cache.trained(
+            f"fold{k}", [scans[i] for i in train_idx], labels[train_idx], len(class_ids), config, seed=seed + k,
+            val_inputs=inputs[test_idx], val_labels=labels[test_idx], log=log,
+        )
+        cv.histories.append(asdict(history))
+        train_f, _ = predict(model, inputs[train_idx])
+        train_x, train_y = classifier_training_set(
+            model, [scans[i] for i in train_idx], train_f, labels[train_idx], config, seed + k
+        )
+        test_f, test_logits = predict(model, inputs[test_idx])
+        cv.distances.append(held_out_distances(train_f, test_f))
+        cv.probs.setdefault("cnn_softmax", []).append(softmax(test_logits))
+        for name in CLASSIFIERS:
+            cv.probs.setdefault(name, []).append(fit_predict(name, train_x, train_y, test_f, seed))
+        cv.fold_labels.append(labels[test_idx])
+        cv.conditions.append(fold_condition_predictions(
+            model, make_lightgbm(seed).fit(train_x, train_y), [paths[i] for i in test_idx], config.preprocessing
+        ))
+        log("  macro-F1 " + ", ".join(
+            f"{n} {summarise([p[-1]], [labels[test_idx]], class_ids)['macro_f1_mean']:.3f}"
+            for n, p in cv.probs.items()
+        ))
+    return cv
+
+
+def evaluate(cv: CrossValidation, class_ids: list[str], log: RunLog) -> Evaluation:
+    """Score every classifier out of fold; calibrate, and choose the rule's, low-confidence and OOD thresholds."""
+    metrics = {name: summarise(p, cv.fold_labels, class_ids) for name, p in cv.probs.items()}
+    by_condition = summarise_conditions(cv.conditions, cv.fold_labels, len(class_ids))
     log(f"per acquisition condition (out of fold): {by_condition}")
-    distances = np.concatenate(fold_distances)
-
-    oof_raw = np.concatenate(probs["lightgbm"])
-    oof_labels = np.concatenate(fold_labels)
-    oof = np.concatenate(calibration.cross_fitted(probs["lightgbm"], fold_labels))
-    temperature = calibration.fit_temperature(oof_raw, oof_labels)
+    distances = np.concatenate(cv.distances)
+    oof_raw = np.concatenate(cv.probs["lightgbm"])
+    oof_labels = np.concatenate(cv.fold_labels)
+    oof = np.concatenate(calibration.cross_fitted(cv.probs["lightgbm"], cv.fold_labels))
     calibration_summary = {
         "method": "temperature scaling of LightGBM probabilities, fitted on out-of-fold predictions",
-        "temperature": temperature,
+        "temperature": calibration.fit_temperature(oof_raw, oof_labels),
         "ece_before": calibration.expected_calibration_error(oof_raw, oof_labels),
         "ece_after_cross_fitted": calibration.expected_calibration_error(oof, oof_labels),
     }
     log(f"calibration: {calibration_summary}")
-    rule = rule_thresholds(probs["lightgbm"], fold_labels, class_ids)
+    rule = rule_thresholds(cv.probs["lightgbm"], cv.fold_labels, class_ids)
     metrics["decision_rule"] = rule.pop("scores")
     log(f"decision rule (cross-fitted): macro-F1 {metrics['decision_rule']['macro_f1_mean']:.3f}, "
         f"MI finding {metrics['decision_rule']['mi_finding']}; shipped thresholds {rule}")
     low_confidence = low_confidence_threshold(oof, oof_labels)
     ood_threshold = threshold_from(distances)
     log(f"low-confidence below {low_confidence}, OOD distance above {ood_threshold:.1f}")
+    return Evaluation(metrics, by_condition, calibration_summary, rule, low_confidence, ood_threshold, oof,
+                      oof_labels, distances)
 
+
+def train_final(prepared: Prepared, config: FitConfig, cache: CnnCache, ood_threshold: float, args: argparse.Namespace,
+                log: RunLog) -> tuple[History, lightgbm.LGBMClassifier, float]:
+    """Train the shipped CNN and LightGBM on all the data and write them (ONNX, LightGBM text, OOD distribution).
+
+    Returns the CNN's curves, the classifier and the largest ONNX-vs-PyTorch output difference.
+    """
     log("final model: CNN and LightGBM on all data")
-    model, final_history = cache.trained("final", sources, labels, len(class_ids), config, seed=args.seed, log=log)
-    features, _ = predict(model, inputs)
-    train_x, train_y = classifier_training_set(model, sources, features, labels, config, args.seed)
+    model, history = cache.trained("final", prepared.sources, prepared.labels, len(CLASSES), config, seed=args.seed,
+                                   log=log)
+    features, _ = predict(model, prepared.inputs)
+    train_x, train_y = classifier_training_set(model, prepared.sources, features, prepared.labels, config, args.seed)
     booster = make_lightgbm(args.seed).fit(train_x, train_y)
     fit_distribution(features, ood_threshold).save(args.out / "feature_distribution.npz")
-    cnn_path, gbm_path = args.out / "cnn.onnx", args.out / "lightgbm.txt"
+    cnn_path = args.out / "cnn.onnx"
     export_onnx(model, cnn_path, input_size=INPUT_SIZE)
     onnx_diff = max_abs_difference(model, cnn_path, input_size=INPUT_SIZE)
-    booster.booster_.save_model(str(gbm_path))
+    booster.booster_.save_model(str(args.out / "lightgbm.txt"))
     log(f"ONNX vs PyTorch max abs difference {onnx_diff:.2e}")
+    return history, booster, onnx_diff
 
-    plots.training_curves(histories, final_history, args.out / "training_curves.png")
-    plots.feature_importance(booster.booster_, args.out / "lightgbm_feature_importance.png")
-    plots.confusion_matrices(metrics, class_ids, args.out / "confusion_matrices.png")
 
-    created = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    results = {
+def write_plots(cv: CrossValidation, final_history: History, booster: lightgbm.LGBMClassifier, metrics: dict,
+                class_ids: list[str], out: Path) -> None:
+    """Training curves, the shipped classifier's feature importance and the confusion matrices, as PNG files."""
+    plots.training_curves(cv.histories, final_history, out / "training_curves.png")
+    plots.feature_importance(booster.booster_, out / "lightgbm_feature_importance.png")
+    plots.confusion_matrices(metrics, class_ids, out / "confusion_matrices.png")
+
+
+def run_results(args: argparse.Namespace, config: FitConfig, prepared: Prepared, cv: CrossValidation,
+                evaluation: Evaluation, onnx_diff: float, created: str, started: float) -> dict:
+    """The content of metrics.json."""
+    distances, threshold = evaluation.distances, evaluation.ood_threshold
+    return {
         "created": created,
         "seed": args.seed,
         "folds": args.folds,
         "cv": "StratifiedGroupKFold over content groups (sha256 + trace-descriptor near-duplicates of the crop)",
         "fit_config": asdict(config),
-        "dataset": {"dir": str(args.data), "class_counts": data.class_counts(scans, class_ids), **duplicates},
-        "classifiers": metrics,
-        "acquisition_conditions": by_condition,
-        "shipped_bootstrap_95ci": calibration.bootstrap_f1(oof, oof_labels, class_ids, seed=args.seed),
-        "calibration": calibration_summary,
+        "dataset": {"dir": str(args.data), "class_counts": data.class_counts(prepared.scans, CLASS_IDS),
+                    **prepared.duplicates},
+        "classifiers": evaluation.metrics,
+        "acquisition_conditions": evaluation.by_condition,
+        "shipped_bootstrap_95ci": calibration.bootstrap_f1(evaluation.oof, evaluation.oof_labels, CLASS_IDS,
+                                                           seed=args.seed),
+        "calibration": evaluation.calibration,
         "onnx_max_abs_difference": onnx_diff,
         "out_of_distribution": {
             "method": "Mahalanobis distance of CNN features to the training features (Ledoit-Wolf covariance)",
-            "threshold": ood_threshold,
-            "false_alarm_rate_on_held_out_real_scans": float((distances > ood_threshold).mean()),
-            "cross_fitted_false_alarm_rate": cross_fitted_false_alarms(fold_distances),
+            "threshold": threshold,
+            "false_alarm_rate_on_held_out_real_scans": float((distances > threshold).mean()),
+            "cross_fitted_false_alarm_rate": cross_fitted_false_alarms(cv.distances),
             "held_out_distance_quantiles": {q: float(np.quantile(distances, float(q))) for q in ("0.5", "0.9", "0.99")},
         },
         "duration_seconds": round(time.time() - started),
     }
-    (args.out / "metrics.json").write_text(json.dumps(results, indent=2) + "\n")
-    (args.out / "cv_folds.json").write_text(json.dumps(
-        {"files": [s.path.relative_to(args.data).as_posix() for s in scans],
+
+
+def write_fold_assignment(path: Path, prepared: Prepared, data_dir: Path) -> None:
+    """cv_folds.json: every file with its sha256, content group and held-out fold."""
+    scans, folds = prepared.scans, prepared.folds
+    path.write_text(json.dumps(
+        {"files": [s.path.relative_to(data_dir).as_posix() for s in scans],
          "sha256": [s.sha256 for s in scans], "group": [s.group for s in scans],
          "fold": [int(next(k for k, (_, t) in enumerate(folds) if i in t)) for i in range(len(scans))]},
     ) + "\n")
-    write_manifest(args, class_ids, rule, low_confidence, metrics, duplicates, scans, created, calibration_summary,
-                   ink_range(inputs), config.preprocessing.as_dict())
-    applicability.register(args.out, fingerprint_check)
-    write_oof_predictions(args.out / "oof_predictions.csv", scans, folds, probs, fold_labels, class_ids)
-    table = write_metrics_markdown(results, class_ids, args.out / "metrics.md")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Cross-validate, train the shipped models on all the data and write them with their figures."""
+    args = parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    log = RunLog()
+    started = time.time()
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    config = FitConfig(epochs=args.epochs, preprocessing=replace(PREPROCESSING, input_style=args.input_style))
+    prepared = prepare(args, config, CLASS_IDS, log)
+    cache = CnnCache.for_run(args.cache or args.out / "cache", config, prepared.scans, prepared.folds, args.seed)
+    log(f"trained CNNs are kept in {cache.directory}")
+
+    cv = cross_validate(prepared, config, CLASS_IDS, args.seed, cache, log)
+    evaluation = evaluate(cv, CLASS_IDS, log)
+    final_history, booster, onnx_diff = train_final(prepared, config, cache, evaluation.ood_threshold, args, log)
+    write_plots(cv, final_history, booster, evaluation.metrics, CLASS_IDS, args.out)
+
+    created = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    results = run_results(args, config, prepared, cv, evaluation, onnx_diff, created, started)
+    (args.out / "metrics.json").write_text(json.dumps(results, indent=2) + "\n")
+    write_fold_assignment(args.out / "cv_folds.json", prepared, args.data)
+    write_manifest(args, CLASS_IDS, evaluation, prepared, created, ink_range(prepared.inputs),
+                   config.preprocessing.as_dict())
+    applicability.register(args.out, prepared.fingerprint_check)
+    write_oof_predictions(args.out / "oof_predictions.csv", prepared.scans, prepared.folds, cv.probs, cv.fold_labels,
+                          CLASS_IDS)
+    table = write_metrics_markdown(results, CLASS_IDS, args.out / "metrics.md")
     if args.readme.exists():
         update_readme(args.readme, table)
     log(f"done in {time.time() - started:.0f} s")
-    (args.out / "training_log.txt").write_text("\n".join(log_lines) + "\n")
+    (args.out / "training_log.txt").write_text("\n".join(log.lines) + "\n")
     return 0
 
 
@@ -235,12 +320,13 @@ def write_oof_predictions(path: Path, scans, folds, probs, fold_labels, class_id
                 writer.writerow([scans[i].path.name, k, class_ids[fold_labels[k][j]], *values])
 
 
-def write_manifest(
-    args, class_ids, rule, low_confidence, metrics, duplicates, scans, created, calibrated, input_checks, preprocessing
-) -> None:
+def write_manifest(args, class_ids, evaluation: Evaluation, prepared: Prepared, created: str, input_checks: dict,
+                   preprocessing: dict) -> None:
+    """manifest.json: the files with their hashes and everything the app needs to use them as trained."""
+    rule, calibrated, scans = evaluation.rule, evaluation.calibration, prepared.scans
     files = {"cnn": "cnn.onnx", "classifier": "lightgbm.txt", "feature_distribution": "feature_distribution.npz"}
     hashes = {role: sha256_of(args.out / name) for role, name in files.items()}
-    shipped = metrics["lightgbm"]
+    shipped = evaluation.metrics["lightgbm"]
     manifest = {
         "format_version": FORMAT_VERSION,
         "model_name": "ECG Desk dual-branch CNN + LightGBM",
@@ -252,7 +338,7 @@ def write_manifest(
         "calibration": {"method": "temperature", "temperature": calibrated["temperature"],
                         "ece_before": calibrated["ece_before"], "ece_after": calibrated["ece_after_cross_fitted"]},
         "input_checks": input_checks,
-        "thresholds": {**rule, "low_confidence": low_confidence},
+        "thresholds": {**rule, "low_confidence": evaluation.low_confidence},
         "metrics": {
             "cv": f"grouped stratified {args.folds}-fold, out-of-fold",
             "macro_f1_mean": shipped["macro_f1_mean"], "macro_f1_std": shipped["macro_f1_std"],
@@ -262,7 +348,7 @@ def write_manifest(
         "training_data": {
             "source": "ECG Images dataset of Cardiac Patients (Khan & Hussain, Mendeley Data 2021, "
                       "doi:10.17632/gwbz3fsgp8.2), CC BY 4.0",
-            "files": len(scans), "groups": duplicates["groups"],
+            "files": len(scans), "groups": prepared.duplicates["groups"],
             "class_counts": data.class_counts(scans, class_ids),
             "sha256_of_file_hashes": _hash_of_hashes(scans),
         },
