@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from training.report import NAMES as CLASSIFIER_NAMES  # noqa: E402  (the names metrics.md uses)
-from training.report import applicability_markdown  # noqa: E402
+from training.report import TUNING_SET, applicability_markdown, second_stage_comparison  # noqa: E402
 FEATURE_IMPORTANCE = "lightgbm_feature_importance.png"  # written next to metrics.json by training
 REQUIRED_METRICS = ("cv", "folds", "seed", "dataset", "classifiers", "shipped_bootstrap_95ci", "calibration",
                     "out_of_distribution")
@@ -121,6 +121,7 @@ def _evaluation(metrics: dict, manifest: dict) -> str:
 
 Split: {metrics["cv"]}; {metrics["folds"]} folds, seed {metrics["seed"]}. Every number below is out-of-fold:
 each scan was predicted by models (CNN and classifier) trained without it and without its near-duplicates.
+{TUNING_SET}
 """
 
 
@@ -164,6 +165,8 @@ The same folds, the same CNN features; macro-F1 is mean ± standard deviation ov
 | Classifier | Macro-F1 | Accuracy |
 |---|---|---|
 {rows}
+
+{second_stage_comparison(metrics["classifiers"])}
 """
 
 
