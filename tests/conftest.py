@@ -14,6 +14,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 REPO = Path(__file__).resolve().parents[1]
 DATA_DIR = REPO.parent / "shared" / "data" / "ecg-images"
+# How long a child process may run before a test calls it hung: a guard against waiting forever, not a speed
+# limit (speed is measured in benchmarks/), so it is far above any run on a slow, loaded machine.
+HUNG_AFTER_SECONDS = 1800
 
 
 @pytest.fixture(scope="session", autouse=True)

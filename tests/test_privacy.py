@@ -14,6 +14,7 @@ import pytest
 
 from ecg_desktop.core import logs
 from ecg_desktop.core.logs import file_id, setup_logging
+from tests.conftest import HUNG_AFTER_SECONDS
 
 REPO = Path(__file__).resolve().parents[1]
 PATIENT = "Jane Testpatient"
@@ -171,7 +172,7 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
     def run(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "ecg_desktop", *args], check=False, env=env, cwd=home / "work",
-                              capture_output=True, text=True, timeout=300)
+                              capture_output=True, text=True, timeout=HUNG_AFTER_SECONDS)
 
     runs = [
         run("report", str(scan), "--out", str(report), "--patient-name", PATIENT, "--patient-id", PATIENT_ID,
@@ -227,7 +228,7 @@ def test_onnxruntime_telemetry_is_switched_off(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "ORT_"))}
     env.update(HOME=str(tmp_path), PYTHONPATH=str(REPO))
     proc = subprocess.run([sys.executable, "-c", code], check=False, env=env, cwd=tmp_path, capture_output=True, text=True,
-                          timeout=120)
+                          timeout=HUNG_AFTER_SECONDS)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "1"
     assert not (tmp_path / ".cache").exists(), sorted(str(p) for p in tmp_path.rglob("*"))
