@@ -1,0 +1,235 @@
+"""Follow one panel's trace through its ink and return the centre line of the printed curve.
+
+Each pixel column of the panel holds runs of ink: the trace, and sometimes a neighbouring row's
+trace, a lead label or a separator tick. The trace is the chain of runs, one per column, that
+moves least from column to column and stays in its own row (dynamic programming over the runs; a
+chain may skip a column or two where the trace is broken).
+
+The printed line is the curve drawn with a pen about ``thickness`` pixels wide, so a column's run
+spans the curve's highest and lowest points within the pen's reach plus half the pen. Undoing that:
+the top and bottom edges, moved in by half the pen, are the curve's running extremes (``lower`` and
+``upper``); their grey-level opening and closing over the pen's width give back the curve, except
+that the opening cuts narrow downward peaks (S waves) and the closing narrow upward ones (R waves).
+Where the two disagree, the one reaching further from the level around the stretch is the peak
+and is kept, except where a lead label stands on the trace (the panel's start, not higher than a
+label): there the bottom edge is the trace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ecg_desktop.core.digitize_ink import InkMap
+
+_GAP_COST = 1.0  # per pixel of vertical gap between the runs of chained columns
+_INK_REWARD = 0.1  # per pixel of a run's length: among touching runs, the one holding the most ink
+_SKIP_COST = 3.0  # per column skipped
+_LOOKBACK = 3  # a chain may skip up to this many columns less one
+_MAX_RUNS = 6  # runs per column considered (those nearest the row's baseline)
+_SPECK_COST = 6.0  # per column for a run of a small blob of ink (a label's letter, a dot): more than a skip
+_SPECK_WIDTH = 0.1  # of the row spacing (38 mm on the supported printout): narrower blobs are specks
+_ROW_COST = 20.0  # for a run a whole row spacing from the baseline (quadratic beyond the free zone)
+_FREE_ZONE = 0.4  # of the row spacing around the baseline where runs cost nothing
+_STRAY = 2.0  # a chosen run further than this many pen widths from both neighbours is not the trace
+_SOLID_PERCENTILE = 90  # the darkness of solid ink: most ink pixels of a clean trace are as dark
+_FLAT_PERCENTILE = 25  # at least this share of a trace's columns are flat: their runs are the pen's width
+_APART = 0.5  # opening and closing further apart than this many pen widths: a narrow peak or merged ink
+
+
+@dataclass(frozen=True)
+class TracedLine:
+    """A panel's trace centre line: ``ys`` at columns ``xs`` (x increasing, ink-map pixels)."""
+
+    xs: np.ndarray
+    ys: np.ndarray
+    thickness: float  # the pen's width, pixels
+
+
+def trace_line(ink: InkMap, x_from: float, x_to: float, baseline: float, spacing: float, *,
+               label: tuple[float, float] = (0.0, 0.0)) -> TracedLine | None:
+    """The trace between ``x_from`` and ``x_to`` of the row whose 0 mV line is at ``baseline``, or None.
+
+    ``spacing`` is the distance between row baselines: the search reaches one spacing up and down.
+    ``label`` (x end, y top): where the panel's lead label may stand on the trace, left of x end and
+    below y top.
+    """
+    height, width = ink.mask.shape
+    x_a, x_b = max(0, int(np.ceil(x_from))), min(width, int(np.floor(x_to)) + 1)
+    y_a, y_b = max(0, round(baseline - spacing)), min(height, round(baseline + spacing) + 1)
+    if x_b - x_a < 2 or y_b - y_a < 2:
+        return None
+    runs = _Runs.of(ink, x_a, x_b, y_a, y_b, baseline - y_a, _SPECK_WIDTH * spacing)
+    columns, picks = _chain(runs, baseline - y_a, spacing)
+    if columns.size < 2:
+        return None
+    centres, lengths = runs.centre[columns, picks], runs.length[columns, picks]
+    thickness = float(np.percentile(lengths, _FLAT_PERCENTILE))
+    keep = ~_strays(runs.start[columns, picks], runs.end[columns, picks], thickness)
+    columns, centres, lengths = columns[keep], centres[keep], lengths[keep]
+    if columns.size < 2:
+        return None
+    ys = _centre_curve(columns, centres, lengths, thickness, round(label[0]) - x_a, label[1] - y_a)
+    return TracedLine(columns + float(x_a), ys[columns] + y_a, thickness)
+
+
+@dataclass(frozen=True)
+class _Runs:
+    """Up to :data:`_MAX_RUNS` runs of ink per column, as (columns, runs) arrays; missing runs have start inf."""
+
+    start: np.ndarray  # first row
+    end: np.ndarray  # row after the last
+    centre: np.ndarray  # darkness-weighted centre row
+    length: np.ndarray  # darkness mass in solid-ink pixels: the run's length with its antialiased edges
+    speck: np.ndarray  # bool: the run belongs to a blob of ink narrower than ``speck_width``
+
+    @classmethod
+    def of(cls, ink: InkMap, x_a: int, x_b: int, y_a: int, y_b: int, baseline: float, speck_width: float) -> _Runs:
+        band = ink.mask[y_a:y_b, x_a:x_b]
+        dark = ink.darkness[y_a:y_b, x_a:x_b]
+        h, w = band.shape
+        padded = np.zeros((h + 2, w), np.int8)
+        padded[1:-1] = band
+        step = np.diff(padded, axis=0).T  # (w, h + 1)
+        cols, starts = np.nonzero(step == 1)
+        ends = np.nonzero(step == -1)[1]
+        zero = np.zeros((1, w), np.float32)
+        mass = np.vstack([zero, np.cumsum(dark, axis=0)])
+        moment = np.vstack([zero, np.cumsum(dark * np.arange(h, dtype=np.float32)[:, None], axis=0)])
+        lo, hi = np.maximum(starts - 1, 0), np.minimum(ends + 1, h)  # antialiased edges below the threshold
+        weight = mass[hi, cols] - mass[lo, cols]
+        centres = (moment[hi, cols] - moment[lo, cols]) / np.maximum(weight, 1e-6)
+        solid = float(np.percentile(dark[band], _SOLID_PERCENTILE)) if band.any() else 1.0
+        _, labels, stats, _ = cv2.connectedComponentsWithStats(band.view(np.uint8), connectivity=8)
+        specks = (stats[:, cv2.CC_STAT_WIDTH] < speck_width)[labels[starts, cols]]
+        order = np.lexsort((np.abs(centres - baseline), cols))
+        rank = np.arange(cols.size) - np.searchsorted(cols[order], cols[order])
+        keep = order[rank < _MAX_RUNS]
+        slot = rank[rank < _MAX_RUNS]
+        shape = (w, _MAX_RUNS)
+        out = [np.full(shape, np.inf), np.full(shape, np.inf), np.full(shape, np.nan), np.full(shape, np.nan),
+               np.zeros(shape, bool)]
+        for array, values in zip(out, (starts, ends, centres, weight / max(solid, 1e-3), specks)):
+            array[cols[keep], slot] = values[keep]
+        return cls(*out)
+
+
+def _chain(runs: _Runs, baseline: float, spacing: float) -> tuple[np.ndarray, np.ndarray]:
+    """The cheapest chain of runs: its columns and the run picked in each, left to right."""
+    width = runs.start.shape[0]
+    distance = np.maximum(np.abs(runs.centre - baseline) / spacing - _FREE_ZONE, 0.0)
+    node = _ROW_COST * np.nan_to_num(distance) ** 2 + _SPECK_COST * runs.speck - _INK_REWARD * np.nan_to_num(runs.length)
+    node[~np.isfinite(runs.start)] = np.inf
+    cost = np.full(node.shape, np.inf)
+    back_step = np.zeros(node.shape, np.int8)
+    back_run = np.zeros(node.shape, np.int8)
+    slots = np.arange(_MAX_RUNS)
+    occupied = np.isfinite(runs.start[:, 0])
+    starts = np.where(np.isfinite(runs.start), runs.start, 1e9)
+    ends = np.where(np.isfinite(runs.end), runs.end, -1e9)
+    for j in np.flatnonzero(occupied):
+        best = node[j] + _SKIP_COST * j
+        step, pick = np.zeros(_MAX_RUNS, np.int8), np.zeros(_MAX_RUNS, np.int8)
+        for k in range(1, min(_LOOKBACK, j) + 1):
+            if not occupied[j - k]:
+                continue
+            gap = np.maximum(0.0, np.maximum(starts[j][None, :] - ends[j - k][:, None],
+                                             starts[j - k][:, None] - ends[j][None, :]))
+            total = cost[j - k][:, None] + _GAP_COST * gap
+            index = np.argmin(total, axis=0)
+            value = total[index, slots] + node[j] + _SKIP_COST * (k - 1)
+            better = value < best
+            best = np.where(better, value, best)
+            step, pick = np.where(better, k, step), np.where(better, index, pick)
+        cost[j], back_step[j], back_run[j] = best, step, pick
+    if not occupied.any():
+        return np.zeros(0, int), np.zeros(0, int)
+    finish = cost + _SKIP_COST * (width - 1 - np.arange(width))[:, None]
+    j, i = np.unravel_index(int(np.argmin(finish)), finish.shape)
+    columns, picks = [], []
+    while True:
+        columns.append(j)
+        picks.append(i)
+        if back_step[j, i] == 0:
+            break
+        j, i = j - int(back_step[j, i]), int(back_run[j, i])
+    return np.array(columns[::-1]), np.array(picks[::-1])
+
+
+def _strays(starts: np.ndarray, ends: np.ndarray, thickness: float) -> np.ndarray:
+    """Chosen runs far from the runs chosen on both sides: the chain went through foreign ink there."""
+    gap = np.maximum(0.0, np.maximum(starts[1:] - ends[:-1], starts[:-1] - ends[1:]))
+    far = gap > _STRAY * thickness
+    return np.r_[True, far] & np.r_[far, True] & (starts.size > 2)
+
+
+def _centre_curve(columns: np.ndarray, centres: np.ndarray, lengths: np.ndarray, thickness: float,
+                  label_end: int, label_top: float) -> np.ndarray:
+    """The curve's y at every column from 0 to the last chained one (see the module docstring)."""
+    every = np.arange(columns[-1] + 1)
+    half = thickness / 2
+    lower = np.minimum(centres - lengths / 2 + half, centres)  # the curve's minimum within the pen's reach
+    upper = np.maximum(centres + lengths / 2 - half, centres)
+    lower, upper = np.interp(every, columns, lower), np.interp(every, columns, upper)
+    opened = _pen_dilation(lower, -half)  # the curve, but narrow downward peaks cut
+    closed = _pen_dilation(upper, half)  # the curve, but narrow upward peaks cut
+    curve = (opened + closed) / 2
+    apart = closed - opened > _APART * thickness
+    edges = np.flatnonzero(np.diff(np.r_[0, apart.view(np.int8), 0]))
+    span = int(half) + 1  # columns from a peak's tip to where its flanks are clear of the pen
+    for first, stop in zip(edges[::2], edges[1::2]):
+        if first < label_end and opened[first:stop].min() > label_top:  # a lead label standing on the trace
+            curve[first:stop] = closed[first:stop]
+            continue
+        left, right = curve[max(first - 1, 0)], curve[min(stop, curve.size - 1)]
+        level = np.interp(np.arange(first, stop), [first - 1, stop], [left, right])
+        up = np.max(level - opened[first:stop]) >= np.max(closed[first:stop] - level)
+        edge = lower[first:stop] if up else -upper[first:stop]
+        tips = first + np.flatnonzero(edge <= edge.min() + 1.0)
+        tip = float(lower[tips].min() if up else upper[tips].max())
+        _peak(curve, tips[0], tips[-1], tip, span, up)
+    return curve
+
+
+def _peak(curve: np.ndarray, first_tip: int, last_tip: int, tip: float, span: int, up: bool) -> None:
+    """Draw a peak narrower than the pen into ``curve``: its tip (columns ``first_tip``-``last_tip``) at ``tip``.
+
+    Such a peak leaves only its tip's height in the ink. When the slopes leading into it on both sides
+    are steep enough to reach the tip, they are continued as straight lines up to it (a sharp R or S
+    wave); otherwise the curve keeps its shape and only the tip columns are set.
+    """
+    sign = 1.0 if up else -1.0
+    at = np.arange(max(first_tip - span + 1, 0), min(last_tip + span, curve.size))
+    lines = []
+    for near, far, reach in ((first_tip - span, first_tip - span - 1, first_tip), (last_tip + span,
+                                                                                  last_tip + span + 1, last_tip)):
+        if min(near, far) < 0 or max(near, far) >= curve.size:
+            break
+        slope = (curve[near] - curve[far]) / (near - far)
+        if sign * (curve[near] - tip - slope * (near - reach)) > 1.0:  # the slope does not reach the tip
+            break
+        lines.append(curve[near] + slope * (at - near))
+    if len(lines) == 2:
+        flanks = np.max(lines, axis=0) if up else np.min(lines, axis=0)
+        curve[at] = np.maximum(flanks, tip) if up else np.minimum(flanks, tip)
+    curve[first_tip : last_tip + 1] = tip
+
+
+def _pen_dilation(edge: np.ndarray, radius: float) -> np.ndarray:
+    """Undo a round pen of ``radius`` (negative: the top edge) on a running extreme of the curve.
+
+    A pen's edge at column x is the extreme over x + u of the curve shifted by the pen's profile
+    ``r - sqrt(r^2 - u^2)``; taking the opposite extreme over the same profile gives the curve back
+    wherever the pen fits into its bends (grey-level opening or closing with a round structuring element).
+    """
+    reach = int(abs(radius))  # columns the pen reaches either way
+    padded = np.pad(edge, reach, mode="edge")
+    out = edge.copy()
+    pick = np.minimum if radius > 0 else np.maximum
+    for u in range(-reach, reach + 1):
+        sag = abs(radius) - np.sqrt(radius * radius - u * u)
+        shifted = padded[reach + u : reach + u + edge.size] + (sag if radius > 0 else -sag)
+        out = pick(out, shifted)
+    return out
