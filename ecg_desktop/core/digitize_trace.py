@@ -30,7 +30,9 @@ _SKIP_COST = 3.0  # per column skipped
 _LOOKBACK = 3  # a chain may skip up to this many columns less one
 _MAX_RUNS = 6  # runs per column considered (those nearest the row's baseline)
 _SPECK_COST = 6.0  # per column for a run of a small blob of ink (a label's letter, a dot): more than a skip
+_REACH = 0.85  # of the row spacing: how far from its baseline a trace is searched
 _SPECK_WIDTH = 0.1  # of the row spacing (38 mm on the supported printout): narrower blobs are specks
+_DOT = 0.01  # of the row spacing: blobs this small both ways (grid dots, noise) are not ink
 _ROW_COST = 20.0  # for a run a whole row spacing from the baseline (quadratic beyond the free zone)
 _FREE_ZONE = 0.4  # of the row spacing around the baseline where runs cost nothing
 _STRAY = 2.0  # a chosen run further than this many pen widths from both neighbours is not the trace
@@ -52,16 +54,17 @@ def trace_line(ink: InkMap, x_from: float, x_to: float, baseline: float, spacing
                label: tuple[float, float] = (0.0, 0.0)) -> TracedLine | None:
     """The trace between ``x_from`` and ``x_to`` of the row whose 0 mV line is at ``baseline``, or None.
 
-    ``spacing`` is the distance between row baselines: the search reaches one spacing up and down.
+    ``spacing`` is the distance between row baselines: the search reaches most of a spacing up and down.
     ``label`` (x end, y top): where the panel's lead label may stand on the trace, left of x end and
     below y top.
     """
     height, width = ink.mask.shape
     x_a, x_b = max(0, int(np.ceil(x_from))), min(width, int(np.floor(x_to)) + 1)
-    y_a, y_b = max(0, round(baseline - spacing)), min(height, round(baseline + spacing) + 1)
+    reach = _REACH * spacing
+    y_a, y_b = max(0, round(baseline - reach)), min(height, round(baseline + reach) + 1)
     if x_b - x_a < 2 or y_b - y_a < 2:
         return None
-    runs = _Runs.of(ink, x_a, x_b, y_a, y_b, baseline - y_a, _SPECK_WIDTH * spacing)
+    runs = _Runs.of(ink, x_a, x_b, y_a, y_b, baseline - y_a, _SPECK_WIDTH * spacing, _DOT * spacing)
     columns, picks = _chain(runs, baseline - y_a, spacing)
     if columns.size < 2:
         return None
@@ -86,7 +89,8 @@ class _Runs:
     speck: np.ndarray  # bool: the run belongs to a blob of ink narrower than ``speck_width``
 
     @classmethod
-    def of(cls, ink: InkMap, x_a: int, x_b: int, y_a: int, y_b: int, baseline: float, speck_width: float) -> _Runs:
+    def of(cls, ink: InkMap, x_a: int, x_b: int, y_a: int, y_b: int, baseline: float, speck_width: float,
+           dot: float) -> _Runs:
         band = ink.mask[y_a:y_b, x_a:x_b]
         dark = ink.darkness[y_a:y_b, x_a:x_b]
         h, w = band.shape
@@ -103,11 +107,14 @@ class _Runs:
         centres = (moment[hi, cols] - moment[lo, cols]) / np.maximum(weight, 1e-6)
         solid = float(np.percentile(dark[band], _SOLID_PERCENTILE)) if band.any() else 1.0
         _, labels, stats, _ = cv2.connectedComponentsWithStats(band.view(np.uint8), connectivity=8)
-        specks = (stats[:, cv2.CC_STAT_WIDTH] < speck_width)[labels[starts, cols]]
+        blob = labels[starts, cols]
+        specks = (stats[:, cv2.CC_STAT_WIDTH] < speck_width)[blob]
+        dots = ((stats[:, cv2.CC_STAT_WIDTH] <= dot) & (stats[:, cv2.CC_STAT_HEIGHT] <= dot))[blob]
+        centres[dots] = np.inf  # sorted last, beyond the kept runs
         order = np.lexsort((np.abs(centres - baseline), cols))
         rank = np.arange(cols.size) - np.searchsorted(cols[order], cols[order])
-        keep = order[rank < _MAX_RUNS]
-        slot = rank[rank < _MAX_RUNS]
+        kept = (rank < _MAX_RUNS) & ~dots[order]
+        keep, slot = order[kept], rank[kept]
         shape = (w, _MAX_RUNS)
         out = [np.full(shape, np.inf), np.full(shape, np.inf), np.full(shape, np.nan), np.full(shape, np.nan),
                np.zeros(shape, bool)]
@@ -118,44 +125,47 @@ class _Runs:
 
 def _chain(runs: _Runs, baseline: float, spacing: float) -> tuple[np.ndarray, np.ndarray]:
     """The cheapest chain of runs: its columns and the run picked in each, left to right."""
-    width = runs.start.shape[0]
+    width, slots = runs.start.shape
     distance = np.maximum(np.abs(runs.centre - baseline) / spacing - _FREE_ZONE, 0.0)
-    node = _ROW_COST * np.nan_to_num(distance) ** 2 + _SPECK_COST * runs.speck - _INK_REWARD * np.nan_to_num(runs.length)
+    node = (_ROW_COST * np.nan_to_num(distance) ** 2 + _SPECK_COST * runs.speck
+            - _INK_REWARD * np.nan_to_num(runs.length))
     node[~np.isfinite(runs.start)] = np.inf
-    cost = np.full(node.shape, np.inf)
-    back_step = np.zeros(node.shape, np.int8)
-    back_run = np.zeros(node.shape, np.int8)
-    slots = np.arange(_MAX_RUNS)
-    occupied = np.isfinite(runs.start[:, 0])
-    starts = np.where(np.isfinite(runs.start), runs.start, 1e9)
-    ends = np.where(np.isfinite(runs.end), runs.end, -1e9)
-    for j in np.flatnonzero(occupied):
-        best = node[j] + _SKIP_COST * j
-        step, pick = np.zeros(_MAX_RUNS, np.int8), np.zeros(_MAX_RUNS, np.int8)
-        for k in range(1, min(_LOOKBACK, j) + 1):
-            if not occupied[j - k]:
-                continue
-            gap = np.maximum(0.0, np.maximum(starts[j][None, :] - ends[j - k][:, None],
-                                             starts[j - k][:, None] - ends[j][None, :]))
-            total = cost[j - k][:, None] + _GAP_COST * gap
-            index = np.argmin(total, axis=0)
-            value = total[index, slots] + node[j] + _SKIP_COST * (k - 1)
-            better = value < best
-            best = np.where(better, value, best)
-            step, pick = np.where(better, k, step), np.where(better, index, pick)
-        cost[j], back_step[j], back_run[j] = best, step, pick
-    if not occupied.any():
+    links = _link_costs(runs)  # (width, LOOKBACK * slots, slots)
+    cost = np.full((width + _LOOKBACK, slots), np.inf)  # _LOOKBACK rows of padding before column 0
+    back = np.zeros((width, slots), np.int16)  # index into the previous LOOKBACK columns' runs, -1: chain start
+    occupied = np.flatnonzero(np.isfinite(runs.start[:, 0]))
+    every = np.arange(slots)
+    for j in occupied:
+        earlier = cost[j : j + _LOOKBACK][::-1].ravel()  # columns j - 1, j - 2, ... (padded)
+        total = earlier[:, None] + links[j]
+        pick = np.argmin(total, axis=0)
+        best = total[pick, every]
+        start = _SKIP_COST * j
+        back[j] = np.where(best < start, pick, -1)
+        cost[j + _LOOKBACK] = np.minimum(best, start) + node[j]
+    if occupied.size == 0:
         return np.zeros(0, int), np.zeros(0, int)
-    finish = cost + _SKIP_COST * (width - 1 - np.arange(width))[:, None]
-    j, i = np.unravel_index(int(np.argmin(finish)), finish.shape)
-    columns, picks = [], []
-    while True:
+    finish = cost[_LOOKBACK:] + _SKIP_COST * (width - 1 - np.arange(width))[:, None]
+    j, i = (int(v) for v in np.unravel_index(int(np.argmin(finish)), finish.shape))
+    columns, picks = [j], [i]
+    while back[j, i] >= 0:
+        step, i = divmod(int(back[j, i]), slots)
+        j -= step + 1
         columns.append(j)
         picks.append(i)
-        if back_step[j, i] == 0:
-            break
-        j, i = j - int(back_step[j, i]), int(back_run[j, i])
     return np.array(columns[::-1]), np.array(picks[::-1])
+
+
+def _link_costs(runs: _Runs) -> np.ndarray:
+    """Cost of chaining each run of column j - k (k = 1.._LOOKBACK) to each run of column j: (width, k*slot, slot)."""
+    width, slots = runs.start.shape
+    starts = np.where(np.isfinite(runs.start), runs.start, 1e9)
+    ends = np.where(np.isfinite(runs.end), runs.end, -1e9)
+    links = np.full((width, _LOOKBACK, slots, slots), np.inf)
+    for k in range(1, _LOOKBACK + 1):
+        gap = np.maximum(0.0, np.maximum(starts[k:, None, :] - ends[:-k, :, None], starts[:-k, :, None] - ends[k:, None, :]))
+        links[k:, k - 1] = _GAP_COST * gap + _SKIP_COST * (k - 1)
+    return links.reshape(width, _LOOKBACK * slots, slots)
 
 
 def _strays(starts: np.ndarray, ends: np.ndarray, thickness: float) -> np.ndarray:
