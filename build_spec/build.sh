@@ -4,9 +4,9 @@
 #   build_spec/build.sh              one folder: dist/ECG-Desk/ECG-Desk
 #   build_spec/build.sh --onefile    one file:   dist/ECG-Desk-onefile
 #
-# Installs, with apt-get when missing (as root), the build tools PyInstaller and the spec need (binutils: objdump
-# and readelf; gcc: the stand-in libraries of elfstubs.py) and the X11 libraries Qt's xcb plugin links but
-# Debian's base image lacks (libxcb-icccm4, libxcb-keysyms1), so that they are bundled.
+# Installs, with apt-get when missing (as root), the build tools PyInstaller and the spec need (binutils: objdump,
+# readelf and strip) and the X11 libraries Qt's xcb plugin links but Debian's base image lacks (libxcb-icccm4,
+# libxcb-keysyms1, libxcb-cursor0), so that they are bundled.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,7 +20,6 @@ fi
 
 missing=()
 command -v objdump >/dev/null && command -v readelf >/dev/null || missing+=(binutils)
-command -v gcc >/dev/null || command -v cc >/dev/null || missing+=(gcc libc6-dev)
 for lib in libxcb-icccm.so.4:libxcb-icccm4 libxcb-keysyms.so.1:libxcb-keysyms1 libxcb-cursor.so.0:libxcb-cursor0; do
     /sbin/ldconfig -p 2>/dev/null | grep -q "${lib%%:*}" || missing+=("${lib##*:}")
 done
@@ -34,10 +33,6 @@ if ((${#missing[@]})); then
     fi
 fi
 command -v objdump >/dev/null || { echo "build.sh: PyInstaller needs objdump (binutils)" >&2; exit 1; }
-if ! command -v gcc >/dev/null && ! command -v cc >/dev/null; then
-    echo "build.sh: no C compiler: bundling OpenCV's real FFmpeg/libavif (about 40 MB more)" >&2
-    export ECG_DESK_KEEP_VIDEO_LIBS=1
-fi
 
 SECONDS=0
 rm -rf "$OUT"
@@ -45,8 +40,10 @@ rm -rf "$OUT"
     --distpath dist --workpath build/pyinstaller "$SPEC"
 
 echo "build.sh: built $OUT in $SECONDS s"
-du -sh "$OUT"
 if [[ -d "$OUT" ]]; then
+    find "$OUT" -type f -printf '%s\n' | awk '{n += $1} END {printf "size: %.1f MiB (budget: < 400)\n", n / 2^20}'
     echo "largest files:"
-    find "$OUT" -type f -printf '%s %P\n' | sort -rn | awk 'NR <= 10 {printf "  %6.1f MB  %s\n", $1 / 1e6, $2}'
+    find "$OUT" -type f -printf '%s %P\n' | sort -rn | awk 'NR <= 10 {printf "  %6.1f MiB  %s\n", $1 / 2^20, $2}'
+else
+    du -sh "$OUT"
 fi

@@ -1,53 +1,48 @@
 """What ecg_desk.spec leaves out of the bundle, and how (imported by the spec; runs at build time only).
 
 PyInstaller's hooks collect whole packages: every Qt plugin (and through them Qt Quick, Qml, Wayland, EGL,
-GTK and their system libraries), Qt's translations, OpenCV's FFmpeg, all of Pillow's codecs. The app is a
-widgets app that reads JPEG/PNG/TIFF/BMP scans, so the spec:
+GTK and their system libraries), Qt's translations, all of Pillow's codecs. The app is a widgets app that
+reads JPEG/PNG/TIFF/BMP scans, so the spec:
 
 1. excludes modules it never imports (EXCLUDED_MODULES);
 2. drops Qt plugins, libraries, QML files and translations outside QT_PLUGINS / QT_LIBS (filter_*);
-3. replaces OpenCV's FFmpeg and libavif, which cv2 links but the app never calls, by stand-ins
-   (stub_unused_libraries, see elfstubs.py);
-4. drops every system or vendored library that nothing kept still needs (prune_orphans: a DT_NEEDED walk
+3. drops every system or vendored library that nothing kept still needs (prune_orphans: a DT_NEEDED walk
    from the extension modules, Qt plugins and ctypes-loaded libraries);
-5. removes DWARF debug info (strip --strip-debug, never a full strip) from libpython and the extension
+4. removes DWARF debug info (strip --strip-debug, never a full strip) from libpython and the extension
    modules that carry it, leaving the auditwheel-patched ``*.libs`` folders untouched.
+
+Every library an extension module links (DT_NEEDED) stays, real: OpenCV's FFmpeg, libavif and OpenBLAS
+included, since ``import cv2`` loads them all.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import elfstubs
-
 EXCLUDED_MODULES = [
-    # training and development only
-    "torch", "torchvision", "matplotlib", "sklearn", "xgboost", "onnx", "onnxscript", "training", "tests",
+    # training and development only (the train/dev extras: present when a developer's venv builds the bundle)
+    "torch", "matplotlib", "sklearn", "xgboost", "onnx", "pandas", "sympy", "training", "tests",
     "ecg_desktop.testing",
-    "pytest", "pytestqt", "_pytest", "pypdf", "IPython", "jupyter", "notebook", "pandas", "pyarrow", "dask",
-    "sympy", "numba", "setuptools", "pkg_resources", "pip", "wheel", "distutils", "lib2to3", "pydoc_data",
-    "tkinter", "_tkinter", "curses", "unittest.mock",
+    "pytest", "pytestqt", "_pytest", "pypdf", "setuptools", "pkg_resources", "pip", "distutils", "lib2to3",
+    "pydoc_data", "tkinter", "_tkinter", "curses", "unittest.mock",
+    # standard library the app never uses: no TLS in an offline app, and without _hashlib, hashlib's sha256 is
+    # Python's own (so no OpenSSL, ~6 MB); no interactive console
+    "ssl", "_hashlib", "readline",
+    # reportlab imports it only to decode an XMP file given by path, which the reports never use
+    "charset_normalizer",
     # onnxruntime's tooling (the app only runs InferenceSession)
-    "onnxruntime.quantization", "onnxruntime.transformers", "onnxruntime.tools", "onnxruntime.training",
-    "onnxruntime.backend",
+    "onnxruntime.quantization", "onnxruntime.transformers", "onnxruntime.tools", "onnxruntime.backend",
     # other Qt bindings that qtpy would probe
     "PyQt5", "PyQt6", "PySide2",
-    # Qt modules outside QtCore/QtGui/QtWidgets/QtPrintSupport
+    # pyside6-essentials modules outside QtCore/QtGui/QtWidgets/QtPrintSupport
     *(f"PySide6.{m}" for m in (
-        "QtWebEngineCore", "QtWebEngineWidgets", "QtWebEngineQuick", "QtWebChannel", "QtWebSockets", "QtWebView",
-        "Qt3DCore", "Qt3DRender", "Qt3DInput", "Qt3DLogic", "Qt3DAnimation", "Qt3DExtras",
-        "QtQuick", "QtQuick3D", "QtQuickControls2", "QtQuickWidgets", "QtQuickTest", "QtQml",
-        "QtPdf", "QtPdfWidgets", "QtMultimedia", "QtMultimediaWidgets", "QtSpatialAudio",
-        "QtCharts", "QtDataVisualization", "QtGraphs", "QtGraphsWidgets", "QtOpenGL", "QtOpenGLWidgets",
-        "QtDesigner", "QtHelp", "QtUiTools", "QtSql", "QtTest", "QtXml", "QtNetwork", "QtNetworkAuth",
-        "QtBluetooth", "QtNfc", "QtPositioning", "QtLocation", "QtSensors", "QtSerialPort", "QtSerialBus",
-        "QtRemoteObjects", "QtScxml", "QtStateMachine", "QtTextToSpeech", "QtHttpServer", "QtSvg", "QtSvgWidgets",
-        "QtConcurrent", "QtAxContainer", "QtDBus", "QtCanvasPainter",
+        "QtQuick", "QtQuickControls2", "QtQuickWidgets", "QtQuickTest", "QtQml", "QtOpenGL", "QtOpenGLWidgets",
+        "QtDesigner", "QtHelp", "QtUiTools", "QtSql", "QtTest", "QtXml", "QtNetwork", "QtSvg", "QtSvgWidgets",
+        "QtConcurrent", "QtDBus",
     )),
     # scipy: lightgbm imports only scipy.sparse (its core formats), which needs none of these
     *(f"scipy.{m}" for m in (
@@ -63,25 +58,13 @@ EXCLUDED_MODULES = [
 # Qt plugins kept (plugin folder -> file stems); every other plugin is dropped.
 QT_PLUGINS = {
     "platforms": {"libqoffscreen", "libqxcb", "libqminimal"},
-    "imageformats": {"libqjpeg", "libqtiff"},
+    "imageformats": {"libqjpeg"},  # Qt's PDF engine (printing) compresses images as JPEG; Qt reads no image
     "printsupport": {"libcupsprintersupport"},
     "platforminputcontexts": {"libcomposeplatforminputcontextplugin"},  # dead keys in the patient fields
 }
 # Qt libraries (libQt6<Name>) and PySide6 modules (Qt<Name>) kept.
 QT_LIBS = {"Core", "Gui", "Widgets", "PrintSupport", "DBus", "XcbQpa"}
 PYSIDE_DROPPED = ("libpyside6qml",)
-
-# OpenCV libraries cv2 links but the app never calls: (file-name prefix, why, graceful functions).
-OPENCV_STUBS = [
-    ("libavcodec-", "OpenCV video I/O", {}),
-    ("libavformat-", "OpenCV video I/O", {}),
-    ("libavutil-", "OpenCV video I/O", {}),
-    ("libswscale-", "OpenCV video I/O", {}),
-    ("libavif-", "OpenCV AVIF images", {
-        "avifDecoderCreate": "null", "avifDecoderDestroy": "null", "avifPeekCompatibleFileType": "null",
-        "avifEncoderCreate": "dummy", "avifEncoderDestroy": "null",
-    }),
-]
 
 _QT_LIB = re.compile(r"libQt6(\w+?)\.so")
 _PYSIDE_MODULE = re.compile(r"^PySide6/Qt(\w+?)\.(abi3|cpython)")
@@ -93,7 +76,6 @@ class Report:
     """What the filters did, printed by the spec."""
 
     dropped: list[tuple[str, str]] = field(default_factory=list)
-    stubbed: list[str] = field(default_factory=list)
     stripped: list[tuple[str, int]] = field(default_factory=list)
 
     def drop(self, why: str, dest: str) -> None:
@@ -105,14 +87,11 @@ class Report:
             kinds[why] = kinds.get(why, 0) + 1
         summary = ", ".join(f"{n} {why}" for why, n in sorted(kinds.items()))
         saved = sum(n for _, n in self.stripped) / 1e6
-        print(f"ecg_desk.spec: dropped {len(self.dropped)} files ({summary}); "
-              f"stand-ins for {len(self.stubbed)} libraries; stripped debug info from {len(self.stripped)} "
-              f"files (-{saved:.1f} MB). ECG_DESK_SPEC_VERBOSE=1 lists them.")
+        print(f"ecg_desk.spec: dropped {len(self.dropped)} files ({summary}); stripped debug info from "
+              f"{len(self.stripped)} files (-{saved:.1f} MB). ECG_DESK_SPEC_VERBOSE=1 lists them.")
         if verbose:
             for why, dest in sorted(self.dropped):
                 print(f"  dropped ({why}): {dest}")
-            for dest in self.stubbed:
-                print(f"  stand-in: {dest}")
             for dest, n in self.stripped:
                 print(f"  stripped: {dest} (-{n / 1e6:.1f} MB)")
 
@@ -162,20 +141,10 @@ def filter_binaries(binaries, report: Report):
     return kept
 
 
-def stub_unused_libraries(binaries, out_dir: Path, report: Report):
-    """Swap OpenCV's FFmpeg/libavif for stand-ins (same SONAME and symbols, no dependencies)."""
-    shutil.rmtree(out_dir, ignore_errors=True)
-    result = []
-    for dest, src, kind in binaries:
-        name = Path(dest).name
-        rule = next((r for r in OPENCV_STUBS if name.startswith(r[0])), None)
-        if rule and kind == "BINARY" and "opencv" in dest:
-            stub = elfstubs.make_stub(Path(src), out_dir, why=rule[1], graceful=rule[2])
-            report.stubbed.append(dest)
-            result.append((dest, str(stub), kind))
-        else:
-            result.append((dest, src, kind))
-    return result
+def needed(path: Path) -> list[str]:
+    """The DT_NEEDED entries of an ELF file ([] for anything readelf cannot read)."""
+    result = subprocess.run(["readelf", "-d", "-W", str(path)], capture_output=True, text=True, check=False)
+    return re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", result.stdout)
 
 
 def _is_dependency(dest: str) -> bool:
@@ -199,7 +168,7 @@ def prune_orphans(binaries, datas, report: Report):
     reached = {d for d in files if not _is_dependency(d)}
     todo = list(reached)
     while todo:
-        for lib in elfstubs.needed(Path(files[todo.pop()])):
+        for lib in needed(Path(files[todo.pop()])):
             dest = by_name.get(lib)
             if dest is not None and dest not in reached:
                 reached.add(dest)
@@ -222,7 +191,7 @@ def prune_orphans(binaries, datas, report: Report):
 
 
 def _has_debug_info(path: Path) -> bool:
-    out = subprocess.run(["readelf", "-S", "-W", str(path)], capture_output=True, text=True).stdout
+    out = subprocess.run(["readelf", "-S", "-W", str(path)], capture_output=True, text=True, check=False).stdout
     return ".debug_info" in out
 
 
