@@ -9,11 +9,17 @@ from __future__ import annotations
 import math
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ecg_desktop.core.errors import ImageLoadError
+
+if TYPE_CHECKING:
+    from pypdfium2 import PdfDocument
 
 PDF_SUFFIX = ".pdf"
 PAGE_DPI = 200
@@ -22,8 +28,6 @@ REPORT_CREATOR = "ECG Desk"  # the /Creator of the PDFs ECG Desk writes: never r
 
 _FRAGMENT = re.compile(r"^(?P<name>.+)#page=(?P<page>[1-9][0-9]{0,5})$")
 _LOCK = threading.Lock()  # PDFium is not thread-safe: one call at a time in the whole process
-
-_NO_PAGES = re.compile(rb"/Count\s+0(?![0-9])")
 
 
 def page_ref(path: str | Path, page: int) -> Path:
@@ -56,12 +60,8 @@ def report_stem(path: str | Path) -> str:
 
 def count_pages(data: bytes, name: str) -> int:
     """Number of pages of the PDF in ``data`` (ImageLoadError with a clear reason if it cannot be read)."""
-    with _LOCK:
-        document = _open(data, name)
-        try:
-            return len(document)
-        finally:
-            document.close()
+    with _document(data, name) as document:
+        return len(document)
 
 
 def render_page(
@@ -71,46 +71,36 @@ def render_page(
 
     Rendered at ``dpi``, or lower if the page would exceed ``max_pixels``.
     """
-    with _LOCK:
-        document = _open(data, name)
+    with _document(data, name) as document:
+        from pypdfium2 import PdfiumError
+
+        count = len(document)
+        if not 1 <= page <= count:
+            raise ImageLoadError(
+                f"{name}: there is no page {page}; the document has {count} page{'s' if count != 1 else ''}."
+            )
         try:
-            count = len(document)
-            if not 1 <= page <= count:
-                raise ImageLoadError(
-                    f"{name}: there is no page {page}; the document has {count} page{'s' if count != 1 else ''}."
-                )
+            pdf_page = document[page - 1]
             try:
-                pdf_page = document[page - 1]
-                try:
-                    width, height = pdf_page.get_size()  # points, after the page's own rotation
-                    scale = _scale(width, height, dpi, max_pixels)
-                    image = _pixels(pdf_page, scale)
-                finally:
-                    pdf_page.close()
-            except ImageLoadError:
-                raise
-            except Exception as exc:  # PdfiumError and friends: a page that cannot be drawn
-                raise ImageLoadError(f"{name}: page {page} of this PDF cannot be rendered ({exc}).") from exc
-        finally:
-            document.close()
-    return image
+                width, height = pdf_page.get_size()  # points, after the page's own rotation
+                return _pixels(pdf_page, _scale(width, height, dpi, max_pixels))
+            finally:
+                pdf_page.close()
+        except PdfiumError as exc:  # a page PDFium cannot load or draw
+            raise ImageLoadError(f"{name}: page {page} of this PDF cannot be rendered ({exc}).") from exc
 
 
 def render_all_pages(data: bytes, name: str, *, dpi: float) -> list[np.ndarray]:
     """Every page of the PDF in ``data`` as HxWx3 uint8 BGR arrays on white at ``dpi`` (printing a report)."""
-    with _LOCK:
-        document = _open(data, name)
-        try:
-            pages = []
-            for index in range(len(document)):
-                pdf_page = document[index]
-                try:
-                    pages.append(_pixels(pdf_page, dpi / 72))
-                finally:
-                    pdf_page.close()
-            return pages
-        finally:
-            document.close()
+    with _document(data, name) as document:
+        pages = []
+        for index in range(len(document)):
+            pdf_page = document[index]
+            try:
+                pages.append(_pixels(pdf_page, dpi / 72))
+            finally:
+                pdf_page.close()
+        return pages
 
 
 def _pixels(pdf_page, scale: float) -> np.ndarray:
@@ -132,51 +122,60 @@ def pages_of(path: str | Path, *, skip_reports: bool = False) -> list[Path]:
     """
     path = Path(path)
     try:
-        data = path.read_bytes()
-        with _LOCK:
-            document = _open(data, path.name)
-            try:
-                if skip_reports and _creator(document) == REPORT_CREATOR:
-                    return []
-                count = len(document)
-            finally:
-                document.close()
+        with _document(path.read_bytes(), path.name) as document:
+            if skip_reports and _is_report(document):
+                return []
+            count = len(document)
     except (OSError, ImageLoadError):
         return [path]
-    return [page_ref(path, page) for page in range(1, count + 1)] or [path]
+    return [page_ref(path, page) for page in range(1, count + 1)]
 
 
-def _open(data: bytes, name: str):
+@contextmanager
+def _document(data: bytes, name: str) -> Iterator[PdfDocument]:
+    """The PDF in ``data`` as a ``pypdfium2.PdfDocument`` with at least one page, open under the PDFium lock.
+
+    Raises ImageLoadError saying why PDFium refused it. ``data`` stays referenced here until the document is
+    closed: PDFium reads the bytes in place.
+    """
     try:
         import pypdfium2
+        import pypdfium2.raw as pdfium
     except ImportError as exc:  # pragma: no cover - a packaging error
         raise ImageLoadError(f"{name}: PDF support is not installed (the pypdfium2 package is missing).") from exc
-    try:
-        return pypdfium2.PdfDocument(data)
-    except pypdfium2.PdfiumError as exc:
-        raise ImageLoadError(f"{name}: this PDF {_load_failure(exc, data)}.") from exc
-    except Exception as exc:
-        raise ImageLoadError(f"{name}: this PDF cannot be read ({type(exc).__name__}).") from exc
+    with _LOCK:
+        handle = pdfium.FPDF_LoadMemDocument64(data, len(data), None)
+        if not handle:  # read at once, under the lock: PDFium's last error is one value for the whole process
+            raise ImageLoadError(f"{name}: this PDF {_load_error(pdfium.FPDF_GetLastError())}.")
+        document = pypdfium2.PdfDocument(handle)
+        try:
+            if len(document) == 0:
+                raise ImageLoadError(f"{name}: this PDF contains no pages.")
+            yield document
+        finally:
+            document.close()
 
 
-def _load_failure(exc: Exception, data: bytes) -> str:
-    """Why PDFium refused ``data``. Its error code is a process-wide "last error" that a refused document
-    without pages leaves unchanged, so it is cross-checked with the file's own keywords."""
-    code = getattr(exc, "err_code", None)
-    if code in (4, 5) and b"/Encrypt" in data:
-        if code == 4:
-            return "is password-protected; save an unprotected copy of it first"
+def _load_error(code: int) -> str:
+    """Why PDFium could not load a document, from its ``FPDF_ERR_*`` code."""
+    import pypdfium2.raw as pdfium
+
+    if code == pdfium.FPDF_ERR_PASSWORD:
+        return "is password-protected; save an unprotected copy of it first"
+    if code == pdfium.FPDF_ERR_SECURITY:
         return "is protected by a security scheme that cannot be read; save an unprotected copy of it first"
-    if code == 0 or _NO_PAGES.search(data):
-        return "contains no pages"
-    return "is damaged or is not a PDF document"
+    return "is damaged or is not a PDF document"  # FPDF_ERR_FORMAT, _FILE, _UNKNOWN
 
 
-def _creator(document) -> str:
+def _is_report(document: PdfDocument) -> bool:
+    """Whether ECG Desk wrote this PDF: its /Creator is REPORT_CREATOR.
+
+    Only that one entry is read, so another entry PDFium cannot decode (a title, an author) cannot hide it.
+    """
     try:
-        return str(document.get_metadata_dict().get("Creator", ""))
-    except Exception:
-        return ""
+        return document.get_metadata_value("Creator") == REPORT_CREATOR
+    except UnicodeDecodeError:  # not valid UTF-16: not the ASCII creator ECG Desk writes
+        return False
 
 
 def _scale(width: float, height: float, dpi: float, max_pixels: int) -> float:
