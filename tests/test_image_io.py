@@ -134,3 +134,45 @@ def test_huge_image_is_refused_before_decoding(tmp_path: Path) -> None:
     assert path.stat().st_size < 2_000_000
     with pytest.raises(ImageSizeError, match="megapixel limit"):
         load_image(path)
+
+
+def test_a_refusal_is_logged_by_error_type_without_the_file_name(tmp_path: Path, caplog) -> None:
+    """The log says why a decoder refused a file (type and message) but never names it: a name is often a patient's."""
+    data = write_image(tmp_path / "full.png", _page(800, 600)).read_bytes()
+    (tmp_path / "Jane Doe.png").write_bytes(data[: len(data) // 2])  # OpenCV refuses it, then Pillow
+    (tmp_path / "John Roe.jpg").write_bytes(b"this is a letter, not a scan\n" * 20)
+    with caplog.at_level("WARNING", logger="ecg_desktop.core.image_io"):
+        with pytest.raises(ImageLoadError, match="corrupt or truncated"):
+            load_image(tmp_path / "Jane Doe.png")
+        with pytest.raises(ImageLoadError, match="not a readable image"):
+            load_image(tmp_path / "John Roe.jpg")
+    logged = [r.getMessage() for r in caplog.records if r.name == "ecg_desktop.core.image_io"]
+    assert len(logged) == 2, logged
+    assert logged[0].startswith("PNG data not decoded: OSError: ")
+    assert logged[1].startswith("image header not read: UnidentifiedImageError: ")
+    assert not any(secret in line for line in logged for secret in ("Jane", "John", str(tmp_path)))
+
+
+@pytest.mark.parametrize("decoder", ["header", "pixels"])
+def test_a_bug_in_decoding_surfaces_instead_of_calling_the_file_corrupt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, decoder: str
+) -> None:
+    path = write_image(tmp_path / "scan.png", _page())
+
+    def broken(*args, **kwargs):
+        raise TypeError("a programming error")
+
+    if decoder == "header":
+        monkeypatch.setattr(Image, "open", broken)
+    else:
+        monkeypatch.setattr(cv2, "imdecode", broken)
+    with pytest.raises(TypeError, match="a programming error"):
+        load_image(path)
+
+
+def test_a_pillow_only_variant_still_decodes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When OpenCV declines a file (returns nothing), Pillow decodes it."""
+    path = write_image(tmp_path / "scan.png", _page())
+    monkeypatch.setattr(cv2, "imdecode", lambda *args: None)
+    image = load_image(path)
+    assert image.shape == (300, 400, 3) and image[150, 200].max() < 80

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,9 +25,16 @@ SUPPORTED = "JPEG, PNG, TIFF, BMP, or a page of a PDF"
 # instead of being left out without a word (phones save HEIC).
 UNSUPPORTED_IMAGE_SUFFIXES = frozenset({".heic", ".heif", ".avif", ".webp", ".gif", ".jp2"})
 
+# What the decoders raise on data they cannot read; anything else is a bug and is not caught. Pillow raises
+# OSError (UnidentifiedImageError, "image file is truncated", decoder errors) and, from its format plugins,
+# SyntaxError, ValueError or EOFError; OpenCV raises cv2.error.
+PILLOW_ERRORS = (OSError, SyntaxError, ValueError, EOFError)
+DECODER_ERRORS = (cv2.error, *PILLOW_ERRORS)
+
 # Pillow only reads headers here; the pixel limit is enforced by us, before any decoding.
 Image.MAX_IMAGE_PIXELS = None
 _REDUCED_JPEG_FLAGS = {2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4, 8: cv2.IMREAD_REDUCED_COLOR_8}
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -91,11 +99,11 @@ def _load(path: Path, *, reduce: bool) -> AnalysisImage:
     reduction = analysis_reduction(width, height) if reduce and fmt in {"JPEG", "MPO"} else 1
     try:
         image = _decode(data, fmt, reduction)
-    except MemoryError:
-        raise
-    except Exception as exc:  # a decoder choking on damaged data must not escape as a crash
+    except DECODER_ERRORS as exc:
+        _log_refusal(f"{fmt} data not decoded", exc)
         raise ImageLoadError(f"{path.name}: the image data is corrupt or truncated.") from exc
     if image is None or image.size == 0:
+        log.warning("%s data not decoded: the decoder returned no image", fmt)
         raise ImageLoadError(f"{path.name}: the image data is corrupt or truncated.")
     image = _to_bgr8(image)
     if reduction == 1:
@@ -164,9 +172,8 @@ def _probe(path: Path, data: bytes) -> tuple[int, int, str]:
         with Image.open(io.BytesIO(data)) as header:
             width, height = header.size
             fmt = header.format or ""
-    except MemoryError:
-        raise
-    except Exception as exc:  # Pillow raises many types (SyntaxError, struct.error...) on damaged headers
+    except PILLOW_ERRORS as exc:
+        _log_refusal("image header not read", exc)
         raise ImageLoadError(f"{path.name}: is not a readable image (supported: {SUPPORTED}).") from exc
     if fmt not in {"JPEG", "PNG", "TIFF", "BMP", "MPO"}:
         raise ImageLoadError(f"{path.name}: {fmt or 'this'} images are not supported (use JPEG, PNG, TIFF or BMP).")
@@ -185,16 +192,17 @@ def _decode(data: bytes, fmt: str, reduction: int) -> np.ndarray | None:
     return image
 
 
-def _decode_with_pillow(data: bytes) -> np.ndarray | None:
-    """Fallback for variants OpenCV refuses (e.g. some palette or 1-bit files)."""
-    try:
-        with Image.open(io.BytesIO(data)) as img:
-            rgb = np.asarray(img.convert("RGB"))
-    except MemoryError:
-        raise
-    except Exception:  # OSError, SyntaxError ("broken PNG file"), ValueError...: unreadable pixels
-        return None
+def _decode_with_pillow(data: bytes) -> np.ndarray:
+    """Fallback for variants OpenCV refuses (e.g. some palette or 1-bit files); raises PILLOW_ERRORS."""
+    with Image.open(io.BytesIO(data)) as img:
+        rgb = np.asarray(img.convert("RGB"))
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+
+
+def _log_refusal(what: str, exc: Exception) -> None:
+    """Log why a decoder refused a file: the exception's type and message (decoders read from memory, so the
+    message holds no file name; the caller's ImageLoadError, which names the file, is not logged)."""
+    log.warning("%s: %s: %s", what, type(exc).__name__, exc)
 
 
 def _to_bgr8(image: np.ndarray) -> np.ndarray:
