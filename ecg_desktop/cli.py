@@ -3,6 +3,7 @@
     ecg-desktop classify PATH... [--json]
     ecg-desktop batch DIR --out OUTDIR [--pdf] [--workers N] [--rerun]
     ecg-desktop report SCAN --out report.pdf [--patient-id ID] [--patient-name NAME]
+    ecg-desktop digitize SCAN... --out DIR [--format csv,wfdb]   (12-lead signals and measurements)
     ecg-desktop --version
     ecg-desktop --self-test      (headless check of an installation; exit 0 when all is well)
 """
@@ -23,7 +24,7 @@ from ecg_desktop.core.errors import EcgDeskError, ModelError
 from ecg_desktop.core.logs import file_id, setup_logging
 from ecg_desktop.core.model import EcgModel
 
-COMMANDS = {"classify", "batch", "report"}
+COMMANDS = {"classify", "batch", "report", "digitize"}
 log = logging.getLogger("ecg_desktop.cli")
 
 
@@ -61,6 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--saliency", action="store_true",
         help="overlay the occlusion heat map on the scan and name the leads that drove the result (~0.5 s more)",
     )
+    digitize = commands.add_parser("digitize", help="digitize the traces of scans into CSV / WFDB files")
+    digitize.add_argument("scans", nargs="+", type=Path, metavar="SCAN", help="scans (files or folders, recursive)")
+    digitize.add_argument("--out", type=Path, required=True, help="output folder")
+    digitize.add_argument("--format", default="csv,wfdb", help="csv, wfdb or both (comma-separated; default both)")
     return parser
 
 
@@ -77,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         return _start_gui(None)
     setup_logging()  # $ECG_DESK_LOG_DIR or the user's data folder; events only, never paths or patient data
     log.info("ECG Desk %s: %s command", __version__, args.command)
+    if args.command == "digitize":
+        return _digitize(args)
     try:
         try:
             model = EcgModel.load(threads=1 if getattr(args, "workers", 1) > 1 else 0)
@@ -89,6 +96,25 @@ def main(argv: list[str] | None = None) -> int:
         log.error("%s command failed: %s", args.command, type(exc).__name__)
         print(f"ecg-desktop: {exc}", file=sys.stderr)
         return 1
+
+
+def _digitize(args: argparse.Namespace) -> int:
+    """One JSON line per scan on stdout (the same lines in OUT/measurements.jsonl); exit 1 if any scan failed."""
+    from ecg_desktop.core.digitize_export import FORMATS, MEASUREMENTS_FILE, digitize_files
+
+    formats = tuple(f.strip() for f in args.format.split(",") if f.strip())
+    if not formats or set(formats) - set(FORMATS):
+        print(f"ecg-desktop digitize: --format takes {', '.join(FORMATS)} or both, comma-separated", file=sys.stderr)
+        return 2
+    files, missing = find_scans(args.scans)
+    failed = 0
+    for line in digitize_files([*(item.path for item in missing), *files], args.out, formats):
+        failed += line["error"] is not None
+        print(json.dumps(line, ensure_ascii=False), flush=True)
+    log.info("digitize finished: %d digitized, %d failed", len(files) + len(missing) - failed, failed)
+    print(f"{len(files) + len(missing) - failed} scans digitized, {failed} failed; measurements in "
+          f"{args.out / MEASUREMENTS_FILE}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def _start_gui(path: Path | None) -> int:
