@@ -1,7 +1,7 @@
 """Command-line interface: ``ecg-desktop [SCAN]`` starts the app; sub-commands work headless.
 
     ecg-desktop classify PATH... [--json]
-    ecg-desktop batch DIR --out OUTDIR [--pdf] [--workers N] [--rerun]
+    ecg-desktop batch (DIR | --from-list FILE) --out OUTDIR [--pdf] [--workers N] [--rerun] [--scheduler ADDRESS]
     ecg-desktop report SCAN --out report.pdf [--patient-id ID] [--patient-name NAME]
     ecg-desktop digitize SCAN... --out DIR [--format csv,wfdb]   (12-lead signals and measurements)
     ecg-desktop --version
@@ -42,13 +42,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers", type=int, default=DEFAULT_WORKERS, help="files decoded and classified in parallel"
     )
 
-    batch = commands.add_parser("batch", help="classify a folder into results.csv (and PDFs)")
-    batch.add_argument("folder", type=Path)
+    batch = commands.add_parser("batch", help="classify a folder, or the files in a list, into results.csv (and PDFs)")
+    source = batch.add_mutually_exclusive_group(required=True)
+    source.add_argument("folder", type=Path, nargs="?", help="folder of scans (searched recursively)")
+    source.add_argument("--from-list", type=Path, metavar="FILE",
+                        help="a text file naming one scan (or folder) per line, instead of a folder")
     batch.add_argument("--out", type=Path, required=True, help="output folder for results.csv and PDFs")
     batch.add_argument("--pdf", action="store_true", help="write a PDF per scan and a summary PDF")
     batch.add_argument("--workers", type=int, default=DEFAULT_WORKERS)
     batch.add_argument("--rerun", action="store_true", help="classify again files already in results.csv")
     batch.add_argument("--facility", default="", help="facility name printed on PDF reports")
+    batch.add_argument("--scheduler", metavar="ADDRESS",
+                       help="classify on the Dask cluster of this scheduler (tcp://host:8786; ecg-desktop[cluster])")
 
     report = commands.add_parser("report", help="write a PDF report for one scan")
     report.add_argument("scan", type=Path)
@@ -194,19 +199,27 @@ def _as_text(item: BatchItem, model: EcgModel) -> str:
 
 
 def _batch(model: EcgModel, args: argparse.Namespace) -> int:
+    """Ctrl-C stops the batch with every row so far in results.csv (exit 130); running it again goes on."""
+    from ecg_desktop.core.listing import ListFile
     from ecg_desktop.core.report_pdf import ReportOptions
 
-    plan = plan_batch([args.folder], args.out, rerun=args.rerun)
+    plan = plan_batch(ListFile(args.from_list) if args.from_list else [args.folder], args.out, rerun=args.rerun)
     if plan.skipped:
-        print(f"{len(plan.skipped)} files already in {args.out / 'results.csv'} are skipped (--rerun to redo them)")
+        print(f"{plan.skipped} files already in {args.out / 'results.csv'} are skipped (--rerun to redo them)")
     bar = _ProgressBar(enabled=sys.stderr.isatty())
     progress = plan.progress_at_start()
     options = ReportOptions(facility=args.facility)
-    for step in run_batch(model, plan, workers=args.workers, pdf=args.pdf, options=options):
-        progress = step.progress
-        if step.item.error:
-            bar.note(f"{'failed: ' if step.item.failed else ''}{step.item.path}: {step.item.error}")
-        bar.update(progress)
+    steps = run_batch(model, plan, workers=args.workers, pdf=args.pdf, options=options, scheduler=args.scheduler)
+    try:
+        for step in steps:
+            progress = step.progress
+            if step.item.error:
+                bar.note(f"{'failed: ' if step.item.failed else ''}{step.item.path}: {step.item.error}")
+            bar.update(progress)
+    except KeyboardInterrupt:
+        bar.finish()
+        print(f"{progress.summary(cancelled=True)} Results: {args.out / 'results.csv'}")
+        return 130
     bar.finish()
     print(f"{progress.summary()} Results: {args.out / 'results.csv'}")
     return 1 if progress.has_problems else 0

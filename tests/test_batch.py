@@ -14,6 +14,7 @@ from ecg_desktop.cli import main
 from ecg_desktop.core.batch import ResultsCsv, classify_files, find_scans, plan_batch, run_batch
 from ecg_desktop.core.batch_progress import BatchProgress
 from ecg_desktop.core.errors import EcgDeskError
+from ecg_desktop.core.listing import ListFile, list_scans
 from ecg_desktop.testing.synthetic import render_printout
 from tests.bad_inputs import blank_page
 from tests.conftest import write_batch_with_failures, write_image
@@ -67,7 +68,7 @@ def test_results_csv_is_written_per_file_and_resumes(model, scan_folder: Path, t
     stream.close()  # as if the user cancelled (or the app died) after two files
     assert len(_rows(out / "results.csv")) == 2
     resumed = plan_batch([scan_folder], out)
-    assert len(resumed.skipped) == 2 and len(resumed.todo) == 3
+    assert resumed.skipped == 2 and resumed.total == 3
     list(run_batch(model, resumed, workers=2))
     rows = _rows(out / "results.csv")
     assert len(rows) == 5 and len({r["file"] for r in rows}) == 5
@@ -75,7 +76,7 @@ def test_results_csv_is_written_per_file_and_resumes(model, scan_folder: Path, t
     assert broken["label"] == "" and "not a readable image" in broken["error"]
     good = [r for r in rows if not r["error"]]
     assert all(abs(sum(float(r[f"p_{c}"]) for c in model.manifest.class_ids) - 1) < 1e-3 for r in good)
-    assert plan_batch([scan_folder], out, rerun=True).todo == plan.todo
+    assert list(plan_batch([scan_folder], out, rerun=True).files()) == list(plan.files())
 
 
 def test_cancel_stops_submitting_new_files(model, scan_folder: Path) -> None:
@@ -133,7 +134,7 @@ def test_a_results_csv_of_the_previous_version_is_refused_clearly(
            f"{scan_folder / 'scan 0 é.png'},mi,0.0100,0.0200,0.9513,0.0187,mi,1 2 3 4,,,old\n")
     (out / "results.csv").write_text(old, encoding="utf-8")
     plan = plan_batch([scan_folder], out)
-    assert len(plan.skipped) == 1  # its file column is still read
+    assert plan.skipped == 1  # its file column is still read
     with pytest.raises(EcgDeskError, match="earlier version of ECG Desk.*Move or rename it"):
         list(run_batch(model, plan, workers=1))
     with pytest.raises(EcgDeskError, match="earlier version"):
@@ -148,9 +149,13 @@ def test_run_batch_streams_and_stops_on_request(model, scan_folder: Path, tmp_pa
     calls = []
     original = model.classify
     monkeypatch.setattr(model, "classify", lambda image, **kw: calls.append(1) or original(image, **kw))
-    files = [f for f in find_scans([scan_folder])[0] if f.suffix == ".png"] * 5
-    plan = plan_batch([], tmp_path / "out")
-    plan = type(plan)(plan.out_dir, files, [], [])
+    copies = tmp_path / "copies"
+    copies.mkdir()
+    for i, scan in enumerate([f for f in find_scans([scan_folder])[0] if f.suffix == ".png"] * 5):
+        os.link(scan, copies / f"{i:02d}.png")  # 20 files (hard links are files of their own)
+    plan = plan_batch([copies], tmp_path / "out")
+    files = list(plan.files())
+    assert len(files) == plan.total == 20
     stop = []
     stream = run_batch(model, plan, workers=1, should_stop=lambda: bool(stop))
     next(stream)
@@ -205,3 +210,33 @@ def test_progress_summary_says_how_the_batch_ended() -> None:
     assert done.summary(cancelled=True).startswith("Cancelled after 2 classified")
     assert not BatchProgress(total=1, classified=1).has_problems
     assert BatchProgress(total=1, classified=1, report_failed=1).has_problems
+
+
+def test_the_listing_reads_its_inputs_only_as_far_as_it_is_asked(tmp_path: Path) -> None:
+    pulled = []
+
+    def inputs():
+        for i in range(1000):
+            pulled.append(i)
+            yield tmp_path / f"gone {i}.jpg"
+
+    first = next(list_scans(inputs()))
+    assert first.missing and first.path.name == "gone 0.jpg" and len(pulled) == 1
+
+
+def test_files_already_done_are_read_as_a_stream_and_kept_as_hashes(tmp_path: Path) -> None:
+    from ecg_desktop.core.batch import BatchItem
+
+    results = ResultsCsv(tmp_path / "results.csv", ["a"], "v1")
+    for name in ("a.jpg", "b.jpg"):
+        results.append(BatchItem(tmp_path / name, None, f"{name}: broken"))
+    with results.path.open("ab") as stream:  # a row cut short by a crash: that file is not done
+        stream.write(f"{tmp_path / 'c.jpg'},".encode())
+    done = results.done_files()
+    assert len(done) == 2 and str(tmp_path / "a.jpg") in done and str(tmp_path / "b.jpg") in done
+    assert str(tmp_path / "c.jpg") not in done and str(tmp_path / "a.jp") not in done
+
+
+def test_an_unreadable_list_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(EcgDeskError, match="Cannot read the list of scans .*nope.txt"):
+        plan_batch(ListFile(tmp_path / "nope.txt"), tmp_path / "out")

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import csv
 import json
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from ecg_desktop.cli import main
 from ecg_desktop.core.batch import plan_batch, run_batch
 from ecg_desktop.core.outcome import NOT_ASSESSABLE
+from ecg_desktop.testing.synthetic import render_printout
 from tests.bad_inputs import blank_page, text_page
-from tests.conftest import copy_models, write_batch_with_failures, write_image
+from tests.conftest import HUNG_AFTER_SECONDS, copy_models, write_batch_with_failures, write_image
 
 FIELDS = {
     "file", "assessable", "label", "reasons", "probabilities", "model_outputs_not_a_diagnosis", "findings", "crop",
@@ -132,3 +136,62 @@ def test_report_opens_a_pdf_at_the_page_the_window_opens(tmp_path: Path, capsys)
     captured = capsys.readouterr()
     assert captured.out.startswith(f"{pdf}#page=1: ") and "Page 1 of 2 of cart.pdf" in captured.err
     assert (tmp_path / "report.pdf").stat().st_size > 1000
+
+
+def test_batch_reads_a_list_of_files_and_resumes_it(model, tmp_path: Path, capsys) -> None:
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    scans = [write_image(folder / f"scan {i}.png", render_printout(kind="normal", seed=i, width=1106, height=786))
+             for i in range(3)]
+    (folder / "sub").mkdir()
+    write_image(folder / "sub" / "blank.png", blank_page())
+    listing = tmp_path / "list.txt"
+    lines = [str(scans[1]), "", str(folder / "sub"), str(scans[1]), str(tmp_path / "gone.jpg"), str(scans[0])]
+    listing.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+
+    assert main(["batch", "--from-list", str(listing), "--out", str(out)]) == 1  # gone.jpg failed
+    assert "1 not assessable by this model, 1 failed" in capsys.readouterr().out
+    rows = [Path(row["file"]).name for row in _csv_rows(out / "results.csv")]
+    assert rows == ["scan 1.png", "blank.png", "gone.jpg", "scan 0.png"]  # in the list's order, each once
+
+    listing.write_text(listing.read_text(encoding="utf-8") + f"{scans[2]}\n", encoding="utf-8")
+    assert main(["batch", "--from-list", str(listing), "--out", str(out)]) == 0
+    assert capsys.readouterr().out.startswith("4 files already in")
+    assert [Path(row["file"]).name for row in _csv_rows(out / "results.csv")][4:] == ["scan 2.png"]
+
+
+def test_batch_takes_a_folder_or_a_list_not_both(tmp_path: Path) -> None:
+    for args in (["--out", "o"], [str(tmp_path), "--from-list", "list.txt", "--out", "o"]):
+        proc = subprocess.run([sys.executable, "-m", "ecg_desktop", "batch", *args], capture_output=True, text=True,
+                              check=False)
+        assert proc.returncode == 2 and "usage" in proc.stderr
+
+
+def test_ctrl_c_stops_a_batch_with_a_valid_results_csv_that_resumes(tmp_path: Path) -> None:
+    folder, out = tmp_path / "scans", tmp_path / "out"
+    folder.mkdir()
+    for i in range(12):
+        write_image(folder / f"scan {i:02d}.png", render_printout(kind="normal", seed=i, width=1106, height=786))
+    command = [sys.executable, "-m", "ecg_desktop", "batch", str(folder), "--out", str(out), "--workers", "1"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    results = out / "results.csv"
+    hung_at = time.monotonic() + HUNG_AFTER_SECONDS
+    while not (results.exists() and results.read_bytes().count(b"\n") >= 3):  # header + 2 rows
+        assert proc.poll() is None, f"the batch ended before Ctrl-C: {proc.communicate()}"
+        assert time.monotonic() < hung_at, "the batch wrote no rows: it is hung"
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=HUNG_AFTER_SECONDS)
+    assert proc.returncode == 130, stderr
+    done = _csv_rows(results)
+    assert stdout.startswith("Cancelled after ") and f"Results: {results}" in stdout and "Traceback" not in stderr
+    assert 2 <= len(done) < 12
+
+    assert main(["batch", str(folder), "--out", str(out)]) == 0
+    assert sorted(Path(row["file"]).name for row in _csv_rows(results)) == [f"scan {i:02d}.png" for i in range(12)]
+
+
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as stream:
+        return list(csv.DictReader(stream))

@@ -1,11 +1,12 @@
-"""Batch classification: find scans in folders, classify them in parallel, record each result at once."""
+"""Batch classification: stream the scans of folders or a list, classify them in parallel (or on a Dask cluster),
+record each result at once."""
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import csv
 import io
-import itertools
 import logging
 import os
 import threading
@@ -22,7 +23,8 @@ from ecg_desktop.core import pdf_pages
 from ecg_desktop.core.batch_progress import BatchProgress
 from ecg_desktop.core.crop import CropBox
 from ecg_desktop.core.errors import EcgDeskError
-from ecg_desktop.core.image_io import SCAN_SUFFIXES, UNSUPPORTED_IMAGE_SUFFIXES, load_for_analysis
+from ecg_desktop.core.image_io import load_for_analysis
+from ecg_desktop.core.listing import ListFile, PathKeys, list_scans, result_key
 from ecg_desktop.core.logs import file_id
 from ecg_desktop.core.manifest import Manifest
 from ecg_desktop.core.model import Classification, EcgModel
@@ -30,7 +32,6 @@ from ecg_desktop.core.outcome import REASON_CODES, Reason
 from ecg_desktop.core.report_pdf import BatchRow, ReportOptions, write_batch_summary, write_report
 
 log = logging.getLogger(__name__)
-_LISTED = SCAN_SUFFIXES | UNSUPPORTED_IMAGE_SUFFIXES  # files a folder search lists (see image_io)
 DEFAULT_WORKERS = 2  # files decoded and classified at once (about one per CPU core), unless the user says
 MAX_WORKERS = 16
 
@@ -67,65 +68,18 @@ class BatchStep:
 
 
 def find_scans(paths: Iterable[str | Path]) -> tuple[list[Path], list[BatchItem]]:
-    """Scans named by ``paths`` (folders searched recursively, symlink loops skipped).
+    """Scans named by ``paths`` as lists (for a few files: ``classify``; a batch streams them, see plan_batch).
 
-    Images are files; a PDF is one scan per page (``scan.pdf#page=N``), or the bare PDF path when it cannot
-    be opened (loading it then says why). In folders, PDF reports written by ECG Desk are left out.
-    Returns the files in a stable order and a failed BatchItem for each path that does not exist.
+    Returns the files in a stable order (see list_scans) and a failed BatchItem for each path that does not exist.
     """
     files: list[Path] = []
     missing: list[BatchItem] = []
-    seen: set[str] = set()
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            candidates = _walk(path)
-        elif path.exists() or path.is_symlink():
-            candidates = pdf_pages.pages_of(path) if pdf_pages.is_pdf_file(path) and path.exists() else [path]
-        elif pdf_pages.split_page_ref(path)[1] is not None:
-            candidates = [path]  # one page of a PDF, named like scan.pdf#page=2
+    for listed in list_scans(paths):
+        if listed.missing:
+            missing.append(BatchItem(listed.path, None, f"{listed.path}: no such file or folder."))
         else:
-            missing.append(BatchItem(path, None, f"{path}: no such file or folder."))
-            continue
-        for candidate in candidates:
-            key = result_key(candidate)
-            if key not in seen:
-                seen.add(key)
-                files.append(candidate)
+            files.append(listed.path)
     return files, missing
-
-
-def result_key(path: Path) -> str:
-    """The ``file`` column of results.csv for ``path``: its absolute, resolved path (never raises).
-
-    A link to nothing (or a loop of links) is recorded as the link itself.
-    """
-    try:
-        if path.is_symlink() and not path.exists():
-            return str(path.absolute())
-        return str(path.resolve())
-    except (OSError, RuntimeError):  # a symlink loop (RuntimeError before Python 3.13)
-        return str(path.absolute())
-
-
-def _walk(folder: Path) -> list[Path]:
-    """Scan files below ``folder``, sorted, following symlinked folders once (no loops); PDFs as pages."""
-    found: list[Path] = []
-    visited: set[Path] = set()
-    for root, dirs, names in os.walk(folder, followlinks=True):
-        real = Path(root).resolve()
-        if real in visited:
-            dirs[:] = []
-            continue
-        visited.add(real)
-        dirs.sort()
-        for name in sorted(names):
-            path = Path(root) / name
-            if pdf_pages.is_pdf_file(path) and path.exists():
-                found += pdf_pages.pages_of(path, skip_reports=True)
-            elif path.suffix.lower() in _LISTED:
-                found.append(path)
-    return found
 
 
 Report = Callable[[Path, np.ndarray, Classification], None]
@@ -133,30 +87,20 @@ Report = Callable[[Path, np.ndarray, Classification], None]
 
 def classify_files(
     model: EcgModel,
-    files: list[Path],
+    files: Iterable[Path],
     *,
     workers: int = DEFAULT_WORKERS,
     should_stop: Callable[[], bool] = lambda: False,
     report: Report | None = None,
 ) -> Iterator[BatchItem]:
-    """Classify ``files`` with ``workers`` threads, yielding results in input order.
+    """Classify ``files`` (read lazily) with ``workers`` threads, yielding results in input order.
 
     Decoding (OpenCV) and inference (onnxruntime) release the GIL, so threads overlap.
     ``report`` (e.g. a PDF writer) runs in the same worker with the decoded (analysis-size) image.
     At most ``2 * workers`` files are in flight; ``should_stop`` is checked before each new one.
     """
-    def work(path: Path) -> tuple[Classification, str | None]:
-        scan = load_for_analysis(path)
-        result = model.classify(scan.pixels, image_size=scan.file_size)
-        if report is not None:
-            try:
-                report(path, scan.pixels, result)
-            except EcgDeskError as exc:
-                return result, f"PDF report not written: {exc}"
-        return result, None
-
     pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="ecg-batch")
-    pending: list[tuple[Path, Future[tuple[Classification, str | None]]]] = []
+    pending: collections.deque[Future[BatchItem]] = collections.deque()
     queue = iter(files)
     try:
         while True:
@@ -164,19 +108,29 @@ def classify_files(
                 path = next(queue, None)
                 if path is None:
                     break
-                pending.append((path, pool.submit(work, path)))
+                pending.append(pool.submit(classify_one, model, path, report=report))
             if not pending or should_stop():
                 return
-            path, future = pending.pop(0)
-            yield _outcome(path, future)
+            yield pending.popleft().result()
     finally:
         # On a stop, return at once: files already running finish in the background, unrecorded.
         pool.shutdown(wait=not should_stop(), cancel_futures=True)
 
 
-def _outcome(path: Path, future: Future[tuple[Classification, str | None]]) -> BatchItem:
+def classify_one(model: EcgModel, path: Path, *, report: Report | None = None) -> BatchItem:
+    """Read and classify one file (then ``report`` it); a problem with the file is its error, never an exception.
+
+    The local pool and the workers of a Dask cluster (core.cluster) both run this.
+    """
     try:
-        return BatchItem(path, *future.result())
+        scan = load_for_analysis(path)
+        result = model.classify(scan.pixels, image_size=scan.file_size)
+        if report is not None:
+            try:
+                report(path, scan.pixels, result)
+            except EcgDeskError as exc:
+                return BatchItem(path, result, f"PDF report not written: {exc}")
+        return BatchItem(path, result, None)
     except EcgDeskError as exc:
         log.warning("scan %s not classified: %s", file_id(path), type(exc).__name__)
         return BatchItem(path, None, str(exc))
@@ -214,26 +168,23 @@ class ResultsCsv:
                 "Move or rename it, or choose another output folder, and run the batch again."
             )
 
-    def done_files(self) -> set[str]:
-        """Files already recorded (with a label or an error), for resuming a batch.
+    def done_files(self) -> PathKeys:
+        """Files already recorded (with a label or an error), for resuming a batch; read as a stream.
 
         A last row cut short (power loss while writing it) does not count: that file is done again.
         """
-        if not self.path.exists():
-            return set()
-        with self.path.open("rb") as stream:
-            data = stream.read()
-        complete = data[: data.rfind(b"\n") + 1].decode("utf-8", errors="replace")
-        return {row["file"] for row in csv.DictReader(io.StringIO(complete, newline="")) if row.get("file")}
+        return PathKeys(row["file"] for row in self.rows())
 
-    def read_rows(self) -> list[dict[str, str]]:
-        """Every complete row recorded so far, in file order (a last row cut short is left out)."""
-        if not self.path.exists():
-            return []
-        with self.path.open("rb") as stream:
-            data = stream.read()
-        complete = data[: data.rfind(b"\n") + 1].decode("utf-8", errors="replace")
-        return [row for row in csv.DictReader(io.StringIO(complete, newline="")) if row.get("file")]
+    def rows(self) -> Iterator[dict[str, str]]:
+        """Every complete row recorded so far, in file order, read one line at a time (a last row cut short is
+        left out: every row is one line)."""
+        try:
+            stream = self.path.open("rb")
+        except FileNotFoundError:
+            return
+        with stream:
+            lines = (line.decode("utf-8", errors="replace") for line in stream if line.endswith(b"\n"))
+            yield from (row for row in csv.DictReader(lines) if row.get("file"))
 
     def append(self, item: BatchItem) -> None:
         """Write one row in one write and fsync it, so a crash or cancel never loses a finished result.
@@ -308,7 +259,7 @@ def summary_rows(results: ResultsCsv, manifest: Manifest, fresh: Iterable[BatchI
     """
     latest = {result_key(item.path): item for item in fresh}
     rows: dict[str, BatchRow] = {}
-    for row in results.read_rows():
+    for row in results.rows():
         key = row["file"]
         item = latest.get(key)
         rows.pop(key, None)  # keep the order of the last row per file
@@ -370,32 +321,50 @@ def _complete_size(fd: int) -> int:
 
 @dataclass(frozen=True)
 class BatchPlan:
-    """What a batch will do: files to classify, files already in results.csv, paths that do not exist."""
+    """What a batch will do: the inputs it lists again as it runs, the files already recorded, and the counts.
+
+    Only counts and hashed keys are kept, never the list of files: a batch of any size plans in little memory.
+    """
 
     out_dir: Path
-    todo: list[Path]
-    skipped: list[Path]
-    missing: list[BatchItem]
+    inputs: tuple[str | Path, ...] | ListFile  # folders and files, or a list file (read again as the batch runs)
+    done: PathKeys  # the files already in results.csv (none with rerun)
+    total: int  # files this run records: those to classify and those not found
+    skipped: int  # files already in results.csv, not classified again
 
-    @property
-    def total(self) -> int:
-        return len(self.todo) + len(self.missing)
+    def files(self) -> Iterator[Path]:
+        """The files to record, in listing order, listed again from the inputs one at a time."""
+        return (listed.path for listed in list_scans(self.inputs) if listed.key not in self.done)
 
     def progress_at_start(self) -> BatchProgress:
         """Where the batch stands before its first file: nothing done, the skipped files counted."""
-        return BatchProgress(total=self.total, skipped=len(self.skipped))
+        return BatchProgress(total=self.total, skipped=self.skipped)
 
 
-def plan_batch(paths: Iterable[str | Path], out_dir: Path, *, rerun: bool = False) -> BatchPlan:
-    """Find the scans and leave out those already recorded in ``out_dir/results.csv`` (unless ``rerun``)."""
-    files, missing = find_scans(paths)
+def plan_batch(paths: Iterable[str | Path] | ListFile, out_dir: Path, *, rerun: bool = False) -> BatchPlan:
+    """Count the scans ``paths`` name, leaving out those already in ``out_dir/results.csv`` (unless ``rerun``).
+
+    The listing is walked once here to count and again as the batch runs (run_batch).
+    """
     try:
-        done = set() if rerun else ResultsCsv(out_dir / "results.csv", [], "").done_files()
+        done = PathKeys() if rerun else ResultsCsv(out_dir / "results.csv", [], "").done_files()
     except (OSError, csv.Error) as exc:
         raise EcgDeskError(f"Cannot read {out_dir / 'results.csv'} to resume the batch: {exc}.") from exc
-    todo = [f for f in files if result_key(f) not in done]
-    skipped = [f for f in files if result_key(f) in done]
-    return BatchPlan(out_dir, todo, skipped, missing)
+    inputs = paths if isinstance(paths, ListFile) else tuple(paths)
+    total = skipped = 0
+    for listed in list_scans(inputs):
+        if listed.key in done:
+            skipped += 1
+        else:
+            total += 1
+    return BatchPlan(out_dir, inputs, done, total, skipped)
+
+
+#: Why a batch on a Dask cluster writes no PDF reports (see run_batch).
+CLUSTER_WRITES_NO_PDF = (
+    "PDF reports are not written on a Dask cluster: run the cluster batch for results.csv, then "
+    "'ecg-desktop report' (or a local batch with --pdf) for the scans that need a report."
+)
 
 
 def run_batch(
@@ -406,11 +375,17 @@ def run_batch(
     pdf: bool = False,
     options: ReportOptions | None = None,
     should_stop: Callable[[], bool] = lambda: False,
+    scheduler: str | None = None,
 ) -> Iterator[BatchStep]:
     """Classify the plan's files, appending each outcome to results.csv (and a PDF) as it arrives.
 
     Yields each recorded file with the batch's progress after it (the counts every front end shows).
+    With ``scheduler``, the address of a Dask scheduler, the files are classified on that cluster
+    (core.cluster): the same rows, in the order they finish, and no PDF reports (CLUSTER_WRITES_NO_PDF).
+    Memory stays flat with the number of files, except with ``pdf``: the summary PDF lists every file.
     """
+    if scheduler is not None and pdf:
+        raise EcgDeskError(CLUSTER_WRITES_NO_PDF)
     options = options or ReportOptions()
     started = time.monotonic()
     try:
@@ -437,10 +412,10 @@ def run_batch(
             else:
                 unrecorded[result_key(path)] = target
 
-    recorded: list[BatchItem] = []
+    recorded: list[BatchItem] = []  # this run's files, for the summary PDF only
     progress = plan.progress_at_start()
-    log.info("batch started: %d to classify, %d already done, %d not found, workers %d, PDF reports %s",
-             len(plan.todo), len(plan.skipped), len(plan.missing), workers, "on" if pdf else "off")
+    log.info("batch started: %d to record, %d already done, %s, PDF reports %s", plan.total, plan.skipped,
+             "on a Dask cluster" if scheduler is not None else f"workers {workers}", "on" if pdf else "off")
 
     def _remove_unrecorded() -> None:
         nonlocal stopped
@@ -451,15 +426,19 @@ def run_batch(
                     target.unlink()
             unrecorded.clear()
 
-    items = classify_files(model, plan.todo, workers=workers, should_stop=should_stop,
-                           report=write_pdf if pdf else None)
+    if scheduler is not None:
+        items = _on_cluster(scheduler, model, plan.files(), should_stop)
+    else:
+        items = classify_files(model, plan.files(), workers=workers, should_stop=should_stop,
+                               report=write_pdf if pdf else None)
     finished = False
     try:
-        for item in itertools.chain(plan.missing, items):
+        for item in items:
             _append(results, item)
             with lock:
                 unrecorded.pop(result_key(item.path), None)
-            recorded.append(item)
+            if pdf:
+                recorded.append(item)
             progress = progress.after(item, seconds=time.monotonic() - started)
             yield BatchStep(item, progress)
         if pdf and recorded:
@@ -471,8 +450,22 @@ def run_batch(
         log.error("batch stopped by %s", type(exc).__name__)
         raise
     finally:
+        items.close()  # stops the pool, or cancels what the cluster still has in flight
         _remove_unrecorded()
         log.info("batch %s: %s", "finished" if finished else "stopped", progress.tally())
+
+
+def _on_cluster(
+    scheduler: str, model: EcgModel, files: Iterator[Path], should_stop: Callable[[], bool]
+) -> Iterator[BatchItem]:
+    """core.cluster's stream, imported only now: Dask is an extra that the window and the bundle never load."""
+    try:
+        from ecg_desktop.core.cluster import classify_on_cluster
+    except ImportError as exc:
+        raise EcgDeskError(
+            f"--scheduler needs Dask ({exc.name or exc} is not installed): pip install \"ecg-desktop[cluster]\"."
+        ) from exc
+    return classify_on_cluster(scheduler, model, files, should_stop=should_stop)
 
 
 def _append(results: ResultsCsv, item: BatchItem) -> None:

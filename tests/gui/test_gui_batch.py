@@ -1,10 +1,14 @@
-"""Batch ▸ Process Folder: every file recorded, failures shown, cancel keeps what was shown, GUI stays live."""
+"""Batch ▸ Process Folder: every file recorded, failures shown, cancel keeps what was shown, GUI stays live.
+
+No test here times anything: cancel and responsiveness are checked by what happens (files started, timer ticks),
+so a loaded machine is slower, never failed. Speeds are in benchmarks/bench_gui_batch.py.
+"""
 
 from __future__ import annotations
 
 import csv
 import shutil
-import time
+import threading
 from pathlib import Path
 
 import pytest
@@ -73,28 +77,26 @@ def test_batch_records_every_file_and_never_stops_for_a_bad_one(qtbot, gui_model
     assert "corrupt.jpg" in summary and "Test Clinic" in summary
 
 
-def test_cancel_stops_quickly_and_keeps_every_row_shown(qtbot, gui_model, scan_folder_30: Path, tmp_path: Path) -> None:
+def test_cancel_starts_no_new_file_and_keeps_every_row_shown(
+    qtbot, gui_model, scan_folder_30: Path, tmp_path: Path, monkeypatch
+) -> None:
     out_dir = tmp_path / "out"
-    dialog = make_dialog(qtbot, gui_model, scan_folder_30, out_dir, pdf=True, workers=2)  # PDFs: ~0.2 s a scan
-    cancelled_at: list[float] = []
-
-    def cancel_after_five(_item) -> None:
-        if len(dialog.items) == 5:
-            cancelled_at.append(time.monotonic())
-            dialog.cancel_button.click()
-
-    dialog.itemShown.connect(cancel_after_five)
+    started = []
+    classify = gui_model.classify
+    monkeypatch.setattr(gui_model, "classify", lambda image, **kw: started.append(1) or classify(image, **kw))
+    workers = 2
+    dialog = make_dialog(qtbot, gui_model, scan_folder_30, out_dir, pdf=True, workers=workers)
+    dialog.itemShown.connect(lambda _item: len(dialog.items) == 5 and dialog.cancel_button.click())
     with qtbot.waitSignal(dialog.batchFinished, timeout=WAIT_MS) as finished:
         dialog.start()
-    stop_seconds = time.monotonic() - cancelled_at[0]
 
     assert finished.args == [True]
-    print(f"\ncancel took {stop_seconds * 1000:.0f} ms; {len(dialog.items)} of 30 rows shown")
-    assert stop_seconds < 1.0
     rows = read_rows(out_dir / "results.csv")
     shown = [str(item.path.resolve()) for item in dialog.items]
+    print(f"\n{len(shown)} of 30 rows shown, {len(started)} files started")
     assert 5 <= len(shown) < 30
     assert shown == [row["file"] for row in rows]  # every row shown is on disk, and nothing else
+    assert len(started) <= len(rows) + 2 * workers  # besides those recorded, only files already in flight ran
     assert "Cancelled" in dialog.progress_label.text()
 
 
@@ -112,22 +114,25 @@ def test_closing_a_running_batch_stops_it_first(qtbot, gui_model, scan_folder_30
 
 @pytest.mark.parametrize("pdf", [True, False], ids=["pdf", "csv-only"])
 def test_gui_stays_responsive_during_a_batch(qtbot, gui_model, scan_folder_30: Path, tmp_path: Path, pdf: bool) -> None:
+    """The event loop keeps running while rows arrive: a 20 ms timer ticks between the first and the last row
+    (a batch run in the GUI thread would let it tick once at most, after the rows)."""
     dialog = make_dialog(qtbot, gui_model, scan_folder_30, tmp_path / "out", pdf=pdf, workers=2)
-    ticks: list[float] = []
+    events: list[str] = []
     heartbeat = QTimer(interval=20)
-    heartbeat.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    heartbeat.timeout.connect(lambda: events.append("tick"))
+    dialog.itemShown.connect(lambda _item: events.append("row"))
 
     heartbeat.start()
     with qtbot.waitSignal(dialog.batchFinished, timeout=WAIT_MS):
         dialog.start()
     heartbeat.stop()
 
-    worst = max(b - a for a, b in zip(ticks, ticks[1:])) - 0.020
-    print(f"\nheartbeat: worst delay {worst * 1000:.1f} ms over {len(ticks)} ticks; "
-          f"batch throughput {dialog.throughput:.1f} scans/s "
-          f"(30 scans of 1106x786, PDFs {'on' if pdf else 'off'}, 2 workers)")
     assert len(dialog.items) == 30
-    assert worst < 0.100
+    first_row, last_row = events.index("row"), len(events) - 1 - events[::-1].index("row")
+    ticks_while_rows_came = events[first_row:last_row].count("tick")
+    print(f"\n{ticks_while_rows_came} heartbeat ticks while the 30 rows came "
+          f"(PDFs {'on' if pdf else 'off'}, 2 workers, {dialog.throughput:.1f} scans/s)")
+    assert ticks_while_rows_came >= 5
 
 
 def test_the_window_and_the_command_line_give_the_same_counts(qtbot, gui_model, tmp_path: Path, capsys) -> None:
@@ -257,5 +262,6 @@ def test_pdfs_of_scans_still_running_at_cancel_are_not_left_unrecorded(
 
     recorded = {Path(row["file"]).stem for row in read_rows(out_dir / "results.csv")}
     assert 3 <= len(recorded) < 30
-    time.sleep(3.0)  # the scans that were running when Cancel was pressed have finished in the background
+    # the scans that were running when Cancel was pressed finish in the background: wait for the batch's threads
+    qtbot.waitUntil(lambda: not any(t.name.startswith("ecg-batch") for t in threading.enumerate()), timeout=WAIT_MS)
     assert reports() == recorded, f"unrecorded PDFs left: {sorted(reports() - recorded)}"
