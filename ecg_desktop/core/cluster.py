@@ -36,9 +36,10 @@ class ModelOnWorker(WorkerPlugin):
         self.error: str | None = None
 
     def setup(self, worker: Worker) -> None:
-        """Load the installed models; a missing or altered file, or another model version, refuses them."""
+        """Load the installed models, one CNN thread (the worker runs a file per thread, like the local pool);
+        a missing or altered file, or another model version, refuses them."""
         try:
-            model = EcgModel.load(threads=1 if worker.state.nthreads > 1 else 0)
+            model = EcgModel.load(threads=1)  # a worker's parallelism is its threads, one file each
             if model.version != self.model_version:
                 raise ModelError(f"its models are version {model.version}, this batch uses {self.model_version}; "
                                  "install the same ECG Desk on every worker")
