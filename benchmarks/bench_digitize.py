@@ -1,0 +1,251 @@
+"""How well and how fast the digitizer reads printouts (a benchmark, not a test).
+
+    nice -n 19 .venv/bin/python benchmarks/bench_digitize.py [--cases 24] [--conditions clean,grey,...]
+                                                             [--real 60] [--data DIR]
+
+Rendered printouts: the project renderer draws known signals (heart rates 40-160, three rhythm kinds,
+amplitudes 0.6-2.5x, so that the rows overlap at the top end); each page is read clean and under the
+acquisition conditions below. Per condition it prints the median per-lead SNR, the share of leads at
+or over 10 dB, the heart-rate error and the median time per scan. A lead's SNR follows the PhysioNet
+Challenge 2024 definition: the digitized lead (as exported: 2.5 s for a panel lead, 10 s for the
+rhythm strip's lead) may be shifted by up to 0.2 s and its mean offset is removed, SNR = 10 log10
+(sum signal^2 / sum error^2); the median best shift is printed too (it should be 0 ms).
+
+Real scans (``--real N`` of the dataset, spread over its classes): the EDAN cart printed its own heart
+rate in the footer ("<heart>58"). It is read by template matching of the footer's digits (no OCR
+library is available offline): the templates come from the footer's fixed text of the same scan
+("0.67~25Hz  AC50  25mm/s  10mm/mV  4*2.5s+1r ... SE-3"); 8 and 9, which it lacks, are told apart by
+their lower halves. The digitized heart rate is compared with it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from ecg_desktop.core.digitize import LEADS, DigitizeError, Digitization, digitize
+from ecg_desktop.core.image_io import load_image
+from ecg_desktop.core.measure import measure
+from ecg_desktop.core.reading import upright
+from ecg_desktop.testing.synthetic import KINDS, reconstruction_snr, render_printout_with_truth
+from training.conditions import apply_condition
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ecg-images"
+FS = 500
+RATES = (40, 55, 70, 85, 100, 120, 140, 160)
+AMPLITUDES = (1.0, 0.6, 1.4, 2.5)
+DEGRADED = ("jpeg_q50", "noise", "grey", "askew_4deg", "upside_down", "dpi_100")
+EXTRA = ("photocopy", "phone_photo")
+_TEXT_LEVEL = 170  # footer text is darker than this (grey level)
+_MATCH = 0.75  # a footer glyph correlating this well with a digit of the fixed text is that digit
+
+
+def degrade(name: str, image: np.ndarray, seed: int) -> np.ndarray:
+    """``image`` under an acquisition condition: training.conditions' ones, JPEG quality 50, sensor noise."""
+    if name == "jpeg_q50":
+        return cv2.imdecode(cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 50])[1], cv2.IMREAD_COLOR)
+    if name == "noise":
+        noise = np.random.default_rng(seed).normal(0, 12, image.shape[:2])[..., None]
+        noisy = np.clip(image + noise, 0, 255).astype(np.uint8)
+        return cv2.imdecode(cv2.imencode(".jpg", noisy, [cv2.IMWRITE_JPEG_QUALITY, 85])[1], cv2.IMREAD_COLOR)
+    return apply_condition(name, image, seed)
+
+
+def lead_snrs(dig: Digitization, leads: dict[str, np.ndarray]) -> tuple[list[float], list[float]]:
+    """Per-lead SNR (dB) over where each exported lead is printed, and the best shift found (ms)."""
+    snrs, shifts = [], []
+    for name in LEADS:
+        estimate = dig.lead(name)
+        printed = np.flatnonzero(~np.isnan(estimate))
+        if printed.size == 0:
+            snrs.append(-np.inf)
+            continue
+        start, stop = printed[0], printed[-1] + 1
+        truth, found = leads[name][start:stop], estimate[start:stop]
+        snrs.append(reconstruction_snr(truth, found, FS))
+        shifts.append(1000 * _best_shift(truth, found))
+    return snrs, shifts
+
+
+def _best_shift(truth: np.ndarray, estimate: np.ndarray, reach: int = 100) -> float:
+    """The shift (s) within +-0.2 s that best aligns ``estimate`` with ``truth``."""
+    scores = [reconstruction_snr(truth, np.roll(np.nan_to_num(estimate), -k), FS, max_shift_s=0) for k in
+              range(-reach, reach + 1, 2)]
+    return (2 * int(np.argmax(scores)) - reach) / FS
+
+
+def rendered_cases(count: int) -> list[dict]:
+    """``count`` render settings spread over rates, kinds, amplitudes and seeds."""
+    return [dict(heart_rate=RATES[i % len(RATES)], kind=KINDS[i % len(KINDS)],
+                 amplitude=AMPLITUDES[(i // len(RATES)) % len(AMPLITUDES)], seed=100 + i,
+                 rhythm_lead="III" if i % 8 == 7 else "II") for i in range(count)]
+
+
+def bench_rendered(cases: list[dict], conditions: list[str]) -> None:
+    """Print the table of rendered printouts read under each condition."""
+    print(f"{'condition':>12} {'scans':>5} {'median SNR':>10} {'>=10 dB':>8} {'min':>6} {'shift':>6} "
+          f"{'HR err med/max':>14} {'ms/scan':>8} {'cpu ms':>7}  failures")
+    pooled: dict[str, list[float]] = {}
+    for condition in conditions:
+        snrs, shifts, hr_errors, walls, cpus, failures = [], [], [], [], [], 0
+        for i, case in enumerate(cases):
+            image, truth = render_printout_with_truth(**case)
+            page = degrade(condition, image, seed=i) if condition != "clean" else image
+            wall, cpu = time.perf_counter(), time.process_time()
+            try:
+                dig = digitize(page)
+            except DigitizeError:
+                failures += 1
+                snrs += [-np.inf] * len(LEADS)
+                continue
+            walls.append(time.perf_counter() - wall)
+            cpus.append(time.process_time() - cpu)
+            lead, shift = lead_snrs(dig, truth.leads)
+            snrs += lead
+            shifts += shift
+            rate = measure(dig).heart_rate_bpm
+            if case["kind"] != "irregular":  # an irregular rhythm's mean rate is not the nominal one
+                hr_errors.append(abs(rate - case["heart_rate"]) if rate is not None else np.inf)
+        pooled.setdefault("degraded" if condition in DEGRADED else condition, []).extend(snrs)
+        values = np.array(snrs)
+        print(f"{condition:>12} {len(cases):>5} {np.median(values):>8.1f}dB {np.mean(values >= 10):>7.1%} "
+              f"{values.min():>6.1f} {np.median(np.abs(shifts)) if shifts else np.nan:>4.0f}ms "
+              f"{np.median(hr_errors):>6.1f}/{max(hr_errors):<5.1f}bpm {1000 * statistics.median(walls):>8.0f} "
+              f"{1000 * statistics.median(cpus):>7.0f}  {failures}")
+    for name, values in pooled.items():
+        values = np.array(values)
+        print(f"{'all ' + name:>12} leads {values.size:>5}: median {np.median(values):.1f} dB, "
+              f"{np.mean(values >= 10):.1%} >= 10 dB")
+
+
+def bench_real(data: Path, count: int) -> None:
+    """Print the digitized against the printed heart rate on ``count`` real scans."""
+    files = sorted(data.glob("*/*.jpg"))
+    files = files[:: max(1, len(files) // count)][:count] if count else []
+    errors, unread, failed, walls = [], 0, 0, []
+    for path in files:
+        image = load_image(path)
+        started = time.perf_counter()
+        try:
+            dig = digitize(image)
+        except DigitizeError as exc:
+            failed += 1
+            print(f"  {path.name}: not digitized: {exc}")
+            continue
+        walls.append(time.perf_counter() - started)
+        printed = footer_heart_rate(upright(image, dig.page_transform, dig.source_size), dig.crop.y1)
+        found = measure(dig).heart_rate_bpm
+        if printed is None:
+            unread += 1
+            continue
+        errors.append(abs(found - printed) if found is not None else np.inf)
+        if errors[-1] > 3:
+            print(f"  {path.parent.name}/{path.name}: printed {printed}, digitized {found and round(found)}")
+    errors = np.array(errors)
+    print(f"real scans: {len(files)}, not digitized {failed}, footer not read {unread}; heart rate vs printed: "
+          f"median error {np.median(errors):.1f} bpm, within 3 bpm {np.mean(errors <= 3):.1%}, "
+          f"max {errors.max():.0f}; {1000 * statistics.median(walls):.0f} ms/scan")
+
+
+def footer_heart_rate(page: np.ndarray, grid_bottom: int) -> int | None:
+    """The heart rate printed in the EDAN footer after the heart symbol, or None if it cannot be read."""
+    footer = cv2.cvtColor(page[grid_bottom + 5 :], cv2.COLOR_BGR2GRAY) < _TEXT_LEVEL
+    boxes = _glyph_boxes(footer)
+    if not boxes:
+        return None
+    height = int(np.percentile([h for *_, h in boxes], 90))  # digit and capital height
+    words = _words(boxes, height)
+    heart = next((i for i, w in enumerate(words) if w and _is_heart(footer, w[0], height)), None)
+    if heart is None or heart < 5 or heart + 1 >= len(words):
+        return None
+    tall = [[b for b in word if b[3] >= 0.8 * height] for word in words]
+    try:
+        known = {"5": tall[1][2], "0": tall[1][3], "2": tall[2][0], "1": tall[3][0], "4": tall[4][0],
+                 "6": tall[0][1], "7": tall[0][2], "3": tall[heart + 1][-1]}
+    except IndexError:
+        return None
+    templates = {digit: _glyph(footer, box) for digit, box in known.items()}
+    digits = ""
+    for box in tall[heart][1:]:
+        glyph = _glyph(footer, box)
+        scores = {d: float(np.corrcoef(glyph.ravel(), t.ravel())[0, 1]) for d, t in templates.items()}
+        best = max(scores, key=scores.get)
+        if scores[best] < _MATCH:  # 8 and 9 are not in the fixed text: told apart by their lower halves
+            best = "8" if _is_eight(footer, box) else "9"
+        digits += best
+    return int(digits) if 1 <= len(digits) <= 3 else None
+
+
+def _glyph_boxes(mask: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """Boxes (x, y, w, h) of the glyphs of the footer's text line; pieces of one glyph (one above the other) merged."""
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask.view(np.uint8), connectivity=8)
+    pieces = sorted((tuple(int(v) for v in s[:4]) for s in stats[1:] if s[4] >= 4), key=lambda b: b[0])
+    if not pieces:
+        return []
+    line = int(np.median([y + h for x, y, w, h in pieces]))  # the text line's baseline
+    pieces = [b for b in pieces if abs(b[1] + b[3] - line) <= 4 or b[1] + b[3] < line]
+    boxes: list[tuple[int, int, int, int]] = []
+    for x, y, w, h in pieces:
+        if boxes and min(x + w, boxes[-1][0] + boxes[-1][2]) - max(x, boxes[-1][0]) > 0.5 * min(w, boxes[-1][2]):
+            bx, by, bw, bh = boxes.pop()
+            x, y, w, h = min(x, bx), min(y, by), max(x + w, bx + bw) - min(x, bx), max(y + h, by + bh) - min(y, by)
+        boxes.append((x, y, w, h))
+    return boxes
+
+
+def _words(boxes: list[tuple[int, int, int, int]], height: int) -> list[list[tuple[int, int, int, int]]]:
+    """Glyph boxes grouped into words (gaps wider than half the text height split them)."""
+    words: list[list[tuple[int, int, int, int]]] = [[boxes[0]]]
+    for box in boxes[1:]:
+        last = max(b[0] + b[2] for b in words[-1])
+        if box[0] - last > 0.5 * height:
+            words.append([])
+        words[-1].append(box)
+    return words
+
+
+def _is_heart(mask: np.ndarray, box: tuple[int, int, int, int], height: int) -> bool:
+    """A filled glyph about as wide as tall: the heart symbol."""
+    x, y, w, h = box
+    return 0.6 * height <= h <= 1.2 * height and 0.8 <= w / h <= 1.5 and mask[y : y + h, x : x + w].mean() > 0.6
+
+
+def _glyph(mask: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """A glyph resized to 12 x 18 (float)."""
+    x, y, w, h = box
+    return cv2.resize(mask[y : y + h, x : x + w].astype(np.float32), (12, 18), interpolation=cv2.INTER_AREA)
+
+
+def _is_eight(mask: np.ndarray, box: tuple[int, int, int, int]) -> bool:
+    """8 rather than 9: its lower half is a loop (two strokes across a row), a 9's is a single tail."""
+    x, y, w, h = box
+    lower = mask[y + round(0.6 * h) : y + round(0.9 * h), x : x + w].view(np.int8)
+    strokes = (np.diff(np.pad(lower, ((0, 0), (1, 0))), axis=1) == 1).sum(axis=1)
+    return float(np.mean(strokes)) >= 1.5
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cases", type=int, default=24, help="rendered printouts per condition")
+    parser.add_argument("--conditions", default=",".join(("clean", *DEGRADED)),
+                        help=f"comma-separated; also available: {', '.join(EXTRA)}")
+    parser.add_argument("--real", type=int, default=60, help="real scans to compare heart rates on (0: none)")
+    parser.add_argument("--data", type=Path, default=DATA)
+    args = parser.parse_args(argv)
+    if args.cases:
+        bench_rendered(rendered_cases(args.cases), args.conditions.split(","))
+    if args.real and args.data.is_dir():
+        bench_real(args.data, args.real)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
