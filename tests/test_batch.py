@@ -240,3 +240,20 @@ def test_files_already_done_are_read_as_a_stream_and_kept_as_hashes(tmp_path: Pa
 def test_an_unreadable_list_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(EcgDeskError, match="Cannot read the list of scans .*nope.txt"):
         plan_batch(ListFile(tmp_path / "nope.txt"), tmp_path / "out")
+
+
+def test_results_csv_is_synced_at_the_first_row_then_not_at_every_row(tmp_path: Path, monkeypatch) -> None:
+    """Every row is written at once (another reader sees it); fsync, the slow part, waits for SYNC_SECONDS."""
+    from ecg_desktop.core import batch as batch_module
+    from ecg_desktop.core.batch import BatchItem
+
+    synced, real_fsync = [], os.fsync
+    monkeypatch.setattr(batch_module.os, "fsync", lambda fd: synced.append(fd) or real_fsync(fd))
+    monkeypatch.setattr(batch_module, "SYNC_SECONDS", 3600.0)
+    results = ResultsCsv(tmp_path / "results.csv", ["a"], "v1")
+    for i in range(5):
+        results.append(BatchItem(tmp_path / f"x{i}.jpg", None, "broken"))
+        assert len(_rows(results.path)) == i + 1
+    assert len(synced) == 1  # the first row
+    results.sync()  # as run_batch does at its end
+    assert len(synced) == 2
