@@ -21,6 +21,9 @@ _MIN_PERIODICITY = 0.03  # comb contrast of the summed autocorrelation at the gr
 _MIN_TILE_PERIODICITY = 0.3  # normalized autocorrelation one period away, across and down, in a grid tile (~0.6)
 _CANDIDATES = np.exp(np.arange(np.log(_MIN_PERIOD), np.log(_MAX_PERIOD), 0.0025))
 _COMB_TEETH = 30
+_TEETH = _CANDIDATES[:, None] * np.arange(1, _COMB_TEETH + 1)[None, :]  # each candidate's comb: its multiples
+_GAPS = _TEETH - _CANDIDATES[:, None] / 2  # and the points half-way between them
+_TEETH_AT, _GAPS_AT = _TEETH.astype(np.intp), _GAPS.astype(np.intp)  # the samples below them
 _FINE_SPAN, _FINE_STEPS = 0.04, 80  # the period is refined within 4% of the first lobe's top, in 0.05% steps
 _LINE_STEP = 6  # rows (columns) sampled for the period across (down)
 _INK_LEVEL = 160  # darker than this is ink (traces, text), left out of the grid signal
@@ -144,6 +147,15 @@ def darkest_channel(image: np.ndarray) -> np.ndarray:
     return cv2.min(cv2.min(channels[0], channels[1]), channels[2]) if len(channels) >= 3 else channels[0]
 
 
+def components(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """8-connected components of a uint8 mask: count, labels, stats, centroids.
+
+    The same labels, stats and centroids as ``cv2.connectedComponentsWithStats`` (block-based in both), by
+    OpenCV's BBDT labelling, which takes about half the time of its default on these masks.
+    """
+    return cv2.connectedComponentsWithStatsWithAlgorithm(mask, 8, cv2.CV_32S, cv2.CCL_BBDT)
+
+
 def highpass(paper: np.ndarray) -> np.ndarray:
     """Darkness above the 5 x 5 local mean (int16): thin lines, dots and ink edges."""
     dark = cv2.bitwise_not(paper)
@@ -173,11 +185,8 @@ def _period(lines: np.ndarray) -> tuple[float, float] | None:
     if auto[0] <= 0 or auto.size < 3 * _MAX_PERIOD:
         return None
     auto = auto / auto[0]
-    multiples = np.arange(1, _COMB_TEETH + 1)
-    lags = _CANDIDATES[:, None] * multiples[None, :]
-    valid = lags < auto.size - 1
-    at = np.arange(auto.size)
-    contrast = np.interp(lags, at, auto) - np.interp(lags - _CANDIDATES[:, None] / 2, at, auto)
+    valid = _TEETH < auto.size - 1
+    contrast = _interpolate(auto, _TEETH, _TEETH_AT) - _interpolate(auto, _GAPS, _GAPS_AT)
     comb = np.where(valid, contrast, 0).sum(axis=1) / valid.sum(axis=1)
     best = float(comb.max())
     if best < _MIN_PERIODICITY:
@@ -188,9 +197,21 @@ def _period(lines: np.ndarray) -> tuple[float, float] | None:
     first = float(_CANDIDATES[index])
     fine = first * np.exp(np.linspace(-_FINE_SPAN, _FINE_SPAN, 2 * _FINE_STEPS + 1))
     teeth = np.arange(1, int((auto.size - 2) // fine[-1]) + 1)
-    score = np.interp(fine[:, None] * teeth[None, :], np.arange(auto.size), auto).sum(axis=1)
+    lags = fine[:, None] * teeth[None, :]
+    score = _interpolate(auto, lags, lags.astype(np.intp)).sum(axis=1)
     period = float(fine[np.argmax(score)])  # the comb over every multiple the autocorrelation holds: sub-pixel period
     return period, best
+
+
+def _interpolate(values: np.ndarray, at: np.ndarray, below: np.ndarray) -> np.ndarray:
+    """``np.interp(at, np.arange(values.size), values)`` for ``at >= 0``, bit for bit, with ``below = floor(at)`` given.
+
+    NumPy's own formula (slope times the distance from the sample below, plus that sample) without its
+    binary search; points at or past the last sample, which NumPy clamps, are left to the caller to mask.
+    """
+    values = values.astype(np.float64)
+    below = np.minimum(below, values.size - 2)
+    return np.diff(values)[below] * (at - below) + values[below]
 
 
 def _tinted_region(small: np.ndarray, relative: bool = False) -> CropBox | None:
@@ -211,7 +232,7 @@ def _tinted_region(small: np.ndarray, relative: bool = False) -> CropBox | None:
     else:
         mask = ((red - tiny[:, :, 1] > 4) & (red > 120)).astype(np.uint8)
     mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
-    count, _, stats, _ = cv2.connectedComponentsWithStats(mask)
+    count, _, stats, _ = components(mask)
     if count < 2:
         return None
     x, y, w, h, _ = stats[1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))]

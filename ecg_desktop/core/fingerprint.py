@@ -31,7 +31,7 @@ def layout_fingerprint(image: np.ndarray, box: CropBox) -> np.ndarray:
     """Row profile, column profile and 16x16 map of trace ink inside ``box`` (float32, 2 * SIZE + MAP_SIZE**2)."""
     box = box.clamped(image.shape[1], image.shape[0])
     region = image[box.y0 : box.y1, box.x0 : box.x1]
-    ink = trace_ink(*halve_large(region, box.width / SIZE, box.height / SIZE), PREPROCESSING)[:, :, 0]
+    ink = trace_ink(*halve_large(region, box.width / SIZE, box.height / SIZE), PREPROCESSING)
     darkness = 1.0 - cv2.resize(ink, (SIZE, SIZE), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
     coarse = cv2.resize(darkness, (MAP_SIZE, MAP_SIZE), interpolation=cv2.INTER_AREA)
     return np.concatenate([darkness.mean(axis=1), darkness.mean(axis=0), coarse.ravel()]).astype(np.float32)

@@ -120,12 +120,18 @@ def _reduced(image: np.ndarray) -> tuple[np.ndarray, int]:
     block, so that thin ink lines survive the reduction.
     """
     height, width = image.shape[:2]
-    bright = image if image.ndim == 2 else cv2.max(cv2.max(image[..., 0], image[..., 1]), image[..., 2])
+    bright = image if image.ndim == 2 else _brightest_channel(image)
     factor = max(1, round(max(width, height) / _WORK_SIDE))
     if factor == 1:
         return bright, 1
     darkest = cv2.erode(bright, np.ones((factor, factor), np.uint8), anchor=(0, 0))
     return np.ascontiguousarray(darkest[: height - height % factor : factor, : width - width % factor : factor]), factor
+
+
+def _brightest_channel(image: np.ndarray) -> np.ndarray:
+    """The per-pixel maximum over the colour channels (of contiguous planes: faster than strided views)."""
+    blue, green, red = cv2.split(image)
+    return cv2.max(cv2.max(blue, green), red)
 
 
 def _pixel_scale(factor_x: float, factor_y: float) -> np.ndarray:
@@ -163,10 +169,10 @@ def _ink_points(bright: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 def _profile_sharpness(coords: np.ndarray, weights: np.ndarray, bins: int) -> float:
     """Sum of squares of the 1-pixel projection profile of weighted points (linear binning), coords in [0, bins - 1)."""
     low = coords.astype(np.int64)
-    frac = coords - low
-    high_part = weights * frac
+    high_part = np.subtract(coords, low, out=coords)  # the fraction above the lower bin (coords is not kept)
+    high_part *= weights
     profile = np.bincount(low, weights - high_part, bins + 1)
-    profile += np.bincount(low + 1, high_part, bins + 1)
+    profile[1:] += np.bincount(low, high_part, bins)  # the upper bin's share
     return float(np.dot(profile, profile))
 
 

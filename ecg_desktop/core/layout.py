@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ecg_desktop.core.crop import CropBox
+from ecg_desktop.core.crop import CropBox, components
 from ecg_desktop.core.outcome import Reason
 
 SUPPORTED_TEXT = "3 rows of 4 leads plus a rhythm strip (25 mm/s, 10 mm/mV)"
@@ -170,11 +170,11 @@ def _trace_mask(ink: np.ndarray, mm: float) -> np.ndarray:
         ink = ink.copy()
         ink[rows] = cv2.subtract(ink[rows], cv2.morphologyEx(ink[rows], cv2.MORPH_OPEN, np.ones((1, rule), np.uint8)))
     closed = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
+    count, labels, stats, _ = components(closed)
     min_w, min_h = (value * mm for value in _MIN_TRACE_MM)
     keep = (stats[:, cv2.CC_STAT_WIDTH] >= min_w) & (stats[:, cv2.CC_STAT_HEIGHT] >= min_h)
     keep[0] = False
-    return (keep.astype(np.uint8) * 255)[labels]
+    return np.take(keep.astype(np.uint8) * 255, labels)
 
 
 def _baselines(trace: np.ndarray, mm: float) -> tuple[int, ...]:
@@ -220,7 +220,7 @@ def _separators(ink: np.ndarray, baselines: tuple[int, ...], mm: float) -> list[
         return []
     kernel = np.ones((length, 1), np.uint8)
     lines = cv2.morphologyEx(ink, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
-    count, _, stats, centroids = cv2.connectedComponentsWithStats(lines)
+    count, _, stats, centroids = components(lines)
     tops, heights = stats[:, cv2.CC_STAT_TOP], stats[:, cv2.CC_STAT_HEIGHT]
     found = [(float(centroids[i][0]), int(tops[i]), int(tops[i] + heights[i])) for i in range(1, count)]
     tol, merge = 3 * mm, 0.4 * spacing
@@ -250,7 +250,7 @@ def _find_pulse(ink: np.ndarray, baseline: int, half: int, mm: float) -> _Pulse 
     top, left = max(0, baseline - 2 * half), ink[:, : max(1, ink.shape[1] // 8)]
     band = left[top : baseline + round(2 * mm)]
     strokes = cv2.morphologyEx(band, cv2.MORPH_OPEN, np.ones((max(3, round(5 * mm)), 1), np.uint8))
-    count, _, stats, _ = cv2.connectedComponentsWithStats(strokes)
+    count, _, stats, _ = components(strokes)
     edges = sorted((int(s[0]), int(s[1]), int(s[1] + s[3])) for s in stats[1:count])
     tol = max(2, round(1.5 * mm))
     for i, (xa, ya0, ya1) in enumerate(edges):

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 import cv2
 import numpy as np
 
-from ecg_desktop.core.crop import CropBox
+from ecg_desktop.core.crop import CropBox, components
 
 
 INPUT_STYLES = ("ink_on_scan", "ink_only")
@@ -101,7 +101,8 @@ def emphasize_ink(
 def trace_ink(
     region: np.ndarray, scale_x: float, scale_y: float, config: PreprocessConfig = PREPROCESSING
 ) -> np.ndarray:
-    """"ink_only": the thickened trace ink alone, drawn at ``ink_value`` on white (three equal channels).
+    """"ink_only": the thickened trace ink alone, drawn at ``ink_value`` on white (one channel; the model's
+    input repeats it in R, G and B).
 
     Ink is dark in every channel, while grid lines of any colour are bright in at least one: a pixel is
     ink when its brightest channel is well under the local paper brightness, so grid colour, grey
@@ -109,7 +110,7 @@ def trace_ink(
     """
     blue, green, red = cv2.split(region)
     ink = _paper_relative_ink(cv2.max(cv2.max(blue, green), red), scale_x, scale_y, config)
-    return cv2.merge([cv2.max(cv2.bitwise_not(ink), config.ink_value)] * 3)
+    return cv2.max(cv2.bitwise_not(ink), config.ink_value)
 
 
 def halve_large(
@@ -125,10 +126,10 @@ def halve_large(
 
 def _drop_specks(mask: np.ndarray, *, min_area: int) -> np.ndarray:
     """Remove connected blobs smaller than ``min_area`` pixels (grid dots, JPEG noise), keep traces."""
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    _, labels, stats, _ = components(mask)
     keep = (stats[:, cv2.CC_STAT_AREA] >= min_area).astype(np.uint8) * 255
     keep[0] = 0
-    return keep[labels]
+    return np.take(keep, labels)
 
 
 def crop_region(image: np.ndarray, box: CropBox, warp: np.ndarray | None = None) -> np.ndarray:
@@ -157,8 +158,11 @@ def preprocess(
     style = trace_ink if config.input_style == "ink_only" else emphasize_ink
     region = style(*halve_large(region, box.width / size, box.height / size, config), config)
     resized = cv2.resize(region, (size, size), interpolation=cv2.INTER_AREA)
-    rgb = cv2.cvtColor(resized, cv2.COLOR_BGR2RGB)
-    return np.ascontiguousarray(rgb.transpose(2, 0, 1), dtype=np.float32) / np.float32(255.0)
+    if resized.ndim == 2:  # "ink_only": one channel resized, the same in R, G and B
+        chw = np.broadcast_to(resized, (3, size, size))
+    else:
+        chw = cv2.cvtColor(resized, cv2.COLOR_BGR2RGB).transpose(2, 0, 1)
+    return np.ascontiguousarray(chw, dtype=np.float32) / np.float32(255.0)
 
 
 def ink_fraction(batch: np.ndarray) -> np.ndarray:
