@@ -9,7 +9,8 @@ acquisition conditions below. Per condition it prints the median per-lead SNR, t
 or over 10 dB, the heart-rate error and the median time per scan. A lead's SNR follows the PhysioNet
 Challenge 2024 definition: the digitized lead (as exported: 2.5 s for a panel lead, 10 s for the
 rhythm strip's lead) may be shifted by up to 0.2 s and its mean offset is removed, SNR = 10 log10
-(sum signal^2 / sum error^2); the median best shift is printed too (it should be 0 ms).
+(sum signal^2 / sum error^2); the median best shift is printed too (it should be 0 ms). The signal
+is the one drawn: where the renderer clipped a trace at the grid's edge, so is the reference.
 
 Real scans (``--real N`` of the dataset, spread over its classes): the EDAN cart printed its own heart
 rate in the footer ("<heart>58"). It is read by template matching of the footer's digits (no OCR
@@ -59,17 +60,13 @@ def degrade(name: str, image: np.ndarray, seed: int) -> np.ndarray:
     return apply_condition(name, image, seed)
 
 
-def lead_snrs(dig: Digitization, leads: dict[str, np.ndarray]) -> tuple[list[float], list[float]]:
-    """Per-lead SNR (dB) over where each exported lead is printed, and the best shift found (ms)."""
+def lead_snrs(dig: Digitization, drawn: dict[str, np.ndarray]) -> tuple[list[float], list[float]]:
+    """Per-lead SNR (dB) over where each lead is drawn (as exported), and the best shift found (ms)."""
     snrs, shifts = [], []
     for name in LEADS:
-        estimate = dig.lead(name)
-        printed = np.flatnonzero(~np.isnan(estimate))
-        if printed.size == 0:
-            snrs.append(-np.inf)
-            continue
+        printed = np.flatnonzero(~np.isnan(drawn[name]))
         start, stop = printed[0], printed[-1] + 1
-        truth, found = leads[name][start:stop], estimate[start:stop]
+        truth, found = drawn[name][start:stop], dig.lead(name)[start:stop]
         snrs.append(reconstruction_snr(truth, found, FS))
         shifts.append(1000 * _best_shift(truth, found))
     return snrs, shifts
@@ -108,7 +105,7 @@ def bench_rendered(cases: list[dict], conditions: list[str]) -> None:
                 continue
             walls.append(time.perf_counter() - wall)
             cpus.append(time.process_time() - cpu)
-            lead, shift = lead_snrs(dig, truth.leads)
+            lead, shift = lead_snrs(dig, truth.drawn_leads())
             snrs += lead
             shifts += shift
             rate = measure(dig).heart_rate_bpm

@@ -22,6 +22,8 @@ _PANEL_MM = 62.5
 _GRID_WIDTH_MM = 268.0  # the supported printout's grid width: a rough scale until the separators are read
 _SEPARATOR_MM = 50.0  # a separator is a vertical line at least this long (it spans rows 1-3, ~88 mm)
 _SEPARATOR_SPACING = 0.06  # separators' spacing may differ from 62.5 mm (rough scale) by this share
+_SPACING_MATCH = 0.01  # and from each other's by this share of it
+_EXTENT_MM = 3.0  # separators begin and end within this of each other
 _STROKE_MM = 5.0  # a calibration pulse's sides are vertical strokes at least this long (1 mV is 10 mm)
 _PULSE_WIDTH_MM = (1.0, 8.0)  # distance between a pulse's two sides
 _PULSE_MATCH_MM = 1.5  # the two sides start and end this close
@@ -70,9 +72,9 @@ def read_geometry(ink: InkMap) -> PrintGeometry:
     """Read separators, calibration pulses and row baselines from the ink of a diagnostic region."""
     mm = ink.mask.shape[1] / _GRID_WIDTH_MM
     warnings: list[str] = []
-    lines = _separators(ink, mm)
-    separators = [x for x, _ in lines]
-    x0, panel = _time_axis(separators, mm)
+    lines = _separators(_vertical_lines(ink, mm), mm)
+    separators = [line.x for line in lines]
+    x0, panel = _time_axis(lines, mm)
     if x0 is None:
         x0, panel = _axis_from_traces(ink.mask, mm)
         warnings.append("No panel separators were found: the time scale is taken from the grid size "
@@ -89,7 +91,7 @@ def read_geometry(ink: InkMap) -> PrintGeometry:
     else:
         px_per_mv = 10 * panel / _PANEL_MM
         warnings.append("No calibration pulse was found: the voltage scale assumes 10 mm/mV on the grid.")
-    width = float(np.median([w for _, w in lines])) if lines else 0.0
+    width = float(np.median([line.width for line in lines])) if lines else 0.0
     return PrintGeometry(x0, panel, baselines, px_per_mv, tuple(separators), width, tuple(pulses), tuple(warnings))
 
 
@@ -99,8 +101,18 @@ def _column_runs(column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return edges[::2], edges[1::2]
 
 
-def _separators(ink: InkMap, mm: float) -> list[tuple[float, float]]:
-    """x (darkness-weighted centre) and width of each vertical line longer than a separator, left to right."""
+@dataclass(frozen=True)
+class _Line:
+    """A long vertical line of ink: its darkness-weighted centre x, width and extent (top, bottom)."""
+
+    x: float
+    width: float
+    top: int
+    bottom: int
+
+
+def _vertical_lines(ink: InkMap, mm: float) -> list[_Line]:
+    """Every vertical line of ink longer than a separator, left to right."""
     length = _SEPARATOR_MM * mm
     candidates = np.flatnonzero(ink.mask.sum(axis=0) >= length)
     long = [x for x in candidates if np.max(np.diff(np.vstack(_column_runs(ink.mask[:, x])), axis=0)) >= length]
@@ -111,24 +123,54 @@ def _separators(ink: InkMap, mm: float) -> list[tuple[float, float]]:
         lo, hi = max(group[0] - 2, 0), min(group[-1] + 3, ink.mask.shape[1])
         weights = ink.darkness[starts[longest] : ends[longest], lo:hi].sum(axis=0)
         centre = float(np.dot(weights, np.arange(lo, hi)) / max(weights.sum(), 1e-6))
-        found.append((centre, float(weights.sum() / max(weights.max(), 1e-6))))
+        width = float(weights.sum() / max(weights.max(), 1e-6))
+        found.append(_Line(centre, width, int(starts[longest]), int(ends[longest])))
     return found
 
 
-def _time_axis(separators: list[float], mm: float) -> tuple[float | None, float]:
-    """Time 0's x and the panel width from the separators (panels 1-3 begin at them), or (None, rough width)."""
-    rough = _PANEL_MM * mm
-    best: tuple[int, float, float] | None = None
-    for first in separators:
-        steps = [(x - first) / rough for x in separators]
-        members = [(round(s), x) for s, x in zip(steps, separators) if abs(s - round(s)) < _SEPARATOR_SPACING * 2
-                   and 0 <= round(s) <= COLUMNS - 2]
-        if len({k for k, _ in members}) >= 2 and (best is None or len(members) > best[0]):
-            k, x = np.array(members, float).T
-            width, start = np.polyfit(k, x, 1)
-            if abs(width / rough - 1) < _SEPARATOR_SPACING:
-                best = (len(members), float(start - width), float(width))
-    return (None, rough) if best is None else (best[1], best[2])
+def _separators(lines: list[_Line], mm: float) -> list[_Line]:
+    """The panel separators among ``lines``: the most lines of one extent spaced by one panel width.
+
+    Simultaneous QRS complexes of the rows can chain into long vertical lines too, but not of the
+    separators' extent nor at their spacing.
+    """
+    rough, tol = _PANEL_MM * mm, _EXTENT_MM * mm
+    best: list[_Line] = []
+    for i, a in enumerate(lines):
+        for b in lines[i + 1 :]:
+            steps = (b.x - a.x) / rough
+            k = round(steps)
+            if not 1 <= k <= COLUMNS - 2 or abs(steps / k - 1) > _SEPARATOR_SPACING or not _same_extent(a, b, tol):
+                continue
+            width = (b.x - a.x) / k
+            family = []
+            for step in range(COLUMNS - 1):
+                near = [c for c in lines if abs(c.x - a.x - step * width) < _SPACING_MATCH * width
+                        and _same_extent(a, c, tol)]
+                if near:
+                    family.append(min(near, key=lambda c: abs(c.x - a.x - step * width)))
+            if len(family) > len(best):
+                best = family
+    return best
+
+
+def _same_extent(a: _Line, b: _Line, tolerance: float) -> bool:
+    return abs(a.top - b.top) <= tolerance and abs(a.bottom - b.bottom) <= tolerance
+
+
+def _time_axis(separators: list[_Line], mm: float) -> tuple[float | None, float]:
+    """Time 0's x and the panel width from the separators, or (None, rough width) without two of them.
+
+    Panels 2-4 begin at the separators; time 0 is a whole number of panel widths left of the first one
+    found, the most that stays inside the region (a panel is wider than the margin left of the traces).
+    """
+    if len(separators) < 2:
+        return None, _PANEL_MM * mm
+    xs = np.array([line.x for line in separators])
+    steps = np.round((xs - xs[0]) / (_PANEL_MM * mm))
+    width, first = np.polyfit(steps, xs, 1)
+    before = max(1, int((first + _EXTENT_MM * mm) // width))  # panels left of the first separator found
+    return float(first - before * width), float(width)
 
 
 def _axis_from_traces(mask: np.ndarray, mm: float) -> tuple[float, float]:

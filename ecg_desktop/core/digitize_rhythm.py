@@ -20,11 +20,13 @@ if TYPE_CHECKING:
 
 CANDIDATES = {"II": 1, "III": 2}  # lead -> row of its first-column panel
 DEFAULT = "II"
-_MIN_MATCH = 0.9  # correlation with the matching panel
-_MIN_MARGIN = 0.1  # over the other candidate
-_LABEL_MM = (0.0, 6.0)  # the label begins at the strip's start and is at most this wide
-_LABEL_HEIGHT_MM = (1.0, 4.0)  # glyphs stand this far above the 0 mV line
-_STEM_SHARE = 0.7  # a stroke is inked over this share of the glyph band
+_MAX_MISFIT = 0.3  # the strip differs from the matching panel by at most this share of its size
+_MISFIT_MARGIN = 0.5  # and by at most this share of its difference from the other candidate
+_LABEL_MM = 6.0  # the label begins at the strip's start and is at most this wide
+_LABEL_HEIGHT_MM = (0.3, 4.5)  # glyphs stand this far above the 0 mV line
+_TRACE_CLEARANCE_MM = 0.5  # ink this close to the traced line is the trace
+_MIN_GLYPH_MM = 1.0  # glyphs are at least this tall
+_STEM_SHARE = 0.7  # a stroke is inked over this share of the glyphs' height
 
 
 def identify_rhythm_lead(ink: InkMap, geometry: PrintGeometry, panels: list[PanelTrace]) -> tuple[str, list[str]]:
@@ -41,9 +43,12 @@ def identify_rhythm_lead(ink: InkMap, geometry: PrintGeometry, panels: list[Pane
 
 
 def _shape_lead(panels: list[PanelTrace]) -> str | None:
-    """The candidate whose first-column panel matches the strip's first 2.5 s clearly, else None."""
+    """The candidate whose first-column panel matches the strip's first 2.5 s clearly, else None.
+
+    II and III often look alike (III = II - I), so the match is the relative size of their differences.
+    """
     strip = panels[-1].values_mv
-    scores = {}
+    misfit = {}
     for lead, row in CANDIDATES.items():
         panel = next(p for p in panels[:-1] if p.row == row and p.column == 0)
         a, b = panel.values_mv, strip[: panel.values_mv.size]
@@ -51,28 +56,32 @@ def _shape_lead(panels: list[PanelTrace]) -> str | None:
         if both.sum() < 0.5 * a.size:
             return None
         a, b = a[both] - a[both].mean(), b[both] - b[both].mean()
-        scores[lead] = float(np.dot(a, b) / max(np.linalg.norm(a) * np.linalg.norm(b), 1e-9))
-    best = max(scores, key=scores.__getitem__)
-    others = [v for k, v in scores.items() if k != best]
-    return best if scores[best] >= _MIN_MATCH and scores[best] - max(others) >= _MIN_MARGIN else None
+        misfit[lead] = float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-9))
+    best = min(misfit, key=misfit.__getitem__)
+    others = [v for k, v in misfit.items() if k != best]
+    return best if misfit[best] <= _MAX_MISFIT and misfit[best] <= _MISFIT_MARGIN * min(others) else None
 
 
 def _label_lead(ink: InkMap, geometry: PrintGeometry, strip: PanelTrace) -> str | None:
-    """"II" or "III" from the upright strokes standing above the strip's start, else None."""
+    """"II" or "III" from the upright strokes standing on the strip's 0 mV line at its start, else None.
+
+    The trace's own ink (within a pen's width of the traced line) is left out.
+    """
     mm = geometry.panel_px / 62.5
-    x_a = max(0, round(geometry.x0 + _LABEL_MM[0] * mm))
-    x_b = round(geometry.x0 + _LABEL_MM[1] * mm)
-    traced = strip.pixels[:, 1][: round((x_b - geometry.x0) / geometry.px_per_s * strip.fs) + 1]
-    level = np.nanmin(traced) if np.any(~np.isnan(traced)) else geometry.baselines[-1]
-    top = round(min(level, geometry.baselines[-1]) - _LABEL_HEIGHT_MM[1] * mm)
-    bottom = round(min(level, geometry.baselines[-1]) - _LABEL_HEIGHT_MM[0] * mm)
-    if top < 0 or x_a >= x_b:
+    x_a, x_b = max(0, round(geometry.x0)), round(geometry.x0 + _LABEL_MM * mm)
+    baseline = geometry.baselines[-1]
+    top, bottom = round(baseline - _LABEL_HEIGHT_MM[1] * mm), round(baseline - _LABEL_HEIGHT_MM[0] * mm)
+    if top < 0 or x_b <= x_a:
         return None
-    band = ink.mask[top:bottom, x_a:x_b]
-    rows = np.flatnonzero(band.any(axis=1))
-    if rows.size < 0.5 * mm:
+    band = ink.mask[top:bottom, x_a:x_b].copy()
+    traced = np.interp(np.arange(x_a, x_b), strip.pixels[:, 0], strip.pixels[:, 1]) if np.isfinite(
+        strip.pixels[:, 0]).sum() > 1 else np.full(x_b - x_a, np.nan)
+    rows = np.arange(top, bottom)[:, None]
+    band &= ~(np.abs(rows - traced[None, :]) <= _TRACE_CLEARANCE_MM * mm)
+    inked = np.flatnonzero(band.any(axis=1))
+    if inked.size < _MIN_GLYPH_MM * mm:
         return None
-    glyphs = band[rows[0] : rows[-1] + 1]
+    glyphs = band[inked[0] : inked[-1] + 1]
     stems = glyphs.mean(axis=0) >= _STEM_SHARE
     count = int(np.count_nonzero(np.diff(np.r_[0, stems.view(np.int8)]) == 1))
     return {2: "II", 3: "III"}.get(count)

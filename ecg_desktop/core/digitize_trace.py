@@ -37,7 +37,8 @@ _ROW_COST = 20.0  # for a run a whole row spacing from the baseline (quadratic b
 _FREE_ZONE = 0.4  # of the row spacing around the baseline where runs cost nothing
 _STRAY = 2.0  # a chosen run further than this many pen widths from both neighbours is not the trace
 _SOLID_PERCENTILE = 90  # the darkness of solid ink: most ink pixels of a clean trace are as dark
-_FLAT_PERCENTILE = 25  # at least this share of a trace's columns are flat: their runs are the pen's width
+_MIN_FLAT = 20  # flat columns needed to measure the pen's width on them
+_FLAT_PERCENTILE = 25  # else at least this share of a trace's columns are taken to be flat
 _APART = 0.5  # opening and closing further apart than this many pen widths: a narrow peak or merged ink
 
 
@@ -69,7 +70,7 @@ def trace_line(ink: InkMap, x_from: float, x_to: float, baseline: float, spacing
     if columns.size < 2:
         return None
     centres, lengths = runs.centre[columns, picks], runs.length[columns, picks]
-    thickness = float(np.percentile(lengths, _FLAT_PERCENTILE))
+    thickness = _pen_width(columns, centres, lengths)
     keep = ~_strays(runs.start[columns, picks], runs.end[columns, picks], thickness)
     columns, centres, lengths = columns[keep], centres[keep], lengths[keep]
     if columns.size < 2:
@@ -166,6 +167,15 @@ def _link_costs(runs: _Runs) -> np.ndarray:
         gap = np.maximum(0.0, np.maximum(starts[k:, None, :] - ends[:-k, :, None], starts[:-k, :, None] - ends[k:, None, :]))
         links[k:, k - 1] = _GAP_COST * gap + _SKIP_COST * (k - 1)
     return links.reshape(width, _LOOKBACK * slots, slots)
+
+
+def _pen_width(columns: np.ndarray, centres: np.ndarray, lengths: np.ndarray) -> float:
+    """The pen's width: the typical run of the trace's flat stretches (neighbouring centres within a pixel)."""
+    flat = np.zeros(columns.size, bool)
+    flat[1:-1] = (np.abs(centres[2:] - centres[:-2]) < 1.0) & (columns[2:] - columns[:-2] == 2)
+    if flat.sum() >= _MIN_FLAT:
+        return float(np.median(lengths[flat]))
+    return float(np.percentile(lengths, _FLAT_PERCENTILE))
 
 
 def _strays(starts: np.ndarray, ends: np.ndarray, thickness: float) -> np.ndarray:

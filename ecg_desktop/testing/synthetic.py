@@ -319,10 +319,18 @@ class PrintoutTruth:
     px_per_mv: float  # output pixels per mV along y
     heart_rate: float
 
-    def printed(self, lead: str) -> tuple[int, np.ndarray]:
-        """The longest drawn stretch of ``lead``: its first sample index and its samples (mV)."""
-        panel = max((p for p in self.panels if p.lead == lead), key=lambda p: p.xs.size)
-        return panel.start, self.leads[lead][panel.start : panel.start + panel.xs.size]
+    def drawn_leads(self) -> dict[str, np.ndarray]:
+        """Each lead as drawn (mV, clipped to the grid like the ink), NaN where not printed; 10 s at ``fs``.
+
+        A lead printed twice (the rhythm strip's) is taken from its longest panel, as a digitizer exports it.
+        """
+        size = next(iter(self.leads.values())).size
+        out: dict[str, np.ndarray] = {}
+        for panel in sorted(self.panels, key=lambda p: p.xs.size):
+            values = out.setdefault(panel.lead, np.full(size, np.nan))
+            values[:] = np.nan
+            values[panel.start : panel.start + panel.xs.size] = (self.baselines[panel.row] - panel.ys) / self.px_per_mv
+        return out
 
 
 def reconstruction_snr(truth: np.ndarray, estimate: np.ndarray, fs: int, *, max_shift_s: float = 0.2) -> float:
