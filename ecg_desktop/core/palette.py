@@ -6,3 +6,4 @@ ACCENT = "#1f5fbf"  # the answer, the crop box, the selected class
 MUTED = "#5f6b7a"  # captions and details
 ALARM = "#b3261e"  # errors, failed files
 CAUTION = "#8a5a00"  # not assessable, low confidence, warnings
+TRACES = ("#00a651", "#7b2ff7")  # digitized traces drawn over a scan, alternating by panel column

@@ -30,19 +30,27 @@ from reportlab.platypus import Flowable, KeepInFrame, LongTable, Paragraph, Simp
 
 from ecg_desktop.core import palette
 from ecg_desktop.core.crop import CropBox
+from ecg_desktop.core.digitize import Digitization
 from ecg_desktop.core.errors import ReportWriteError
 from ecg_desktop.core.heat_overlay import LEGEND_TICKS, LEGEND_TITLE, SCALE_MAX, blend_over_crop, legend_bar
 from ecg_desktop.core.manifest import Manifest
+from ecg_desktop.core.measurement_text import MEASUREMENTS_NOTE, MEASUREMENTS_TITLE, measurement_lines, not_digitized
 from ecg_desktop.core.model import Classification
 from ecg_desktop.core.notices import ATTRIBUTION, DISCLAIMER
 from ecg_desktop.core.outcome import NOT_ASSESSABLE, format_percent
 from ecg_desktop.core.saliency import Saliency, describe_top_leads, top_leads
+from ecg_desktop.core.signals import SignalReading
 
 PAGE_SIZES = {"A4": A4, "LETTER": LETTER}
 BatchRow = tuple[str, Classification | None, str | None]  # file name, result, error message
 
 _MAX_SCAN_SIDE = 1400  # pixels of the embedded JPEG: about 190 dpi across an A4 page
 _JPEG_QUALITY = 75
+_LEADS_CAPTION = (
+    "The 12 leads redrawn from the digitized signals: three rows of four leads (2.5 s each, at the same times) "
+    "and the rhythm strip (10 s). Grid: 0.2 s by 0.5 mV per large square."
+)
+_GRID_MINOR, _GRID_MAJOR = colors.HexColor("#fbe4e4"), colors.HexColor("#f2b8b8")
 _MARGIN = 15 * mm
 _FOOTER = 18 * mm
 _FONT, _BOLD = "EcgDeskSans", "EcgDeskSans-Bold"
@@ -94,6 +102,7 @@ def write_report(
     patient: PatientInfo = PatientInfo(),
     options: ReportOptions = ReportOptions(),
     saliency: Saliency | None = None,
+    signals: SignalReading | None = None,
 ) -> Path:
     """Write the one-page PDF report for one classified scan atomically; returns the path written.
 
@@ -101,11 +110,14 @@ def write_report(
     ``saliency`` (computed for ``result.crop``) the report also names the lead panels that drove the result
     and shows the map as a separate small figure of the classified region, with its colour legend. A scan that is not assessable gets
     "Not assessable by this model" and the reasons instead of a result: no class, no bars, no saliency.
+    With ``signals`` (the digitizer's reading of the scan) it also gives the measurements and the 12 leads
+    redrawn from the signals, or the sentence saying why the scan could not be digitized.
     """
 
     def story(doc: SimpleDocTemplate) -> list[Flowable]:
         width, height = doc.width - 12, doc.height - 12  # inside the frame's 6 pt padding
-        content = _report_story(image, result, manifest, source_name, patient, options, width, height, saliency)
+        content = _report_story(image, result, manifest, source_name, patient, options, width, height, saliency,
+                                signals)
         return [KeepInFrame(width, height, content, mode="shrink")]  # shrinks rather than spill onto a second page
 
     return _write_pdf(path, options, f"ECG report: {source_name}", story)
@@ -134,8 +146,11 @@ def _report_story(
     width: float,
     height: float,
     saliency: Saliency | None = None,
+    signals: SignalReading | None = None,
 ) -> list[Flowable]:
     saliency = saliency if result.assessable else None  # a heat map would explain a non-answer
+    drawn = signals is not None and signals.digitization is not None
+    scan_height = (0.4 - (0.06 if saliency is not None else 0.0) - (0.16 if drawn else 0.0)) * height
     image = result.upright(image)  # the page as classified: turned, deskewed or rectified like the crop
     crop = result.crop_in(image)  # the image may be the reduced copy that was classified
     box, (full_width, full_height) = result.crop, result.image_size or (image.shape[1], image.shape[0])
@@ -151,7 +166,7 @@ def _report_story(
             width,
         ),
         Spacer(1, 8),
-        _Scan(image, crop, width, (0.34 if saliency is not None else 0.4) * height),
+        _Scan(image, crop, width, scan_height),
         _p(
             f"Outlined: the region that was classified, pixels ({box.x0}, {box.y0}) to ({box.x1}, {box.y1}) "
             f"of a {full_width} x {full_height} scan.",
@@ -162,6 +177,8 @@ def _report_story(
     ]
     if saliency is not None:
         story += _saliency_figure(image, crop, saliency, width, 0.2 * height)
+    if signals is not None:
+        story += _signals_block(signals, width, 0.3 * height)
     story += [_p("Warnings", _HEADING)]
     story += [_p(f"\u2022 {w}", _BODY) for w in result.warnings] or [_p("None.", _BODY)]
     story += [
@@ -213,6 +230,21 @@ def _saliency_figure(
     table = Table([[figure, notes]], colWidths=[0.52 * width, 0.48 * width])
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (0, -1), 0)]))
     return [_p("Where the model looked (saliency map of the classified region)", _HEADING), table]
+
+
+def _signals_block(signals: SignalReading, width: float, height: float) -> list[Flowable]:
+    """The measurements, the digitizer's warnings and the leads redrawn, or why the scan could not be digitized."""
+    story = [_p(MEASUREMENTS_TITLE, _HEADING)]
+    if signals.digitization is None:
+        return [*story, _p(not_digitized(signals.error or ""), _BODY)]
+    lines = measurement_lines(signals.measurements)
+    table = Table([[_p(label, _LABEL) for label, _ in lines], [_p(value, _STRONG) for _, value in lines]],
+                  colWidths=width / len(lines))
+    table.setStyle(TableStyle([("LEFTPADDING", (0, 0), (0, -1), 0), ("TOPPADDING", (0, 0), (-1, -1), 1),
+                               ("BOTTOMPADDING", (0, 0), (-1, -1), 1)]))
+    story += [table, *(_p(f"\u2022 {w}", _SMALL) for w in signals.warnings), _p(MEASUREMENTS_NOTE, _SMALL),
+              Spacer(1, 4), _Leads(signals.digitization, width, height), _p(_LEADS_CAPTION, _SMALL)]
+    return story
 
 
 def _not_assessable(result: Classification) -> list[Flowable]:
@@ -310,6 +342,76 @@ class _Scan(Flowable):
         self.canv.setStrokeColor(_ACCENT)
         self.canv.setLineWidth(1.5)
         self.canv.rect(*self._box, stroke=1, fill=0)
+
+
+class _Leads(Flowable):
+    """The digitized panels (3 rows of 4 leads and the rhythm strip) drawn with lines on a light ECG grid, labelled.
+
+    Time and voltage keep the paper's proportions (25 mm/s and 10 mm/mV): 0.4 s of width per mV of height.
+    """
+
+    _ROW_MV = 2.5  # height of each row in mV (tall waves may reach into the next row, as on paper)
+    _ABOVE = 0.55  # share of a row above its baseline
+    _MV_PER_S = 0.4
+
+    def __init__(self, digitization: Digitization, max_width: float, max_height: float) -> None:
+        super().__init__()
+        self.hAlign = "CENTER"
+        self._dig = digitization
+        self._rows = 1 + max(panel.row for panel in digitization.panels)
+        self._seconds = float(digitization.time_s[-1] + 1 / digitization.fs)
+        height_s = self._rows * self._ROW_MV * self._MV_PER_S  # the figure's height in seconds of width
+        self._per_s = min(max_width / self._seconds, max_height / height_s)
+        self.width, self.height = self._seconds * self._per_s, height_s * self._per_s
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        return self.width, self.height
+
+    def draw(self) -> None:
+        canvas, per_mv = self.canv, self._per_s * self._MV_PER_S
+        self._grid(canvas)
+        canvas.setFont(_BOLD, 7)
+        for panel in self._dig.panels:
+            baseline = self.height - (panel.row + self._ABOVE) * self._ROW_MV * per_mv
+            x0 = panel.start_s * self._per_s
+            canvas.setFillColor(colors.black)
+            canvas.drawString(x0 + 2, baseline + 0.35 * self._ROW_MV * per_mv, panel.lead)
+            if panel.column:  # where one lead ends and the next begins
+                canvas.setStrokeColor(colors.black)
+                canvas.setLineWidth(0.6)
+                canvas.line(x0, baseline - 0.25 * per_mv, x0, baseline + 0.25 * per_mv)
+            xs = x0 + np.arange(panel.values_mv.size) / panel.fs * self._per_s
+            ys = baseline + panel.values_mv.astype(np.float64) * per_mv
+            self._trace(canvas, xs, ys)
+
+    def _grid(self, canvas: Canvas) -> None:
+        """Minor lines every 0.04 s / 0.1 mV, major every 0.2 s / 0.5 mV, from the top left corner."""
+        step = 0.04 * self._per_s
+        canvas.setLineWidth(0.25)
+        for major in (False, True):
+            canvas.setStrokeColor(_GRID_MAJOR if major else _GRID_MINOR)
+            every = 5 if major else 1
+            for i in range(0, int(self.width / step + 1e-6) + 1, every):
+                canvas.line(i * step, 0, i * step, self.height)
+            for i in range(0, int(self.height / step + 1e-6) + 1, every):
+                canvas.line(0, self.height - i * step, self.width, self.height - i * step)
+
+    @staticmethod
+    def _trace(canvas: Canvas, xs: np.ndarray, ys: np.ndarray) -> None:
+        """One panel's samples as lines, broken where no trace was found (NaN)."""
+        canvas.setStrokeColor(colors.black)
+        canvas.setLineWidth(0.5)
+        canvas.setLineJoin(1)
+        path, drawing = canvas.beginPath(), False
+        for x, y in zip(xs.tolist(), ys.tolist()):
+            if y != y:  # NaN
+                drawing = False
+            elif drawing:
+                path.lineTo(x, y)
+            else:
+                path.moveTo(x, y)
+                drawing = True
+        canvas.drawPath(path, stroke=1, fill=0)
 
 
 class _Legend(Flowable):
