@@ -1,8 +1,9 @@
 """Command-line interface: ``ecg-desktop [SCAN]`` starts the app; sub-commands work headless.
 
     ecg-desktop classify PATH... [--json]
-    ecg-desktop batch (DIR | --from-list FILE) --out OUTDIR [--pdf] [--workers N] [--rerun] [--scheduler ADDRESS]
-    ecg-desktop report SCAN --out report.pdf [--patient-id ID] [--patient-name NAME]
+    ecg-desktop batch (DIR | --from-list FILE) --out OUTDIR [--pdf] [--digitize] [--workers N] [--rerun]
+                      [--scheduler ADDRESS]
+    ecg-desktop report SCAN --out report.pdf [--patient-id ID] [--patient-name NAME] [--saliency] [--signals]
     ecg-desktop digitize SCAN... --out DIR [--format csv,wfdb]   (12-lead signals and measurements)
     ecg-desktop --version
     ecg-desktop --self-test      (headless check of an installation; exit 0 when all is well)
@@ -49,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a text file naming one scan (or folder) per line, instead of a folder")
     batch.add_argument("--out", type=Path, required=True, help="output folder for results.csv and PDFs")
     batch.add_argument("--pdf", action="store_true", help="write a PDF per scan and a summary PDF")
+    batch.add_argument("--digitize", action="store_true",
+                       help="also write each scan's signals (OUTDIR/signals/NAME.csv) and measurements "
+                            "(OUTDIR/measurements.jsonl)")
     batch.add_argument("--workers", type=int, default=DEFAULT_WORKERS)
     batch.add_argument("--rerun", action="store_true", help="classify again files already in results.csv")
     batch.add_argument("--facility", default="", help="facility name printed on PDF reports")
@@ -66,6 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--saliency", action="store_true",
         help="overlay the occlusion heat map on the scan and name the leads that drove the result (~0.5 s more)",
+    )
+    report.add_argument(
+        "--signals", action="store_true",
+        help="digitize the traces: add the measurements and the 12 leads redrawn from the signals (~1-2 s more)",
     )
     digitize = commands.add_parser("digitize", help="digitize the traces of scans into CSV / WFDB files")
     digitize.add_argument("scans", nargs="+", type=Path, metavar="SCAN", help="scans (files or folders, recursive)")
@@ -209,12 +217,15 @@ def _batch(model: EcgModel, args: argparse.Namespace) -> int:
     bar = _ProgressBar(enabled=sys.stderr.isatty())
     progress = plan.progress_at_start()
     options = ReportOptions(facility=args.facility)
-    steps = run_batch(model, plan, workers=args.workers, pdf=args.pdf, options=options, scheduler=args.scheduler)
+    steps = run_batch(model, plan, workers=args.workers, pdf=args.pdf, options=options, scheduler=args.scheduler,
+                      digitize=args.digitize)
     try:
         for step in steps:
             progress = step.progress
             if step.item.error:
                 bar.note(f"{'failed: ' if step.item.failed else ''}{step.item.path}: {step.item.error}")
+            if step.item.signals and step.item.signals["error"]:
+                bar.note(f"not digitized: {step.item.path}: {step.item.signals['error']}")
             bar.update(progress)
     except KeyboardInterrupt:
         bar.finish()
@@ -226,10 +237,11 @@ def _batch(model: EcgModel, args: argparse.Namespace) -> int:
 
 
 def _report(model: EcgModel, args: argparse.Namespace) -> int:
-    from ecg_desktop.core.image_io import load_for_analysis
+    from ecg_desktop.core.image_io import load_for_analysis, load_image
     from ecg_desktop.core.page_choice import default_page
     from ecg_desktop.core.report_pdf import PatientInfo, ReportOptions, write_report
     from ecg_desktop.core.saliency import saliency_of
+    from ecg_desktop.core.signals import read_signals
 
     page = default_page(args.scan)
     if page.note():
@@ -241,6 +253,7 @@ def _report(model: EcgModel, args: argparse.Namespace) -> int:
         patient=PatientInfo(args.patient_id, args.patient_name, args.date_of_birth),
         options=ReportOptions(facility=args.facility, page_size=args.page_size),
         saliency=saliency_of(model, scan, result) if args.saliency else None,
+        signals=read_signals(load_image(page.path)) if args.signals else None,
     )
     log.info("report written for scan %s", file_id(page.path))
     print(f"{page.path}: {result.verdict(model.manifest)}; report written to {args.out}")

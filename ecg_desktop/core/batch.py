@@ -1,5 +1,5 @@
 """Batch classification: stream the scans of folders or a list, classify them in parallel (or on a Dask cluster),
-record each result at once."""
+record each result at once (and, with ``digitize``, each scan's signals and measurements)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import collections
 import contextlib
 import csv
 import io
+import json
 import logging
 import os
 import threading
@@ -23,18 +24,22 @@ from ecg_desktop.core import pdf_pages
 from ecg_desktop.core.batch_progress import BatchProgress
 from ecg_desktop.core.crop import CropBox
 from ecg_desktop.core.errors import EcgDeskError
-from ecg_desktop.core.image_io import load_for_analysis
+from ecg_desktop.core.image_io import load_for_analysis, load_image
 from ecg_desktop.core.listing import ListFile, PathKeys, list_scans, result_key
 from ecg_desktop.core.logs import file_id
 from ecg_desktop.core.manifest import Manifest
+from ecg_desktop.core.measure import NONE
 from ecg_desktop.core.model import Classification, EcgModel
 from ecg_desktop.core.outcome import REASON_CODES, Reason
 from ecg_desktop.core.report_pdf import BatchRow, ReportOptions, write_batch_summary, write_report
+from ecg_desktop.core.signals import SignalReading, export_signals, measurement_line, read_signals
 
 log = logging.getLogger(__name__)
 SYNC_SECONDS = 1.0  # results.csv is synced to the disk with the first row this long after the last sync
 DEFAULT_WORKERS = 2  # files decoded and classified at once (about one per CPU core), unless the user says
 MAX_WORKERS = 16
+SIGNALS_FOLDER = "signals"  # with digitize: OUT/signals/<stem>.csv per scan
+MEASUREMENTS_FILE = "measurements.jsonl"  # with digitize: one measurement line per recorded scan
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,7 @@ class BatchItem:
     path: Path
     result: Classification | None
     error: str | None
+    signals: dict | None = None  # with digitize: its measurement line (core.signals.measurement_line)
 
     @property
     def failed(self) -> bool:
@@ -83,7 +89,7 @@ def find_scans(paths: Iterable[str | Path]) -> tuple[list[Path], list[BatchItem]
     return files, missing
 
 
-Report = Callable[[Path, np.ndarray, Classification], None]
+Report = Callable[[Path, np.ndarray, Classification, SignalReading | None], None]
 
 
 def classify_files(
@@ -93,11 +99,13 @@ def classify_files(
     workers: int = DEFAULT_WORKERS,
     should_stop: Callable[[], bool] = lambda: False,
     report: Report | None = None,
+    signals_dir: Path | None = None,
 ) -> Iterator[BatchItem]:
     """Classify ``files`` (read lazily) with ``workers`` threads, yielding results in input order.
 
     Decoding (OpenCV) and inference (onnxruntime) release the GIL, so threads overlap.
-    ``report`` (e.g. a PDF writer) runs in the same worker with the decoded (analysis-size) image.
+    ``report`` (e.g. a PDF writer) runs in the same worker with the decoded (analysis-size) image;
+    with ``signals_dir`` each scan is digitized there too (see classify_one).
     At most ``2 * workers`` files are in flight; ``should_stop`` is checked before each new one.
     """
     pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="ecg-batch")
@@ -109,7 +117,7 @@ def classify_files(
                 path = next(queue, None)
                 if path is None:
                     break
-                pending.append(pool.submit(classify_one, model, path, report=report))
+                pending.append(pool.submit(classify_one, model, path, report=report, signals_dir=signals_dir))
             if not pending or should_stop():
                 return
             yield pending.popleft().result()
@@ -118,20 +126,24 @@ def classify_files(
         pool.shutdown(wait=not should_stop(), cancel_futures=True)
 
 
-def classify_one(model: EcgModel, path: Path, *, report: Report | None = None) -> BatchItem:
-    """Read and classify one file (then ``report`` it); a problem with the file is its error, never an exception.
+def classify_one(
+    model: EcgModel, path: Path, *, report: Report | None = None, signals_dir: Path | None = None
+) -> BatchItem:
+    """Read and classify one file (with ``signals_dir``, digitize it there; then ``report`` it); a problem with the
+    file is its error, never an exception.
 
     The local pool and the workers of a Dask cluster (core.cluster) both run this.
     """
     try:
         scan = load_for_analysis(path)
         result = model.classify(scan.pixels, image_size=scan.file_size)
+        reading, line = digitize_into(path, signals_dir) if signals_dir is not None else (None, None)
         if report is not None:
             try:
-                report(path, scan.pixels, result)
+                report(path, scan.pixels, result, reading)
             except EcgDeskError as exc:
-                return BatchItem(path, result, f"PDF report not written: {exc}")
-        return BatchItem(path, result, None)
+                return BatchItem(path, result, f"PDF report not written: {exc}", line)
+        return BatchItem(path, result, None, line)
     except EcgDeskError as exc:
         log.warning("scan %s not classified: %s", file_id(path), type(exc).__name__)
         return BatchItem(path, None, str(exc))
@@ -140,6 +152,25 @@ def classify_one(model: EcgModel, path: Path, *, report: Report | None = None) -
         log.error("scan %s: unexpected %s\n%s", file_id(path), type(exc).__name__,
                   "".join(traceback.format_tb(exc.__traceback__)).rstrip())
         return BatchItem(path, None, f"{path.name}: unexpected error ({type(exc).__name__}: {exc}).")
+
+
+def digitize_into(path: Path, signals_dir: Path) -> tuple[SignalReading, dict]:
+    """Digitize the full-size scan into ``signals_dir/<stem>.csv``; the reading and its measurement line.
+
+    A scan that cannot be digitized (or whose CSV cannot be written) has its error in the line: its
+    classification stands.
+    """
+    try:
+        reading = read_signals(load_image(path))
+        outputs = [] if reading.digitization is None else export_signals(
+            signals_dir / f"{pdf_pages.report_stem(path)}.csv", reading, "csv")
+    except EcgDeskError as exc:
+        reading, outputs = SignalReading(None, NONE, str(exc)), []
+    except Exception as exc:  # a batch never stops for one file; the log gets the type and where, not the message
+        log.error("scan %s not digitized: unexpected %s\n%s", file_id(path), type(exc).__name__,
+                  "".join(traceback.format_tb(exc.__traceback__)).rstrip())
+        reading, outputs = SignalReading(None, NONE, f"unexpected error ({type(exc).__name__}: {exc})."), []
+    return reading, measurement_line(result_key(path), reading, outputs)
 
 
 class ResultsCsv:
@@ -385,6 +416,11 @@ CLUSTER_WRITES_NO_PDF = (
     "PDF reports are not written on a Dask cluster: run the cluster batch for results.csv, then "
     "'ecg-desktop report' (or a local batch with --pdf) for the scans that need a report."
 )
+#: Why a batch on a Dask cluster digitizes nothing (see run_batch).
+CLUSTER_DIGITIZES_NOTHING = (
+    "Signals are not digitized on a Dask cluster: run the cluster batch for results.csv, then a local batch "
+    "with --digitize (or 'ecg-desktop digitize') for the scans whose signals you need."
+)
 
 
 def run_batch(
@@ -396,6 +432,7 @@ def run_batch(
     options: ReportOptions | None = None,
     should_stop: Callable[[], bool] = lambda: False,
     scheduler: str | None = None,
+    digitize: bool = False,
 ) -> Iterator[BatchStep]:
     """Classify the plan's files, appending each outcome to results.csv (and a PDF) as it arrives.
 
@@ -403,9 +440,14 @@ def run_batch(
     With ``scheduler``, the address of a Dask scheduler, the files are classified on that cluster
     (core.cluster): the same rows, in the order they finish, and no PDF reports (CLUSTER_WRITES_NO_PDF).
     Memory stays flat with the number of files, except with ``pdf``: the summary PDF lists every file.
+    With ``digitize``, each scan's signals go to ``OUT/signals/<stem>.csv`` and its measurement line is appended to
+    ``OUT/measurements.jsonl`` with its row (PDF reports then hold the measurements and leads too); not on a cluster
+    (CLUSTER_DIGITIZES_NOTHING). A scan being digitized when the batch stops may leave its CSV, without its lines.
     """
     if scheduler is not None and pdf:
         raise EcgDeskError(CLUSTER_WRITES_NO_PDF)
+    if scheduler is not None and digitize:
+        raise EcgDeskError(CLUSTER_DIGITIZES_NOTHING)
     options = options or ReportOptions()
     started = time.monotonic()
     try:
@@ -414,6 +456,8 @@ def run_batch(
         raise EcgDeskError(f"Cannot create the output folder {plan.out_dir}: {exc.strerror or exc}.") from exc
     results = ResultsCsv(plan.out_dir / "results.csv", model.manifest.class_ids, model.version)
     results.check_columns()
+    signals_dir = plan.out_dir / SIGNALS_FOLDER if digitize else None
+    measurements = _open_measurements(plan.out_dir, signals_dir) if digitize else None
 
     # A PDF is kept only with its row in results.csv: a scan still being written when the batch stops
     # (Cancel) is not recorded, so its PDF is removed, even when it is finished after the batch returned.
@@ -421,10 +465,10 @@ def run_batch(
     unrecorded: dict[str, Path] = {}  # result_key -> PDF written, its row not yet in results.csv
     stopped = False
 
-    def write_pdf(path: Path, image: np.ndarray, result: Classification) -> None:
+    def write_pdf(path: Path, image: np.ndarray, result: Classification, signals: SignalReading | None) -> None:
         target = plan.out_dir / f"{pdf_pages.report_stem(path)}.pdf"
         write_report(target, image=image, result=result, manifest=model.manifest, source_name=path.name,
-                     options=options)
+                     options=options, signals=signals)
         with lock:
             if stopped:
                 with contextlib.suppress(OSError):
@@ -450,11 +494,13 @@ def run_batch(
         items = _on_cluster(scheduler, model, plan.files(), should_stop)
     else:
         items = classify_files(model, plan.files(), workers=workers, should_stop=should_stop,
-                               report=write_pdf if pdf else None)
+                               report=write_pdf if pdf else None, signals_dir=signals_dir)
     finished = False
     try:
         for item in items:
             _append(results, item)
+            if measurements is not None and item.signals is not None:
+                _append_line(measurements, item.signals)
             if pdf:
                 with lock:
                     unrecorded.pop(result_key(item.path), None)
@@ -472,9 +518,30 @@ def run_batch(
     finally:
         items.close()  # stops the pool, or cancels what the cluster still has in flight
         _remove_unrecorded()
+        if measurements is not None:
+            with contextlib.suppress(OSError):
+                measurements.close()
         with contextlib.suppress(OSError):
             results.sync()
         log.info("batch %s: %s", "finished" if finished else "stopped", progress.tally())
+
+
+def _open_measurements(out_dir: Path, signals_dir: Path) -> io.TextIOWrapper:
+    """``out_dir/measurements.jsonl`` opened to append, and the signals folder created."""
+    try:
+        signals_dir.mkdir(exist_ok=True)
+        return open(out_dir / MEASUREMENTS_FILE, "a", encoding="utf-8")
+    except OSError as exc:
+        raise EcgDeskError(f"Cannot write the signals into {out_dir}: {exc.strerror or exc}.") from exc
+
+
+def _append_line(measurements: io.TextIOWrapper, line: dict) -> None:
+    try:
+        measurements.write(json.dumps(line, ensure_ascii=False) + "\n")
+        measurements.flush()
+    except OSError as exc:
+        raise EcgDeskError(f"Cannot write {measurements.name} ({exc.strerror or exc}); the measurements up to the "
+                           "previous file are saved.") from exc
 
 
 def _on_cluster(
