@@ -27,6 +27,8 @@ class Actions:
     zoom_out: QAction
     reset_crop: QAction
     saliency: QAction
+    traces: QAction
+    export_signals: QAction
     batch: QAction
     about: QAction
     recent_menu: QMenu
@@ -66,6 +68,13 @@ def _create_actions(window: QMainWindow, slots: dict[str, Callable[[], object]])
             "saliency", "Show &Saliency", ["Ctrl+H"], "Colour the parts of the scan that drove the result",
             checkable=True,
         ),
+        traces=action(
+            "traces", "Show Digitized &Traces", ["Ctrl+T"],
+            "Draw the traces read from the scan over it and show their measurements", checkable=True,
+        ),
+        export_signals=action(
+            "export_signals", "&Export Signals…", ["Ctrl+E"], "Save the digitized 12-lead signals as CSV or WFDB"
+        ),
         batch=action("batch", "Process &Folder…", ["Ctrl+B"], "Classify every scan in a folder"),
         about=action("about", "&About ECG Desk", [], "Model card, data attribution and disclaimer"),
         recent_menu=QMenu("Open &Recent", window, objectName="recentMenu"),
@@ -98,7 +107,7 @@ def _fill_menu_bar(window: QMainWindow, acts: Actions) -> None:
     file_menu.addMenu(acts.recent_menu)
     file_menu.addMenu(acts.samples_menu)
     file_menu.addSeparator()
-    file_menu.addActions([acts.save_report, acts.print])
+    file_menu.addActions([acts.save_report, acts.print, acts.export_signals])
     file_menu.addSeparator()
     file_menu.addAction(acts.settings)
     file_menu.addSeparator()
@@ -108,12 +117,13 @@ def _fill_menu_bar(window: QMainWindow, acts: Actions) -> None:
     view_menu.addSeparator()
     view_menu.addAction(acts.reset_crop)
     view_menu.addAction(acts.saliency)
+    view_menu.addAction(acts.traces)
     menu_bar.addMenu("&Batch").addAction(acts.batch)
     menu_bar.addMenu("&Help").addAction(acts.about)
 
 
 def _add_toolbar(window: QMainWindow, acts: Actions) -> None:
-    """The toolbar: file, zoom, crop and saliency, batch."""
+    """The toolbar: file, zoom, crop and the overlays, batch."""
     toolbar = QToolBar("Main", window, objectName="mainToolbar", movable=False, floatable=False)
     toolbar.setIconSize(QSize(20, 20))
     toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
@@ -121,7 +131,7 @@ def _add_toolbar(window: QMainWindow, acts: Actions) -> None:
     toolbar.addSeparator()
     toolbar.addActions([acts.fit, acts.actual_size, acts.zoom_in, acts.zoom_out])
     toolbar.addSeparator()
-    toolbar.addActions([acts.reset_crop, acts.saliency])
+    toolbar.addActions([acts.reset_crop, acts.saliency, acts.traces])
     toolbar.addSeparator()
     toolbar.addAction(acts.batch)
     window.addToolBar(toolbar)

@@ -104,10 +104,16 @@ def _heat(p: QPainter) -> None:
         p.drawEllipse(QPointF(28, 22), radius, radius * 0.8)
 
 
+def _traces(p: QPainter) -> None:
+    p.drawRect(QRectF(6, 10, 36, 28))
+    p.setPen(QPen(QColor(palette.TRACES[0]), 3, c=Qt.PenCapStyle.RoundCap, j=Qt.PenJoinStyle.RoundJoin))
+    p.drawPolyline([QPointF(x, y) for x, y in ((10, 26), (17, 26), (20, 30), (24, 14), (28, 32), (31, 26), (38, 26))])
+
+
 _PAINTERS: dict[str, Callable[[QPainter], None]] = {
     "open": _folder, "save_report": _report, "print": _printer, "fit": _fit, "actual_size": _actual,
     "zoom_in": lambda p: _magnifier(p, True), "zoom_out": lambda p: _magnifier(p, False),
-    "reset_crop": _reset, "saliency": _heat, "batch": _batch, "about": _info,
+    "reset_crop": _reset, "saliency": _heat, "traces": _traces, "batch": _batch, "about": _info,
 }
 
 

@@ -1,4 +1,5 @@
-"""The main window: the scan viewer with its crop box, the result panel, menus, recent files and dialogs."""
+"""The main window: the scan viewer with its crop box and overlays, the result panel, menus, recent files and
+dialogs."""
 
 from __future__ import annotations
 
@@ -20,10 +21,13 @@ from ecg_desktop.core import pdf_pages, resources
 from ecg_desktop.core.crop import CropBox
 from ecg_desktop.core.image_io import SCAN_SUFFIXES, AnalysisImage
 from ecg_desktop.core.logs import file_id
+from ecg_desktop.core.measurement_text import not_digitized
 from ecg_desktop.core.model import Classification, EcgModel
 from ecg_desktop.core.outcome import format_percent
 from ecg_desktop.core.report_pdf import PatientInfo, ReportOptions, write_report
 from ecg_desktop.core.saliency import Saliency, describe_top_leads, saliency_of
+from ecg_desktop.core.signals import EXPORT_FILTERS, SignalReading, export_signals, read_signals
+from ecg_desktop.core.trace_overlay import trace_lines
 from ecg_desktop.gui.about_dialog import AboutDialog
 from ecg_desktop.gui.actions import build_actions
 from ecg_desktop.gui.errors import show_error, user_message
@@ -34,6 +38,7 @@ from ecg_desktop.gui.result_panel import ResultPanel
 from ecg_desktop.gui.saliency_worker import SaliencyController, SaliencyOutcome
 from ecg_desktop.gui.settings import AppSettings, SettingsStore
 from ecg_desktop.gui.settings_dialog import SettingsDialog
+from ecg_desktop.gui.signals_worker import SignalsController, SignalsOutcome
 from ecg_desktop.gui.theme import STYLE_SHEET
 from ecg_desktop.gui.viewer import ImageViewer
 from ecg_desktop.gui.welcome import WelcomePage
@@ -52,6 +57,8 @@ class MainWindow(QMainWindow):
     reportSaved = Signal(object)  # Path of a report written by save_report
     reportPrinted = Signal(int)  # pages of the report print_report sent to the printer
     saliencyShown = Signal(object)  # SaliencyOutcome, after the viewer and the panel show it
+    signalsShown = Signal(object)  # SignalsOutcome, after the viewer, the panel and the status bar show it
+    signalsExported = Signal(object)  # list of the Paths Export Signals wrote
 
     def __init__(
         self, model: EcgModel | None, *, model_error: str | None = None, store: SettingsStore | None = None,
@@ -68,6 +75,7 @@ class MainWindow(QMainWindow):
         self._opening = False  # a file is being opened (crop edits locked)
         self._fitted = False  # fitted to the screen once shown (showEvent)
         self.saliency: SaliencyOutcome | None = None  # the newest map computed (may be for an older crop)
+        self.signals: SignalsOutcome | None = None  # the newest digitization (may be for an older scan or crop)
         self.setWindowTitle("ECG Desk")
         self.setAcceptDrops(True)
         self.setStyleSheet(STYLE_SHEET)
@@ -93,6 +101,10 @@ class MainWindow(QMainWindow):
         self.saliency_controller.computed.connect(self._on_saliency)
         self.saliency_controller.failed.connect(self._on_saliency_failed)
         self.saliency_controller.busyChanged.connect(self._on_busy)
+        self.signals_controller = SignalsController(self)
+        self.signals_controller.computed.connect(self._on_signals)
+        self.signals_controller.failed.connect(self._on_signals_failed)
+        self.signals_controller.busyChanged.connect(self._on_busy)
 
     def _build_central(self) -> QSplitter:
         """The welcome page or the viewer on the left, the result panel on the right."""
@@ -122,8 +134,10 @@ class MainWindow(QMainWindow):
             "settings": self.settings_dialog, "quit": self.close, "fit": self.viewer.fit,
             "actual_size": self.viewer.actual_size, "zoom_in": self.viewer.zoom_in, "zoom_out": self.viewer.zoom_out,
             "reset_crop": self.reset_crop, "batch": lambda: self.open_batch(), "about": self.about_dialog,
-            "saliency": self.set_saliency_shown,
+            "saliency": self.set_saliency_shown, "traces": self.set_traces_shown,
+            "export_signals": self.export_signals_dialog,
         })
+        self.acts.traces.setChecked(self.settings.show_traces)
         self.acts.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         self._fill_samples_menu()
 
@@ -137,6 +151,7 @@ class MainWindow(QMainWindow):
         self._edited_request = False
         self._set_opening(True)
         self._drop_saliency()
+        self._drop_signals()
         return self.controller.open(path)
 
     def open_dialog(self) -> None:
@@ -171,6 +186,7 @@ class MainWindow(QMainWindow):
             return
         self._edited_request = True
         self._drop_saliency()
+        self._drop_signals()
         self.panel.show_busy("Classifying the edited region…")
         self.controller.classify(self.scan, box)
 
@@ -181,6 +197,7 @@ class MainWindow(QMainWindow):
         self._edited_request = False
         self.viewer.crop_item.set_box(self.scan.auto_crop)
         self._drop_saliency()
+        self._drop_signals()
         self.panel.show_busy("Classifying with the automatic crop…")
         self.controller.classify(self.scan, None)
 
@@ -210,6 +227,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"{scan.path.name}: {_status_text(result, self.model)}{page_note}", STATUS_MS)
         self._update_actions()
         self._request_saliency()
+        self._request_signals()
         self.resultShown.emit(outcome)
 
     def _on_failed(self, generation: int, error: Exception) -> None:
@@ -221,7 +239,8 @@ class MainWindow(QMainWindow):
             self.panel.show_message("Nothing to show", message, error=True)
         elif self.result is not None:
             self.panel.show_result(self.result, edited_crop=self._edited_request)
-        self._request_saliency()  # the previous scan stays shown: so does its map while the toggle is on
+        self._request_saliency()  # the previous scan stays shown: so do its overlays while the toggles are on
+        self._request_signals()
         show_error(self, error, title="ECG Desk")
 
     # -- PDF pages -------------------------------------------------------------------------------
@@ -251,7 +270,7 @@ class MainWindow(QMainWindow):
             self.open_path(pdf_pages.page_ref(pdf, page))
 
     def _on_busy(self, busy: bool) -> None:
-        self.busy_bar.setVisible(self.controller.busy or self.saliency_controller.busy)
+        self.busy_bar.setVisible(self.controller.busy or self.saliency_controller.busy or self.signals_controller.busy)
 
     # -- saliency ----------------------------------------------------------------------------------
     def set_saliency_shown(self, shown: bool) -> None:
@@ -310,6 +329,103 @@ class MainWindow(QMainWindow):
         self.panel.show_saliency(message)
         self.statusBar().showMessage(message, STATUS_MS)
 
+    # -- digitized traces --------------------------------------------------------------------------------
+    def set_traces_shown(self, shown: bool) -> None:
+        """View ▸ Show Digitized Traces (remembered): draw the traces read from the scan over it and show their
+        measurements, digitizing in a worker when needed."""
+        if self.acts.traces.isChecked() != shown:
+            self.acts.traces.setChecked(shown)  # toggled() calls back here
+            return
+        if self.settings.show_traces != shown:
+            self.settings = replace(self.settings, show_traces=shown)
+            self.store.save(self.settings)
+        if shown:
+            self._request_signals()
+        else:
+            self._drop_signals()
+
+    def current_signals(self) -> SignalReading | None:
+        """The reading of the shown scan and crop, if it has been digitized."""
+        shown = self.signals
+        if shown is None or self.scan is None or shown.scan is not self.scan or shown.box != self._signals_box():
+            return None
+        return shown.reading
+
+    def _signals_box(self) -> CropBox | None:
+        """The region to digitize: the user's crop, or None for the digitizer's own reading of the page."""
+        return self.result.crop if self._edited_request and self.result is not None else None
+
+    def _request_signals(self) -> None:
+        """With the toggle on, show the shown scan's traces and measurements (digitizing in a worker if needed)."""
+        if not self.acts.traces.isChecked() or self.scan is None:
+            return
+        if self.current_signals() is not None:
+            self._show_signals(self.signals)
+            return
+        self.panel.show_signals(None, status="Digitizing the traces…")
+        self.signals_controller.compute(self.scan, self._signals_box())
+
+    def _drop_signals(self) -> None:
+        """The scan or the crop is changing (or the toggle is off): the traces shown no longer match it."""
+        self.signals_controller.invalidate()
+        self.viewer.hide_traces()
+        self.panel.show_signals(None)
+
+    def _on_signals(self, outcome: SignalsOutcome) -> None:
+        self.signals = outcome
+        if self.acts.traces.isChecked() and self.current_signals() is not None:
+            self._show_signals(outcome)
+
+    def _show_signals(self, outcome: SignalsOutcome) -> None:
+        """The traces over the scan and the measurements in the panel, or the digitizer's reason in the status bar."""
+        reading = outcome.reading
+        self.panel.show_signals(reading)
+        if reading.digitization is None:
+            self.viewer.hide_traces()
+            self.statusBar().showMessage(not_digitized(reading.error), STATUS_MS)
+        else:
+            shown = self.result.page_transform if self.result is not None else None
+            lines = trace_lines(reading.digitization, shown=shown, shown_size=self.viewer.image_size())
+            self.viewer.show_traces(lines)
+        self.signalsShown.emit(outcome)
+
+    def _on_signals_failed(self, generation: int, error: Exception) -> None:
+        message = not_digitized(user_message(error))
+        self.panel.show_signals(None, status=message)
+        self.statusBar().showMessage(message, STATUS_MS)
+
+    def export_signals_dialog(self) -> None:
+        """File ▸ Export Signals: a CSV or a WFDB record, chosen by the dialog's filter."""
+        if self.scan is None:
+            return
+        folder = Path(self.settings.last_folder) if self.settings.last_folder else self.scan.path.parent
+        suggested = str(folder / f"{pdf_pages.report_stem(self.scan.path)}-signals.csv")
+        path, chosen = QFileDialog.getSaveFileName(
+            self, "Export Signals", suggested, ";;".join(EXPORT_FILTERS.values())
+        )
+        if path:
+            fmt = next((f for f, text in EXPORT_FILTERS.items() if text == chosen), "csv")
+            suffix = ".csv" if fmt == "csv" else ".hea"
+            self.export_signals(Path(path if path.lower().endswith(suffix) else f"{path}{suffix}"), fmt)
+
+    def export_signals(self, path: Path, fmt: str) -> None:
+        """Write the shown scan's signals as ``fmt`` in a worker (digitizing it first if needed); emits
+        signalsExported or shows why not."""
+        if self.scan is None:
+            return
+        worker = create_worker(
+            _export_signals, path, fmt, reading=self.current_signals(), image=self.scan.image, box=self._signals_box(),
+            _start_thread=False, _ignore_errors=True,
+        )
+        worker.returned.connect(self._on_signals_exported)
+        worker.errored.connect(lambda error: show_error(self, error, title="The signals were not exported"))
+        self.statusBar().showMessage(f"Exporting the signals to {path.name}…")
+        worker.start()
+
+    def _on_signals_exported(self, paths: list[Path]) -> None:
+        self.statusBar().showMessage(f"Signals saved to {', '.join(str(p) for p in paths)}", STATUS_MS)
+        self.signalsExported.emit(paths)
+
     def _set_opening(self, opening: bool) -> None:
         """While a file opens, crop edits would classify the old scan and supersede the new one: lock them."""
         self._opening = opening
@@ -345,13 +461,15 @@ class MainWindow(QMainWindow):
         worker.start()
 
     def _report_worker(self, path: Path, patient: PatientInfo, acquisition_date: str):
-        """A not yet started worker writing the report of the shown result (the map too if Show Saliency is on)."""
+        """A not yet started worker writing the report of the shown result (the map too if Show Saliency is on, the
+        measurements and redrawn leads if Show Digitized Traces is on)."""
         options = ReportOptions(self.settings.facility, self.settings.page_size, acquisition_date)
         return create_worker(
-            _write_report_with_saliency, path, model=self.model, saliency=self.current_saliency(),
-            with_saliency=self.acts.saliency.isChecked(), image=self.scan.image, analysis=self.scan.analysis,
-            result=self.result, source_name=self.scan.path.name, patient=patient, options=options,
-            _start_thread=False, _ignore_errors=True,
+            _write_report_with_overlays, path, model=self.model, saliency=self.current_saliency(),
+            with_saliency=self.acts.saliency.isChecked(), signals=self.current_signals(),
+            with_signals=self.acts.traces.isChecked(), box=self._signals_box(), image=self.scan.image,
+            analysis=self.scan.analysis, result=self.result, source_name=self.scan.path.name, patient=patient,
+            options=options, _start_thread=False, _ignore_errors=True,
         )
 
     def _on_report_saved(self, path: Path) -> None:
@@ -443,6 +561,7 @@ class MainWindow(QMainWindow):
             self.batch_dialog.wait(5000)
         self.controller.invalidate()
         self.saliency_controller.invalidate()
+        self.signals_controller.invalidate()
         self.store.set_window_state("geometry", self.saveGeometry())
         self.store.set_window_state("splitter", self.splitter.saveState())
         QThreadPool.globalInstance().waitForDone(5000)  # workers must not outlive the window
@@ -509,6 +628,7 @@ class MainWindow(QMainWindow):
             act.setEnabled(has_result)
         a.reset_crop.setEnabled(has_model and has_scan and not self._opening)
         a.saliency.setEnabled(has_model)
+        a.export_signals.setEnabled(has_scan and not self._opening)
         a.batch.setEnabled(has_model)
         self.welcome.batch_button.setEnabled(has_model)
         for act in (a.fit, a.actual_size, a.zoom_in, a.zoom_out):
@@ -549,14 +669,28 @@ def _status_text(result: Classification, model: EcgModel) -> str:
     return f"{result.headline(model.manifest)} ({format_percent(result.top_probability)})."
 
 
-def _write_report_with_saliency(
-    path: Path, *, model: EcgModel, saliency: Saliency | None, with_saliency: bool, image: np.ndarray,
-    analysis: AnalysisImage, result: Classification, **kwargs: object,
+def _write_report_with_overlays(
+    path: Path, *, model: EcgModel, saliency: Saliency | None, with_saliency: bool, signals: SignalReading | None,
+    with_signals: bool, box: CropBox | None, image: np.ndarray, analysis: AnalysisImage, result: Classification,
+    **kwargs: object,
 ) -> Path:
     """Worker: the PDF report of the full-size ``image``; with ``with_saliency`` (View ▸ Show Saliency on) also
-    the map the viewer shows, computed here (by the core, on ``analysis``) if not yet available."""
+    the map the viewer shows, computed here (by the core, on ``analysis``) if not yet available; with
+    ``with_signals`` (View ▸ Show Digitized Traces on) the measurements and leads, digitized here if need be."""
     if not with_saliency:
         saliency = None
     elif saliency is None:
         saliency = saliency_of(model, analysis, result)
-    return write_report(path, image=image, result=result, manifest=model.manifest, saliency=saliency, **kwargs)
+    if not with_signals:
+        signals = None
+    elif signals is None:
+        signals = read_signals(image, box)
+    return write_report(path, image=image, result=result, manifest=model.manifest, saliency=saliency,
+                        signals=signals, **kwargs)
+
+
+def _export_signals(
+    path: Path, fmt: str, *, reading: SignalReading | None, image: np.ndarray, box: CropBox | None
+) -> list[Path]:
+    """Worker: ``reading`` (digitized here from the full-size ``image`` if None) written as ``fmt``."""
+    return export_signals(path, reading if reading is not None else read_signals(image, box), fmt)

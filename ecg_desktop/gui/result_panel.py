@@ -1,4 +1,5 @@
-"""The result panel: top class and probability, one bar per manifest class, findings, warnings, model version.
+"""The result panel: top class and probability, one bar per manifest class, findings, the digitized traces'
+measurements, warnings, model version.
 
 A scan that is not assessable shows the core's headline ("Not assessable by this model") and its reasons
 instead: no class, no probability, no bars.
@@ -8,13 +9,17 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame, QGridLayout, QHBoxLayout, QLabel, QProgressBar, QScrollArea, QSizePolicy, QVBoxLayout, QWidget,
+)
 
 from ecg_desktop.core.heat_overlay import LEGEND_TICKS, LEGEND_TITLE, legend_bar
 from ecg_desktop.core.manifest import Manifest
+from ecg_desktop.core.measurement_text import MEASUREMENT_LABELS, MEASUREMENTS_NOTE, measurement_lines, not_digitized
 from ecg_desktop.core.model import Classification
 from ecg_desktop.core.notices import DISCLAIMER, DISCLAIMER_SHORT
 from ecg_desktop.core.outcome import format_percent
+from ecg_desktop.core.signals import SignalReading
 from ecg_desktop.gui.qimage import bgr_to_qimage
 
 BAR_STEPS = 1000
@@ -121,6 +126,7 @@ class ResultPanel(QWidget):
         layout.addWidget(self.saliency_label)
         layout.addWidget(self.saliency_legend)
         self.show_saliency(None)
+        self._add_measurements(layout)
         self.warnings_caption = _label("WARNINGS", "caption")
         self.warnings_label = _label("", "warnings", wrap=True)
         layout.addWidget(self.warnings_caption)
@@ -129,6 +135,31 @@ class ResultPanel(QWidget):
         layout.addWidget(_label("CLASSIFIED REGION", "caption"))
         self.crop_label = _label("–", "detail", wrap=True)
         layout.addWidget(self.crop_label)
+
+    def _add_measurements(self, layout: QVBoxLayout) -> None:
+        """The digitized traces' measurements, two per row, the digitizer's warnings and what they are worth."""
+        self.measurements_caption = _label("MEASUREMENTS", "caption")
+        self.measurements_status = _label("", "measurementsStatus", wrap=True)
+        self.measurements_grid = QWidget(objectName="measurementsGrid")
+        grid = QGridLayout(self.measurements_grid)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setHorizontalSpacing(10)
+        grid.setVerticalSpacing(2)
+        self.measurement_values: dict[str, QLabel] = {}
+        for index, name in enumerate(MEASUREMENT_LABELS):
+            row, column = divmod(index, 2)
+            value = _label("–", "measurementValue")
+            grid.addWidget(_label(name, "className"), row, 2 * column)
+            grid.addWidget(value, row, 2 * column + 1)
+            self.measurement_values[name] = value
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(3, 1)
+        self.measurements_warnings = _label("", "warnings", wrap=True)
+        self.measurements_note = _label(MEASUREMENTS_NOTE, "detail", wrap=True)
+        for widget in (self.measurements_caption, self.measurements_status, self.measurements_grid,
+                       self.measurements_warnings, self.measurements_note):
+            layout.addWidget(widget)
+        self.show_signals(None)
 
     # -- states ------------------------------------------------------------------------------------
     def set_source(self, text: str) -> None:
@@ -182,6 +213,23 @@ class ResultPanel(QWidget):
         self.saliency_caption.setVisible(text is not None)
         self.saliency_label.setVisible(text is not None)
         self.saliency_legend.setVisible(text is not None and legend)
+
+    def show_signals(self, reading: SignalReading | None, *, status: str | None = None) -> None:
+        """The MEASUREMENTS section: ``reading``'s values ("—" where not measurable) and the digitizer's warnings,
+        why it has none (its error), or ``status`` (e.g. working on it); hidden with neither."""
+        if reading is not None and reading.error is not None:
+            status, reading = not_digitized(reading.error), None
+        self.measurements_caption.setVisible(reading is not None or status is not None)
+        self.measurements_status.setText(status or "")
+        self.measurements_status.setVisible(reading is None and status is not None)
+        for widget in (self.measurements_grid, self.measurements_note):
+            widget.setVisible(reading is not None)
+        warnings = reading.warnings if reading is not None else ()
+        self.measurements_warnings.setText("\n".join(f"• {w}" for w in warnings))
+        self.measurements_warnings.setVisible(bool(warnings))
+        if reading is not None:
+            for name, value in measurement_lines(reading.measurements):
+                self.measurement_values[name].setText(value)
 
     def _set_headline(self, text: str, state: str) -> None:
         """The big line: a class name (state ''), or 'muted', 'error' or 'unassessable' text."""

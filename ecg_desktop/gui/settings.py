@@ -25,6 +25,7 @@ class AppSettings:
     batch_workers: int = DEFAULT_WORKERS
     last_folder: str = ""
     recent_files: tuple[str, ...] = field(default_factory=tuple)
+    show_traces: bool = False  # View ▸ Show Digitized Traces
 
     def with_recent(self, path: Path) -> AppSettings:
         """These settings with ``path`` first in the recent files (no duplicates, at most MAX_RECENT)."""
@@ -58,6 +59,7 @@ class SettingsStore:
             batch_workers=workers,
             last_folder=str(q.value("files/last_folder", "") or ""),
             recent_files=tuple(_as_list(q.value("files/recent", []))[:MAX_RECENT]),
+            show_traces=_as_bool(q.value("view/show_traces", default.show_traces)),
         )
 
     def save(self, settings: AppSettings) -> None:
@@ -69,6 +71,7 @@ class SettingsStore:
         q.setValue("batch/workers", settings.batch_workers)
         q.setValue("files/last_folder", settings.last_folder)
         q.setValue("files/recent", list(settings.recent_files))
+        q.setValue("view/show_traces", settings.show_traces)
         q.sync()
 
     def window_state(self, key: str) -> QByteArray | None:
@@ -88,3 +91,8 @@ def _as_list(value: object) -> list[str]:
     if isinstance(value, str):
         return [value]
     return [str(v) for v in value if v]
+
+
+def _as_bool(value: object) -> bool:
+    """QSettings returns a stored bool as "true"/"false" (INI and native backends on Linux)."""
+    return value is True or str(value).lower() == "true"

@@ -1,4 +1,5 @@
-"""The scan viewer: a QGraphicsView with fit, zoom (wheel, Ctrl +/-), 1:1, hand panning and the crop box."""
+"""The scan viewer: a QGraphicsView with fit, zoom (wheel, Ctrl +/-), 1:1, hand panning, the crop box and the
+saliency and digitized-trace overlays."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from PySide6.QtWidgets import QFrame, QGraphicsPixmapItem, QGraphicsScene, QGrap
 
 from ecg_desktop.core.crop import CropBox
 from ecg_desktop.core.heat_overlay import ALPHA, colour_heatmap
+from ecg_desktop.core.trace_overlay import TraceLine
 from ecg_desktop.gui.crop_item import CropItem
 from ecg_desktop.gui.qimage import bgr_to_qimage
+from ecg_desktop.gui.trace_item import TraceItem
 
 MIN_ZOOM, MAX_ZOOM = 0.02, 16.0
 STEP = 1.25
@@ -31,6 +34,8 @@ class ImageViewer(QGraphicsView):
         self.scene().addItem(self._pixmap)
         self.heat_item = _heat_item()  # the saliency overlay: above the scan, below the crop box
         self.scene().addItem(self.heat_item)
+        self.trace_item = TraceItem()  # the digitized traces: above the map, below the crop box
+        self.scene().addItem(self.trace_item)
         self.crop_item = CropItem()
         self.scene().addItem(self.crop_item)
         self._fit_mode = True
@@ -51,6 +56,7 @@ class ImageViewer(QGraphicsView):
         self.scene().setSceneRect(rect)
         self.crop_item.set_bounds(image.width(), image.height())
         self.hide_heatmap()
+        self.hide_traces()
         self.fit()
 
     def show_heatmap(self, heatmap: np.ndarray, box: CropBox) -> None:
@@ -68,6 +74,18 @@ class ImageViewer(QGraphicsView):
     def heatmap_rect(self) -> QRectF | None:
         """Where the heat map is drawn, in image pixels (None when hidden)."""
         return self.heat_item.sceneBoundingRect() if self.heat_item.isVisible() else None
+
+    def show_traces(self, lines: list[TraceLine]) -> None:
+        """Draw the digitized traces, ``lines`` in pixels of the shown image, over it."""
+        self.trace_item.set_lines(lines)
+
+    def hide_traces(self) -> None:
+        self.trace_item.hide()
+
+    def image_size(self) -> tuple[int, int]:
+        """(width, height) of the image shown, in its pixels."""
+        size = self._pixmap.pixmap().size()
+        return size.width(), size.height()
 
     def has_image(self) -> bool:
         return not self._pixmap.pixmap().isNull()
