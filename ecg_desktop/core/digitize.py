@@ -160,29 +160,31 @@ def digitize(image: np.ndarray, box: CropBox | None = None, *,
 def _trace_panels(ink: InkMap, geometry: PrintGeometry) -> list[PanelTrace]:
     """Every lead panel and the rhythm strip (named "II" for now), in ink-map pixels."""
     spacing = float(np.median(np.diff(geometry.baselines)))
-    margin = geometry.separator_width / 2 + 1  # the separator's columns are left out of the panels
+    margin = geometry.separator_width / 2 + 0.5  # the separator's columns are left out of the panels
     panels = []
     for row, names in enumerate(PANEL_LEADS):
         for column, name in enumerate(names):
             x_from = geometry.panel_x(column) + (margin if column else 0.0)
             x_to = geometry.panel_x(column + 1) - (margin if column < COLUMNS - 1 else 0.0)
-            panels.append(_panel(ink, geometry, name, row, column, x_from, x_to, spacing))
+            hidden = (column > 0, column < COLUMNS - 1)  # ends at a separator
+            panels.append(_panel(ink, geometry, name, row, column, (x_from, x_to), spacing, hidden))
     strip_end = geometry.panel_x(COLUMNS)
-    panels.append(_panel(ink, geometry, "II", len(PANEL_LEADS), 0, geometry.x0, strip_end, spacing,
-                         samples=round(DURATION_S * FS)))
+    panels.append(_panel(ink, geometry, "II", len(PANEL_LEADS), 0, (geometry.x0, strip_end), spacing,
+                         (False, False), samples=round(DURATION_S * FS)))
     return panels
 
 
-def _panel(ink: InkMap, geometry: PrintGeometry, lead: str, row: int, column: int, x_from: float, x_to: float,
-           spacing: float, samples: int = round(PANEL_S * FS)) -> PanelTrace:
-    """Trace one panel and sample it at :data:`FS` (values in mV, pixels in ink-map coordinates)."""
+def _panel(ink: InkMap, geometry: PrintGeometry, lead: str, row: int, column: int, span: tuple[float, float],
+           spacing: float, hidden: tuple[bool, bool], samples: int = round(PANEL_S * FS)) -> PanelTrace:
+    """Trace one panel between the x of ``span`` and sample it at :data:`FS` (mV; ink-map pixels)."""
+    x_from, x_to = span
     baseline = geometry.baselines[row]
     start_s = column * PANEL_S
     xs = geometry.x0 + (start_s + np.arange(samples) / FS) * geometry.px_per_s
     ys = np.full(samples, np.nan)
     mm = geometry.panel_px / 62.5
     label = (x_from + _LABEL_MM[0] * mm, baseline - _LABEL_MM[1] * mm)
-    line = trace_line(ink, x_from, x_to, baseline, spacing, label=label)
+    line = trace_line(ink, x_from, x_to, baseline, spacing, label=label, hidden=hidden)
     if line is not None:
         ys = np.interp(xs, line.xs, line.ys)
         hold = _HOLD_MM * mm

@@ -52,12 +52,14 @@ class TracedLine:
 
 
 def trace_line(ink: InkMap, x_from: float, x_to: float, baseline: float, spacing: float, *,
-               label: tuple[float, float] = (0.0, 0.0)) -> TracedLine | None:
+               label: tuple[float, float] = (0.0, 0.0), hidden: tuple[bool, bool] = (False, False)
+               ) -> TracedLine | None:
     """The trace between ``x_from`` and ``x_to`` of the row whose 0 mV line is at ``baseline``, or None.
 
     ``spacing`` is the distance between row baselines: the search reaches most of a spacing up and down.
     ``label`` (x end, y top): where the panel's lead label may stand on the trace, left of x end and
-    below y top.
+    below y top. ``hidden`` (left, right): a separator hides the trace just beyond that end; the ink
+    the pen left past it still tells where a steep trace came from (or went to) there.
     """
     height, width = ink.mask.shape
     x_a, x_b = max(0, int(np.ceil(x_from))), min(width, int(np.floor(x_to)) + 1)
@@ -75,8 +77,16 @@ def trace_line(ink: InkMap, x_from: float, x_to: float, baseline: float, spacing
     columns, centres, lengths = columns[keep], centres[keep], lengths[keep]
     if columns.size < 2:
         return None
-    ys = _centre_curve(columns, centres, lengths, thickness, round(label[0]) - x_a, label[1] - y_a)
-    return TracedLine(columns + float(x_a), ys[columns] + y_a, thickness)
+    lower, upper = _edges(columns, centres, lengths, thickness)
+    curve = _centre_curve(lower, upper, thickness, round(label[0]) - x_a, label[1] - y_a)
+    xs, ys = columns.astype(float), curve[columns]
+    reach = thickness / 2
+    if hidden[0] and columns[0] == 0 and (end := _hidden_end(curve[:2], lower[0], upper[0], thickness)) is not None:
+        xs, ys = np.r_[-reach, xs], np.r_[end, ys]
+    if hidden[1] and columns[-1] == x_b - x_a - 1 and (
+            end := _hidden_end(curve[-1:-3:-1], lower[-1], upper[-1], thickness)) is not None:
+        xs, ys = np.r_[xs, xs[-1] + reach], np.r_[ys, end]
+    return TracedLine(xs + x_a, ys + y_a, thickness)
 
 
 @dataclass(frozen=True)
@@ -185,14 +195,36 @@ def _strays(starts: np.ndarray, ends: np.ndarray, thickness: float) -> np.ndarra
     return np.r_[True, far] & np.r_[far, True] & (starts.size > 2)
 
 
-def _centre_curve(columns: np.ndarray, centres: np.ndarray, lengths: np.ndarray, thickness: float,
-                  label_end: int, label_top: float) -> np.ndarray:
-    """The curve's y at every column from 0 to the last chained one (see the module docstring)."""
+def _edges(columns: np.ndarray, centres: np.ndarray, lengths: np.ndarray,
+           thickness: float) -> tuple[np.ndarray, np.ndarray]:
+    """The curve's lowest and highest y within the pen's reach, at every column up to the last chained one."""
     every = np.arange(columns[-1] + 1)
     half = thickness / 2
-    lower = np.minimum(centres - lengths / 2 + half, centres)  # the curve's minimum within the pen's reach
+    lower = np.minimum(centres - lengths / 2 + half, centres)
     upper = np.maximum(centres + lengths / 2 - half, centres)
-    lower, upper = np.interp(every, columns, lower), np.interp(every, columns, upper)
+    return np.interp(every, columns, lower), np.interp(every, columns, upper)
+
+
+def _hidden_end(curve: np.ndarray, lower: float, upper: float, thickness: float) -> float | None:
+    """Where the trace was just beyond its end column, under a separator, or None when it tells nothing.
+
+    The pen's ink in the end column reaches past the end: when it stands well above (below) where the
+    trace goes on inwards and not below (above) it, the trace came from there. ``curve``: the trace
+    from its end column inwards.
+    """
+    inward = curve[1] if curve.size > 1 else curve[0]
+    above, below = inward - lower, upper - inward
+    if above > thickness and below < thickness / 2:
+        return float(lower)
+    if below > thickness and above < thickness / 2:
+        return float(upper)
+    return None
+
+
+def _centre_curve(lower: np.ndarray, upper: np.ndarray, thickness: float, label_end: int,
+                  label_top: float) -> np.ndarray:
+    """The curve's y at every column of ``lower`` and ``upper`` (see the module docstring)."""
+    half = thickness / 2
     opened = _pen_dilation(lower, -half)  # the curve, but narrow downward peaks cut
     closed = _pen_dilation(upper, half)  # the curve, but narrow upward peaks cut
     curve = (opened + closed) / 2
@@ -200,8 +232,9 @@ def _centre_curve(columns: np.ndarray, centres: np.ndarray, lengths: np.ndarray,
     edges = np.flatnonzero(np.diff(np.r_[0, apart.view(np.int8), 0]))
     span = int(half) + 1  # columns from a peak's tip to where its flanks are clear of the pen
     for first, stop in zip(edges[::2], edges[1::2]):
-        if first < label_end and opened[first:stop].min() > label_top:  # a lead label standing on the trace
-            curve[first:stop] = closed[first:stop]
+        if first < label_end and opened[first:stop].min() > label_top and not _steep_both_sides(curve, first, stop,
+                                                                                                thickness):
+            curve[first:stop] = closed[first:stop]  # a lead label standing on a flat stretch of trace
             continue
         left, right = curve[max(first - 1, 0)], curve[min(stop, curve.size - 1)]
         level = np.interp(np.arange(first, stop), [first - 1, stop], [left, right])
@@ -211,6 +244,15 @@ def _centre_curve(columns: np.ndarray, centres: np.ndarray, lengths: np.ndarray,
         tip = float(lower[tips].min() if up else upper[tips].max())
         _peak(curve, tips[0], tips[-1], tip, span, up)
     return curve
+
+
+def _steep_both_sides(curve: np.ndarray, first: int, stop: int, thickness: float) -> bool:
+    """The curve rises into ``first``..``stop`` from one side and falls away on the other, or the reverse
+    (a wave's flanks), rather than running flat beside it (a label standing on the trace)."""
+    if first < 3 or stop + 2 >= curve.size:
+        return False
+    into, out = curve[first - 1] - curve[first - 3], curve[stop + 2] - curve[stop]
+    return min(abs(into), abs(out)) >= thickness / 2 and np.sign(into) != np.sign(out)
 
 
 def _peak(curve: np.ndarray, first_tip: int, last_tip: int, tip: float, span: int, up: bool) -> None:
