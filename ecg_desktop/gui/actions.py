@@ -123,7 +123,7 @@ def _fill_menu_bar(window: QMainWindow, acts: Actions) -> None:
 
 
 def _add_toolbar(window: QMainWindow, acts: Actions) -> None:
-    """The toolbar: file, zoom, crop and the overlays, batch."""
+    """The toolbar: file, zoom, crop and saliency, batch."""
     toolbar = QToolBar("Main", window, objectName="mainToolbar", movable=False, floatable=False)
     toolbar.setIconSize(QSize(20, 20))
     toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
@@ -131,7 +131,7 @@ def _add_toolbar(window: QMainWindow, acts: Actions) -> None:
     toolbar.addSeparator()
     toolbar.addActions([acts.fit, acts.actual_size, acts.zoom_in, acts.zoom_out])
     toolbar.addSeparator()
-    toolbar.addActions([acts.reset_crop, acts.saliency, acts.traces])
+    toolbar.addActions([acts.reset_crop, acts.saliency])  # no room for Show Digitized Traces on a laptop screen
     toolbar.addSeparator()
     toolbar.addAction(acts.batch)
     window.addToolBar(toolbar)
