@@ -146,3 +146,21 @@ def test_export_dialog_chooses_wfdb_by_its_filter(
     assert exported.args[0] == [tmp_path / "my_record.hea", tmp_path / "my_record.dat"]
     header = (tmp_path / "my_record.hea").read_text(encoding="utf-8").splitlines()
     assert header[0].split()[:3] == ["my_record", "12", "500"]
+
+
+def test_saved_report_holds_the_measurements_while_the_toggle_is_on(
+    qtbot, main_window, printout: Path, tmp_path: Path
+) -> None:
+    from pypdf import PdfReader
+
+    def saved_text(path: Path) -> str:
+        with qtbot.waitSignal(main_window.reportSaved, timeout=WAIT_MS):
+            main_window.save_report(path)
+        return " ".join(PdfReader(path).pages[0].extract_text().split())
+
+    _open(qtbot, main_window, printout)
+    assert "Measurements" not in saved_text(tmp_path / "off.pdf")
+    _traces_on(qtbot, main_window)
+    text = saved_text(tmp_path / "on.pdf")
+    assert "Measurements (from the digitized traces)" in text
+    assert main_window.panel.measurement_values["Heart rate"].text() in text
