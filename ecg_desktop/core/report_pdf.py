@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 import os
 import tempfile
 from collections import Counter
@@ -404,7 +405,7 @@ class _Leads(Flowable):
         canvas.setLineJoin(1)
         path, drawing = canvas.beginPath(), False
         for x, y in zip(xs.tolist(), ys.tolist()):
-            if y != y:  # NaN
+            if math.isnan(y):
                 drawing = False
             elif drawing:
                 path.lineTo(x, y)
