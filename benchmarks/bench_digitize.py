@@ -170,8 +170,9 @@ def footer_heart_rate(page: np.ndarray, grid_bottom: int) -> int | None:
     except IndexError:
         return None
     templates = {digit: _glyph(footer, box) for digit, box in known.items()}
+    width = float(np.median([box[2] for box in known.values()]))
     digits = ""
-    for box in tall[heart][1:]:
+    for box in [piece for box in tall[heart][1:] for piece in _split_touching(footer, box, width)]:
         glyph = _glyph(footer, box)
         scores = {d: float(np.corrcoef(glyph.ravel(), t.ravel())[0, 1]) for d, t in templates.items()}
         best = max(scores, key=scores.get)
@@ -196,6 +197,17 @@ def _glyph_boxes(mask: np.ndarray) -> list[tuple[int, int, int, int]]:
             x, y, w, h = min(x, bx), min(y, by), max(x + w, bx + bw) - min(x, bx), max(y + h, by + bh) - min(y, by)
         boxes.append((x, y, w, h))
     return boxes
+
+
+def _split_touching(mask: np.ndarray, box: tuple[int, int, int, int], width: float) -> list[tuple[int, int, int, int]]:
+    """A glyph box holding two touching digits split where the least ink stands between them (else as is)."""
+    x, y, w, h = box
+    if w < 1.6 * width:
+        return [box]
+    ink = mask[y : y + h, x : x + w].sum(axis=0)
+    lo, hi = round(0.35 * w), round(0.65 * w) + 1
+    cut = lo + int(np.argmin(ink[lo:hi]))
+    return [(x, y, cut, h), (x + cut, y, w - cut, h)]
 
 
 def _words(boxes: list[tuple[int, int, int, int]], height: int) -> list[list[tuple[int, int, int, int]]]:

@@ -18,10 +18,13 @@ _PAPER_BLOCK = 8  # paper brightness is estimated on a copy this many times smal
 
 @dataclass(frozen=True)
 class InkMap:
-    """Ink of a region: ``mask`` (bool) and ``darkness`` (float32, 0 on paper, 1 black), same shape as the region."""
+    """Ink of a region: ``mask`` (bool) and ``darkness`` (float32, 0 on paper, 1 black), same shape as the region,
+    and the ink's connected blobs: ``blobs`` (label per pixel, 0 on paper) and ``blob_size`` (width, height per label)."""
 
     mask: np.ndarray
     darkness: np.ndarray
+    blobs: np.ndarray
+    blob_size: np.ndarray
 
 
 def ink_map(region: np.ndarray) -> InkMap:
@@ -33,4 +36,6 @@ def ink_map(region: np.ndarray) -> InkMap:
     paper = cv2.resize(cv2.dilate(small, np.ones((5, 5), np.uint8)), (width, height), interpolation=cv2.INTER_LINEAR)
     paper = np.maximum(paper.astype(np.float32), 1.0)
     darkness = np.clip(1.0 - bright.astype(np.float32) / paper, 0.0, 1.0)
-    return InkMap(darkness > 1.0 - INK_RATIO, darkness)
+    mask = darkness > 1.0 - INK_RATIO
+    _, blobs, stats, _ = cv2.connectedComponentsWithStats(mask.view(np.uint8), connectivity=8)
+    return InkMap(mask, darkness, blobs, stats[:, [cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT]])

@@ -1,7 +1,7 @@
 """Which lead the rhythm strip shows: II on most of the supported printouts, III on some.
 
-Two independent readings: the strip's label (the number of upright strokes of "II" or "III" above the
-trace's start) and the strip's shape, which over its first 2.5 s is the same signal as the lead
+Two independent readings: the strip's label (the number of upright strokes of "II" or "III" standing
+at the strip's start) and the strip's shape, which over its first 2.5 s is the same signal as the lead
 panel printed above it in the first column (II in row 2, III in row 3). They agree on clean scans;
 when they disagree the shape decides if it is clear, and a warning says so.
 """
@@ -24,14 +24,15 @@ _MAX_MISFIT = 0.3  # the strip differs from the matching panel by at most this s
 _MISFIT_MARGIN = 0.5  # and by at most this share of its difference from the other candidate
 _LABEL_MM = 6.0  # the label begins at the strip's start and is at most this wide
 _LABEL_HEIGHT_MM = (0.3, 4.5)  # glyphs stand this far above the 0 mV line
-_TRACE_CLEARANCE_MM = 0.5  # ink this close to the traced line is the trace
 _MIN_GLYPH_MM = 1.0  # glyphs are at least this tall
 _STEM_SHARE = 0.7  # a stroke is inked over this share of the glyphs' height
+_DOT_MM = 0.4  # blobs this small both ways are grid dots or noise, not letters
+_FIRST_STEM_MM = 1.0  # the label's first letter stands this close to the strip's start
 
 
 def identify_rhythm_lead(ink: InkMap, geometry: PrintGeometry, panels: list[PanelTrace]) -> tuple[str, list[str]]:
     """The rhythm strip's lead and warnings (``panels``: the 12 lead panels then the strip, in ink-map pixels)."""
-    label = _label_lead(ink, geometry, panels[-1])
+    label = _label_lead(ink, geometry)
     shape = _shape_lead(panels)
     if label is not None and (shape is None or shape == label):
         return label, []
@@ -62,10 +63,10 @@ def _shape_lead(panels: list[PanelTrace]) -> str | None:
     return best if misfit[best] <= _MAX_MISFIT and misfit[best] <= _MISFIT_MARGIN * min(others) else None
 
 
-def _label_lead(ink: InkMap, geometry: PrintGeometry, strip: PanelTrace) -> str | None:
-    """"II" or "III" from the upright strokes standing on the strip's 0 mV line at its start, else None.
+def _label_lead(ink: InkMap, geometry: PrintGeometry) -> str | None:
+    """"II" or "III" from the upright strokes of the small blobs of ink standing on the strip's start, else None.
 
-    The trace's own ink (within a pen's width of the traced line) is left out.
+    Traces are wide blobs and are left out; a label touching a trace is part of it and is not read.
     """
     mm = geometry.panel_px / 62.5
     x_a, x_b = max(0, round(geometry.x0)), round(geometry.x0 + _LABEL_MM * mm)
@@ -73,15 +74,20 @@ def _label_lead(ink: InkMap, geometry: PrintGeometry, strip: PanelTrace) -> str 
     top, bottom = round(baseline - _LABEL_HEIGHT_MM[1] * mm), round(baseline - _LABEL_HEIGHT_MM[0] * mm)
     if top < 0 or x_b <= x_a:
         return None
-    band = ink.mask[top:bottom, x_a:x_b].copy()
-    traced = np.interp(np.arange(x_a, x_b), strip.pixels[:, 0], strip.pixels[:, 1]) if np.isfinite(
-        strip.pixels[:, 0]).sum() > 1 else np.full(x_b - x_a, np.nan)
-    rows = np.arange(top, bottom)[:, None]
-    band &= ~(np.abs(rows - traced[None, :]) <= _TRACE_CLEARANCE_MM * mm)
+    dots = (ink.blob_size <= _DOT_MM * mm).all(axis=1)  # grid dots, noise
+    small = (ink.blob_size[:, 0] <= _LABEL_MM * mm) & (ink.blob_size[:, 1] <= _LABEL_HEIGHT_MM[1] * mm) & ~dots
+    band = ink.mask[top:bottom, x_a:x_b] & small[ink.blobs[top:bottom, x_a:x_b]]
     inked = np.flatnonzero(band.any(axis=1))
-    if inked.size < _MIN_GLYPH_MM * mm:
+    if inked.size == 0 or inked[-1] - inked[0] + 1 < _MIN_GLYPH_MM * mm:
         return None
-    glyphs = band[inked[0] : inked[-1] + 1]
-    stems = glyphs.mean(axis=0) >= _STEM_SHARE
-    count = int(np.count_nonzero(np.diff(np.r_[0, stems.view(np.int8)]) == 1))
-    return {2: "II", 3: "III"}.get(count)
+    rows = slice(top + inked[0], top + inked[-1] + 1)
+    stems = band[inked[0] : inked[-1] + 1].mean(axis=0) >= _STEM_SHARE
+    edges = np.flatnonzero(np.diff(np.r_[0, stems.view(np.int8), 0]))
+    centres = (edges[::2] + edges[1::2] - 1) / 2 + x_a
+    if centres.size < 2 or centres[0] - geometry.x0 > _FIRST_STEM_MM * mm:
+        return None  # the first letter is missing: merged with a trace
+    pitch = float(np.median(np.diff(centres)))
+    after = round(centres[-1] + 0.75 * pitch), round(centres[-1] + 1.25 * pitch) + 1
+    if (ink.mask[rows, after[0] : after[1]] & ~dots[ink.blobs[rows, after[0] : after[1]]]).any():
+        return None  # ink where a further letter would stand: maybe one merged with a trace
+    return {2: "II", 3: "III"}.get(centres.size)

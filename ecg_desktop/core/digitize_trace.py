@@ -110,17 +110,15 @@ class _Runs:
         step = np.diff(padded, axis=0).T  # (w, h + 1)
         cols, starts = np.nonzero(step == 1)
         ends = np.nonzero(step == -1)[1]
-        zero = np.zeros((1, w), np.float32)
-        mass = np.vstack([zero, np.cumsum(dark, axis=0)])
-        moment = np.vstack([zero, np.cumsum(dark * np.arange(h, dtype=np.float32)[:, None], axis=0)])
+        mass = cv2.integral(dark, sdepth=cv2.CV_64F)  # (h + 1, w + 1): sums above and left of each corner
+        moment = cv2.integral(dark * np.arange(h, dtype=np.float32)[:, None], sdepth=cv2.CV_64F)
         lo, hi = np.maximum(starts - 1, 0), np.minimum(ends + 1, h)  # antialiased edges below the threshold
-        weight = mass[hi, cols] - mass[lo, cols]
-        centres = (moment[hi, cols] - moment[lo, cols]) / np.maximum(weight, 1e-6)
+        weight = _column_sums(mass, lo, hi, cols)
+        centres = _column_sums(moment, lo, hi, cols) / np.maximum(weight, 1e-6)
         solid = float(np.percentile(dark[band], _SOLID_PERCENTILE)) if band.any() else 1.0
-        _, labels, stats, _ = cv2.connectedComponentsWithStats(band.view(np.uint8), connectivity=8)
-        blob = labels[starts, cols]
-        specks = (stats[:, cv2.CC_STAT_WIDTH] < speck_width)[blob]
-        dots = ((stats[:, cv2.CC_STAT_WIDTH] <= dot) & (stats[:, cv2.CC_STAT_HEIGHT] <= dot))[blob]
+        blob = ink.blobs[y_a + starts, x_a + cols]
+        specks = (ink.blob_size[:, 0] < speck_width)[blob]
+        dots = (ink.blob_size <= dot).all(axis=1)[blob]
         centres[dots] = np.inf  # sorted last, beyond the kept runs
         order = np.lexsort((np.abs(centres - baseline), cols))
         rank = np.arange(cols.size) - np.searchsorted(cols[order], cols[order])
@@ -134,6 +132,11 @@ class _Runs:
         return cls(*out)
 
 
+def _column_sums(integral: np.ndarray, lo: np.ndarray, hi: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Sums of rows ``lo`` to ``hi`` (exclusive) of columns ``cols``, from an integral image."""
+    return (integral[hi, cols + 1] - integral[hi, cols] - integral[lo, cols + 1] + integral[lo, cols]).astype(np.float64)
+
+
 def _chain(runs: _Runs, baseline: float, spacing: float) -> tuple[np.ndarray, np.ndarray]:
     """The cheapest chain of runs: its columns and the run picked in each, left to right."""
     width, slots = runs.start.shape
@@ -144,16 +147,31 @@ def _chain(runs: _Runs, baseline: float, spacing: float) -> tuple[np.ndarray, np
     links = _link_costs(runs)  # (width, LOOKBACK * slots, slots)
     cost = np.full((width + _LOOKBACK, slots), np.inf)  # _LOOKBACK rows of padding before column 0
     back = np.zeros((width, slots), np.int16)  # index into the previous LOOKBACK columns' runs, -1: chain start
-    occupied = np.flatnonzero(np.isfinite(runs.start[:, 0]))
+    counts = np.isfinite(runs.start).sum(axis=1)
+    occupied = np.flatnonzero(counts)
+    lone = (counts == 1) & (np.convolve(counts > 1, np.ones(_LOOKBACK + 1), mode="full")[: width] == 0)
+    single = links[:, ::slots, 0].tolist()  # lone runs: the link from column j - k's first run, per k
+    first_cost = [np.inf] * (width + _LOOKBACK)  # a plain copy of cost[:, 0] for the lone-run fast path
+    node_first = node[:, 0].tolist()
     every = np.arange(slots)
     for j in occupied:
+        start = _SKIP_COST * j
+        if lone[j]:  # this and the previous columns hold one run each: plain floats, no arrays
+            best, pick = start, -1
+            for k in range(1, _LOOKBACK + 1):
+                total = first_cost[j + _LOOKBACK - k] + single[j][k - 1]
+                if total < best:
+                    best, pick = total, (k - 1) * slots
+            back[j, 0] = pick
+            first_cost[j + _LOOKBACK] = cost[j + _LOOKBACK, 0] = best + node_first[j]
+            continue
         earlier = cost[j : j + _LOOKBACK][::-1].ravel()  # columns j - 1, j - 2, ... (padded)
         total = earlier[:, None] + links[j]
         pick = np.argmin(total, axis=0)
         best = total[pick, every]
-        start = _SKIP_COST * j
         back[j] = np.where(best < start, pick, -1)
         cost[j + _LOOKBACK] = np.minimum(best, start) + node[j]
+        first_cost[j + _LOOKBACK] = float(cost[j + _LOOKBACK, 0])
     if occupied.size == 0:
         return np.zeros(0, int), np.zeros(0, int)
     finish = cost[_LOOKBACK:] + _SKIP_COST * (width - 1 - np.arange(width))[:, None]

@@ -28,7 +28,7 @@ _SLOPE_SHARE = 0.1  # QRS onset/offset: the combined slope falls below this shar
 _BRIDGE_S = 0.02  # the combined slope is bridged over its dips at R and S tips (moving maximum)
 _QRS_SEARCH_S = (0.12, 0.16)  # onset searched this far before the R wave, offset this far after
 _P_WINDOW_S = (0.30, 0.06)  # the P wave lies this far before the QRS onset
-_MIN_P_MV, _MIN_T_MV = 0.04, 0.05
+_MIN_P_MV, _MIN_T_MV = 0.06, 0.05
 _WAVE_EDGE_SHARE = 0.15  # a P wave begins where it falls to this share of its amplitude
 _T_START_S = 0.08  # the T wave is searched from this long after the QRS offset
 
@@ -133,12 +133,8 @@ def _median_beat(values: np.ndarray, peaks: np.ndarray, fs: int, rr_s: float) ->
     """The median of the complete, traced beats of one lead around ``peaks`` (None without any)."""
     pre, post = round(min(_PRE_S, 0.45 * rr_s) * fs), round(min(_POST_S, 0.85 * rr_s) * fs)
     windows = [values[p - pre : p + post] for p in peaks if p - pre >= 0 and p + post <= values.size]
-    windows = [w for w in windows if np.mean(~np.isnan(w)) >= _MIN_LEAD_SHARE]
-    if not windows:
-        return None
-    beat = np.nanmedian(np.stack(windows), axis=0)
-    filled, _ = _filled(beat)
-    return filled
+    windows = [_filled(w)[0] for w in windows if np.mean(~np.isnan(w)) >= _MIN_LEAD_SHARE]
+    return np.median(np.stack(windows), axis=0) if windows else None
 
 
 def _qrs_bounds(beats: dict[str, np.ndarray], r: int, fs: int) -> tuple[int, int] | None:
