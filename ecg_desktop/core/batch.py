@@ -28,7 +28,6 @@ from ecg_desktop.core.image_io import load_for_analysis, load_image
 from ecg_desktop.core.listing import ListFile, PathKeys, list_scans, result_key
 from ecg_desktop.core.logs import file_id
 from ecg_desktop.core.manifest import Manifest
-from ecg_desktop.core.measure import NONE
 from ecg_desktop.core.model import Classification, EcgModel
 from ecg_desktop.core.outcome import REASON_CODES, Reason
 from ecg_desktop.core.report_pdf import BatchRow, ReportOptions, write_batch_summary, write_report
@@ -165,11 +164,11 @@ def digitize_into(path: Path, signals_dir: Path) -> tuple[SignalReading, dict]:
         outputs = [] if reading.digitization is None else export_signals(
             signals_dir / f"{pdf_pages.report_stem(path)}.csv", reading, "csv")
     except EcgDeskError as exc:
-        reading, outputs = SignalReading(None, NONE, str(exc)), []
+        reading, outputs = SignalReading.failed(str(exc)), []
     except Exception as exc:  # a batch never stops for one file; the log gets the type and where, not the message
         log.error("scan %s not digitized: unexpected %s\n%s", file_id(path), type(exc).__name__,
                   "".join(traceback.format_tb(exc.__traceback__)).rstrip())
-        reading, outputs = SignalReading(None, NONE, f"unexpected error ({type(exc).__name__}: {exc})."), []
+        reading, outputs = SignalReading.failed(f"unexpected error ({type(exc).__name__}: {exc})."), []
     return reading, measurement_line(result_key(path), reading, outputs)
 
 

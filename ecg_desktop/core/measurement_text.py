@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from ecg_desktop.core.measure import Measurements
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # only the type: core.measure loads scipy's signal module (see core.signals)
+    from ecg_desktop.core.measure import Measurements
 
 NOT_MEASURED = "—"
 MEASUREMENTS_TITLE = "Measurements (from the digitized traces)"

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
 import cv2
@@ -31,7 +32,6 @@ from reportlab.platypus import Flowable, KeepInFrame, LongTable, Paragraph, Simp
 
 from ecg_desktop.core import palette
 from ecg_desktop.core.crop import CropBox
-from ecg_desktop.core.digitize import Digitization
 from ecg_desktop.core.errors import ReportWriteError
 from ecg_desktop.core.heat_overlay import LEGEND_TICKS, LEGEND_TITLE, SCALE_MAX, blend_over_crop, legend_bar
 from ecg_desktop.core.manifest import Manifest
@@ -41,6 +41,9 @@ from ecg_desktop.core.notices import ATTRIBUTION, DISCLAIMER
 from ecg_desktop.core.outcome import NOT_ASSESSABLE, format_percent
 from ecg_desktop.core.saliency import Saliency, describe_top_leads, top_leads
 from ecg_desktop.core.signals import SignalReading
+
+if TYPE_CHECKING:  # only the type (see core.signals)
+    from ecg_desktop.core.digitize import Digitization
 
 PAGE_SIZES = {"A4": A4, "LETTER": LETTER}
 BatchRow = tuple[str, Classification | None, str | None]  # file name, result, error message

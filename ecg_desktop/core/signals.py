@@ -1,20 +1,26 @@
 """The digitizer's outcome as the app uses it: the signals and their measurements, or why there are none;
-saving them as a CSV or a WFDB record; the measurement line a batch records."""
+saving them as a CSV or a WFDB record; the measurement line a batch records.
+
+The digitizer itself is imported on first use: it and scipy's signal module (core.measure) add ~0.4 s to the
+start of every command and of the window, which need them only when a scan is digitized.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ecg_desktop.core.crop import CropBox
-from ecg_desktop.core.digitize import Digitization, DigitizeError, digitize
-from ecg_desktop.core.digitize_export import write_csv, write_wfdb
 from ecg_desktop.core.errors import EcgDeskError
-from ecg_desktop.core.measure import NONE, Measurements, measure
 from ecg_desktop.core.measurement_text import not_digitized
+
+if TYPE_CHECKING:
+    from ecg_desktop.core.digitize import Digitization
+    from ecg_desktop.core.measure import Measurements
 
 #: Export formats and the file-dialog filter each is chosen by.
 EXPORT_FILTERS = {
@@ -40,16 +46,26 @@ class SignalReading:
         """What the digitizer assumed or could not read."""
         return self.digitization.warnings if self.digitization is not None else ()
 
+    @classmethod
+    def failed(cls, reason: str) -> SignalReading:
+        """No signals: ``reason`` says why in a sentence."""
+        from ecg_desktop.core.measure import NONE
+
+        return cls(None, NONE, reason)
+
 
 def read_signals(image: np.ndarray, box: CropBox | None = None) -> SignalReading:
     """Digitize a full-size BGR scan (``box``: a user's crop of the upright page) and measure it.
 
     A scan the digitizer cannot read is a reading with its ``error``, not an exception.
     """
+    from ecg_desktop.core.digitize import DigitizeError, digitize
+    from ecg_desktop.core.measure import measure
+
     try:
         digitization = digitize(image, box)
     except DigitizeError as exc:
-        return SignalReading(None, NONE, str(exc))
+        return SignalReading.failed(str(exc))
     return SignalReading(digitization, measure(digitization))
 
 
@@ -59,6 +75,8 @@ def export_signals(path: Path, reading: SignalReading, fmt: str) -> list[Path]:
 
     Raises SignalsWriteError when the files cannot be written or the scan could not be digitized.
     """
+    from ecg_desktop.core.digitize_export import write_csv, write_wfdb
+
     path = Path(path)
     if reading.digitization is None:
         raise SignalsWriteError(not_digitized(reading.error or "no traces were read."))

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from ecg_desktop.core import palette
-from ecg_desktop.core.digitize import Digitization
 from ecg_desktop.core.geometry import PageTransform
+
+if TYPE_CHECKING:  # only the type (see core.signals)
+    from ecg_desktop.core.digitize import Digitization
 
 
 @dataclass(frozen=True, eq=False)

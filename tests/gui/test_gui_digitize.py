@@ -86,17 +86,19 @@ def test_overlay_follows_a_page_scanned_sideways(qtbot, main_window, tmp_path: P
     assert _on_ink(main_window) > 0.9
 
 
-def test_measurements_panel_shows_the_heart_rate_and_warnings_stay_hidden(
+def test_measurements_panel_shows_the_heart_rate_and_the_digitizers_warnings(
     qtbot, main_window, printout: Path
 ) -> None:
     _open(qtbot, main_window, printout)
-    _traces_on(qtbot, main_window)
+    warnings = _traces_on(qtbot, main_window).reading.warnings
     panel = main_window.panel
     rate = panel.measurement_values["Heart rate"].text()
     assert rate.endswith(" bpm") and abs(int(rate.split()[0]) - HEART_RATE) <= 3, rate
     assert panel.measurement_values["QRS"].text().endswith(" ms")
     assert panel.measurements_grid.isVisible() and panel.measurements_note.isVisible()
-    assert panel.measurements_status.isHidden() and panel.measurements_warnings.isHidden()  # a clean printout
+    assert panel.measurements_status.isHidden()
+    assert panel.measurements_warnings.isVisible() == bool(warnings)
+    assert panel.measurements_warnings.text() == "\n".join(f"• {w}" for w in warnings)
 
 
 def test_toggle_is_remembered_and_digitizes_a_scan_opened_with_it_on(
