@@ -113,7 +113,7 @@ def find_diagnostic_region(image: np.ndarray) -> CropResult:
         if region is None or region.width * region.height < _MIN_REGION_FRACTION * signal.size:
             return none
         region = _refine(highpass(paper), region, round(1.5 * pitch))
-    if np.median(paper[region.y0 : region.y1 : 2, region.x0 : region.x1 : 2]) < _MIN_PAPER_BRIGHTNESS:
+    if _median(paper[region.y0 : region.y1 : 2, region.x0 : region.x1 : 2]) < _MIN_PAPER_BRIGHTNESS:
         return none  # periodic but dark: not grid paper
     box = region.scaled(1 / scale, 1 / scale).clamped(width, height)
     return CropResult(box, grid_found=True, grid_pitch_px=pitch / scale)
@@ -131,6 +131,14 @@ def grid_periods(image: np.ndarray) -> tuple[float, float] | None:
     if periods is None or min(periods[0][1], periods[1][1]) < _MIN_PERIODICITY:
         return None
     return periods[0][0] / scale, periods[1][0] / scale
+
+
+def _median(values: np.ndarray) -> float:
+    """``np.median`` of uint8 values, read from their histogram (no partial sort)."""
+    counts = np.cumsum(np.bincount(values.ravel(), minlength=256))
+    middle = (int(counts[-1]) - 1) / 2
+    low, high = np.searchsorted(counts, [np.floor(middle), np.ceil(middle)], side="right")
+    return (low + high) / 2
 
 
 def _periods(signal: np.ndarray) -> tuple[tuple[float, float], tuple[float, float]] | None:
@@ -180,7 +188,8 @@ def _period(lines: np.ndarray) -> tuple[float, float] | None:
     """
     size = lines.shape[1]
     padded = cv2.getOptimalDFTSize(size + size // 3)
-    spectrum = np.fft.rfft(lines - lines.mean(axis=1, keepdims=True), padded, axis=1)
+    centred = np.subtract(lines, lines.mean(axis=1, keepdims=True), order="C")  # rows contiguous (also down)
+    spectrum = np.fft.rfft(centred, padded, axis=1)
     auto = np.fft.irfft((np.abs(spectrum) ** 2).sum(axis=0), padded)[: size // 3]
     if auto[0] <= 0 or auto.size < 3 * _MAX_PERIOD:
         return None
@@ -223,14 +232,16 @@ def _tinted_region(small: np.ndarray, relative: bool = False) -> CropBox | None:
     if small.ndim != 3:
         return None
     scale = _TINT_WIDTH / small.shape[1]
-    tiny = cv2.resize(small, (_TINT_WIDTH, max(1, round(small.shape[0] * scale))), interpolation=cv2.INTER_AREA)
-    red = tiny[:, :, 2].astype(np.int16)
+    green_red = cv2.mixChannels([small], [np.empty((*small.shape[:2], 2), np.uint8)], [1, 0, 2, 1])[0]
+    # Each channel is averaged on its own: without blue, green and red come out as they do with it, sooner.
+    tiny = cv2.resize(green_red, (_TINT_WIDTH, max(1, round(small.shape[0] * scale))), interpolation=cv2.INTER_AREA)
+    green, red = tiny[:, :, 0], tiny[:, :, 1].astype(np.int16)
     if relative:
-        redness = red / (tiny[:, :, 1] + 1.0)
+        redness = red / (green + 1.0)
         cast = float(np.percentile(redness, _CAST_PERCENTILE))
         mask = ((redness > cast * _RELATIVE_TINT) & (red > 0.5 * np.percentile(red, 90))).astype(np.uint8)
     else:
-        mask = ((red - tiny[:, :, 1] > 4) & (red > 120)).astype(np.uint8)
+        mask = ((red - green > 4) & (red > 120)).astype(np.uint8)
     mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
     count, _, stats, _ = components(mask)
     if count < 2:

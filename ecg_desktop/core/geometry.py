@@ -166,12 +166,9 @@ def _ink_points(bright: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return xs.astype(np.float64), ys.astype(np.float64), darkness[ys, xs].astype(np.float64)
 
 
-def _profile_sharpness(coords: np.ndarray, weights: np.ndarray, bins: int) -> float:
-    """Sum of squares of the 1-pixel projection profile of weighted points (linear binning), coords in [0, bins - 1)."""
-    low = coords.astype(np.int64)
-    high_part = np.subtract(coords, low, out=coords)  # the fraction above the lower bin (coords is not kept)
-    high_part *= weights
-    profile = np.bincount(low, weights - high_part, bins + 1)
+def _profile_sharpness(low: np.ndarray, low_part: np.ndarray, high_part: np.ndarray, bins: int) -> float:
+    """Sum of squares of a 1-pixel projection profile: weights split between bins ``low`` and ``low + 1``."""
+    profile = np.bincount(low, low_part, bins + 1)
     profile[1:] += np.bincount(low, high_part, bins)  # the upper bin's share
     return float(np.dot(profile, profile))
 
@@ -183,10 +180,21 @@ def _row_coords(xs: np.ndarray, ys: np.ndarray, degrees: float) -> np.ndarray:
 
 
 def _angle_scores(xs: np.ndarray, ys: np.ndarray, weights: np.ndarray, angles: np.ndarray) -> np.ndarray:
-    """Row-profile sharpness of the points for each angle (degrees)."""
+    """Row-profile sharpness of the points for each angle (degrees), linear binning; one row of arrays per angle.
+
+    The same arithmetic as ``_row_coords`` point by point, each angle's cosine and sine taken as a scalar.
+    """
     reach = float(np.hypot(xs.max(), ys.max())) + 2
     bins = int(2 * reach) + 2
-    return np.array([_profile_sharpness(_row_coords(xs, ys, a) + reach, weights, bins) for a in angles])
+    radians = [np.radians(a) for a in angles]
+    cos, sin = (np.array([turn(r) for r in radians])[:, None] for turn in (np.cos, np.sin))
+    coords = ys * cos + xs * sin
+    coords += reach  # in [0, bins - 1)
+    low = coords.astype(np.int64)
+    high_part = np.subtract(coords, low, out=coords)  # the fraction above the lower bin
+    high_part *= weights
+    low_part = weights - high_part
+    return np.array([_profile_sharpness(*rows, bins) for rows in zip(low, low_part, high_part)])
 
 
 def _refined_angle(xs: np.ndarray, ys: np.ndarray, weights: np.ndarray, start: float) -> float:

@@ -11,6 +11,7 @@ from ecg_desktop.core.crop import CropBox, components
 
 
 INPUT_STYLES = ("ink_on_scan", "ink_only")
+_MANY_SPECKS = 100  # more specks than this are cleared by one lookup over the mask, fewer one by one
 
 
 @dataclass(frozen=True)
@@ -125,11 +126,20 @@ def halve_large(
 
 
 def _drop_specks(mask: np.ndarray, *, min_area: int) -> np.ndarray:
-    """Remove connected blobs smaller than ``min_area`` pixels (grid dots, JPEG noise), keep traces."""
+    """Remove connected blobs smaller than ``min_area`` pixels (grid dots, JPEG noise) from a 0/255 mask, keep traces."""
     _, labels, stats, _ = components(mask)
-    keep = (stats[:, cv2.CC_STAT_AREA] >= min_area).astype(np.uint8) * 255
-    keep[0] = 0
-    return np.take(keep, labels)
+    specks = np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] < min_area) + 1
+    if len(specks) > _MANY_SPECKS:  # e.g. a dot grid: one lookup over the whole mask
+        keep = np.full(len(stats), 255, np.uint8)
+        keep[0] = 0
+        keep[specks] = 0
+        return np.take(keep, labels)
+    kept = mask.copy()
+    for label in specks:  # each cleared inside its own bounding box
+        x, y, width, height = stats[label, :4]
+        box = slice(y, y + height), slice(x, x + width)
+        kept[box][labels[box] == label] = 0
+    return kept
 
 
 def crop_region(image: np.ndarray, box: CropBox, warp: np.ndarray | None = None) -> np.ndarray:
