@@ -28,6 +28,7 @@ _MIN_GLYPH_MM = 1.0  # glyphs are at least this tall
 _STEM_SHARE = 0.7  # a stroke is inked over this share of the glyphs' height
 _DOT_MM = 0.4  # blobs this small both ways are grid dots or noise, not letters
 _FIRST_STEM_MM = 1.0  # the label's first letter stands this close to the strip's start
+_MAX_PITCH = 0.8  # letters of the label stand closer than this share of their height
 
 
 def identify_rhythm_lead(ink: InkMap, geometry: PrintGeometry, panels: list[PanelTrace]) -> tuple[str, list[str]]:
@@ -87,6 +88,8 @@ def _label_lead(ink: InkMap, geometry: PrintGeometry) -> str | None:
     if centres.size < 2 or centres[0] - geometry.x0 > _FIRST_STEM_MM * mm:
         return None  # the first letter is missing: merged with a trace
     pitch = float(np.median(np.diff(centres)))
+    if np.diff(centres).max() > _MAX_PITCH * (inked[-1] - inked[0] + 1):
+        return None  # a letter between two is missing: merged with a trace
     after = round(centres[-1] + 0.75 * pitch), round(centres[-1] + 1.25 * pitch) + 1
     if (ink.mask[rows, after[0] : after[1]] & ~dots[ink.blobs[rows, after[0] : after[1]]]).any():
         return None  # ink where a further letter would stand: maybe one merged with a trace
