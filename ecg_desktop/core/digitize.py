@@ -39,6 +39,7 @@ from ecg_desktop.core.digitize_rhythm import identify_rhythm_lead
 from ecg_desktop.core.digitize_trace import trace_line
 from ecg_desktop.core.errors import EcgDeskError
 from ecg_desktop.core.geometry import PageTransform
+from ecg_desktop.core.layout import SUPPORTED_TEXT
 from ecg_desktop.core.reading import NO_GRID_REASON, read_page, upright
 
 LEADS = ("I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6")
@@ -136,7 +137,8 @@ def digitize(image: np.ndarray, box: CropBox | None = None, *,
     layout = [r for r in reading.reasons if r.code == "unsupported_layout"]
     if layout:
         if len(geometry.separators) < COLUMNS - 1 or len(geometry.pulses) < len(geometry.baselines):
-            raise DigitizeError(layout[0].message)
+            found = layout[0].message.split(";")[0]  # "A grid was found, but <what the layout check saw>"
+            raise DigitizeError(f"{found}; the digitizer reads only {SUPPORTED_TEXT}.")
         warnings.append("The layout check did not recognise this page, but its separators and calibration "
                         "pulses were found where the supported layout has them; check the traces.")
     panels = _trace_panels(ink, geometry)

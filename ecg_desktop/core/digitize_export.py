@@ -34,14 +34,15 @@ log = logging.getLogger(__name__)
 
 
 def digitize_files(paths: Iterable[Path], out_dir: Path, formats: tuple[str, ...] = FORMATS) -> Iterator[dict]:
-    """Digitize each scan into ``out_dir`` and yield its measurement line (a dict), also appended to
-    ``out_dir/measurements.jsonl``; a scan that cannot be read or digitized gets its ``error`` and the run goes on."""
+    """Digitize each scan into ``out_dir`` and yield its measurement line (a dict), also written (and flushed)
+    to ``out_dir/measurements.jsonl``, which holds this run's lines; a scan that cannot be read or digitized
+    gets its ``error`` and the run goes on."""
     unknown = set(formats) - set(FORMATS)
     if unknown:
         raise ValueError(f"unknown format(s) {sorted(unknown)}; expected some of {FORMATS}")
     out_dir.mkdir(parents=True, exist_ok=True)
     used: set[str] = set()
-    with open(out_dir / MEASUREMENTS_FILE, "a", encoding="utf-8") as log:
+    with open(out_dir / MEASUREMENTS_FILE, "w", encoding="utf-8") as log:
         for path in paths:
             line = _digitize_one(path, out_dir, _unique_name(path, used), formats)
             log.write(json.dumps(line, ensure_ascii=False) + "\n")
