@@ -91,6 +91,15 @@ def test_turned_askew_and_grey_pages_are_read_through_the_page_correction(condit
     assert np.median(list(_lead_snrs(dig, truth).values())) >= 15.0
 
 
+def test_a_copy_that_lost_its_grid_is_read_by_separators_and_pulses() -> None:
+    image, truth = render_printout_with_truth(heart_rate=65, seed=8)
+    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    copy = cv2.cvtColor(np.where(grey < 200, grey, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)  # grid gone
+    dig = digitize(copy)
+    assert any("No ECG grid" in w for w in dig.warnings)
+    assert np.median(list(_lead_snrs(dig, truth).values())) >= 18.0
+
+
 def test_rhythm_strip_of_lead_iii_is_recognised() -> None:
     image, truth = render_printout_with_truth(heart_rate=70, seed=2, rhythm_lead="III")
     dig = digitize(image)

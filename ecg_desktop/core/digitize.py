@@ -34,7 +34,8 @@ import numpy as np
 
 from ecg_desktop.core.crop import CropBox
 from ecg_desktop.core.digitize_ink import InkMap, ink_map
-from ecg_desktop.core.digitize_layout import COLUMNS, PANEL_S, GeometryError, PrintGeometry, read_geometry
+from ecg_desktop.core.digitize_layout import (COLUMNS, PANEL_S, GeometryError, PrintGeometry, find_print_region,
+                                              read_geometry)
 from ecg_desktop.core.digitize_rhythm import identify_rhythm_lead
 from ecg_desktop.core.digitize_trace import trace_line
 from ecg_desktop.core.errors import EcgDeskError
@@ -123,17 +124,23 @@ def digitize(image: np.ndarray, box: CropBox | None = None, *,
     :class:`DigitizeError` when there is no grid or the 3x4 + rhythm strip layout cannot be read.
     """
     reading = read_page(image, image_size=image_size, crop=box)
-    if NO_GRID_REASON in reading.reasons:
-        raise DigitizeError("No ECG grid was found, so there are no traces to digitize.")
     page = upright(image, reading.page_transform, reading.source_size)
     factor = page.shape[1] / reading.page_size[0]  # this image's pixels per full-size page pixel
     region = reading.crop.scaled(factor, factor).clamped(page.shape[1], page.shape[0])
+    warnings = []
+    if NO_GRID_REASON in reading.reasons:
+        found = find_print_region(ink_map(page)) if box is None else None
+        if found is None:
+            raise DigitizeError("No ECG grid was found, so there are no traces to digitize.")
+        region = CropBox(*found)
+        warnings.append("No ECG grid was found (a faint copy?): the traces were found by their panel "
+                        "separators and calibration pulses.")
     ink = ink_map(page[region.y0 : region.y1, region.x0 : region.x1])
     try:
         geometry = read_geometry(ink)
     except GeometryError as exc:
         raise DigitizeError(str(exc)) from exc
-    warnings = list(geometry.warnings)
+    warnings += geometry.warnings
     layout = [r for r in reading.reasons if r.code == "unsupported_layout"]
     if layout:
         if len(geometry.separators) < COLUMNS - 1 or len(geometry.pulses) < len(geometry.baselines):
@@ -153,7 +160,8 @@ def digitize(image: np.ndarray, box: CropBox | None = None, *,
     to_page = _PagePixels(region.x0, region.y0, factor)
     return Digitization(
         panels=tuple(to_page.panel(p) for p in panels), rhythm_lead=rhythm_lead,
-        page_transform=reading.page_transform, source_size=reading.source_size, crop=reading.crop,
+        page_transform=reading.page_transform, source_size=reading.source_size,
+        crop=region.scaled(1 / factor, 1 / factor),
         x0=to_page.x(geometry.x0), px_per_s=geometry.px_per_s / factor, px_per_mv=geometry.px_per_mv / factor,
         warnings=tuple(warnings),
     )

@@ -20,6 +20,8 @@ COLUMNS = 4
 PANEL_S = 2.5  # seconds per panel (25 mm/s)
 _PANEL_MM = 62.5
 _GRID_WIDTH_MM = 268.0  # the supported printout's grid width: a rough scale until the separators are read
+_PAGE_WIDTH_MM = 281.0  # and its page's width (as core.layout)
+_REGION_MARGIN_MM = 4.0  # around the pulses and panels when the region is found without a grid
 _SEPARATOR_MM = 50.0  # a separator is a vertical line at least this long (it spans rows 1-3, ~88 mm)
 _SEPARATOR_SPACING = 0.06  # separators' spacing may differ from 62.5 mm (rough scale) by this share
 _SPACING_MATCH = 0.01  # and from each other's by this share of it
@@ -77,8 +79,8 @@ def read_geometry(ink: InkMap) -> PrintGeometry:
     x0, panel = _time_axis(lines, mm)
     if x0 is None:
         x0, panel = _axis_from_traces(ink.mask, mm)
-        warnings.append("No panel separators were found: the time scale is taken from the grid size "
-                        "(about 1% less accurate) and time 0 from where the traces begin.")
+        warnings.append("No panel separators were found: the time scale is taken from the grid's width "
+                        "(a few % less accurate) and time 0 from where the traces begin.")
     pulses = _pulses(ink, min(x0, ink.mask.shape[1]), mm)
     rows = _rows(ink.mask, x0, panel, mm)
     baselines, found = _baselines(rows, pulses, mm)
@@ -93,6 +95,24 @@ def read_geometry(ink: InkMap) -> PrintGeometry:
         warnings.append("No calibration pulse was found: the voltage scale assumes 10 mm/mV on the grid.")
     width = float(np.median([line.width for line in lines])) if lines else 0.0
     return PrintGeometry(x0, panel, baselines, px_per_mv, tuple(separators), width, tuple(pulses), tuple(warnings))
+
+
+def find_print_region(ink: InkMap) -> tuple[int, int, int, int] | None:
+    """Where the traces are on a whole page without a grid (a faint copy): (x0, y0, x1, y1) around its
+    separators and calibration pulses, or None without three separators and a pulse for every row."""
+    mm = ink.mask.shape[1] / _PAGE_WIDTH_MM
+    lines = _separators(_vertical_lines(ink, mm), mm)
+    x0, panel = _time_axis(lines, mm)
+    if x0 is None or len(lines) < COLUMNS - 1:
+        return None
+    pulses = _pulses(ink, x0, mm)
+    if len(pulses) < ROWS or max(p.x for p in pulses) - min(p.x for p in pulses) > _PULSE_MATCH_MM * mm:
+        return None
+    height, width = ink.mask.shape
+    left, right = min(p.x for p in pulses) - _REGION_MARGIN_MM * mm, x0 + COLUMNS * panel + _REGION_MARGIN_MM * mm
+    top = min(p.top for p in pulses) - 2 * _REGION_MARGIN_MM * mm
+    bottom = max(p.foot for p in pulses) + 3 * _REGION_MARGIN_MM * mm
+    return max(0, round(left)), max(0, round(top)), min(width, round(right)), min(height, round(bottom))
 
 
 def _column_runs(column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
