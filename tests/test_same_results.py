@@ -27,14 +27,14 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ecg_desktop.core.crop import CropBox, find_diagnostic_region  # noqa: E402
-from ecg_desktop.core.fingerprint import layout_fingerprint  # noqa: E402
-from ecg_desktop.core.image_io import load_for_analysis, load_image  # noqa: E402
-from ecg_desktop.core.preprocess import PREPROCESSING, preprocess  # noqa: E402
-from ecg_desktop.core.reading import read_page  # noqa: E402
-from ecg_desktop.testing.synthetic import render_printout  # noqa: E402
-from training.augment import AugmentConfig, random_warp  # noqa: E402
-from training.conditions import apply_condition  # noqa: E402
+from ecg_desktop.core.crop import CropBox, find_diagnostic_region
+from ecg_desktop.core.fingerprint import layout_fingerprint
+from ecg_desktop.core.image_io import load_for_analysis, load_image
+from ecg_desktop.core.preprocess import PREPROCESSING, preprocess
+from ecg_desktop.core.reading import read_page
+from ecg_desktop.testing.synthetic import render_printout
+from training.augment import AugmentConfig, random_warp
+from training.conditions import apply_condition
 
 RECORD = Path(__file__).resolve().parent / "data" / "same_results.npz"
 DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "ecg-images"

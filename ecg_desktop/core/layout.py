@@ -170,7 +170,7 @@ def _trace_mask(ink: np.ndarray, mm: float) -> np.ndarray:
         ink = ink.copy()
         ink[rows] = cv2.subtract(ink[rows], cv2.morphologyEx(ink[rows], cv2.MORPH_OPEN, np.ones((1, rule), np.uint8)))
     closed = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
-    count, labels, stats, _ = components(closed)
+    _, labels, stats, _ = components(closed)
     min_w, min_h = (value * mm for value in _MIN_TRACE_MM)
     keep = (stats[:, cv2.CC_STAT_WIDTH] >= min_w) & (stats[:, cv2.CC_STAT_HEIGHT] >= min_h)
     keep[0] = False

@@ -9,7 +9,6 @@ import numpy as np
 
 from ecg_desktop.core.crop import CropBox, components
 
-
 INPUT_STYLES = ("ink_on_scan", "ink_only")
 _MANY_SPECKS = 100  # more specks than this are cleared by one lookup over the mask, fewer one by one
 
@@ -126,7 +125,7 @@ def halve_large(
 
 
 def _drop_specks(mask: np.ndarray, *, min_area: int) -> np.ndarray:
-    """Remove connected blobs smaller than ``min_area`` pixels (grid dots, JPEG noise) from a 0/255 mask, keep traces."""
+    """Remove blobs smaller than ``min_area`` pixels (grid dots, JPEG noise) from a 0/255 mask, keep traces."""
     _, labels, stats, _ = components(mask)
     specks = np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] < min_area) + 1
     if len(specks) > _MANY_SPECKS:  # e.g. a dot grid: one lookup over the whole mask
