@@ -32,7 +32,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ecg_desktop.core.digitize import LEADS, DigitizeError, Digitization, digitize
+from ecg_desktop.core.digitize import LEADS, Digitization, DigitizeError, digitize
 from ecg_desktop.core.image_io import load_image
 from ecg_desktop.core.measure import measure
 from ecg_desktop.core.reading import upright
@@ -81,9 +81,9 @@ def _best_shift(truth: np.ndarray, estimate: np.ndarray, reach: int = 100) -> fl
 
 def rendered_cases(count: int) -> list[dict]:
     """``count`` render settings spread over rates, kinds, amplitudes and seeds."""
-    return [dict(heart_rate=RATES[i % len(RATES)], kind=KINDS[i % len(KINDS)],
-                 amplitude=AMPLITUDES[(i // len(RATES)) % len(AMPLITUDES)], seed=100 + i,
-                 rhythm_lead="III" if i % 8 == 7 else "II") for i in range(count)]
+    return [{"heart_rate": RATES[i % len(RATES)], "kind": KINDS[i % len(KINDS)],
+             "amplitude": AMPLITUDES[(i // len(RATES)) % len(AMPLITUDES)], "seed": 100 + i,
+             "rhythm_lead": "III" if i % 8 == 7 else "II"} for i in range(count)]
 
 
 def bench_rendered(cases: list[dict], conditions: list[str]) -> None:
@@ -172,7 +172,7 @@ def footer_heart_rate(page: np.ndarray, grid_bottom: int) -> int | None:
     templates = {digit: _glyph(footer, box) for digit, box in known.items()}
     width = float(np.median([box[2] for box in known.values()]))
     digits = ""
-    for box in [piece for box in tall[heart][1:] for piece in _split_touching(footer, box, width)]:
+    for box in [piece for whole in tall[heart][1:] for piece in _split_touching(footer, whole, width)]:
         glyph = _glyph(footer, box)
         scores = {d: float(np.corrcoef(glyph.ravel(), t.ravel())[0, 1]) for d, t in templates.items()}
         best = max(scores, key=scores.get)
@@ -184,7 +184,7 @@ def footer_heart_rate(page: np.ndarray, grid_bottom: int) -> int | None:
 
 def _glyph_boxes(mask: np.ndarray) -> list[tuple[int, int, int, int]]:
     """Boxes (x, y, w, h) of the glyphs of the footer's text line; pieces of one glyph (one above the other) merged."""
-    count, _, stats, _ = cv2.connectedComponentsWithStats(mask.view(np.uint8), connectivity=8)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(mask.view(np.uint8), connectivity=8)
     pieces = sorted((tuple(int(v) for v in s[:4]) for s in stats[1:] if s[4] >= 4), key=lambda b: b[0])
     if not pieces:
         return []

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from ecg_desktop import cli
-from ecg_desktop.core.digitize import LEADS, DigitizeError, Digitization, digitize
+from ecg_desktop.core.digitize import LEADS, Digitization, DigitizeError, digitize
 from ecg_desktop.core.measure import measure, measure_signals
 from ecg_desktop.testing.synthetic import PrintoutTruth, reconstruction_snr, render_printout_with_truth
 

@@ -34,8 +34,14 @@ import numpy as np
 
 from ecg_desktop.core.crop import CropBox
 from ecg_desktop.core.digitize_ink import InkMap, ink_map
-from ecg_desktop.core.digitize_layout import (COLUMNS, PANEL_S, GeometryError, PrintGeometry, find_print_region,
-                                              read_geometry)
+from ecg_desktop.core.digitize_layout import (
+    COLUMNS,
+    PANEL_S,
+    GeometryError,
+    PrintGeometry,
+    find_print_region,
+    read_geometry,
+)
 from ecg_desktop.core.digitize_rhythm import identify_rhythm_lead
 from ecg_desktop.core.digitize_trace import trace_line
 from ecg_desktop.core.errors import EcgDeskError
@@ -192,7 +198,7 @@ def _panel(ink: InkMap, geometry: PrintGeometry, lead: str, row: int, column: in
     start_s = column * PANEL_S
     xs = geometry.x0 + (start_s + np.arange(samples) / FS) * geometry.px_per_s
     ys = np.full(samples, np.nan)
-    mm = geometry.panel_px / 62.5
+    mm = geometry.px_per_mm
     label = (x_from + _LABEL_MM[0] * mm, baseline - _LABEL_MM[1] * mm)
     line = trace_line(ink, x_from, x_to, baseline, spacing, label=label, hidden=hidden)
     if line is not None:

@@ -61,6 +61,11 @@ class PrintGeometry:
         """Pixels per second along x."""
         return self.panel_px / PANEL_S
 
+    @property
+    def px_per_mm(self) -> float:
+        """Pixels per millimetre of paper (along x, at 25 mm/s)."""
+        return self.panel_px / _PANEL_MM
+
     def panel_x(self, column: int) -> float:
         """x where panel ``column`` (0-3) begins."""
         return self.x0 + column * self.panel_px

@@ -40,8 +40,8 @@ def identify_rhythm_lead(ink: InkMap, geometry: PrintGeometry, panels: list[Pane
     if shape is not None:
         said = f'its label reads "{label}"' if label else "its label could not be read"
         return shape, [f"The rhythm strip was taken as lead {shape} from its shape ({said})."]
-    return DEFAULT, [f"The rhythm strip's label could not be read and its shape matches neither II nor III "
-                     f"clearly: it is taken as lead {DEFAULT}."]
+    return DEFAULT, [(f"The rhythm strip's label could not be read and its shape matches neither II nor III "
+                      f"clearly: it is taken as lead {DEFAULT}.")]
 
 
 def _shape_lead(panels: list[PanelTrace]) -> str | None:
@@ -69,7 +69,7 @@ def _label_lead(ink: InkMap, geometry: PrintGeometry) -> str | None:
 
     Traces are wide blobs and are left out; a label touching a trace is part of it and is not read.
     """
-    mm = geometry.panel_px / 62.5
+    mm = geometry.px_per_mm
     x_a, x_b = max(0, round(geometry.x0)), round(geometry.x0 + _LABEL_MM * mm)
     baseline = geometry.baselines[-1]
     top, bottom = round(baseline - _LABEL_HEIGHT_MM[1] * mm), round(baseline - _LABEL_HEIGHT_MM[0] * mm)

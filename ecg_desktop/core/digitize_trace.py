@@ -1,18 +1,21 @@
 """Follow one panel's trace through its ink and return the centre line of the printed curve.
 
 Each pixel column of the panel holds runs of ink: the trace, and sometimes a neighbouring row's
-trace, a lead label or a separator tick. The trace is the chain of runs, one per column, that
-moves least from column to column and stays in its own row (dynamic programming over the runs; a
-chain may skip a column or two where the trace is broken).
+trace, a lead label, a grid dot or text. The trace is the chain of runs, one per column, found by
+dynamic programming: neighbouring runs should touch (cost per pixel of gap), hold much ink (a steep
+stroke rather than a letter beside it), not belong to a small blob (letters, dots), and stay in
+their own row; a chain may skip a column or two where the trace is broken.
 
-The printed line is the curve drawn with a pen about ``thickness`` pixels wide, so a column's run
+The printed line is the curve drawn with a round pen ``thickness`` pixels wide, so a column's run
 spans the curve's highest and lowest points within the pen's reach plus half the pen. Undoing that:
 the top and bottom edges, moved in by half the pen, are the curve's running extremes (``lower`` and
-``upper``); their grey-level opening and closing over the pen's width give back the curve, except
+``upper``); their grey-level opening and closing by the pen's profile give the curve back, except
 that the opening cuts narrow downward peaks (S waves) and the closing narrow upward ones (R waves).
-Where the two disagree, the one reaching further from the level around the stretch is the peak
-and is kept, except where a lead label stands on the trace (the panel's start, not higher than a
-label): there the bottom edge is the trace.
+Where they disagree, the one reaching further from the level around the stretch is a peak: its tip
+is where the ink ends, and its flanks are the slopes leading into it, continued up to the tip when
+they are steep enough. Where a lead label stands on a flat stretch of trace (a panel's start, not
+higher than a label), the bottom edge is the trace. At a separator, the ink the pen left just past
+the panel's end tells where a steep trace went under it.
 """
 
 from __future__ import annotations
