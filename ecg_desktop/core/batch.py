@@ -18,6 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from ecg_desktop.core import pdf_pages
@@ -106,7 +107,37 @@ def classify_files(
     ``report`` (e.g. a PDF writer) runs in the same worker with the decoded (analysis-size) image;
     with ``signals_dir`` each scan is digitized there too (see classify_one).
     At most ``2 * workers`` files are in flight; ``should_stop`` is checked before each new one.
+    With several workers OpenCV runs one thread each (see one_opencv_thread_per_worker).
     """
+    with one_opencv_thread_per_worker(workers):
+        yield from _classify_in_pool(model, files, workers, should_stop, report, signals_dir)
+
+
+@contextlib.contextmanager
+def one_opencv_thread_per_worker(workers: int) -> Iterator[None]:
+    """While files run in parallel, each OpenCV call stays on its worker's thread: OpenCV's own thread team
+    costs more CPU than it saves once every core already has a file (benchmarks/bench_inference.py
+    --opencv-threads: ~10 ms of CPU a scan). Results are identical either way."""
+    if workers <= 1:
+        yield
+        return
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        yield
+    finally:
+        cv2.setNumThreads(before)
+
+
+def _classify_in_pool(
+    model: EcgModel,
+    files: Iterable[Path],
+    workers: int,
+    should_stop: Callable[[], bool],
+    report: Report | None,
+    signals_dir: Path | None,
+) -> Iterator[BatchItem]:
+    """classify_files' thread pool (results in input order, at most 2 * workers in flight)."""
     pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="ecg-batch")
     pending: collections.deque[Future[BatchItem]] = collections.deque()
     queue = iter(files)

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+import cv2
 from distributed import Client, Future, KilledWorker, Worker, WorkerPlugin, as_completed, get_worker
 
 from ecg_desktop.core.batch import BatchItem, classify_one
@@ -38,6 +39,7 @@ class ModelOnWorker(WorkerPlugin):
     def setup(self, worker: Worker) -> None:
         """Load the installed models, one CNN thread (the worker runs a file per thread, like the local pool);
         a missing or altered file, or another model version, refuses them."""
+        cv2.setNumThreads(1)  # likewise OpenCV (core.batch.one_opencv_thread_per_worker)
         try:
             model = EcgModel.load(threads=1)  # a worker's parallelism is its threads, one file each
             if model.version != self.model_version:
