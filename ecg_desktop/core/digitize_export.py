@@ -26,6 +26,7 @@ from ecg_desktop.core.image_io import load_image
 from ecg_desktop.core.logs import file_id
 from ecg_desktop.core.measure import NONE, measure
 from ecg_desktop.core.pdf_pages import split_page_ref
+from ecg_desktop.core.wfdb_record import write_record
 
 FORMATS = ("csv", "wfdb")
 MEASUREMENTS_FILE = "measurements.jsonl"
@@ -101,9 +102,4 @@ def write_csv(path: Path, dig: Digitization) -> Path:
 
 def write_wfdb(out_dir: Path, name: str, dig: Digitization) -> list[Path]:
     """``out_dir/name.hea`` and ``.dat``: the 12 leads as a WFDB record (format 16, mV)."""
-    import wfdb  # imported here: it is slow to import and only this export needs it
-
-    count = len(LEADS)
-    wfdb.wrsamp(name, fs=dig.fs, units=["mV"] * count, sig_name=list(LEADS), p_signal=dig.signals().astype(np.float64),
-                fmt=["16"] * count, adc_gain=[_ADC_GAIN] * count, baseline=[0] * count, write_dir=str(out_dir))
-    return [out_dir / f"{name}.hea", out_dir / f"{name}.dat"]
+    return write_record(out_dir, name, dig.fs, LEADS, dig.signals(), units="mV", gain=_ADC_GAIN)

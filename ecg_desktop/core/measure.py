@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from scipy.signal import butter, find_peaks, sosfiltfilt
 
 from ecg_desktop.core.digitize import LEADS, Digitization
+from ecg_desktop.core.filtering import bandpass_zero_phase, find_peaks
 
 _BAND_HZ = (8.0, 25.0)  # QRS energy band
 _ENERGY_WINDOW_S = 0.08
@@ -102,8 +102,7 @@ def _energy(values: np.ndarray, fs: int) -> np.ndarray:
     filled, traced = _filled(values)
     if traced.mean() < 0.05:
         return np.zeros_like(values)
-    sos = butter(2, _BAND_HZ, btype="bandpass", fs=fs, output="sos")
-    slope = np.gradient(sosfiltfilt(sos, filled))
+    slope = np.gradient(bandpass_zero_phase(filled, _BAND_HZ, fs))
     window = max(1, round(_ENERGY_WINDOW_S * fs))
     energy = np.convolve(slope**2, np.ones(window) / window, mode="same")
     energy[~traced] = 0.0
@@ -118,7 +117,7 @@ def _r_peaks(leads: dict[str, np.ndarray], fs: int, rhythm_lead: str) -> np.ndar
     present = np.sum([o > 0 for o in others], axis=0)
     combined = rhythm + 0.5 * np.sum(others, axis=0) / np.maximum(present, 1)
     typical = np.percentile(combined, 99)
-    found, _ = find_peaks(combined, height=_PEAK_SHARE * typical, distance=round(_REFRACTORY_S * fs))
+    found = find_peaks(combined, _PEAK_SHARE * typical, round(_REFRACTORY_S * fs))
     filled, _ = _filled(leads[rhythm_lead])
     reach = round(0.05 * fs)
     refined = []

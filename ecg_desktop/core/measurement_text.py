@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # only the type: core.measure loads scipy's signal module (see core.signals)
+if TYPE_CHECKING:  # only the type: core.measure loads the digitizer (see core.signals)
     from ecg_desktop.core.measure import Measurements
 
 NOT_MEASURED = "—"

@@ -1,7 +1,7 @@
 """The digitizer's outcome as the app uses it: the signals and their measurements, or why there are none;
 saving them as a CSV or a WFDB record; the measurement line a batch records.
 
-The digitizer itself is imported on first use: it and scipy's signal module (core.measure) add ~0.4 s to the
+The digitizer itself is imported on first use: it (and the measurements) added ~0.4 s to the
 start of every command and of the window, which need them only when a scan is digitized.
 """
 
