@@ -9,7 +9,8 @@ its own decode (the median of those per-scan ratios: the machine is shared, so o
 the same run compare); then batch throughput with ``--workers`` threads, the batch's CPU time per scan
 and peak resident memory, against the targets: a scan in at most 3x its decode, >= 70 scans/s with 2
 workers on 2 cores, < 500 MB peak. ``--opencv-threads 1`` runs OpenCV on the calling thread only (its own
-pool spends CPU on every call; the app leaves OpenCV's default).
+pool spends CPU on every call; a batch with several workers does the same,
+core.batch.one_opencv_thread_per_worker).
 """
 
 from __future__ import annotations

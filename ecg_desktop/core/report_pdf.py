@@ -39,6 +39,7 @@ from ecg_desktop.core.measurement_text import MEASUREMENTS_NOTE, MEASUREMENTS_TI
 from ecg_desktop.core.model import Classification
 from ecg_desktop.core.notices import ATTRIBUTION, DISCLAIMER
 from ecg_desktop.core.outcome import NOT_ASSESSABLE, format_percent
+from ecg_desktop.core.pdf_pages import REPORT_CREATOR
 from ecg_desktop.core.saliency import Saliency, describe_top_leads, top_leads
 from ecg_desktop.core.signals import SignalReading
 
@@ -530,7 +531,7 @@ def _write_pdf(
             part = Path(stream.name)
             doc = SimpleDocTemplate(
                 stream, pagesize=page_size, leftMargin=_MARGIN, rightMargin=_MARGIN, topMargin=_MARGIN,
-                bottomMargin=_MARGIN + _FOOTER, title=title, author=options.facility or "ECG Desk", creator="ECG Desk",
+                bottomMargin=_MARGIN + _FOOTER, title=title, author=options.facility or "ECG Desk", creator=REPORT_CREATOR,
             )
             doc.build(story(doc), onFirstPage=_footer, onLaterPages=_footer)
             stream.flush()
