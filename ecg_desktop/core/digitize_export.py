@@ -26,6 +26,7 @@ from ecg_desktop.core.image_io import load_image
 from ecg_desktop.core.logs import file_id
 from ecg_desktop.core.measure import NONE, measure
 from ecg_desktop.core.pdf_pages import split_page_ref
+from ecg_desktop.core.signals import measurement_record
 from ecg_desktop.core.wfdb_record import write_record
 
 FORMATS = ("csv", "wfdb")
@@ -60,20 +61,16 @@ def _digitize_one(path: Path, out_dir: Path, name: str, formats: tuple[str, ...]
             outputs.append(write_csv(out_dir / f"{name}.csv", dig))
         if "wfdb" in formats:
             outputs += write_wfdb(out_dir, name, dig)
-        return _line(path, measure(dig).as_dict(), list(dig.warnings), None, [str(p) for p in outputs])
+        return measurement_record(str(path), measure(dig).as_dict(), list(dig.warnings), None, outputs)
     except EcgDeskError as exc:
         log.warning("scan %s not digitized: %s", file_id(path), type(exc).__name__)
-        return _line(path, NONE.as_dict(), [], str(exc), [])
+        return measurement_record(str(path), NONE.as_dict(), [], str(exc), [])
     except OSError as exc:
-        return _line(path, NONE.as_dict(), [], f"{path.name}: output not written ({exc.strerror or exc}).", [])
+        return measurement_record(str(path), NONE.as_dict(), [], f"{path.name}: output not written ({exc.strerror or exc}).", [])
     except Exception as exc:  # a run never stops for one file; the log gets the type and where, not the message
         log.error("scan %s: unexpected %s\n%s", file_id(path), type(exc).__name__,
                   "".join(traceback.format_tb(exc.__traceback__)).rstrip())
-        return _line(path, NONE.as_dict(), [], f"{path.name}: unexpected error ({type(exc).__name__}: {exc}).", [])
-
-
-def _line(path: Path, values: dict, warnings: list[str], error: str | None, outputs: list[str]) -> dict:
-    return {"file": str(path), **values, "warnings": warnings, "error": error, "outputs": outputs}
+        return measurement_record(str(path), NONE.as_dict(), [], f"{path.name}: unexpected error ({type(exc).__name__}: {exc}).", [])
 
 
 def _unique_name(path: Path, used: set[str]) -> str:

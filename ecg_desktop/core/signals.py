@@ -96,5 +96,9 @@ def export_signals(path: Path, reading: SignalReading, fmt: str) -> list[Path]:
 
 def measurement_line(file: str, reading: SignalReading, outputs: list[Path]) -> dict:
     """One JSON-ready line for ``file``: the fields of ``ecg-desktop digitize``'s measurements.jsonl."""
-    return {"file": file, **reading.measurements.as_dict(), "warnings": list(reading.warnings),
-            "error": reading.error, "outputs": [str(p) for p in outputs]}
+    return measurement_record(file, reading.measurements.as_dict(), list(reading.warnings), reading.error, outputs)
+
+
+def measurement_record(file: str, values: dict, warnings: list[str], error: str | None, outputs: list[Path]) -> dict:
+    """A measurements.jsonl line: ``file``, the measurement fields, ``warnings``, ``error``, ``outputs``."""
+    return {"file": file, **values, "warnings": warnings, "error": error, "outputs": [str(p) for p in outputs]}
