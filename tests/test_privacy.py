@@ -199,7 +199,7 @@ def test_the_session_worked(session) -> None:
 def test_the_log_has_events_but_no_patient_data_nor_paths(session) -> None:
     text = "\n".join(p.read_text(encoding="utf-8") for p in session["log_dir"].iterdir())
     tally = "3 classified, 0 not assessable by this model, 1 failed"  # the count the command line printed
-    for event in ("model loaded: version", "batch started: 4 to classify", f"batch finished: {tally}",
+    for event in ("model loaded: version", "batch started: 4 to record", f"batch finished: {tally}",
                   "report written for scan", "not classified: ImageLoadError", "classify finished", "command failed"):
         assert event in text, f"{event!r} is not in the log"
     for secret in ("Jane", "Testpatient", PATIENT_ID, "1970-01-01", "Test Clinic", str(session["home"]), "Patients"):
