@@ -110,6 +110,24 @@ def test_classify_json_matches_the_source_install(exe: Path, tmp_path: Path) -> 
             assert row["probabilities"][cid] == pytest.approx(p, abs=1e-4)
 
 
+def test_digitize_writes_the_signals_and_a_wfdb_record_like_the_source_install(exe: Path, tmp_path: Path) -> None:
+    """The digitizer and its measurements run in the bundle (no scipy.signal, no wfdb there) with the checkout's result."""
+    import numpy as np
+
+    from ecg_desktop.core.digitize import digitize
+    from ecg_desktop.core.image_io import load_image
+
+    result = run(exe, "digitize", str(SAMPLES[0]), "--out", str(tmp_path / "signals"), cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    line = json.loads(result.stdout.splitlines()[0])
+    assert line["error"] is None and line["heart_rate_bpm"] is not None
+    stem = SAMPLES[0].stem
+    assert {p.name for p in (tmp_path / "signals").iterdir()} >= {f"{stem}.csv", f"{stem}.hea", f"{stem}.dat"}
+    written = np.genfromtxt(tmp_path / "signals" / f"{stem}.csv", delimiter=",", skip_header=1)[:, 1:]
+    expected = digitize(load_image(SAMPLES[0])).signals()
+    np.testing.assert_allclose(written, expected, atol=1e-4, equal_nan=True)
+
+
 def test_classify_reports_unreadable_files(exe: Path, tmp_path: Path) -> None:
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 100)
