@@ -29,6 +29,7 @@ positions, and the page's time and voltage scales, so that a digitizer can be sc
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -355,39 +356,10 @@ def reconstruction_snr(truth: np.ndarray, estimate: np.ndarray, fs: int, *, max_
     return best
 
 
-def render_printout(
-    *,
-    kind: str = "normal",
-    heart_rate: float = 72,
-    seed: int = 0,
-    width: int = 2213,
-    height: int = 1572,
-    patient_id: str = "000000",
-    date_text: str = "2026-01-01  10:00:00 AM",
-    layout: str = "3x4+1",
-    grid_colour: tuple[int, int, int] | None = None,
-    dot_grid: bool = False,
-    header: str = "edan",
-    speed_mm_s: float = 25,
-    gain_mm_mv: float = 10,
-    traces: bool = True,
-    amplitude: float = 1.0,
-    rhythm_lead: str = "II",
-) -> np.ndarray:
-    """A synthetic scanned 12-lead ECG printout as an ``height x width x 3`` uint8 BGR image.
-
-    Layout is that of a 2213 x 1572 (200 dpi) report and scales with ``width``. The defaults draw
-    the EDAN 3x4+1 report; ``layout`` (a :data:`LAYOUTS` key), ``grid_colour`` (BGR of the 5 mm
-    lines; None is EDAN pink), ``dot_grid``, ``header`` (a :data:`HEADERS` entry), ``speed_mm_s``,
-    ``gain_mm_mv`` and ``traces=False`` (an empty grid) draw other printouts. ``amplitude`` scales the
-    signals (not the calibration pulses); ``rhythm_lead`` is the 3x4+1 rhythm strip's lead.
-    Illustrative only, not clinically validated (see the module docstring).
-    """
-    return render_printout_with_truth(
-        kind=kind, heart_rate=heart_rate, seed=seed, width=width, height=height, patient_id=patient_id,
-        date_text=date_text, layout=layout, grid_colour=grid_colour, dot_grid=dot_grid, header=header,
-        speed_mm_s=speed_mm_s, gain_mm_mv=gain_mm_mv, traces=traces, amplitude=amplitude, rhythm_lead=rhythm_lead,
-    )[0]
+def render_printout(**options: Any) -> np.ndarray:
+    """A synthetic scanned 12-lead ECG printout as an ``height x width x 3`` uint8 BGR image: the image of
+    :func:`render_printout_with_truth`, which takes the same keyword arguments and documents them."""
+    return render_printout_with_truth(**options)[0]
 
 
 def render_printout_with_truth(
@@ -409,7 +381,16 @@ def render_printout_with_truth(
     amplitude: float = 1.0,
     rhythm_lead: str = "II",
 ) -> tuple[np.ndarray, PrintoutTruth]:
-    """:func:`render_printout`'s image and the :class:`PrintoutTruth` of what it drew (same arguments)."""
+    """A synthetic scanned 12-lead ECG printout (``height x width x 3`` uint8 BGR) and the
+    :class:`PrintoutTruth` of what it drew.
+
+    Layout is that of a 2213 x 1572 (200 dpi) report and scales with ``width``. The defaults draw
+    the EDAN 3x4+1 report; ``layout`` (a :data:`LAYOUTS` key), ``grid_colour`` (BGR of the 5 mm
+    lines; None is EDAN pink), ``dot_grid``, ``header`` (a :data:`HEADERS` entry), ``speed_mm_s``,
+    ``gain_mm_mv`` and ``traces=False`` (an empty grid) draw other printouts. ``amplitude`` scales the
+    signals (not the calibration pulses); ``rhythm_lead`` is the 3x4+1 rhythm strip's lead.
+    Illustrative only, not clinically validated (see the module docstring).
+    """
     if width < 200 or height < 140:
         raise ValueError(f"printout size {width}x{height} is too small")
     if layout not in LAYOUTS or header not in HEADERS:
