@@ -22,7 +22,7 @@ run: $(VENV)/.app
 test: $(VENV)/.dev
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
-# Retrain the bundled models (about 2 hours on 2 idle CPU cores; started again after a stop, it reuses every CNN
+# Retrain the bundled models (about 2.7 hours on 2 idle CPU cores, see README; started again after a stop, it reuses every CNN
 # already trained, kept in models/cache/); then measure the app on rendered negatives and acquisition conditions;
 # rewrites models/, the README tables and the model card.
 train: $(VENV)/.dev
