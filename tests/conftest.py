@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import time
 from pathlib import Path
 
 import cv2
@@ -17,6 +19,16 @@ DATA_DIR = REPO.parent / "shared" / "data" / "ecg-images"
 # How long a child process may run before a test calls it hung: a guard against waiting forever, not a speed
 # limit (speed is measured in benchmarks/), so it is far above any run on a slow, loaded machine.
 HUNG_AFTER_SECONDS = 1800
+
+
+def wait_for_rows(proc: subprocess.Popen, results: Path, rows: int) -> None:
+    """Wait until the batch ``proc`` has written ``rows`` rows (plus the header) to ``results``; fail if it ends
+    first or writes none before HUNG_AFTER_SECONDS."""
+    hung_at = time.monotonic() + HUNG_AFTER_SECONDS
+    while not (results.exists() and results.read_bytes().count(b"\n") >= rows + 1):
+        assert proc.poll() is None, f"the batch ended (exit code {proc.returncode}) before writing {rows} rows"
+        assert time.monotonic() < hung_at, "the batch wrote no rows: it is hung"
+        time.sleep(0.01)
 
 
 @pytest.fixture(scope="session", autouse=True)

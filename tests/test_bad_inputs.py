@@ -15,7 +15,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -27,7 +26,7 @@ from ecg_desktop.core.batch import BatchItem, ResultsCsv, find_scans, plan_batch
 from ecg_desktop.core.errors import EcgDeskError, ImageLoadError
 from ecg_desktop.core.image_io import load_image
 from ecg_desktop.core.pdf_pages import report_stem
-from tests.conftest import HUNG_AFTER_SECONDS, copy_models
+from tests.conftest import HUNG_AFTER_SECONDS, copy_models, wait_for_rows
 from tests.bad_inputs import EXPLICIT_ONLY, UNREADABLE, Expect, build_corpus, expected_tally, unreadable_files
 
 REPO = Path(__file__).resolve().parents[1]
@@ -329,11 +328,7 @@ def test_a_killed_batch_resumes_with_every_file_exactly_once(tmp_path: Path) -> 
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     results = out / "results.csv"
-    hung_at = time.monotonic() + HUNG_AFTER_SECONDS
-    while not (results.exists() and results.read_bytes().count(b"\n") >= 4):  # header + 3 rows
-        assert proc.poll() is None, f"the batch ended before it could be killed: {proc.stderr.read().decode()}"
-        assert time.monotonic() < hung_at, "the batch wrote no rows: it is hung"
-        time.sleep(0.01)
+    wait_for_rows(proc, results, 3)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     proc.stderr.close()

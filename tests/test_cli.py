@@ -7,7 +7,6 @@ import json
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from ecg_desktop.cli import main
@@ -15,7 +14,7 @@ from ecg_desktop.core.batch import plan_batch, run_batch
 from ecg_desktop.core.outcome import NOT_ASSESSABLE
 from ecg_desktop.testing.synthetic import render_printout
 from tests.bad_inputs import blank_page, text_page
-from tests.conftest import HUNG_AFTER_SECONDS, copy_models, write_batch_with_failures, write_image
+from tests.conftest import HUNG_AFTER_SECONDS, copy_models, wait_for_rows, write_batch_with_failures, write_image
 
 FIELDS = {
     "file", "assessable", "label", "reasons", "probabilities", "model_outputs_not_a_diagnosis", "findings", "crop",
@@ -176,11 +175,7 @@ def test_ctrl_c_stops_a_batch_with_a_valid_results_csv_that_resumes(tmp_path: Pa
     command = [sys.executable, "-m", "ecg_desktop", "batch", str(folder), "--out", str(out), "--workers", "1"]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     results = out / "results.csv"
-    hung_at = time.monotonic() + HUNG_AFTER_SECONDS
-    while not (results.exists() and results.read_bytes().count(b"\n") >= 3):  # header + 2 rows
-        assert proc.poll() is None, f"the batch ended before Ctrl-C: {proc.communicate()}"
-        assert time.monotonic() < hung_at, "the batch wrote no rows: it is hung"
-        time.sleep(0.01)
+    wait_for_rows(proc, results, 2)
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=HUNG_AFTER_SECONDS)
     assert proc.returncode == 130, stderr

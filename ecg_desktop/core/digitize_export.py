@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import json
 import logging
-import re
 import traceback
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -25,9 +24,9 @@ from ecg_desktop.core.errors import EcgDeskError
 from ecg_desktop.core.image_io import load_image
 from ecg_desktop.core.logs import file_id
 from ecg_desktop.core.measure import NONE, measure
-from ecg_desktop.core.pdf_pages import split_page_ref
+from ecg_desktop.core.pdf_pages import report_stem
 from ecg_desktop.core.signals import measurement_record
-from ecg_desktop.core.wfdb_record import write_record
+from ecg_desktop.core.wfdb_record import record_name, write_record
 
 FORMATS = ("csv", "wfdb")
 MEASUREMENTS_FILE = "measurements.jsonl"
@@ -75,9 +74,7 @@ def _digitize_one(path: Path, out_dir: Path, name: str, formats: tuple[str, ...]
 
 def _unique_name(path: Path, used: set[str]) -> str:
     """A record name for ``path``: its stem (plus ``-page<N>`` for a PDF page), WFDB-safe, not yet in ``used``."""
-    file, page = split_page_ref(path)
-    stem = Path(file).stem + (f"-page{page}" if page is not None else "")
-    base = re.sub(r"[^-\w]", "_", stem, flags=re.ASCII) or "scan"
+    base = record_name(report_stem(path), "scan")
     name, n = base, 1
     while name.lower() in used:
         n += 1

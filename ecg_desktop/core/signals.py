@@ -7,7 +7,6 @@ start of every command and of the window, which need them only when a scan is di
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -76,6 +75,7 @@ def export_signals(path: Path, reading: SignalReading, fmt: str) -> list[Path]:
     Raises SignalsWriteError when the files cannot be written or the scan could not be digitized.
     """
     from ecg_desktop.core.digitize_export import write_csv, write_wfdb
+    from ecg_desktop.core.wfdb_record import record_name
 
     path = Path(path)
     if reading.digitization is None:
@@ -84,8 +84,7 @@ def export_signals(path: Path, reading: SignalReading, fmt: str) -> list[Path]:
         if fmt == "csv":
             return [write_csv(path, reading.digitization)]
         if fmt == "wfdb":
-            name = re.sub(r"[^-\w]", "_", path.stem, flags=re.ASCII) or "signals"
-            return write_wfdb(path.parent, name, reading.digitization)
+            return write_wfdb(path.parent, record_name(path.stem, "signals"), reading.digitization)
     except OSError as exc:
         raise SignalsWriteError(
             f"The signals cannot be saved as {path}: {exc.strerror or exc}. Check that the folder is writable "

@@ -9,6 +9,7 @@ Specification: https://physionet.org/physiotools/wag/header-5.htm and signal-5.h
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,6 +17,11 @@ import numpy as np
 
 INVALID_SAMPLE = -32768  # format 16's "no value here"; readers return NaN for it
 _LIMIT = 32767
+
+
+def record_name(text: str, fallback: str = "record") -> str:
+    """``text`` as a WFDB record name: letters, digits, ``-`` and ``_`` only (others become ``_``)."""
+    return re.sub(r"[^-\w]", "_", text, flags=re.ASCII) or fallback
 
 
 def write_record(out_dir: Path, name: str, fs: float, signal_names: Sequence[str], signals: np.ndarray,
