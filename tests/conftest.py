@@ -96,6 +96,7 @@ def copy_models(target: Path, *, damage: str | None = None) -> Path:
 def write_batch_with_failures(folder: Path, out_dir: Path) -> tuple[Path, Path]:
     """Two rendered scans and an unreadable file in ``folder``, and ``out_dir`` made so that the first scan's
     PDF report cannot be written there (a folder holds its name). Returns (that scan, the unreadable file)."""
+    from ecg_desktop.core.batch import output_stem
     from ecg_desktop.testing.synthetic import render_printout
 
     folder.mkdir(parents=True)
@@ -103,5 +104,5 @@ def write_batch_with_failures(folder: Path, out_dir: Path) -> tuple[Path, Path]:
              for i in range(2)]
     broken = folder / "broken.jpg"
     broken.write_bytes(b"not an image")
-    (out_dir / f"{scans[0].stem}.pdf").mkdir(parents=True)
+    (out_dir / f"{output_stem(scans[0])}.pdf").mkdir(parents=True)
     return scans[0], broken

@@ -22,10 +22,9 @@ import pytest
 from ecg_desktop.cli import main
 from ecg_desktop.core import batch as batch_module
 from ecg_desktop.core import report_pdf
-from ecg_desktop.core.batch import BatchItem, ResultsCsv, find_scans, plan_batch, run_batch
+from ecg_desktop.core.batch import BatchItem, ResultsCsv, find_scans, output_stem, plan_batch, run_batch
 from ecg_desktop.core.errors import EcgDeskError, ImageLoadError
 from ecg_desktop.core.image_io import load_image
-from ecg_desktop.core.pdf_pages import report_stem
 from tests.conftest import HUNG_AFTER_SECONDS, copy_models, wait_for_rows
 from tests.bad_inputs import EXPLICIT_ONLY, UNREADABLE, Expect, build_corpus, expected_tally, unreadable_files
 
@@ -145,7 +144,7 @@ def test_cli_batch_records_every_input_with_reports_and_resumes(corpus, tmp_path
         assert row["assessable"] == ({True: "true", False: "false"}[expect[name].assessable] if expect[name].ok else "")
         if expect[name].ok and not expect[name].assessable:
             assert row["p_normal"] == row["findings"] == "" and row["low_confidence"] == "false", name
-        assert (out / f"{report_stem(row['file'])}.pdf").exists() == expect[name].ok
+        assert (out / f"{output_stem(Path(row['file']))}.pdf").exists() == expect[name].ok
     assert (out / "summary.pdf").exists() and not list(out.glob(".*.part"))
 
     assert main(["batch", str(folder), "--out", str(out), "--pdf"]) == 0  # resumed: nothing left to do
@@ -182,8 +181,10 @@ def test_output_inside_the_input_folder_is_not_read_back(model, tmp_path: Path) 
     out = folder / "ECG Desk results"
     first = [step.item for step in run_batch(model, plan_batch([folder], out), workers=2, pdf=True)]
     assert sorted(i.path.name for i in first) == ["cart.pdf#page=1", "cart.pdf#page=2", "scan 00.jpg", "scan 01.jpg"]
-    assert sorted(p.name for p in out.glob("*.pdf")) == [
-        "cart-page1.pdf", "cart-page2.pdf", "scan 00.pdf", "scan 01.pdf", "summary.pdf"]
+    assert sorted(p.name for p in out.glob("*.pdf")) == sorted(
+        [f"{output_stem(item.path)}.pdf" for item in first] + ["summary.pdf"])
+    assert sorted(name.rsplit("-", 1)[0] for name in os.listdir(out) if name != "summary.pdf" and name.endswith(".pdf")) \
+        == ["cart-page1", "cart-page2", "scan 00", "scan 01"]
     again = plan_batch([folder], out)
     assert again.total == 0 and again.skipped == 4
 

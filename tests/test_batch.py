@@ -11,7 +11,7 @@ import cv2
 import pytest
 
 from ecg_desktop.cli import main
-from ecg_desktop.core.batch import ResultsCsv, classify_files, find_scans, plan_batch, run_batch
+from ecg_desktop.core.batch import ResultsCsv, classify_files, find_scans, output_stem, plan_batch, run_batch
 from ecg_desktop.core.batch_progress import BatchProgress
 from ecg_desktop.core.errors import EcgDeskError
 from ecg_desktop.core.listing import ListFile, list_scans
@@ -170,8 +170,25 @@ def test_pdf_reports_are_written_by_the_workers(model, scan_folder: Path, tmp_pa
     out = tmp_path / "out"
     items = [step.item for step in run_batch(model, plan_batch([scan_folder], out), workers=2, pdf=True)]
     good = [i for i in items if i.result is not None]
-    assert all((out / f"{i.path.stem}.pdf").stat().st_size > 1000 for i in good)
+    assert all((out / f"{output_stem(i.path)}.pdf").stat().st_size > 1000 for i in good)
     assert (out / "summary.pdf").exists() and not list(out.glob("*.part"))
+
+
+def test_scans_with_one_name_get_their_own_reports_and_keep_them_on_a_rerun(model, tmp_path: Path) -> None:
+    """a/scan.jpg, b/scan.jpg and b/scan.png: three reports, none written over another; a rerun writes each
+    report under the same name again (no fourth file)."""
+    folder, out = tmp_path / "scans", tmp_path / "out"
+    kinds = {"a/scan.jpg": "normal", "b/scan.jpg": "st_elevation", "b/scan.png": "normal"}
+    for name, kind in kinds.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        write_image(folder / name, render_printout(kind=kind, seed=len(name), width=1106, height=786))
+    items = [step.item for step in run_batch(model, plan_batch([folder], out), workers=2, pdf=True)]
+    reports = {item.path.relative_to(folder).as_posix(): out / f"{output_stem(item.path)}.pdf" for item in items}
+    assert len(set(reports.values())) == 3 and all(pdf.is_file() for pdf in reports.values())
+    assert sorted(p.name for p in out.glob("*.pdf")) == sorted([p.name for p in reports.values()] + ["summary.pdf"])
+    list(run_batch(model, plan_batch([folder], out, rerun=True), workers=2, pdf=True))
+    assert sorted(p.name for p in out.glob("*.pdf")) == sorted([p.name for p in reports.values()] + ["summary.pdf"])
+    assert set(reports) == set(kinds)
 
 
 def test_progress_counts_a_failed_scan_and_a_failed_report_apart(model, tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ import cv2
 import pytest
 
 from ecg_desktop import cli
-from ecg_desktop.core.batch import CLUSTER_DIGITIZES_NOTHING, plan_batch, run_batch
+from ecg_desktop.core.batch import CLUSTER_DIGITIZES_NOTHING, output_stem, plan_batch, run_batch
 from ecg_desktop.core.digitize import LEADS
 from ecg_desktop.core.errors import EcgDeskError
 from ecg_desktop.testing.synthetic import render_printout
@@ -45,14 +45,15 @@ def test_batch_digitize_writes_signals_and_measurements_beside_results(model, fo
         assert {row["file"] for row in csv.DictReader(stream)} == {line["file"] for line in lines.values()}
     for name, rate in (("first.png", 60), ("second.jpg", 90)):
         line = lines[name]
-        csv_path = out / "signals" / f"{Path(name).stem}.csv"
+        csv_path = out / "signals" / f"{output_stem(Path(line['file']))}.csv"
         assert line["error"] is None and line["outputs"] == [str(csv_path)]
         assert abs(line["heart_rate_bpm"] - rate) <= 3, line
         rows = csv_path.read_text(encoding="utf-8").splitlines()
         assert rows[0] == "time_s," + ",".join(LEADS) and len(rows) == 5001
     letter = lines["letter.png"]
     assert letter["error"] and letter["outputs"] == [] and letter["heart_rate_bpm"] is None
-    assert sorted(p.name for p in (out / "signals").iterdir()) == ["first.csv", "second.csv"]
+    assert sorted(p.name for p in (out / "signals").iterdir()) == sorted(
+        f"{output_stem(Path(lines[name]['file']))}.csv" for name in ("first.png", "second.jpg"))
     assert next(s.item for s in steps if s.item.path.name == "letter.png").result is not None  # still classified
 
 
@@ -73,7 +74,7 @@ def test_cli_batch_digitize_with_pdf(folder: Path, tmp_path: Path, capsys: pytes
 
     out = tmp_path / "out"
     assert cli.main(["batch", str(folder / "ward"), "--out", str(out), "--digitize", "--pdf", "--workers", "1"]) == 0
-    assert (out / "signals" / "second.csv").is_file()
+    assert (out / "signals" / f"{output_stem(folder / 'ward' / 'second.jpg')}.csv").is_file()
     assert _lines(out)["second.jpg"]["error"] is None
-    text = " ".join(PdfReader(out / "second.pdf").pages[0].extract_text().split())
+    text = " ".join(PdfReader(out / f"{output_stem(folder / 'ward' / 'second.jpg')}.pdf").pages[0].extract_text().split())
     assert "Measurements (from the digitized traces)" in text and "bpm" in text

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from ecg_desktop.cli import main
-from ecg_desktop.core.batch import plan_batch, run_batch
+from ecg_desktop.core.batch import output_stem, plan_batch, run_batch
 from ecg_desktop.core.outcome import NOT_ASSESSABLE
 from ecg_desktop.testing.synthetic import render_printout
 from tests.bad_inputs import blank_page, text_page
@@ -105,7 +105,7 @@ def test_batch_counts_a_failed_scan_and_a_failed_report_as_the_core_does(model, 
     folder, out = tmp_path / "scans", tmp_path / "out"
     blocked, broken = write_batch_with_failures(folder, out)
     core_out = tmp_path / "core"
-    (core_out / f"{blocked.stem}.pdf").mkdir(parents=True)  # the same report fails for the core's own run
+    (core_out / f"{output_stem(blocked)}.pdf").mkdir(parents=True)  # the same report fails for the core's own run
     expected = list(run_batch(model, plan_batch([folder], core_out), pdf=True))[-1].progress.tally()
     assert expected.endswith(" 1 failed; 1 PDF report not written")
 

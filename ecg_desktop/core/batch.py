@@ -6,6 +6,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import csv
+import hashlib
 import io
 import json
 import logging
@@ -38,7 +39,7 @@ log = logging.getLogger(__name__)
 SYNC_SECONDS = 1.0  # results.csv is synced to the disk with the first row this long after the last sync
 DEFAULT_WORKERS = 2  # files decoded and classified at once (about one per CPU core), unless the user says
 MAX_WORKERS = 16
-SIGNALS_FOLDER = "signals"  # with digitize: OUT/signals/<stem>.csv per scan
+SIGNALS_FOLDER = "signals"  # with digitize: OUT/signals/<output stem>.csv per scan (see output_stem)
 MEASUREMENTS_FILE = "measurements.jsonl"  # with digitize: one measurement line per recorded scan
 
 
@@ -90,6 +91,18 @@ def find_scans(paths: Iterable[str | Path]) -> tuple[list[Path], list[BatchItem]
 
 
 Report = Callable[[Path, np.ndarray, Classification, SignalReading | None], None]
+
+
+def output_stem(path: Path) -> str:
+    """The file-name stem of a batch's outputs for ``path`` (its PDF report, its signals CSV): the scan's own stem
+    and 8 hex digits of its results.csv key, e.g. ``scan-1f0c3a9e``.
+
+    Two scans with one name (``a/scan.jpg`` and ``b/scan.jpg``, or ``scan.jpg`` and ``scan.png``) never share an
+    output, so no report is ever written over another patient's; a resumed or repeated batch names a scan's outputs
+    the same way again.
+    """
+    digest = hashlib.blake2b(os.fsencode(result_key(path)), digest_size=4).hexdigest()
+    return f"{pdf_pages.report_stem(path)}-{digest}"
 
 
 def classify_files(
@@ -185,7 +198,7 @@ def classify_one(
 
 
 def digitize_into(path: Path, signals_dir: Path) -> tuple[SignalReading, dict]:
-    """Digitize the full-size scan into ``signals_dir/<stem>.csv``; the reading and its measurement line.
+    """Digitize the full-size scan into ``signals_dir/<output stem>.csv``; the reading and its measurement line.
 
     A scan that cannot be digitized (or whose CSV cannot be written) has its error in the line: its
     classification stands.
@@ -193,7 +206,7 @@ def digitize_into(path: Path, signals_dir: Path) -> tuple[SignalReading, dict]:
     try:
         reading = read_signals(load_image(path))
         outputs = [] if reading.digitization is None else export_signals(
-            signals_dir / f"{pdf_pages.report_stem(path)}.csv", reading, "csv")
+            signals_dir / f"{output_stem(path)}.csv", reading, "csv")
     except EcgDeskError as exc:
         reading, outputs = SignalReading.failed(str(exc)), []
     except Exception as exc:  # a batch never stops for one file; the log gets the type and where, not the message
@@ -470,7 +483,8 @@ def run_batch(
     With ``scheduler``, the address of a Dask scheduler, the files are classified on that cluster
     (core.cluster): the same rows, in the order they finish, and no PDF reports (CLUSTER_WRITES_NO_PDF).
     Memory stays flat with the number of files, except with ``pdf``: the summary PDF lists every file.
-    With ``digitize``, each scan's signals go to ``OUT/signals/<stem>.csv`` and its measurement line is appended to
+    PDF reports are ``OUT/<output stem>.pdf`` (see output_stem).
+    With ``digitize``, each scan's signals go to ``OUT/signals/<output stem>.csv`` and its measurement line is appended to
     ``OUT/measurements.jsonl`` with its row (PDF reports then hold the measurements and leads too); not on a cluster
     (CLUSTER_DIGITIZES_NOTHING). A scan being digitized when the batch stops may leave its CSV, without its lines.
     """
@@ -496,7 +510,7 @@ def run_batch(
     stopped = False
 
     def write_pdf(path: Path, image: np.ndarray, result: Classification, signals: SignalReading | None) -> None:
-        target = plan.out_dir / f"{pdf_pages.report_stem(path)}.pdf"
+        target = plan.out_dir / f"{output_stem(path)}.pdf"
         write_report(target, image=image, result=result, manifest=model.manifest, source_name=path.name,
                      options=options, signals=signals)
         with lock:

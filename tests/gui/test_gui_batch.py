@@ -16,6 +16,7 @@ from gui_helpers import write_corrupt, write_scans
 from PySide6.QtCore import QTimer
 
 from ecg_desktop.cli import main
+from ecg_desktop.core.batch import output_stem
 from ecg_desktop.core.outcome import NOT_ASSESSABLE
 from ecg_desktop.core.report_pdf import ReportOptions
 from ecg_desktop.gui.batch_dialog import BatchDialog
@@ -71,7 +72,7 @@ def test_batch_records_every_file_and_never_stops_for_a_bad_one(qtbot, gui_model
     assert "1 failed" in dialog.progress_label.text()
 
     for scan in scans:
-        text = pdf_text(out_dir / f"{scan.stem}.pdf")
+        text = pdf_text(out_dir / f"{output_stem(scan)}.pdf")
         assert scan.name in text and "Decision support only" in text
     summary = pdf_text(out_dir / "summary.pdf")
     assert "corrupt.jpg" in summary and "Test Clinic" in summary
@@ -139,7 +140,7 @@ def test_the_window_and_the_command_line_give_the_same_counts(qtbot, gui_model, 
     """A scan that cannot be read and a scan whose PDF cannot be written: the same counts in both front ends."""
     folder, out = tmp_path / "scans", tmp_path / "out"
     blocked, broken = write_batch_with_failures(folder, out)
-    (tmp_path / "cli out" / f"{blocked.stem}.pdf").mkdir(parents=True)  # the same report fails for the CLI
+    (tmp_path / "cli out" / f"{output_stem(blocked)}.pdf").mkdir(parents=True)  # the same report fails for the CLI
     assert main(["batch", str(folder), "--out", str(tmp_path / "cli out"), "--pdf"]) == 1
     cli_text = capsys.readouterr().out
 
@@ -260,7 +261,7 @@ def test_pdfs_of_scans_still_running_at_cancel_are_not_left_unrecorded(
     def reports() -> set[str]:
         return {p.stem for p in out_dir.glob("*.pdf")} - {"summary"}
 
-    recorded = {Path(row["file"]).stem for row in read_rows(out_dir / "results.csv")}
+    recorded = {output_stem(Path(row["file"])) for row in read_rows(out_dir / "results.csv")}
     assert 3 <= len(recorded) < 30
     # the scans that were running when Cancel was pressed finish in the background: wait for the batch's threads
     qtbot.waitUntil(lambda: not any(t.name.startswith("ecg-batch") for t in threading.enumerate()), timeout=WAIT_MS)
