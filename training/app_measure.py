@@ -1,6 +1,6 @@
 """Measure the app's applicability check and answers through EcgModel.classify, as a user's scans go.
 
-    python -m training.app_measure [--models models] [--pages 20] [--every 1]
+    python -m training.app_measure [--models models] [--pages 20] [--every 1] [--workers 2]
 
 - Catch rate per negative family (training.negatives, never used to fit anything): the share of pages
   the app declares not assessable, and which reasons it gives.
@@ -15,13 +15,15 @@ from __future__ import annotations
 import argparse
 import json
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import f1_score
 
+from ecg_desktop.core.batch import DEFAULT_WORKERS, one_opencv_thread_per_worker
 from ecg_desktop.core.image_io import load_image
-from ecg_desktop.core.model import EcgModel
+from ecg_desktop.core.model import Classification, EcgModel
 from training import data
 from training.conditions import CONDITIONS, apply_condition
 from training.negatives import NEGATIVE_FAMILIES
@@ -30,24 +32,29 @@ from training.report import applicability_markdown, update_readme
 REPO = Path(__file__).resolve().parents[1]
 
 
-def negative_catch_rates(model: EcgModel, pages: int) -> dict:
+def negative_catch_rates(model: EcgModel, pages: int, pool: ThreadPoolExecutor) -> dict:
     """Per family: pages rendered, the share not assessable, and how often each reason was given."""
     rates = {}
     for name, render in NEGATIVE_FAMILIES.items():
-        results = [model.classify(render(seed)) for seed in range(pages)]
+        results = list(pool.map(lambda seed, render=render: model.classify(render(seed)), range(pages)))
         reasons = Counter(r.code for result in results for r in result.reasons)
         rates[name] = {"pages": pages, "catch_rate": float(np.mean([not r.assessable for r in results])),
                        "reasons": dict(reasons)}
     return rates
 
 
-def condition_answers(model: EcgModel, files: list[tuple[Path, int]], class_ids: list[str]) -> dict:
+def condition_answers(
+    model: EcgModel, files: list[tuple[Path, int]], class_ids: list[str], pool: ThreadPoolExecutor
+) -> dict:
     """Per acquisition condition: share of real scans answered, macro-F1 of the answers, reasons given."""
     table = {}
     for name in CONDITIONS:
         truth, answers, reasons = [], [], Counter()
-        for index, (path, label) in enumerate(files):
-            result = model.classify(apply_condition(name, load_image(path), seed=index))
+
+        def classify(index: int, name: str = name) -> Classification:
+            return model.classify(apply_condition(name, load_image(files[index][0]), seed=index))
+
+        for (_, label), result in zip(files, pool.map(classify, range(len(files)))):
             reasons.update(r.code for r in result.reasons)
             if result.assessable:
                 truth.append(label)
@@ -69,18 +76,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--readme", type=Path, default=REPO / "README.md", help="README whose section is updated")
     parser.add_argument("--every", type=int, default=1, help="use every Nth real scan for the conditions")
     parser.add_argument("--report-only", action="store_true", help="rewrite the Markdown from metrics.json")
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="scans classified at once")
     args = parser.parse_args(argv)
-    model = EcgModel.load(args.models)
+    model = EcgModel.load(args.models, threads=1 if args.workers > 1 else 0)
     metrics_path = args.models / "metrics.json"
     metrics = json.loads(metrics_path.read_text())
     if not args.report_only:
         class_ids = model.manifest.class_ids
         files = data.discover(args.data, class_ids)[:: args.every]
-        metrics["app_measurement"] = {
-            "model_version": model.version,
-            "negative_families": negative_catch_rates(model, args.pages),
-            "conditions_on_training_scans": condition_answers(model, files, class_ids),
-        }
+        with one_opencv_thread_per_worker(args.workers), ThreadPoolExecutor(args.workers) as pool:
+            metrics["app_measurement"] = {
+                "model_version": model.version,
+                "negative_families": negative_catch_rates(model, args.pages, pool),
+                "conditions_on_training_scans": condition_answers(model, files, class_ids, pool),
+            }
         metrics_path.write_text(json.dumps(metrics, indent=2) + "\n")
     measured = metrics["app_measurement"]
     text = applicability_markdown(measured, model.manifest.raw)
