@@ -175,8 +175,13 @@ def test_pdf_reports_are_written_by_the_workers(model, scan_folder: Path, tmp_pa
 
 
 def test_scans_with_one_name_get_their_own_reports_and_keep_them_on_a_rerun(model, tmp_path: Path) -> None:
-    """a/scan.jpg, b/scan.jpg and b/scan.png: three reports, none written over another; a rerun writes each
-    report under the same name again (no fourth file)."""
+    """a/scan.jpg, b/scan.jpg and b/scan.png: three reports, none written over another, each and the summary
+    naming the scan by its path below the batch folder; a rerun writes each report under the same name again."""
+    from pypdf import PdfReader
+
+    def text(pdf: Path) -> str:
+        return " ".join(" ".join(page.extract_text() for page in PdfReader(pdf).pages).split())
+
     folder, out = tmp_path / "scans", tmp_path / "out"
     kinds = {"a/scan.jpg": "normal", "b/scan.jpg": "st_elevation", "b/scan.png": "normal"}
     for name, kind in kinds.items():
@@ -186,6 +191,9 @@ def test_scans_with_one_name_get_their_own_reports_and_keep_them_on_a_rerun(mode
     reports = {item.path.relative_to(folder).as_posix(): out / f"{output_stem(item.path)}.pdf" for item in items}
     assert len(set(reports.values())) == 3 and all(pdf.is_file() for pdf in reports.values())
     assert sorted(p.name for p in out.glob("*.pdf")) == sorted([p.name for p in reports.values()] + ["summary.pdf"])
+    for name, pdf in reports.items():
+        assert f"Source file {name}" in text(pdf) and all(other not in text(pdf) for other in set(kinds) - {name})
+    assert all(name in text(out / "summary.pdf") for name in kinds)
     list(run_batch(model, plan_batch([folder], out, rerun=True), workers=2, pdf=True))
     assert sorted(p.name for p in out.glob("*.pdf")) == sorted([p.name for p in reports.values()] + ["summary.pdf"])
     assert set(reports) == set(kinds)

@@ -345,8 +345,11 @@ RECORDED_REASONS = {
 }
 
 
-def summary_rows(results: ResultsCsv, manifest: Manifest, fresh: Iterable[BatchItem] = ()) -> list[BatchRow]:
-    """The batch summary's rows: every file in results.csv (earlier runs of a resumed batch included), once.
+def summary_rows(
+    results: ResultsCsv, manifest: Manifest, fresh: Iterable[BatchItem], shown_name: Callable[[Path], str]
+) -> list[BatchRow]:
+    """The batch summary's rows: every file in results.csv (earlier runs of a resumed batch included), once,
+    named by ``shown_name`` (BatchPlan.shown_name).
 
     A file recorded twice (``--rerun``) shows its last row. Files of this run (``fresh``) show their full
     reason sentences; rows read back from results.csv show the sentence for each recorded reason code.
@@ -358,9 +361,9 @@ def summary_rows(results: ResultsCsv, manifest: Manifest, fresh: Iterable[BatchI
         item = latest.get(key)
         rows.pop(key, None)  # keep the order of the last row per file
         if item is not None:
-            rows[key] = (item.path.name, item.result, item.error)
+            rows[key] = (shown_name(item.path), item.result, item.error)
         else:
-            rows[key] = (Path(key).name, _recorded_result(row, manifest), row.get("error") or None)
+            rows[key] = (shown_name(Path(key)), _recorded_result(row, manifest), row.get("error") or None)
     return list(rows.values())
 
 
@@ -429,6 +432,20 @@ class BatchPlan:
     def files(self) -> Iterator[Path]:
         """The files to record, in listing order, listed again from the inputs one at a time."""
         return (listed.path for listed in list_scans(self.inputs) if listed.key not in self.done)
+
+    def shown_name(self, path: Path) -> str:
+        """How the batch's PDF report and summary name a scan: its path below the input folder it was found in
+        (``ward 3/scan.jpg``), so two scans with one name in different folders are told apart; a file given
+        by itself, by its name; from a list file, as the list names it. ``path`` may be a results.csv key."""
+        if isinstance(self.inputs, ListFile):
+            return str(path)
+        for root in self.inputs:
+            if not Path(root).is_dir():
+                continue
+            for base in (Path(root), Path(result_key(Path(root)))):
+                if path.is_relative_to(base):
+                    return path.relative_to(base).as_posix()
+        return path.name
 
     def progress_at_start(self) -> BatchProgress:
         """Where the batch stands before its first file: nothing done, the skipped files counted."""
@@ -511,7 +528,7 @@ def run_batch(
 
     def write_pdf(path: Path, image: np.ndarray, result: Classification, signals: SignalReading | None) -> None:
         target = plan.out_dir / f"{output_stem(path)}.pdf"
-        write_report(target, image=image, result=result, manifest=model.manifest, source_name=path.name,
+        write_report(target, image=image, result=result, manifest=model.manifest, source_name=plan.shown_name(path),
                      options=options, signals=signals)
         with lock:
             if stopped:
@@ -553,7 +570,8 @@ def run_batch(
             yield BatchStep(item, progress)
         if pdf and recorded:
             _remove_unrecorded()
-            write_batch_summary(plan.out_dir / "summary.pdf", rows=summary_rows(results, model.manifest, recorded),
+            write_batch_summary(plan.out_dir / "summary.pdf",
+                                rows=summary_rows(results, model.manifest, recorded, plan.shown_name),
                                 manifest=model.manifest, options=options)
         finished = True
     except EcgDeskError as exc:
