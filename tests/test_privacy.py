@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from ecg_desktop.core import logs
+from ecg_desktop.core.batch import output_stem
 from ecg_desktop.core.logs import file_id, setup_logging
 from tests.conftest import HUNG_AFTER_SECONDS
 
@@ -88,7 +89,7 @@ def test_the_whole_pipeline_works_with_the_network_blocked(tmp_path: Path, no_ne
     result = model.classify_file(scan)
     items = [step.item for step in run_batch(model, plan_batch([folder], out), workers=2, pdf=True)]
     assert len(items) == 4 and all(i.error is None for i in items)
-    assert (out / "summary.pdf").exists() and (out / "cart-page2.pdf").exists()
+    assert (out / "summary.pdf").exists() and (out / f"{output_stem(folder / 'cart.pdf#page=2')}.pdf").exists()
     write_report(tmp_path / "report.pdf", image=model_image(scan), result=result, manifest=model.manifest,
                  source_name=scan.name, patient=PatientInfo("1", "A", ""), options=ReportOptions())
     assert main(["classify", str(folder), "--json"]) == 0
@@ -215,8 +216,10 @@ def test_files_are_written_only_where_the_user_said(session) -> None:
         p for p in new if p.split(os.sep)[0] not in allowed)
     assert sorted(p.name for p in session["report"].parent.iterdir()) == [f"{PATIENT}.pdf"]  # not the failed one
     assert not list((home / "tmp").iterdir()) and not list((home / "work").iterdir())
-    assert {p.name for p in session["out"].iterdir()} == {
-        "results.csv", "summary.pdf", f"{PATIENT}.pdf", f"{PATIENT} cart-page1.pdf", f"{PATIENT} cart-page2.pdf"}
+    scans = session["scans"]
+    assert {p.name for p in session["out"].iterdir()} == {"results.csv", "summary.pdf", *(
+        f"{output_stem(scans / name)}.pdf" for name in (f"{PATIENT}.png", f"{PATIENT} cart.pdf#page=1",
+                                                        f"{PATIENT} cart.pdf#page=2"))}
 
 
 def test_onnxruntime_telemetry_is_switched_off(tmp_path: Path) -> None:
