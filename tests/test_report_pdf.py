@@ -323,10 +323,9 @@ def test_report_with_saliency(tmp_path: Path, manifest: Manifest) -> None:
     assert "V5 0.42, rhythm strip 0.35, V3 0.30" in text
     assert np.abs(_main_image(out, grey.shape) - 160).max() < 12  # the scan itself is never tinted
     (figure,) = [image for image in _embedded_images(out) if image.shape == (320, 500, 3)]  # the crop, apart
-    b, g, r = figure[5, 5].astype(int)  # the hot top-left cell: red
+    b, g, r = figure[5, 5].astype(int)  # the hot top-left cell: dark red
     assert r > b + 40 and r > g + 40
-    b, g, r = figure[310, 490].astype(int)  # a cell that did not matter: blue
-    assert b > r + 40 and b > g + 40
+    assert np.abs(figure[310, 490].astype(int) - 160).max() < 12  # a cell that did not matter: left as scanned
 
 
 def test_report_main_image_is_the_clean_scan(tmp_path: Path, manifest: Manifest) -> None:

@@ -16,6 +16,7 @@ from ecg_desktop.core.heat_overlay import (
     blend_over_crop,
     colour_heatmap,
     colour_values,
+    heat_bgra,
     legend_bar,
 )
 from ecg_desktop.core.model import EcgModel
@@ -127,9 +128,19 @@ def test_heat_overlay_only_inside_the_crop() -> None:
     assert (out[inside] != 200).any()
     colours = colour_heatmap(heat, 200, 200)
     assert colours.shape == (200, 200, 3)
-    hot, cold = out[52, 102].astype(int), out[248, 298].astype(int)  # top-left cell: red; far corner: blue
-    assert hot[2] > hot[0] and cold[0] > cold[2]
-    assert np.allclose(out[248, 298], (1 - ALPHA) * image[248, 298] + ALPHA * colours[-1, -1], atol=1)
+    hot = out[52, 102].astype(int)  # top-left cell: dark red, at ALPHA
+    assert hot[2] > hot[0] + 40 and hot[2] > hot[1] + 40
+    assert np.allclose(hot, (1 - ALPHA) * image[52, 102] + ALPHA * colour_values(np.float32(SCALE_MAX)), atol=1)
+    assert np.array_equal(out[248, 298], image[248, 298])  # far corner: hiding it changed nothing, left as printed
+
+
+def test_the_colours_darken_with_the_drop_so_a_grey_print_keeps_their_order() -> None:
+    bar = legend_bar(256, 1)[0].astype(float)
+    luminance = bar @ [0.114, 0.587, 0.299]  # BGR
+    assert np.all(np.diff(luminance) < 0) and luminance[0] > 240 and luminance[-1] < 60
+    rgba = heat_bgra(np.full((GRID, GRID), SCALE_MAX / 2, np.float32), 8, 8)
+    assert rgba.shape == (8, 8, 4) and np.all(np.abs(rgba[..., 3].astype(int) - 255 * ALPHA / 2) <= 1)
+    assert np.all(heat_bgra(np.zeros((GRID, GRID), np.float32), 8, 8)[..., 3] == 0)  # nothing hidden mattered
 
 
 @pytest.mark.parametrize("temperature", [1.0, 2.5, 0.5])

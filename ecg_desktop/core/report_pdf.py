@@ -33,7 +33,7 @@ from reportlab.platypus import Flowable, KeepInFrame, LongTable, Paragraph, Simp
 from ecg_desktop.core import palette
 from ecg_desktop.core.crop import CropBox
 from ecg_desktop.core.errors import ReportWriteError
-from ecg_desktop.core.heat_overlay import LEGEND_TICKS, LEGEND_TITLE, SCALE_MAX, blend_over_crop, legend_bar
+from ecg_desktop.core.heat_overlay import LEGEND_NOTE, LEGEND_TICKS, LEGEND_TITLE, SCALE_MAX, blend_over_crop, legend_bar
 from ecg_desktop.core.manifest import Manifest
 from ecg_desktop.core.measurement_text import MEASUREMENTS_NOTE, MEASUREMENTS_TITLE, measurement_lines, not_digitized
 from ecg_desktop.core.model import Classification
@@ -224,11 +224,7 @@ def _saliency_figure(
     notes = [
         _p(LEGEND_TITLE, _LABEL),
         _Legend(0.42 * width),
-        _p(
-            f"Colours on a fixed scale, the same for every scan: blue, hiding the region changed nothing; red, it "
-            f"lowered the probability by {SCALE_MAX:g} or more.",
-            _SMALL,
-        ),
+        _p(LEGEND_NOTE, _SMALL),
     ]
     if leads:
         notes.append(_p(f"Mean drop over each named lead's panel: {values}.", _SMALL))

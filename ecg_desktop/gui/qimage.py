@@ -14,3 +14,12 @@ def bgr_to_qimage(image: np.ndarray) -> QImage:
     height, width = image.shape[:2]
     view = QImage(image.data, width, height, image.strides[0], QImage.Format.Format_BGR888)
     return view.convertToFormat(QImage.Format.Format_RGB32)  # a copy in the fastest format to paint
+
+
+def bgra_to_qimage(image: np.ndarray) -> QImage:
+    """A deep-copied QImage, with transparency, of an HxWx4 uint8 BGRA array (straight, not premultiplied alpha)."""
+    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 4:
+        raise ValueError(f"expected an HxWx4 uint8 image, got {image.dtype} {image.shape}")
+    image = np.ascontiguousarray(image)
+    height, width = image.shape[:2]
+    return QImage(image.data, width, height, image.strides[0], QImage.Format.Format_ARGB32).copy()  # B,G,R,A bytes

@@ -9,10 +9,10 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPixmap, QResizeEvent, QTran
 from PySide6.QtWidgets import QFrame, QGraphicsPixmapItem, QGraphicsScene, QGraphicsView, QWidget
 
 from ecg_desktop.core.crop import CropBox
-from ecg_desktop.core.heat_overlay import ALPHA, colour_heatmap
+from ecg_desktop.core.heat_overlay import heat_bgra
 from ecg_desktop.core.trace_overlay import TraceLine
 from ecg_desktop.gui.crop_item import CropItem
-from ecg_desktop.gui.qimage import bgr_to_qimage
+from ecg_desktop.gui.qimage import bgra_to_qimage
 from ecg_desktop.gui.trace_item import TraceItem
 
 MIN_ZOOM, MAX_ZOOM = 0.02, 16.0
@@ -60,10 +60,11 @@ class ImageViewer(QGraphicsView):
         self.fit()
 
     def show_heatmap(self, heatmap: np.ndarray, box: CropBox) -> None:
-        """Lay ``heatmap`` (grid x grid drops in probability, fixed colour scale) exactly over ``box``, semi-transparent."""
+        """Lay ``heatmap`` (grid x grid drops in probability, fixed colour scale) exactly over ``box``, each colour
+        as opaque as its drop is large."""
         scale = min(1.0, HEAT_SIDE / max(box.width, box.height, 1))
         width, height = max(1, round(box.width * scale)), max(1, round(box.height * scale))
-        self.heat_item.setPixmap(QPixmap.fromImage(bgr_to_qimage(colour_heatmap(heatmap, width, height))))
+        self.heat_item.setPixmap(QPixmap.fromImage(bgra_to_qimage(heat_bgra(heatmap, width, height))))
         self.heat_item.setTransform(QTransform.fromScale(box.width / width, box.height / height))
         self.heat_item.setPos(box.x0, box.y0)
         self.heat_item.show()
@@ -153,7 +154,6 @@ def _heat_item() -> QGraphicsPixmapItem:
     item = QGraphicsPixmapItem()
     item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
     item.setShapeMode(QGraphicsPixmapItem.ShapeMode.BoundingRectShape)
-    item.setOpacity(ALPHA)
     item.setAcceptedMouseButtons(Qt.MouseButton.NoButton)  # clicks and drags reach the crop box and the view
     item.setZValue(5)  # the crop box is at 10
     item.hide()
