@@ -33,7 +33,6 @@ _PAGE_LEVELS = (0.3, 0.5, 0.7)  # page thresholds tried, as fractions from backg
 _MIN_FIT = 0.95  # intersection over union of the page region and its quadrilateral (the best level is kept)
 _MIN_PAGE_AREA = 0.3  # the page quadrilateral covers at least this fraction of the photo
 _MAX_ASPECT_FIX = 1.25  # a rectified photo's height is corrected by at most this factor (the grid's squares)
-_MIN_CORNER_ANGLE_DEV = 1.5  # degrees from square at some corner: the page is seen in perspective
 _MIN_INK_POINTS = 50  # fewer ink pixels: nothing to orient by
 _RULE_LENGTH = 0.5  # an unbroken line of ink longer than this fraction of the ink's width is a header rule
 _RULE_THICKNESS = 0.012  # a rule (or a double rule) is at most this fraction of the long side thick
@@ -264,8 +263,8 @@ def _longest_run(line: np.ndarray) -> int:
 
 
 def _page_corners(grey: np.ndarray) -> np.ndarray | None:
-    """The four corners (top-left, top-right, bottom-right, bottom-left) of a page photographed in
-    perspective on a darker background, or None when the (reduced, single-channel) image is not such a photo."""
+    """The four corners (top-left, top-right, bottom-right, bottom-left) of a page photographed on a
+    darker background (in perspective or square on), or None when the (reduced, single-channel) image is not such a photo."""
     h, w = grey.shape
     band = max(2, round(_BORDER * max(h, w)))
     ring = np.zeros((h, w), bool)
@@ -277,9 +276,7 @@ def _page_corners(grey: np.ndarray) -> np.ndarray | None:
     background, page = float(np.median(level[ring])), float(np.median(level[h // 4 : 3 * h // 4, w // 4 : 3 * w // 4]))
     found = [_page_quadrilateral((level > background + f * (page - background)).astype(np.uint8)) for f in _PAGE_LEVELS]
     fit, quad = max(((f, q) for f, q in found if q is not None), key=lambda item: item[0], default=(0.0, None))
-    if quad is None or fit < _MIN_FIT or _max_corner_angle_deviation(quad) < _MIN_CORNER_ANGLE_DEV:
-        return None
-    return quad
+    return quad if fit >= _MIN_FIT else None
 
 
 def _evened(grey: np.ndarray, background: np.ndarray) -> np.ndarray:
@@ -319,16 +316,6 @@ def _ordered_corners(quad: np.ndarray) -> np.ndarray:
     ordered = quad[np.argsort(angles)]  # clockwise on screen from the left
     start = int(np.argmin(ordered.sum(axis=1)))
     return np.roll(ordered, -start, axis=0)
-
-
-def _max_corner_angle_deviation(quad: np.ndarray) -> float:
-    """Largest difference (degrees) between a corner angle of the quadrilateral and a right angle."""
-    deviations = []
-    for i in range(4):
-        a, b = quad[i - 1] - quad[i], quad[(i + 1) % 4] - quad[i]
-        cosine = np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b))
-        deviations.append(abs(np.degrees(np.arccos(np.clip(cosine, -1, 1))) - 90))
-    return max(deviations)
 
 
 def _rectification(corners: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
