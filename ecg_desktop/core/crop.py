@@ -99,6 +99,11 @@ def find_diagnostic_region(image: np.ndarray) -> CropResult:
         px /= 5  # 5 mm lines across, 1 mm lines down (faint minor lines, e.g. at 100 dpi): the grid is the 1 mm one
     elif abs(np.log(py / px / 5)) < np.log(_SQUARE):
         py /= 5
+    if max(px, py) > _SQUARE * min(px, py):
+        periods = _shared_periods(signal)  # each direction found another fraction of the 5 mm lines
+        if periods is None:
+            return none
+        (px, rx), (py, ry) = periods
     if min(rx, ry) < _MIN_PERIODICITY or max(px, py) > _SQUARE * min(px, py):
         return none
     period = (px + py) / 2
@@ -182,10 +187,19 @@ def grid_signal(paper: np.ndarray) -> np.ndarray:
 def _period(lines: np.ndarray) -> tuple[float, float] | None:
     """The fundamental period along the rows of ``lines`` and its periodicity (autocorrelation at its multiples minus half-way between).
 
-    The rows' autocorrelations are summed (so a long trace in one row does not swamp the grid). Each
-    candidate period is scored by a comb over it; the shortest period scoring close to the best one is
-    the fundamental (multiples of it score as well, halves do not).
+    Each candidate period is scored by a comb over the rows' summed autocorrelation; the shortest
+    period scoring close to the best one is the fundamental (multiples of it score as well, halves do not).
     """
+    auto = _autocorrelation(lines)
+    if auto is None:
+        return None
+    first = _fundamental(_comb(auto))
+    return None if first is None else (_refined_period(auto, first[0]), first[1])
+
+
+def _autocorrelation(lines: np.ndarray) -> np.ndarray | None:
+    """The rows' autocorrelations summed (so a long trace in one row does not swamp the grid), normalized,
+    up to a third of the row length; None when too short or flat."""
     size = lines.shape[1]
     padded = cv2.getOptimalDFTSize(size + size // 3)
     centred = np.subtract(lines, lines.mean(axis=1, keepdims=True), order="C")  # rows contiguous (also down)
@@ -193,23 +207,50 @@ def _period(lines: np.ndarray) -> tuple[float, float] | None:
     auto = np.fft.irfft((np.abs(spectrum) ** 2).sum(axis=0), padded)[: size // 3]
     if auto[0] <= 0 or auto.size < 3 * _MAX_PERIOD:
         return None
-    auto = auto / auto[0]
+    return auto / auto[0]
+
+
+def _comb(auto: np.ndarray) -> np.ndarray:
+    """Each candidate period's comb contrast: the autocorrelation at its multiples minus half-way between."""
     valid = _TEETH < auto.size - 1
     contrast = _interpolate(auto, _TEETH, _TEETH_AT) - _interpolate(auto, _GAPS, _GAPS_AT)
-    comb = np.where(valid, contrast, 0).sum(axis=1) / valid.sum(axis=1)
+    return np.where(valid, contrast, 0).sum(axis=1) / valid.sum(axis=1)
+
+
+def _fundamental(comb: np.ndarray) -> tuple[float, float] | None:
+    """The top of the first lobe of the comb scoring at least half its best, and the best; None when not periodic."""
     best = float(comb.max())
     if best < _MIN_PERIODICITY:
         return None
     index = int(np.argmax(comb >= 0.5 * best))
     while index + 1 < comb.size and comb[index + 1] >= comb[index]:
         index += 1  # the top of the first lobe, not where it crosses half the best
-    first = float(_CANDIDATES[index])
+    return float(_CANDIDATES[index]), best
+
+
+def _refined_period(auto: np.ndarray, first: float) -> float:
+    """The sub-pixel period within 4% of ``first``: the comb over every multiple the autocorrelation holds."""
     fine = first * np.exp(np.linspace(-_FINE_SPAN, _FINE_SPAN, 2 * _FINE_STEPS + 1))
     teeth = np.arange(1, int((auto.size - 2) // fine[-1]) + 1)
     lags = fine[:, None] * teeth[None, :]
     score = _interpolate(auto, lags, lags.astype(np.intp)).sum(axis=1)
-    period = float(fine[np.argmax(score)])  # the comb over every multiple the autocorrelation holds: sub-pixel period
-    return period, best
+    return float(fine[np.argmax(score)])
+
+
+def _shared_periods(signal: np.ndarray) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    """(period, periodicity) across and down of the one fundamental periodic in both directions, or None.
+
+    For a grid whose heavy 5 mm lines make a fraction of 5 mm (e.g. a third) look like the fundamental
+    one way, while the faint 1 mm lines are found the other way: the comb is each candidate's worse score.
+    """
+    autos = [_autocorrelation(lines) for lines in (signal[::_LINE_STEP], signal[:, ::_LINE_STEP].T)]
+    if autos[0] is None or autos[1] is None:
+        return None
+    first = _fundamental(np.minimum(_comb(autos[0]), _comb(autos[1])))
+    if first is None:
+        return None
+    across, down = (_refined_period(auto, first[0]) for auto in autos)
+    return (across, first[1]), (down, first[1])
 
 
 def _interpolate(values: np.ndarray, at: np.ndarray, below: np.ndarray) -> np.ndarray:
