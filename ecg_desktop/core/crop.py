@@ -31,6 +31,7 @@ _MINOR_CELLS = 100  # a grid with more periods than this across its width repeat
 _WHOLE_PAGE = 0.97  # a tinted block spanning more than this of both sides is the paper's colour cast
 _CAST_PERCENTILE, _RELATIVE_TINT = 20, 1.025  # a photo's paper cast, and the grid's tint ratio above it
 _SQUARE = 1.08  # the periods across and down may differ by this factor at most
+_OTHER_LINES = 1.5  # fundamentals across and down further apart than this are of different lines (1 mm vs 5 mm)
 
 
 @dataclass(frozen=True)
@@ -132,10 +133,14 @@ def grid_periods(image: np.ndarray) -> tuple[float, float] | None:
     scale = min(1.0, _WORK_WIDTH / image.shape[1])
     small = image if scale == 1.0 else cv2.resize(
         image, (round(image.shape[1] * scale), max(1, round(image.shape[0] * scale))), interpolation=cv2.INTER_AREA)
-    periods = _periods(grid_signal(darkest_channel(small)))
+    signal = grid_signal(darkest_channel(small))
+    periods = _periods(signal)
     if periods is None or min(periods[0][1], periods[1][1]) < _MIN_PERIODICITY:
         return None
-    return periods[0][0] / scale, periods[1][0] / scale
+    across, down = periods[0][0], periods[1][0]
+    if max(across, down) > _OTHER_LINES * min(across, down):
+        across, down = _strongest_periods(signal)  # the heavy 5 mm lines, both ways
+    return across / scale, down / scale
 
 
 def _median(values: np.ndarray) -> float:
@@ -235,6 +240,13 @@ def _refined_period(auto: np.ndarray, first: float) -> float:
     lags = fine[:, None] * teeth[None, :]
     score = _interpolate(auto, lags, lags.astype(np.intp)).sum(axis=1)
     return float(fine[np.argmax(score)])
+
+
+def _strongest_periods(signal: np.ndarray) -> tuple[float, float]:
+    """The best-scoring period across and down (a periodic grid's autocorrelations are not None)."""
+    autos = [_autocorrelation(lines) for lines in (signal[::_LINE_STEP], signal[:, ::_LINE_STEP].T)]
+    across, down = (_refined_period(auto, float(_CANDIDATES[np.argmax(_comb(auto))])) for auto in autos)
+    return across, down
 
 
 def _shared_periods(signal: np.ndarray) -> tuple[tuple[float, float], tuple[float, float]] | None:
