@@ -14,7 +14,6 @@ from ecg_desktop.core.heat_overlay import (
     LEGEND_TITLE,
     SCALE_MAX,
     blend_over_crop,
-    colour_heatmap,
     colour_values,
     heat_bgra,
     legend_bar,
@@ -126,8 +125,7 @@ def test_heat_overlay_only_inside_the_crop() -> None:
     inside[50:250, 100:300] = True
     assert np.array_equal(out[~inside], image[~inside])
     assert (out[inside] != 200).any()
-    colours = colour_heatmap(heat, 200, 200)
-    assert colours.shape == (200, 200, 3)
+    assert heat_bgra(heat, 200, 200).shape == (200, 200, 4)
     hot = out[52, 102].astype(int)  # top-left cell: dark red, at ALPHA
     assert hot[2] > hot[0] + 40 and hot[2] > hot[1] + 40
     assert np.allclose(hot, (1 - ALPHA) * image[52, 102] + ALPHA * colour_values(np.float32(SCALE_MAX)), atol=1)
@@ -163,7 +161,7 @@ def test_the_colour_scale_is_fixed_and_stated() -> None:
     weak, strong = np.zeros((GRID, GRID), np.float32), np.zeros((GRID, GRID), np.float32)
     weak[3, 3], strong[3, 3] = 0.1, 0.1
     strong[10, 10] = 0.45  # the second scan's maximum drop is larger
-    a, b = colour_heatmap(weak, GRID, GRID), colour_heatmap(strong, GRID, GRID)
+    a, b = heat_bgra(weak, GRID, GRID)[..., :3], heat_bgra(strong, GRID, GRID)[..., :3]
     assert np.array_equal(a[3, 3], b[3, 3]) and np.array_equal(a[3, 3], colour_values(np.float32(0.1)).reshape(3))
     assert not np.array_equal(a[3, 3], colour_values(np.float32(SCALE_MAX)).reshape(3))  # 0.1 is not the top colour
     assert np.array_equal(colour_values(np.float32(0.9)), colour_values(np.float32(SCALE_MAX)))  # clipped at the max

@@ -36,11 +36,6 @@ def colour_values(values: np.ndarray) -> np.ndarray:
     return _LUT[_levels(values)]
 
 
-def colour_heatmap(heatmap: np.ndarray, width: int, height: int) -> np.ndarray:
-    """A ``height`` x ``width`` BGR image of ``heatmap`` (drops in probability), smoothly upscaled, then coloured."""
-    return colour_values(heat_pixels(heatmap, width, height))
-
-
 def heat_bgra(heatmap: np.ndarray, width: int, height: int) -> np.ndarray:
     """A ``height`` x ``width`` BGRA image of ``heatmap`` for laying over the scan: each colour ``ALPHA`` times its
     share of the scale opaque (what blend_over_crop paints)."""
