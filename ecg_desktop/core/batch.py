@@ -6,6 +6,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import csv
+import functools
 import hashlib
 import io
 import json
@@ -439,13 +440,14 @@ class BatchPlan:
         by itself, by its name; from a list file, as the list names it. ``path`` may be a results.csv key."""
         if isinstance(self.inputs, ListFile):
             return str(path)
-        for root in self.inputs:
-            if not Path(root).is_dir():
-                continue
-            for base in (Path(root), Path(result_key(Path(root)))):
-                if path.is_relative_to(base):
-                    return path.relative_to(base).as_posix()
-        return path.name
+        base = next((base for base in self._folder_bases if path.is_relative_to(base)), None)
+        return path.name if base is None else path.relative_to(base).as_posix()
+
+    @functools.cached_property
+    def _folder_bases(self) -> tuple[Path, ...]:
+        """The input folders as given and as results.csv keys them (resolved), looked up once per batch."""
+        folders = [Path(root) for root in self.inputs if Path(root).is_dir()]
+        return tuple(base for folder in folders for base in (folder, Path(result_key(folder))))
 
     def progress_at_start(self) -> BatchProgress:
         """Where the batch stands before its first file: nothing done, the skipped files counted."""
