@@ -239,6 +239,31 @@ def test_a_failed_append_leaves_results_csv_exactly_as_it_was(tmp_path: Path, mo
     assert len(_well_formed(results.path)) == 5
 
 
+def test_ctrl_c_while_a_written_row_is_synced_keeps_the_row(tmp_path: Path, monkeypatch) -> None:
+    """A row another program may already have read stays: Ctrl+C after its write only skips the sync."""
+    results = ResultsCsv(tmp_path / "results.csv", ["a"], "v1")
+
+    def interrupted(fd: int) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(batch_module.os, "fsync", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        results.append(BatchItem(tmp_path / "a.jpg", None, "a.jpg: broken"))
+    assert [Path(r["file"]).name for r in _rows(results.path)] == ["a.jpg"]
+    monkeypatch.undo()
+
+    real_write = os.write
+
+    def write_then_interrupted(fd: int, data: bytes) -> int:
+        real_write(fd, data)
+        raise KeyboardInterrupt  # after the row is written, before its length is counted
+
+    monkeypatch.setattr(batch_module.os, "write", write_then_interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        results.append(BatchItem(tmp_path / "b.jpg", None, "b.jpg: broken"))
+    assert [Path(r["file"]).name for r in _rows(results.path)] == ["a.jpg", "b.jpg"]
+
+
 def test_a_half_row_left_by_a_crash_is_redone_not_kept(tmp_path: Path) -> None:
     results = ResultsCsv(tmp_path / "results.csv", ["a"], "v1")
     results.append(BatchItem(tmp_path / "a.jpg", None, "a.jpg: broken"))

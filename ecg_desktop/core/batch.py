@@ -289,15 +289,17 @@ class ResultsCsv:
                 written = 0
                 while written < len(data):
                     written += os.write(fd, data[written:])
-                os.ftruncate(fd, size + len(data))
-                if time.monotonic() - self._synced_at >= SYNC_SECONDS:
-                    os.fsync(fd)
-                    self._synced_at = time.monotonic()
             except BaseException:
                 with contextlib.suppress(OSError):  # (if even this fails, the next append drops the half row)
-                    os.ftruncate(fd, size)  # leave the file exactly as it was before this row
-                    os.fsync(fd)
+                    if not _holds(fd, size, data):  # a Ctrl+C just after the last write keeps the whole row
+                        os.ftruncate(fd, size)  # leave the file exactly as it was before this row
+                        os.fsync(fd)
                 raise
+            # The row is whole from here: a Ctrl+C during the trim or the sync keeps it (it may have been read).
+            os.ftruncate(fd, size + len(data))  # drop the rest of a longer half row left by a crash
+            if time.monotonic() - self._synced_at >= SYNC_SECONDS:
+                os.fsync(fd)
+                self._synced_at = time.monotonic()
         finally:
             os.close(fd)
 
@@ -394,6 +396,12 @@ def _recorded_result(row: dict[str, str], manifest: Manifest) -> Classification 
         out_of_distribution=row.get("out_of_distribution") == "true",
         reasons=reasons,
     )
+
+
+def _holds(fd: int, offset: int, data: bytes) -> bool:
+    """Whether the file holds ``data`` at ``offset`` in full."""
+    os.lseek(fd, offset, os.SEEK_SET)
+    return os.read(fd, len(data)) == data
 
 
 def _complete_size(fd: int) -> int:
