@@ -107,14 +107,16 @@ def test_out_of_fold_predictions_are_read_back_per_fold(tmp_path: Path) -> None:
     assert [y.tolist() for y in labels] == [[MI, HISTORY], [NORMAL]]
 
 
-def test_low_confidence_is_the_highest_level_below_which_predictions_are_right_at_most_half_the_time() -> None:
-    """10 answers at 0.42 (3 right), 10 at 0.57 (9 right), 40 at 0.87 (all right): below 0.45-0.55 the answers
-    are right 30% of the time; from 0.60, 60% or more."""
-    top = np.repeat([0.42, 0.57, 0.87], [10, 10, 40])
-    right = np.concatenate([np.arange(10) < 3, np.arange(10) < 9, np.ones(40, bool)])
+def test_low_confidence_is_the_highest_level_below_which_predictions_are_right_at_most_two_times_in_three() -> None:
+    """10 answers at 0.42 (3 right), 10 at 0.57 (9 right), 10 at 0.77 (7 right), 30 at 0.97 (all right): below
+    0.45-0.55 the answers are right 30% of the time, below 0.60-0.75 60%, below 0.80-0.95 63%; above 2/3 from 1.0."""
+    top = np.repeat([0.42, 0.57, 0.77, 0.97], [10, 10, 10, 30])
+    right = np.concatenate([np.arange(10) < 3, np.arange(10) < 9, np.arange(10) < 7, np.ones(30, bool)])
     probs = np.column_stack([top, *(np.full((3, 60), 1 - top) / 3)])
     labels = np.where(right, 0, 1)
-    assert low_confidence_threshold(probs, labels) == 0.55
+    assert low_confidence_threshold(probs, labels) == 0.95
+    right[27:29] = True  # 9 of 10 right at 0.77: below 0.80, 21 of 30 (70%)
+    assert low_confidence_threshold(probs, np.where(right, 0, 1)) == 0.75
 
 
 def test_the_ood_threshold_is_the_99th_percentile_of_held_out_distances() -> None:

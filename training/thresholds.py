@@ -1,4 +1,4 @@
-"""Re-derive the decision rule's thresholds from a training run's saved out-of-fold predictions.
+"""Re-derive the decision rule's thresholds (findings, MI operating point, low confidence) from a training run's saved out-of-fold predictions.
 
     python -m training.thresholds [--models models] [--readme README.md]
 
@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from training import calibration
+from training.classifiers import low_confidence_threshold
 from training.decision_rule import MI_SENSITIVITY, choose_thresholds, cross_fitted_rule, mi_operating_point
 from training.report import update_readme, write_metrics_markdown
 
@@ -45,9 +46,10 @@ def rule_thresholds(probs: list[np.ndarray], labels: list[np.ndarray], class_ids
     return {
         "findings": thresholds,
         "mi_operating_point": mi_operating_point(oof, oof_labels, class_ids, thresholds["mi"]),
+        "low_confidence": low_confidence_threshold(oof, oof_labels),
         "method": "best one-vs-rest F1 on calibrated out-of-fold LightGBM probabilities; MI: the highest "
                   f"threshold with out-of-fold sensitivity >= {MI_SENSITIVITY}; "
-                  "low confidence where out-of-fold accuracy <= 50%",
+                  "low confidence where out-of-fold accuracy <= 2/3",
         "rule": "Normal only when no abnormal class reaches its threshold (ecg_desktop.core.decision)",
         "scores": cross_fitted_rule(calibrated, labels, class_ids),
     }

@@ -33,7 +33,7 @@ from ecg_desktop.core.preprocess import INPUT_SIZE, INPUT_STYLES, PREPROCESSING,
 from training import applicability, calibration, data, plots
 from training.augment import TrainingScan, augment, training_scan
 from training.cache import CnnCache
-from training.classifiers import CLASSIFIERS, fit_predict, low_confidence_threshold, make_lightgbm, softmax, summarise
+from training.classifiers import CLASSIFIERS, fit_predict, make_lightgbm, softmax, summarise
 from training.condition_eval import fold_condition_predictions, summarise_conditions
 from training.export import export_onnx, max_abs_difference
 from training.fit import FitConfig, History, predict
@@ -112,7 +112,6 @@ class Evaluation:
     by_condition: dict
     calibration: dict
     rule: dict
-    low_confidence: float
     ood_threshold: float
     oof: np.ndarray  # calibrated (cross-fitted) pooled out-of-fold LightGBM probabilities
     oof_labels: np.ndarray
@@ -200,10 +199,9 @@ def evaluate(cv: CrossValidation, class_ids: list[str], log: RunLog) -> Evaluati
     metrics["decision_rule"] = rule.pop("scores")
     log(f"decision rule (cross-fitted): macro-F1 {metrics['decision_rule']['macro_f1_mean']:.3f}, "
         f"MI finding {metrics['decision_rule']['mi_finding']}; shipped thresholds {rule}")
-    low_confidence = low_confidence_threshold(oof, oof_labels)
     ood_threshold = threshold_from(distances)
-    log(f"low-confidence below {low_confidence}, OOD distance above {ood_threshold:.1f}")
-    return Evaluation(metrics, by_condition, calibration_summary, rule, low_confidence, ood_threshold, oof,
+    log(f"low-confidence below {rule['low_confidence']}, OOD distance above {ood_threshold:.1f}")
+    return Evaluation(metrics, by_condition, calibration_summary, rule, ood_threshold, oof,
                       oof_labels, distances)
 
 
@@ -338,7 +336,7 @@ def write_manifest(args, class_ids, evaluation: Evaluation, prepared: Prepared, 
         "calibration": {"method": "temperature", "temperature": calibrated["temperature"],
                         "ece_before": calibrated["ece_before"], "ece_after": calibrated["ece_after_cross_fitted"]},
         "input_checks": input_checks,
-        "thresholds": {**rule, "low_confidence": evaluation.low_confidence},
+        "thresholds": rule,
         "metrics": {
             "cv": f"grouped stratified {args.folds}-fold, out-of-fold",
             "macro_f1_mean": shipped["macro_f1_mean"], "macro_f1_std": shipped["macro_f1_std"],
