@@ -12,7 +12,7 @@ import pytest
 
 from ecg_desktop.cli import main
 from ecg_desktop.core.batch import ResultsCsv, classify_files, find_scans, output_stem, plan_batch, run_batch
-from ecg_desktop.core.batch_progress import BatchProgress
+from ecg_desktop.core.batch_progress import BatchProgress, table_note
 from ecg_desktop.core.errors import EcgDeskError
 from ecg_desktop.core.listing import ListFile, list_scans
 from ecg_desktop.testing.synthetic import render_printout
@@ -235,6 +235,13 @@ def test_progress_summary_says_how_the_batch_ended() -> None:
     assert done.summary(cancelled=True).startswith("Cancelled after 2 classified")
     assert not BatchProgress(total=1, classified=1).has_problems
     assert BatchProgress(total=1, classified=1, report_failed=1).has_problems
+
+
+def test_the_table_note_appears_only_once_rows_were_dropped() -> None:
+    assert table_note(2000, 2000) == ""
+    assert table_note(2000, 12345) == (
+        "The table shows the last 2,000 of the 12,345 files of this run; results.csv has every one."
+    )
 
 
 def test_the_listing_reads_its_inputs_only_as_far_as_it_is_asked(tmp_path: Path) -> None:

@@ -17,6 +17,17 @@ if TYPE_CHECKING:
 
 ETA_AFTER_SECONDS = 0.5  # no time-left estimate before this much of the batch has run
 ETA_MINUTES_FROM = 90  # estimates of this many seconds or more are given in minutes
+#: The window's batch table keeps the latest this many files (a row per file of an archive would grow without
+#: bound); results.csv and the summary PDF have every file.
+TABLE_ROWS = 2000
+
+
+def table_note(rows: int, recorded: int) -> str:
+    """Under the window's batch table: which files its ``rows`` are when ``recorded`` files are in this run's
+    results; empty while the table holds them all."""
+    if recorded <= rows:
+        return ""
+    return f"The table shows the last {rows:,} of the {recorded:,} files of this run; results.csv has every one."
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import threading
+from collections import deque
 from pathlib import Path
 
 from PySide6.QtCore import QThreadPool, Qt, QUrl, Signal
@@ -15,7 +16,7 @@ from PySide6.QtWidgets import (
 from superqt.utils import GeneratorWorker, create_worker
 
 from ecg_desktop.core.batch import DEFAULT_WORKERS, BatchItem, BatchPlan, BatchStep
-from ecg_desktop.core.batch_progress import BatchProgress
+from ecg_desktop.core.batch_progress import TABLE_ROWS, BatchProgress, table_note
 from ecg_desktop.core.model import EcgModel
 from ecg_desktop.core.outcome import format_percent
 from ecg_desktop.core.palette import ALARM, CAUTION
@@ -49,7 +50,7 @@ class BatchDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.model, self.options, self.workers = model, options, workers
-        self.items: list[BatchItem] = []
+        self.items: deque[BatchItem] = deque(maxlen=TABLE_ROWS)  # the files in the table (the latest ones)
         self.plan: BatchPlan | None = None
         self.batch_progress: BatchProgress | None = None  # the core's counts after the last file shown
         self.throughput = 0.0  # scans per second of the last batch
@@ -65,11 +66,13 @@ class BatchDialog(QDialog):
         self.progress.setTextVisible(False)
         self.progress_label = QLabel("Choose a folder and press Start.", objectName="batchStatus")
         self.table = self._build_table()
+        self.table_note = QLabel(objectName="tableNote", visible=False)
         layout = QVBoxLayout(self)
         layout.addLayout(self._build_folder_grid(folder))
         layout.addWidget(self.progress)
         layout.addWidget(self.progress_label)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.table_note)
         layout.addLayout(self._build_buttons())
 
     def _build_folder_grid(self, folder: str) -> QGridLayout:
@@ -152,8 +155,9 @@ class BatchDialog(QDialog):
             return
         out_dir = Path(out_text) if out_text else Path(folder) / OUTPUT_SUBFOLDER
         self.output_edit.setText(str(out_dir))
-        self.items, self.plan, self.batch_progress = [], None, None
+        self.items, self.plan, self.batch_progress = deque(maxlen=TABLE_ROWS), None, None
         self.table.setRowCount(0)
+        self.table_note.hide()
         self.progress.setRange(0, 0)  # busy until the plan is known
         self.progress_label.setText("Looking for scans…")
         self._stop = threading.Event()
@@ -197,6 +201,8 @@ class BatchDialog(QDialog):
         self.items.append(value.item)
         self._add_row(value.item)
         self._show_progress(value.progress)
+        self.table_note.setText(table_note(self.table.rowCount(), value.progress.done))
+        self.table_note.setVisible(bool(self.table_note.text()))
         self.itemShown.emit(value.item)
 
     def _on_errored(self, error: Exception) -> None:
@@ -226,6 +232,9 @@ class BatchDialog(QDialog):
         self.progress_label.setText(f"Stopping…  {text}" if self._stop.is_set() else text)
 
     def _add_row(self, item: BatchItem) -> None:
+        """The file's row at the bottom; the oldest row goes when the table holds TABLE_ROWS."""
+        if self.table.rowCount() >= TABLE_ROWS:
+            self.table.removeRow(0)
         row = self.table.rowCount()
         self.table.insertRow(row)
         manifest = self.model.manifest

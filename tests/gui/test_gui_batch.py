@@ -19,6 +19,7 @@ from ecg_desktop.cli import main
 from ecg_desktop.core.batch import output_stem
 from ecg_desktop.core.outcome import NOT_ASSESSABLE
 from ecg_desktop.core.report_pdf import ReportOptions
+from ecg_desktop.gui import batch_dialog
 from ecg_desktop.gui.batch_dialog import BatchDialog
 from tests.bad_inputs import blank_page, text_page
 from tests.conftest import write_batch_with_failures, write_image
@@ -76,6 +77,27 @@ def test_batch_records_every_file_and_never_stops_for_a_bad_one(qtbot, gui_model
         assert scan.name in text and "Decision support only" in text
     summary = pdf_text(out_dir / "summary.pdf")
     assert "corrupt.jpg" in summary and "Test Clinic" in summary
+
+
+def test_the_table_keeps_the_latest_rows_and_says_so(qtbot, gui_model, tmp_path: Path, monkeypatch) -> None:
+    """An archive must not grow the window without bound: past TABLE_ROWS the oldest rows go, a note says where
+    every file is, and results.csv still has them all."""
+    monkeypatch.setattr(batch_dialog, "TABLE_ROWS", 3)
+    folder, out_dir = tmp_path / "scans", tmp_path / "out"
+    write_scans(folder, 5)
+    dialog = make_dialog(qtbot, gui_model, folder, out_dir, workers=1)
+    with qtbot.waitSignal(dialog.batchFinished, timeout=WAIT_MS):
+        dialog.start()
+
+    names = [Path(row["file"]).name for row in read_rows(out_dir / "results.csv")]
+    assert len(names) == 5
+    assert [dialog.table.item(r, 0).text() for r in range(dialog.table.rowCount())] == names[-3:]
+    assert [item.path.name for item in dialog.items] == names[-3:]
+    assert dialog.table_note.isVisible() and "last 3 of the 5 files" in dialog.table_note.text()
+
+    with qtbot.waitSignal(dialog.batchFinished, timeout=WAIT_MS):  # run again: all 5 skipped, none shown
+        dialog.start()
+    assert dialog.table.rowCount() == 0 and not dialog.table_note.isVisible()
 
 
 def test_cancel_starts_no_new_file_and_keeps_every_row_shown(
@@ -185,7 +207,7 @@ def test_the_table_gives_each_state_its_own_row(qtbot, gui_model, real_scan: Pat
     cells = {table.item(r, 0).text(): [table.item(r, c).text() for c in range(1, table.columnCount())]
              for r in range(table.rowCount())}
     assert cells["a real scan.jpg"][0] == "Myocardial infarction" and all(cells["a real scan.jpg"][1:-1])
-    for name, item in zip(("b blank page.png", "c typed letter.png"), dialog.items[1:3]):
+    for name, item in zip(("b blank page.png", "c typed letter.png"), list(dialog.items)[1:3]):
         result, *probabilities, notes = cells[name]
         assert result == NOT_ASSESSABLE and probabilities == [""] * len(manifest.classes), name
         assert notes == " | ".join(item.result.notes) and notes.startswith(item.result.reasons[0].message)
