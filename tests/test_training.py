@@ -14,7 +14,7 @@ pytest.importorskip("torch")
 
 from ecg_desktop.core import EcgModel  # noqa: E402
 from ecg_desktop.core.preprocess import preprocess  # noqa: E402
-from training import data  # noqa: E402
+from training import ablation, data  # noqa: E402
 from training.cnn import DualBranchCNN  # noqa: E402
 from training.export import export_onnx, max_abs_difference  # noqa: E402
 from training.conditions import CONDITIONS  # noqa: E402
@@ -103,6 +103,15 @@ def test_one_command_tiny_run_writes_loadable_models(tiny_dataset: Path, tmp_pat
     log = (out / "training_log.txt").read_text()
     assert "fold0: loaded the trained CNN" in log and "final: loaded the trained CNN" in log
     assert "fold1: loaded" not in log
+
+    # The ablation refits fold 0's second stage from the cache as training did: its "app" reading is training's.
+    table = tmp_path / "ablation.json"
+    assert ablation.main(["--data", str(tiny_dataset), "--cache", str(out / "cache"), "--folds", "2", "--epochs", "1",
+                          "--only-folds", "0", "--out", str(table)]) == 0
+    tables = json.loads(table.read_text())
+    for name, row in json.loads((out / "metrics.json").read_text())["acquisition_conditions"].items():
+        assert tables["app"][name]["macro_f1_per_fold"][0] == pytest.approx(row["macro_f1_per_fold"][0])
+        assert tables["no_checks"][name]["answered"] == 1.0
 
 
 def test_identity_augmentation_is_the_inference_input(real_scan: Path) -> None:

@@ -8,26 +8,33 @@ fold's CNN and LightGBM. A scan whose page the app would not read counts as not 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from sklearn.metrics import f1_score
 
 from ecg_desktop.core.image_io import load_image
 from ecg_desktop.core.preprocess import PreprocessConfig, preprocess
-from ecg_desktop.core.reading import read_page
+from ecg_desktop.core.reading import PageReading, read_page
 from training.conditions import CONDITIONS, apply_condition
 from training.fit import predict
 
 
-def fold_condition_predictions(model, classifier, paths: list[Path], preprocessing: PreprocessConfig) -> dict:
-    """Per condition: predicted class (-1 where the page is not read) of each held-out file."""
+def fold_condition_predictions(
+    model, classifier, paths: list[Path], preprocessing: PreprocessConfig, *,
+    read: Callable[[np.ndarray], PageReading] = read_page, answer_all: bool = False,
+) -> dict:
+    """Per condition: predicted class (-1 where the page is not read) of each held-out file.
+
+    ``read`` reads a page (the app's reading unless an ablation swaps it); ``answer_all`` answers pages the checks
+    would refuse too."""
     predicted: dict[str, list[int]] = {name: [] for name in CONDITIONS}
     for path in paths:
         image = load_image(path)
         seed = int.from_bytes(path.name.encode()[-4:], "little")  # the same transform in every run
         for name in CONDITIONS:
-            page = read_page(apply_condition(name, image, seed))
-            if page.reasons:
+            page = read(apply_condition(name, image, seed))
+            if page.reasons and not answer_all:
                 predicted[name].append(-1)
                 continue
             features, _ = predict(model, preprocess(page.work, page.box, config=preprocessing)[None])
