@@ -1,4 +1,5 @@
-"""Re-derive the decision rule's thresholds (findings, MI operating point, low confidence) from a training run's saved out-of-fold predictions.
+"""Re-derive the decision rule's thresholds (findings, MI operating point, low confidence) from a training run's
+saved out-of-fold predictions.
 
     python -m training.thresholds [--models models] [--readme README.md]
 
