@@ -14,6 +14,8 @@ pytest.importorskip("torch")
 
 from ecg_desktop.core import EcgModel  # noqa: E402
 from ecg_desktop.core.preprocess import preprocess  # noqa: E402
+from ecg_desktop.core.reading import read_page  # noqa: E402
+from ecg_desktop.testing.synthetic import render_printout  # noqa: E402
 from training import ablation, data  # noqa: E402
 from training.cnn import DualBranchCNN  # noqa: E402
 from training.export import export_onnx, max_abs_difference  # noqa: E402
@@ -121,3 +123,12 @@ def test_identity_augmentation_is_the_inference_input(real_scan: Path) -> None:
     still = AugmentConfig(0, 0, 0, 0, 0, *(0.0,) * 8)
     view = augment(training_scan(images[0], scans[0].crop), np.random.default_rng(0), still)
     assert np.abs(view - preprocess(images[0], scans[0].crop)).max() < 1 / 255
+
+
+def test_the_ablation_reads_a_page_as_it_comes() -> None:
+    """An upside-down page: the app turns it; the ablation's no-geometry reading leaves it as it is."""
+    page = cv2.rotate(render_printout(kind="normal", seed=3, width=1106, height=786), cv2.ROTATE_180)
+    assert read_page(page).page_transform.quarter_turns == 2
+    as_it_comes = ablation.read_as_it_comes(page)
+    assert as_it_comes.page_transform.is_identity and np.array_equal(as_it_comes.work, page)
+    assert read_page(page).page_transform.quarter_turns == 2  # the app's reading is back as it was
