@@ -170,11 +170,14 @@ def test_batch_takes_a_folder_or_a_list_not_both(tmp_path: Path) -> None:
 def test_ctrl_c_stops_a_batch_with_a_valid_results_csv_that_resumes(tmp_path: Path) -> None:
     folder, out = tmp_path / "scans", tmp_path / "out"
     folder.mkdir()
-    files = 30  # enough that the batch cannot finish while Ctrl+C is on its way, however loaded the machine
+    files = 12
     for i in range(files):
         write_image(folder / f"scan {i:02d}.png", render_printout(kind="normal", seed=i, width=1106, height=786))
     command = [sys.executable, "-m", "ecg_desktop", "batch", str(folder), "--out", str(out), "--workers", "1"]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Started from a background job (`make test &`), pytest inherits SIGINT ignored and so would the batch:
+    # the batch gets the default, as from a terminal.
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     results = out / "results.csv"
     wait_for_rows(proc, results, 2)
     proc.send_signal(signal.SIGINT)
