@@ -33,7 +33,6 @@ from training.condition_eval import fold_condition_predictions, summarise_condit
 from training.fit import FitConfig, predict
 from training.train import CLASS_IDS, PREPROCESSING, RunLog, classifier_training_set, prepare
 
-VARIANTS = ("app", "no_geometry", "no_checks")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -59,6 +58,11 @@ def read_as_it_comes(image: np.ndarray) -> reading.PageReading:
         return reading.read_page(image)
 
 
+#: name -> (how the page is read, whether pages the checks refuse are answered too)
+VARIANTS = {"app": (reading.read_page, False), "no_geometry": (read_as_it_comes, False),
+            "no_checks": (reading.read_page, True)}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     log = RunLog()
@@ -72,8 +76,6 @@ def main(argv: list[str] | None = None) -> int:
     missing = [k for k in folds if not (cache.directory / f"fold{k}.pt").exists()]
     if missing:
         raise SystemExit(f"folds {missing} are not trained in {cache.directory}: give the run's own settings")
-    readers = {"app": (reading.read_page, False), "no_geometry": (read_as_it_comes, False),
-               "no_checks": (reading.read_page, True)}
     per_fold: dict[str, list[dict]] = {name: [] for name in VARIANTS}
     labels = []
     for k in folds:
@@ -86,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
                                                    args.seed + k)
         classifier = make_lightgbm(args.seed).fit(train_x, train_y)
         paths = [prepared.scans[i].path for i in test_idx]
-        for name, (read, answer_all) in readers.items():
+        for name, (read, answer_all) in VARIANTS.items():
             per_fold[name].append(fold_condition_predictions(model, classifier, paths, config.preprocessing,
                                                              read=read, answer_all=answer_all))
             log(f"fold {k}: {name} done")

@@ -153,8 +153,13 @@ def _median(values: np.ndarray) -> float:
 
 def _periods(signal: np.ndarray) -> tuple[tuple[float, float], tuple[float, float]] | None:
     """(period, periodicity) across and down of a grid signal, or None where either has none."""
-    across, down = _period(signal[::_LINE_STEP]), _period(signal[:, ::_LINE_STEP].T)
+    across, down = (_period(lines) for lines in _sampled_lines(signal))
     return None if across is None or down is None else (across, down)
+
+
+def _sampled_lines(signal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every _LINE_STEP-th row (for the period across) and column, as rows (for the period down)."""
+    return signal[::_LINE_STEP], signal[:, ::_LINE_STEP].T
 
 
 def darkest_channel(image: np.ndarray) -> np.ndarray:
@@ -244,7 +249,7 @@ def _refined_period(auto: np.ndarray, first: float) -> float:
 
 def _strongest_periods(signal: np.ndarray) -> tuple[float, float]:
     """The best-scoring period across and down (a periodic grid's autocorrelations are not None)."""
-    autos = [_autocorrelation(lines) for lines in (signal[::_LINE_STEP], signal[:, ::_LINE_STEP].T)]
+    autos = [_autocorrelation(lines) for lines in _sampled_lines(signal)]
     across, down = (_refined_period(auto, float(_CANDIDATES[np.argmax(_comb(auto))])) for auto in autos)
     return across, down
 
@@ -255,7 +260,7 @@ def _shared_periods(signal: np.ndarray) -> tuple[tuple[float, float], tuple[floa
     For a grid whose heavy 5 mm lines make a fraction of 5 mm (e.g. a third) look like the fundamental
     one way, while the faint 1 mm lines are found the other way: the comb is each candidate's worse score.
     """
-    autos = [_autocorrelation(lines) for lines in (signal[::_LINE_STEP], signal[:, ::_LINE_STEP].T)]
+    autos = [_autocorrelation(lines) for lines in _sampled_lines(signal)]
     if autos[0] is None or autos[1] is None:
         return None
     first = _fundamental(np.minimum(_comb(autos[0]), _comb(autos[1])))
