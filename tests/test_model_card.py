@@ -119,6 +119,28 @@ def test_card_carries_the_numbers(tmp_path: Path) -> None:
     assert make_model_card.render_card(FAKE_METRICS, FAKE_MANIFEST) == card  # deterministic
 
 
+def test_card_gives_each_acquisition_condition_and_what_the_reading_contributes() -> None:
+    def row(answered: float, f1: float) -> dict:
+        return {"answered": answered, "macro_f1_mean": f1, "macro_f1_std": 0.0412, "macro_f1_per_fold": [f1]}
+
+    conditions = {"clean": row(0.995, 0.8841), "phone_photo": row(0.9512, 0.8123)}
+    augment = {"rotation_deg": 2.0, "greyscale": 0.3, "photocopy": 0.2, "grid_hue": 0.3}
+    card = make_model_card.render_card({**FAKE_METRICS, "acquisition_conditions": conditions,
+                                        "fit_config": {"augment": augment}}, FAKE_MANIFEST)
+    assert "| phone_photo | 95.1% | 0.812 ± 0.041 |" in card and "| clean | 99.5% | 0.884 ± 0.041 |" in card
+    assert "grey copies, photocopies, other grid colours" in card and "trained only on" not in card
+    assert "What the page reading contributes" not in card  # no ablation in this run's metrics
+
+    ablation = {"folds": [0], "app": conditions, "no_geometry": {"clean": row(0.99, 0.88),
+                                                                 "phone_photo": row(0.2134, 0.5012)}}
+    card = make_model_card.render_card({**FAKE_METRICS, "acquisition_conditions": conditions, "ablation": ablation},
+                                       FAKE_MANIFEST)
+    assert "| phone_photo | 95.1%, 0.812 | 21.3%, 0.501 |" in card
+    assert "trained only on\n  clean colour scans" in card  # this run's views had no appearance changes
+
+    assert "Not measured by the training run" in make_model_card.render_card(FAKE_METRICS, FAKE_MANIFEST)
+
+
 def test_default_out_is_beside_the_metrics(tmp_path: Path) -> None:
     models = _write(tmp_path / "models", FAKE_METRICS, FAKE_MANIFEST)
     assert make_model_card.main(["--models", str(models)]) == 0

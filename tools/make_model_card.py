@@ -23,6 +23,11 @@ FEATURE_IMPORTANCE = "lightgbm_feature_importance.png"  # written next to metric
 REQUIRED_METRICS = ("cv", "folds", "seed", "dataset", "classifiers", "shipped_bootstrap_95ci", "calibration",
                     "out_of_distribution")
 SHIPPED = "lightgbm"
+APPEARANCE_CHANGES = {"greyscale": "grey copies", "photocopy": "photocopies", "grid_hue": "other grid colours",
+                      "low_resolution": "low resolution", "lighting": "uneven light", "noise": "sensor noise",
+                      "blur": "blur", "jpeg": "JPEG"}
+ABLATION_VARIANTS = {"app": "the app's reading", "no_geometry": "no turning, deskewing or rectifying",
+                     "no_checks": "every page answered"}
 HOSPITAL = "the Ch. Pervaiz Elahi Institute of Cardiology, Multan, Pakistan"
 CITATION = (  # the short form is the one the app's About dialog and PDF reports use
     "*ECG Images dataset of Cardiac Patients* (Khan & Hussain, Mendeley Data 2021), CC BY 4.0. Full reference: "
@@ -57,7 +62,7 @@ def render_card(metrics: dict[str, Any], manifest: dict[str, Any]) -> str:
         raise CardError(f"metrics.json ({metrics['created']}) and manifest.json ({manifest['created']}) "
                         "come from different training runs")
     sections = [_title, _intended_use, _limits, _out_of_distribution, _thresholds, _data, _evaluation,
-                _performance, _comparison, _calibration, _importance, _files]  # what it is for and its limits first
+                _performance, _conditions, _comparison, _calibration, _importance, _files]  # what it is for and its limits first
     return "\n\n".join(section(metrics, manifest).strip() for section in sections) + "\n"
 
 
@@ -149,6 +154,50 @@ belong to a class, the share the model found. The 95% intervals are percentile b
 pooled out-of-fold predictions: with this few scans they are wide, and the true performance may lie anywhere
 in them.
 """
+
+
+def _appearance_training(metrics: dict) -> str:
+    """How the run's training views covered the ways clinics copy and photograph a printout."""
+    augment = metrics.get("fit_config", {}).get("augment", {})
+    changes = [name for key, name in APPEARANCE_CHANGES.items() if augment.get(key)]
+    if not changes:
+        return "but the model was trained only on\n  clean colour scans of that one printout."
+    return ("and the model was trained on views of\n  that one printout changed as clinics change it ("
+            + ", ".join(changes) + "); the table\n  per acquisition condition below says what each change costs.")
+
+
+def _conditions(metrics: dict, manifest: dict) -> str:
+    conditions = metrics.get("acquisition_conditions")
+    if not conditions:
+        return "## Per acquisition condition\n\nNot measured by the training run that made this model."
+    rows = "\n".join(f"| {name} | {_pct(row['answered'])} | {_f(row['macro_f1_mean'])} ± {_f(row['macro_f1_std'])} |"
+                     for name, row in conditions.items())
+    text = f"""
+## Per acquisition condition
+
+Each fold's models on its held-out scans, each scan transformed as clinics produce it (training.conditions),
+then read by the app's page reading and checks; *answered* is the share the checks let through, macro-F1 is
+over those answers (mean ± standard deviation over folds).
+
+| Condition | Answered | Macro-F1 |
+|---|---|---|
+{rows}
+"""
+    ablation = metrics.get("ablation")
+    if ablation:
+        variants = [name for name in ablation if name in ABLATION_VARIANTS]
+        header = " | ".join(ABLATION_VARIANTS[name] for name in variants)
+        lines = [f"| {name} | " + " | ".join(
+            f"{_pct(ablation[v][name]['answered'])}, {_f(ablation[v][name]['macro_f1_mean'])}" for v in variants)
+            + " |" for name in conditions]
+        text += f"""
+What the page reading contributes (`python -m training.ablation`, the same fold models, LightGBM refitted as
+training does; answered share, macro-F1 of the answers):
+
+| Condition | {header} |
+|---|{"---|" * len(variants)}
+""" + "\n".join(lines) + "\n"
+    return text
 
 
 def _comparison(metrics: dict, manifest: dict) -> str:
@@ -252,8 +301,7 @@ def _limits(metrics: dict, manifest: dict) -> str:
 - **One hospital:** all scans come from {HOSPITAL}; other populations, and other hospitals'
   equipment and habits, may differ.
 - **One ECG machine layout:** 3 rows of 4 leads plus a rhythm strip on a pink grid. Other layouts are refused;
-  grey copies, other grid colours, turned pages and phone photos are read, but the model was trained only on
-  clean colour scans of that one printout.
+  grey copies, other grid colours, turned pages and phone photos are read, {_appearance_training(metrics)}
 - **Few acute MI scans:** only {ds["class_counts"].get("mi", "an unknown number of")} distinct scans of
   {mi.lower()} ({ds["files"]} scans in all), so results for that class are the least certain (see its interval
   above).
