@@ -23,11 +23,13 @@ test: $(VENV)/.dev
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
 # Retrain the bundled models (about 2.7 hours on 2 idle CPU cores, see README; started again after a stop, it reuses every CNN
-# already trained, kept in models/cache/); then measure the app on rendered negatives and acquisition conditions;
-# rewrites models/, the README tables and the model card.
+# already trained, kept in models/cache/); then measure the app on rendered negatives and acquisition conditions,
+# and what the page reading contributes per condition (the fold CNNs again); rewrites models/, the README tables
+# and the model card.
 train: $(VENV)/.dev
-	$(PY) -m training.train --seed 0 2>&1 | tee models/training_log.live.txt
+	bash -o pipefail -c '$(PY) -m training.train --seed 0 2>&1 | tee models/training_log.live.txt'
 	$(PY) -m training.app_measure --every 2
+	$(PY) -m training.ablation --cache models/cache --metrics models/metrics.json
 	$(PY) tools/make_model_card.py
 
 # models/MODEL_CARD.md from models/metrics.json and models/manifest.json (never edited by hand).

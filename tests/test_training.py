@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from unittest import mock
 
 import cv2
 import numpy as np
@@ -114,6 +115,12 @@ def test_one_command_tiny_run_writes_loadable_models(tiny_dataset: Path, tmp_pat
     for name, row in json.loads((out / "metrics.json").read_text())["acquisition_conditions"].items():
         assert tables["app"][name]["macro_f1_per_fold"][0] == pytest.approx(row["macro_f1_per_fold"][0])
         assert tables["no_checks"][name]["answered"] == 1.0
+    # Each reading's predictions are kept beside the fold's CNN: run again, it reads and classifies nothing.
+    assert len(list((out / "cache").glob("*/ablation-fold0-*.json"))) == 2
+    with mock.patch.object(ablation, "fold_condition_predictions", side_effect=AssertionError("recomputed")):
+        assert ablation.main(["--data", str(tiny_dataset), "--cache", str(out / "cache"), "--folds", "2",
+                              "--epochs", "1", "--only-folds", "0", "--out", str(table)]) == 0
+    assert json.loads(table.read_text()) == tables
 
 
 def test_identity_augmentation_is_the_inference_input(real_scan: Path) -> None:

@@ -10,12 +10,16 @@ acquisition condition (training.conditions) read three ways:
 - ``no_geometry``: the page as it comes (no turn, deskew or rectification), otherwise the same;
 - ``no_checks``: the app's reading, but every page answered, also those the checks refuse.
 
-Writes the three tables as JSON (``--out``) and prints them as Markdown.
+Writes the three tables as JSON (``--out``, and into the run's metrics.json with ``--metrics`` for the model
+card) and prints them as Markdown. Each fold's predictions are kept
+beside its CNN in the cache, named by a hash of the code that reads and transforms the pages, so a stopped
+ablation resumes and a changed reading is measured afresh.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -31,7 +35,7 @@ from training.cache import CnnCache
 from training.classifiers import make_lightgbm
 from training.condition_eval import fold_condition_predictions, summarise_conditions
 from training.fit import FitConfig, predict
-from training.train import CLASS_IDS, PREPROCESSING, RunLog, classifier_training_set, prepare
+from training.train import CLASS_IDS, PREPROCESSING, REPO, RunLog, classifier_training_set, prepare
 
 
 
@@ -45,6 +49,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--input-style", default=PREPROCESSING.input_style)
     parser.add_argument("--only-folds", default=None, help="comma-separated fold numbers (default: all)")
     parser.add_argument("--out", type=Path, default=None, help="JSON file for the tables")
+    parser.add_argument("--metrics", type=Path, default=None,
+                        help="the run's metrics.json: the tables go under 'ablation' (for the model card)")
     return parser.parse_args(argv)
 
 
@@ -58,7 +64,30 @@ def read_as_it_comes(image: np.ndarray) -> reading.PageReading:
         return reading.read_page(image)
 
 
-#: name -> (how the page is read, whether pages the checks refuse are answered too)
+#: the code a fold's stored predictions depend on besides its CNN: the app's reading, the conditions and the
+#: second stage's refit
+READING_CODE = sorted((REPO / "ecg_desktop" / "core").rglob("*.py")) + sorted((REPO / "training").glob("*.py"))
+
+
+def stored_predictions(cache: CnnCache, k: int, read) -> Path:
+    """Where fold ``k``'s predictions read by ``read`` are kept, named by a hash of the code they came from."""
+    code = hashlib.sha256(b"".join(path.read_bytes() for path in READING_CODE)).hexdigest()[:16]
+    return cache.directory / f"ablation-fold{k}-{read.__name__}-{code}.json"
+
+
+def fold_models(cache: CnnCache, prepared, config: FitConfig, seed: int, k: int, log) -> tuple:
+    """Fold ``k``'s CNN from the cache and its LightGBM refitted as training does."""
+    train_idx, _ = prepared.folds[k]
+    sources = [prepared.sources[i] for i in train_idx]
+    model, _ = cache.trained(f"fold{k}", sources, prepared.labels[train_idx], len(CLASS_IDS), config,
+                             seed=seed + k, log=log)
+    train_f, _ = predict(model, prepared.inputs[train_idx])
+    train_x, train_y = classifier_training_set(model, sources, train_f, prepared.labels[train_idx], config, seed + k)
+    return model, make_lightgbm(seed).fit(train_x, train_y)
+
+
+#: name -> (how the page is read, whether pages the checks refuse are answered too); the first variant of each
+#: reading pays for that reading's pass over the scans, the others reuse it.
 VARIANTS = {"app": (reading.read_page, False), "no_geometry": (read_as_it_comes, False),
             "no_checks": (reading.read_page, True)}
 
@@ -76,27 +105,29 @@ def main(argv: list[str] | None = None) -> int:
     missing = [k for k in folds if not (cache.directory / f"fold{k}.pt").exists()]
     if missing:
         raise SystemExit(f"folds {missing} are not trained in {cache.directory}: give the run's own settings")
-    per_fold: dict[str, list[dict]] = {name: [] for name in VARIANTS}
+    readers = list(dict.fromkeys(read for read, _ in VARIANTS.values()))
+    per_fold: dict = {read: [] for read in readers}
     labels = []
     for k in folds:
-        train_idx, test_idx = prepared.folds[k]
-        sources = [prepared.sources[i] for i in train_idx]
-        model, _ = cache.trained(f"fold{k}", sources, prepared.labels[train_idx], len(CLASS_IDS), config,
-                                 seed=args.seed + k, log=log)
-        train_f, _ = predict(model, prepared.inputs[train_idx])
-        train_x, train_y = classifier_training_set(model, sources, train_f, prepared.labels[train_idx], config,
-                                                   args.seed + k)
-        classifier = make_lightgbm(args.seed).fit(train_x, train_y)
-        paths = [prepared.scans[i].path for i in test_idx]
-        for name, (read, answer_all) in VARIANTS.items():
-            per_fold[name].append(fold_condition_predictions(model, classifier, paths, config.preprocessing,
-                                                             read=read, answer_all=answer_all))
-            log(f"fold {k}: {name} done")
-        labels.append(prepared.labels[test_idx])
-    tables = {name: summarise_conditions(per_fold[name], labels, len(CLASS_IDS)) for name in VARIANTS}
+        paths = [prepared.scans[i].path for i in prepared.folds[k][1]]
+        stored = {read: stored_predictions(cache, k, read) for read in readers}
+        if not all(path.exists() for path in stored.values()):
+            model, classifier = fold_models(cache, prepared, config, args.seed, k, log)
+        for read, path in stored.items():
+            if not path.exists():
+                predicted = fold_condition_predictions(model, classifier, paths, config.preprocessing, read=read)
+                path.write_text(json.dumps(predicted))
+            log(f"fold {k}: {read.__name__} done ({path.name})")
+            per_fold[read].append(json.loads(path.read_text()))
+        labels.append(prepared.labels[prepared.folds[k][1]])
+    tables = {name: summarise_conditions(per_fold[read], labels, len(CLASS_IDS), answer_all=answer_all)
+              for name, (read, answer_all) in VARIANTS.items()}
+    result = {"folds": list(folds), "input_style": args.input_style, **tables}
     if args.out:
-        args.out.write_text(json.dumps({"folds": list(folds), "input_style": args.input_style, **tables}, indent=2)
-                            + "\n")
+        args.out.write_text(json.dumps(result, indent=2) + "\n")
+    if args.metrics:
+        metrics = json.loads(args.metrics.read_text())
+        args.metrics.write_text(json.dumps({**metrics, "ablation": result}, indent=2) + "\n")
     print(markdown(tables))
     return 0
 

@@ -22,35 +22,34 @@ from training.fit import predict
 
 def fold_condition_predictions(
     model, classifier, paths: list[Path], preprocessing: PreprocessConfig, *,
-    read: Callable[[np.ndarray], PageReading] = read_page, answer_all: bool = False,
+    read: Callable[[np.ndarray], PageReading] = read_page,
 ) -> dict:
-    """Per condition: predicted class (-1 where the page is not read) of each held-out file.
+    """Per condition: the predicted class of each held-out file, and whether the app's checks refuse its page.
 
-    ``read`` reads a page (the app's reading unless an ablation swaps it); ``answer_all`` answers pages the checks
-    would refuse too."""
-    predicted: dict[str, list[int]] = {name: [] for name in CONDITIONS}
+    ``read`` reads a page (the app's reading unless an ablation swaps it). A refused page is classified too, so
+    one pass gives both the app's answers and what answering every page would give (see summarise_conditions)."""
+    predicted: dict[str, dict[str, list]] = {name: {"predicted": [], "refused": []} for name in CONDITIONS}
     for path in paths:
         image = load_image(path)
         seed = int.from_bytes(path.name.encode()[-4:], "little")  # the same transform in every run
         for name in CONDITIONS:
             page = read(apply_condition(name, image, seed))
-            if page.reasons and not answer_all:
-                predicted[name].append(-1)
-                continue
             features, _ = predict(model, preprocess(page.work, page.box, config=preprocessing)[None])
-            predicted[name].append(int(np.argmax(classifier.predict_proba(features)[0])))
+            predicted[name]["predicted"].append(int(np.argmax(classifier.predict_proba(features)[0])))
+            predicted[name]["refused"].append(bool(page.reasons))
     return predicted
 
 
-def summarise_conditions(per_fold: list[dict], labels_by_fold: list[np.ndarray], n_classes: int) -> dict:
+def summarise_conditions(per_fold: list[dict], labels_by_fold: list[np.ndarray], n_classes: int, *,
+                         answer_all: bool = False) -> dict:
     """Per condition: share answered, macro-F1 of the answers (mean and std over folds; a fold with no answer
-    counts 0), pooled (None when nothing was answered)."""
+    counts 0), pooled (None when nothing was answered). ``answer_all`` answers the pages the checks refuse too."""
     table = {}
     for name in CONDITIONS:
         answered, f1s, all_true, all_pred = [], [], [], []
         for predicted, labels in zip(per_fold, labels_by_fold):
-            pred = np.array(predicted[name])
-            kept = pred >= 0
+            pred = np.array(predicted[name]["predicted"], dtype=int)
+            kept = np.ones(len(pred), bool) if answer_all else ~np.array(predicted[name]["refused"], bool)
             answered.append(float(kept.mean()))
             f1s.append(float(f1_score(labels[kept], pred[kept], labels=range(n_classes), average="macro",
                                       zero_division=0)) if kept.any() else 0.0)
