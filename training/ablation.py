@@ -38,7 +38,6 @@ from training.fit import FitConfig, predict
 from training.train import CLASS_IDS, PREPROCESSING, REPO, RunLog, classifier_training_set, prepare
 
 
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cache", type=Path, required=True, help="the training run's CNN cache (its --cache)")
