@@ -27,7 +27,7 @@ APPEARANCE_CHANGES = {"greyscale": "grey copies", "photocopy": "photocopies", "g
                       "low_resolution": "low resolution", "lighting": "uneven light", "noise": "sensor noise",
                       "blur": "blur", "jpeg": "JPEG"}
 ABLATION_VARIANTS = {"app": "the app's reading", "no_geometry": "no turning, deskewing or rectifying",
-                     "no_checks": "every page answered"}
+                     "no_checks": "every page answered", "no_geometry_no_checks": "neither"}
 HOSPITAL = "the Ch. Pervaiz Elahi Institute of Cardiology, Multan, Pakistan"
 CITATION = (  # the short form is the one the app's About dialog and PDF reports use
     "*ECG Images dataset of Cardiac Patients* (Khan & Hussain, Mendeley Data 2021), CC BY 4.0. Full reference: "

@@ -4,13 +4,14 @@
 
 Takes a finished training run's fold CNNs from its cache (never trains one: the run's settings must be given
 as it had them), refits each fold's LightGBM as training does, and classifies the held-out scans of every
-acquisition condition (training.conditions) read three ways:
+acquisition condition (training.conditions) read four ways:
 
 - ``app``: the app's own reading (upright, deskewed, rectified; grid crop; checks): training's own table;
 - ``no_geometry``: the page as it comes (no turn, deskew or rectification), otherwise the same;
-- ``no_checks``: the app's reading, but every page answered, also those the checks refuse.
+- ``no_checks``: the app's reading, but every page answered, also those the checks refuse;
+- ``no_geometry_no_checks``: the page as it comes, every page answered (what the model alone makes of it).
 
-Writes the three tables as JSON (``--out``, and into the run's metrics.json with ``--metrics`` for the model
+Writes the four tables as JSON (``--out``, and into the run's metrics.json with ``--metrics`` for the model
 card) and prints them as Markdown. Each fold's predictions are kept
 beside its CNN in the cache, named by a hash of the code that reads and transforms the pages, so a stopped
 ablation resumes and a changed reading is measured afresh.
@@ -88,7 +89,7 @@ def fold_models(cache: CnnCache, prepared, config: FitConfig, seed: int, k: int,
 #: name -> (how the page is read, whether pages the checks refuse are answered too); the first variant of each
 #: reading pays for that reading's pass over the scans, the others reuse it.
 VARIANTS = {"app": (reading.read_page, False), "no_geometry": (read_as_it_comes, False),
-            "no_checks": (reading.read_page, True)}
+            "no_checks": (reading.read_page, True), "no_geometry_no_checks": (read_as_it_comes, True)}
 
 
 def main(argv: list[str] | None = None) -> int:
