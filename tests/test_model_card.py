@@ -132,10 +132,10 @@ def test_card_gives_each_acquisition_condition_and_what_the_reading_contributes(
     assert "What the page reading contributes" not in card  # no ablation in this run's metrics
 
     ablation = {"folds": [0], "app": conditions, "no_geometry": {"clean": row(0.99, 0.88),
-                                                                 "phone_photo": row(0.2134, 0.5012)}}
+                                                                 "phone_photo": row(0.0, 0.0)}}
     card = make_model_card.render_card({**FAKE_METRICS, "acquisition_conditions": conditions, "ablation": ablation},
                                        FAKE_MANIFEST)
-    assert "| phone_photo | 95.1%, 0.812 | 21.3%, 0.501 |" in card
+    assert "| phone_photo | 95.1%, 0.812 | 0.0%, – |" in card and "| clean | 99.5%, 0.884 | 99.0%, 0.880 |" in card
     assert "trained only on\n  clean colour scans" in card  # this run's views had no appearance changes
 
     assert "Not measured by the training run" in make_model_card.render_card(FAKE_METRICS, FAKE_MANIFEST)

@@ -26,8 +26,8 @@ SHIPPED = "lightgbm"
 APPEARANCE_CHANGES = {"greyscale": "grey copies", "photocopy": "photocopies", "grid_hue": "other grid colours",
                       "low_resolution": "low resolution", "lighting": "uneven light", "noise": "sensor noise",
                       "blur": "blur", "jpeg": "JPEG"}
-ABLATION_VARIANTS = {"app": "the app's reading", "no_geometry": "no turning, deskewing or rectifying",
-                     "no_checks": "every page answered", "no_geometry_no_checks": "neither"}
+ABLATION_VARIANTS = {"app": "the app's reading", "no_geometry": "no page correction (turning, deskewing, rectifying)",
+                     "no_checks": "every page answered", "no_geometry_no_checks": "no page correction, every page answered"}
 HOSPITAL = "the Ch. Pervaiz Elahi Institute of Cardiology, Multan, Pakistan"
 CITATION = (  # the short form is the one the app's About dialog and PDF reports use
     "*ECG Images dataset of Cardiac Patients* (Khan & Hussain, Mendeley Data 2021), CC BY 4.0. Full reference: "
@@ -188,7 +188,7 @@ over those answers (mean ± standard deviation over folds).
         variants = [name for name in ablation if name in ABLATION_VARIANTS]
         header = " | ".join(ABLATION_VARIANTS[name] for name in variants)
         lines = [f"| {name} | " + " | ".join(
-            f"{_pct(ablation[v][name]['answered'])}, {_f(ablation[v][name]['macro_f1_mean'])}" for v in variants)
+            _answered_f1(ablation[v][name]) for v in variants)
             + " |" for name in conditions]
         text += f"""
 What the page reading contributes (`python -m training.ablation`, the same fold models, LightGBM refitted as
@@ -198,6 +198,11 @@ training does; answered share, macro-F1 of the answers):
 |---|{"---|" * len(variants)}
 """ + "\n".join(lines) + "\n"
     return text
+
+
+def _answered_f1(row: dict) -> str:
+    """Answered share and macro-F1 of the answers ("–" when nothing was answered)."""
+    return f"{_pct(row['answered'])}, " + (_f(row["macro_f1_mean"]) if row["answered"] else "–")
 
 
 def _comparison(metrics: dict, manifest: dict) -> str:
