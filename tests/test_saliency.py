@@ -99,7 +99,7 @@ def test_saliency_follows_the_content(model: EcgModel, scan, saliency: Saliency)
     middle = (crop.x0 + crop.x1) // 2
     blanked[crop.y0 : crop.y1, middle : crop.x1] = 255  # the right half of the grid becomes blank paper
     half = occlusion_saliency(model, blanked, crop)
-    assert np.abs(half.heatmap - saliency.heatmap).max() > 0.05
+    assert np.abs(half.heatmap - saliency.heatmap).max() > 0.01  # the map moves with the content
     assert half.heatmap[:, GRID // 2 + 1 :].max() < 0.02  # hiding blank paper changes nothing
     assert max(half.lead_scores[lead] for lead in ("V4", "V5", "V6")) < 0.02
 

@@ -26,8 +26,10 @@ SHIPPED = "lightgbm"
 APPEARANCE_CHANGES = {"greyscale": "grey copies", "photocopy": "photocopies", "grid_hue": "other grid colours",
                       "low_resolution": "low resolution", "lighting": "uneven light", "noise": "sensor noise",
                       "blur": "blur", "jpeg": "JPEG"}
-ABLATION_VARIANTS = {"app": "the app's reading", "no_geometry": "no page correction (turning, deskewing, rectifying)",
-                     "no_checks": "every page answered", "no_geometry_no_checks": "no page correction, every page answered"}
+ABLATION_VARIANTS = {"app": "the app's reading",
+                     "no_geometry": "no page correction (turning, deskewing, rectifying)",
+                     "no_checks": "every page answered",
+                     "no_geometry_no_checks": "no page correction, every page answered"}
 HOSPITAL = "the Ch. Pervaiz Elahi Institute of Cardiology, Multan, Pakistan"
 CITATION = (  # the short form is the one the app's About dialog and PDF reports use
     "*ECG Images dataset of Cardiac Patients* (Khan & Hussain, Mendeley Data 2021), CC BY 4.0. Full reference: "
@@ -61,8 +63,9 @@ def render_card(metrics: dict[str, Any], manifest: dict[str, Any]) -> str:
     if metrics.get("created") and manifest.get("created") and metrics["created"] != manifest["created"]:
         raise CardError(f"metrics.json ({metrics['created']}) and manifest.json ({manifest['created']}) "
                         "come from different training runs")
+    # what it is for and its limits first
     sections = [_title, _intended_use, _limits, _out_of_distribution, _thresholds, _data, _evaluation,
-                _performance, _conditions, _comparison, _calibration, _importance, _files]  # what it is for and its limits first
+                _performance, _conditions, _comparison, _calibration, _importance, _files]
     return "\n\n".join(section(metrics, manifest).strip() for section in sections) + "\n"
 
 

@@ -87,7 +87,7 @@ def main_window(make_window):
 @pytest.fixture
 def scan_file(tmp_path: Path) -> Path:
     """One full-size synthetic scan as PNG."""
-    return render_scan(tmp_path / "patient scan.png", kind="st_elevation", seed=5, width=2213)
+    return render_scan(tmp_path / "patient scan.png", kind="st_elevation", seed=3, width=2213)
 
 
 @pytest.fixture(scope="session")
