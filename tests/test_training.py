@@ -107,6 +107,15 @@ def test_one_command_tiny_run_writes_loadable_models(tiny_dataset: Path, tmp_pat
     assert "fold0: loaded the trained CNN" in log and "final: loaded the trained CNN" in log
     assert "fold1: loaded" not in log
 
+    # Another process can train some of a run's CNNs into its cache; it writes nothing else.
+    final = next((out / "cache").glob("*/final.pt"))
+    final.unlink()
+    written = {p.name: p.stat().st_mtime_ns for p in out.iterdir() if p.is_file()}
+    assert main([*args, "--only-cnn", "final"]) == 0
+    assert final.exists() and {p.name: p.stat().st_mtime_ns for p in out.iterdir() if p.is_file()} == written
+    with pytest.raises(SystemExit, match="no CNN called 'fold7'"):
+        main([*args, "--only-cnn", "fold7"])
+
     # The ablation refits fold 0's second stage from the cache as training did: its "app" reading is training's.
     table = tmp_path / "ablation.json"
     assert ablation.main(["--data", str(tiny_dataset), "--cache", str(out / "cache"), "--folds", "2", "--epochs", "1",

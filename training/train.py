@@ -8,6 +8,14 @@ fold; the settings were tuned on these same folds, so they are a tuning set and 
 optimistic. The shipped models are then trained the same way on all the data. Each trained CNN (every
 fold and the final one) is saved under ``--cache`` as soon as it is done: a stopped run started again
 with the same data and settings skips them and loses at most the CNN it was training.
+
+With CPU cores to spare, other processes can train some of the CNNs into the same cache meanwhile, e.g.
+
+    OMP_NUM_THREADS=1 python -m training.train --seed 0 &                      # the run itself
+    OMP_NUM_THREADS=1 python -m training.train --seed 0 --only-cnn final,fold4  # the same settings, then it stops
+
+and the run loads each one it reaches that is finished (one it reaches while another process is still
+training it, it trains again).
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ import platform
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from tempfile import TemporaryDirectory
 
 import lightgbm
 import numpy as np
@@ -64,6 +73,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="the model's input (core.preprocess); the app loads only a model of its own style")
     parser.add_argument("--cache", type=Path, default=None, help="where trained CNNs are kept (default: OUT/cache)")
     parser.add_argument("--readme", type=Path, default=REPO / "README.md", help="README whose metrics table is updated")
+    parser.add_argument("--only-cnn", default=None, metavar="NAMES",
+                        help="train only these CNNs into the cache and stop (comma-separated: fold0..foldK-1, final), "
+                             "e.g. in a second process beside the full run, which then loads them")
     return parser.parse_args(argv)
 
 
@@ -145,6 +157,32 @@ def prepare(args: argparse.Namespace, config: FitConfig, class_ids: list[str], l
     return Prepared(scans, duplicates, inputs, sources, np.array([s.label for s in scans]), folds, fingerprint_check)
 
 
+def fold_cnn(prepared: Prepared, config: FitConfig, cache: CnnCache, k: int, seed: int, log: RunLog):
+    """Fold ``k``'s CNN (trained without its held-out scans, which it reports on per epoch), from the cache if there."""
+    train_idx, test_idx = prepared.folds[k]
+    return cache.trained(
+        f"fold{k}", [prepared.sources[i] for i in train_idx], prepared.labels[train_idx], len(CLASSES), config,
+        seed=seed + k, val_inputs=prepared.inputs[test_idx], val_labels=prepared.labels[test_idx], log=log,
+    )
+
+
+def final_cnn(prepared: Prepared, config: FitConfig, cache: CnnCache, seed: int, log: RunLog):
+    """The shipped CNN, trained on every scan, from the cache if there."""
+    return cache.trained("final", prepared.sources, prepared.labels, len(CLASSES), config, seed=seed, log=log)
+
+
+def train_only(names: str, prepared: Prepared, config: FitConfig, cache: CnnCache, seed: int, log: RunLog) -> None:
+    """Train the named CNNs (fold0.., final) into the cache: several processes can share one run's training."""
+    for name in names.split(","):
+        if name == "final":
+            final_cnn(prepared, config, cache, seed, log)
+        elif name.startswith("fold") and name[4:].isdigit() and int(name[4:]) < len(prepared.folds):
+            fold_cnn(prepared, config, cache, int(name[4:]), seed, log)
+        else:
+            raise SystemExit(f"--only-cnn: no CNN called {name!r} (fold0..fold{len(prepared.folds) - 1}, final)")
+        log(f"{name}: in {cache.directory}")
+
+
 def cross_validate(prepared: Prepared, config: FitConfig, class_ids: list[str], seed: int, cache: CnnCache,
                    log: RunLog) -> CrossValidation:
     """Out-of-fold probabilities of every classifier, held-out OOD distances, per-fold CNN curves and, per
@@ -154,10 +192,7 @@ def cross_validate(prepared: Prepared, config: FitConfig, class_ids: list[str], 
     cv = CrossValidation({}, [], [], [], [])
     for k, (train_idx, test_idx) in enumerate(prepared.folds):
         log(f"fold {k + 1}/{len(prepared.folds)}: {len(train_idx)} train, {len(test_idx)} held out")
-        model, history = cache.trained(
-            f"fold{k}", [scans[i] for i in train_idx], labels[train_idx], len(class_ids), config, seed=seed + k,
-            val_inputs=inputs[test_idx], val_labels=labels[test_idx], log=log,
-        )
+        model, history = fold_cnn(prepared, config, cache, k, seed, log)
         cv.histories.append(asdict(history))
         train_f, _ = predict(model, inputs[train_idx])
         train_x, train_y = classifier_training_set(
@@ -212,8 +247,7 @@ def train_final(prepared: Prepared, config: FitConfig, cache: CnnCache, ood_thre
     Returns the CNN's curves, the classifier and the largest ONNX-vs-PyTorch output difference.
     """
     log("final model: CNN and LightGBM on all data")
-    model, history = cache.trained("final", prepared.sources, prepared.labels, len(CLASSES), config, seed=args.seed,
-                                   log=log)
+    model, history = final_cnn(prepared, config, cache, args.seed, log)
     features, _ = predict(model, prepared.inputs)
     train_x, train_y = classifier_training_set(model, prepared.sources, features, prepared.labels, config, args.seed)
     booster = make_lightgbm(args.seed).fit(train_x, train_y)
@@ -281,9 +315,16 @@ def main(argv: list[str] | None = None) -> int:
     started = time.time()
     torch.set_num_threads(max(1, torch.get_num_threads()))
     config = FitConfig(epochs=args.epochs, preprocessing=replace(PREPROCESSING, input_style=args.input_style))
-    prepared = prepare(args, config, CLASS_IDS, log)
+    if args.only_cnn:  # beside a full run: write nothing but CNNs into the cache (prepare's files go to scratch)
+        with TemporaryDirectory() as scratch:
+            prepared = prepare(argparse.Namespace(**{**vars(args), "out": Path(scratch)}), config, CLASS_IDS, log)
+    else:
+        prepared = prepare(args, config, CLASS_IDS, log)
     cache = CnnCache.for_run(args.cache or args.out / "cache", config, prepared.scans, prepared.folds, args.seed)
     log(f"trained CNNs are kept in {cache.directory}")
+    if args.only_cnn:
+        train_only(args.only_cnn, prepared, config, cache, args.seed, log)
+        return 0
 
     cv = cross_validate(prepared, config, CLASS_IDS, args.seed, cache, log)
     evaluation = evaluate(cv, CLASS_IDS, log)
