@@ -113,8 +113,11 @@ def test_one_command_tiny_run_writes_loadable_models(tiny_dataset: Path, tmp_pat
     written = {p.name: p.stat().st_mtime_ns for p in out.iterdir() if p.is_file()}
     assert main([*args, "--only-cnn", "final"]) == 0
     assert final.exists() and {p.name: p.stat().st_mtime_ns for p in out.iterdir() if p.is_file()} == written
+    final.unlink()
     with pytest.raises(SystemExit, match="no CNN called 'fold7'"):
-        main([*args, "--only-cnn", "fold7"])
+        main([*args, "--only-cnn", "final,fold7"])
+    assert not final.exists()  # a bad name is refused before anything is trained
+    assert main([*args, "--only-cnn", "final"]) == 0
 
     # The ablation refits fold 0's second stage from the cache as training did: its "app" reading is training's.
     table = tmp_path / "ablation.json"

@@ -173,13 +173,16 @@ def final_cnn(prepared: Prepared, config: FitConfig, cache: CnnCache, seed: int,
 
 def train_only(names: str, prepared: Prepared, config: FitConfig, cache: CnnCache, seed: int, log: RunLog) -> None:
     """Train the named CNNs (fold0.., final) into the cache: several processes can share one run's training."""
+    folds = {f"fold{k}": k for k in range(len(prepared.folds))}
+    unknown = [name for name in names.split(",") if name not in {*folds, "final"}]
+    if unknown:  # before any training: a typo should not cost the CNNs named before it
+        raise SystemExit(f"--only-cnn: no CNN called {', '.join(map(repr, unknown))} (fold0..fold{len(folds) - 1}, "
+                         "final)")
     for name in names.split(","):
         if name == "final":
             final_cnn(prepared, config, cache, seed, log)
-        elif name.startswith("fold") and name[4:].isdigit() and int(name[4:]) < len(prepared.folds):
-            fold_cnn(prepared, config, cache, int(name[4:]), seed, log)
         else:
-            raise SystemExit(f"--only-cnn: no CNN called {name!r} (fold0..fold{len(prepared.folds) - 1}, final)")
+            fold_cnn(prepared, config, cache, folds[name], seed, log)
         log(f"{name}: in {cache.directory}")
 
 
