@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+from functools import cache
 from dataclasses import replace
 from pathlib import Path
 from tempfile import TemporaryDirectory
@@ -35,8 +36,8 @@ from training import data
 from training.cache import CnnCache
 from training.classifiers import make_lightgbm
 from training.condition_eval import fold_condition_predictions, summarise_conditions
-from training.fit import FitConfig, predict
-from training.train import CLASS_IDS, PREPROCESSING, REPO, RunLog, classifier_training_set, prepare
+from training.fit import FitConfig
+from training.train import CLASS_IDS, PREPROCESSING, REPO, RunLog, fold_cnn, fold_training_set, prepare
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -69,21 +70,15 @@ def read_as_it_comes(image: np.ndarray) -> reading.PageReading:
 READING_CODE = sorted((REPO / "ecg_desktop" / "core").rglob("*.py")) + sorted((REPO / "training").glob("*.py"))
 
 
-def stored_predictions(cache: CnnCache, k: int, read) -> Path:
+@cache
+def reading_code_hash() -> str:
+    """A short hash of READING_CODE, read once a run."""
+    return hashlib.sha256(b"".join(path.read_bytes() for path in READING_CODE)).hexdigest()[:16]
+
+
+def stored_predictions(run_cache: CnnCache, k: int, read) -> Path:
     """Where fold ``k``'s predictions read by ``read`` are kept, named by a hash of the code they came from."""
-    code = hashlib.sha256(b"".join(path.read_bytes() for path in READING_CODE)).hexdigest()[:16]
-    return cache.directory / f"ablation-fold{k}-{read.__name__}-{code}.json"
-
-
-def fold_models(cache: CnnCache, prepared, config: FitConfig, seed: int, k: int, log) -> tuple:
-    """Fold ``k``'s CNN from the cache and its LightGBM refitted as training does."""
-    train_idx, _ = prepared.folds[k]
-    sources = [prepared.sources[i] for i in train_idx]
-    model, _ = cache.trained(f"fold{k}", sources, prepared.labels[train_idx], len(CLASS_IDS), config,
-                             seed=seed + k, log=log)
-    train_f, _ = predict(model, prepared.inputs[train_idx])
-    train_x, train_y = classifier_training_set(model, sources, train_f, prepared.labels[train_idx], config, seed + k)
-    return model, make_lightgbm(seed).fit(train_x, train_y)
+    return run_cache.directory / f"ablation-fold{k}-{read.__name__}-{reading_code_hash()}.json"
 
 
 #: name -> (how the page is read, whether pages the checks refuse are answered too); the first variant of each
@@ -112,7 +107,9 @@ def main(argv: list[str] | None = None) -> int:
         paths = [prepared.scans[i].path for i in prepared.folds[k][1]]
         stored = {read: stored_predictions(cache, k, read) for read in readers}
         if not all(path.exists() for path in stored.values()):
-            model, classifier = fold_models(cache, prepared, config, args.seed, k, log)
+            model, _ = fold_cnn(prepared, config, cache, k, args.seed, log)
+            _, train_x, train_y = fold_training_set(model, prepared, config, k, args.seed)
+            classifier = make_lightgbm(args.seed).fit(train_x, train_y)
         for read, path in stored.items():
             if not path.exists():
                 predicted = fold_condition_predictions(model, classifier, paths, config.preprocessing, read=read)

@@ -166,6 +166,15 @@ def fold_cnn(prepared: Prepared, config: FitConfig, cache: CnnCache, k: int, see
     )
 
 
+def fold_training_set(model, prepared: Prepared, config: FitConfig, k: int, seed: int):
+    """Fold ``k``'s training scans' CNN features, and the second stage's training set made from them and from their
+    augmented views."""
+    train_idx, _ = prepared.folds[k]
+    train_f, _ = predict(model, prepared.inputs[train_idx])
+    return train_f, *classifier_training_set(model, [prepared.sources[i] for i in train_idx], train_f,
+                                             prepared.labels[train_idx], config, seed + k)
+
+
 def final_cnn(prepared: Prepared, config: FitConfig, cache: CnnCache, seed: int, log: RunLog):
     """The shipped CNN, trained on every scan, from the cache if there."""
     return cache.trained("final", prepared.sources, prepared.labels, len(CLASSES), config, seed=seed, log=log)
@@ -190,17 +199,14 @@ def cross_validate(prepared: Prepared, config: FitConfig, class_ids: list[str], 
                    log: RunLog) -> CrossValidation:
     """Out-of-fold probabilities of every classifier, held-out OOD distances, per-fold CNN curves and, per
     acquisition condition, the shipped classifier's held-out predictions."""
-    inputs, scans, labels = prepared.inputs, prepared.sources, prepared.labels
+    inputs, labels = prepared.inputs, prepared.labels
     paths = [s.path for s in prepared.scans]
     cv = CrossValidation({}, [], [], [], [])
     for k, (train_idx, test_idx) in enumerate(prepared.folds):
         log(f"fold {k + 1}/{len(prepared.folds)}: {len(train_idx)} train, {len(test_idx)} held out")
         model, history = fold_cnn(prepared, config, cache, k, seed, log)
         cv.histories.append(asdict(history))
-        train_f, _ = predict(model, inputs[train_idx])
-        train_x, train_y = classifier_training_set(
-            model, [scans[i] for i in train_idx], train_f, labels[train_idx], config, seed + k
-        )
+        train_f, train_x, train_y = fold_training_set(model, prepared, config, k, seed)
         test_f, test_logits = predict(model, inputs[test_idx])
         cv.distances.append(held_out_distances(train_f, test_f))
         cv.probs.setdefault("cnn_softmax", []).append(softmax(test_logits))
