@@ -139,6 +139,28 @@ def test_workers_with_altered_models_stop_the_batch(model, scans: Path, tmp_path
     assert not (tmp_path / "out" / "results.csv").exists()
 
 
+def _page_faults() -> int:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+@needs_dask
+def test_worker_processes_reuse_freed_memory(model, scans: Path, tmp_path: Path) -> None:
+    """A Dask nanny starts its workers with MALLOC_TRIM_THRESHOLD_=65536: without core.cluster.reuse_freed_memory
+    every large array was mapped afresh, about 22,000 page faults a scan (twice the scan's CPU time); with it, ~14."""
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
+            Client(cluster) as client:
+        list(run_batch(model, plan_batch([scans], tmp_path / "warm-up"), scheduler=cluster.scheduler_address))
+        before = client.run(_page_faults)
+        list(run_batch(model, plan_batch([scans], tmp_path / "out"), scheduler=cluster.scheduler_address))
+        after = client.run(_page_faults)
+    (worker,) = after
+    assert (after[worker] - before[worker]) / 8 < 1000  # page faults a file
+
+
 def test_the_app_never_imports_dask_unless_a_scheduler_is_given() -> None:
     code = ("import sys, ecg_desktop.cli, ecg_desktop.core.batch, ecg_desktop.gui.main_window, "
             "ecg_desktop.gui.batch_dialog; print(sorted({'dask', 'distributed'} & set(sys.modules)))")

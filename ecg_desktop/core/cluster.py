@@ -8,6 +8,8 @@ and only the file's small result comes back, with at most about two files per wo
 
 from __future__ import annotations
 
+import ctypes
+import platform
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -23,6 +25,10 @@ CONNECT_SECONDS = 30
 IN_FLIGHT_PER_THREAD = 2  # files submitted per worker thread, so that no thread waits for its next file
 MIN_IN_FLIGHT = 2  # while the cluster has no worker yet
 WINDOW_REFRESH_SECONDS = 10.0  # how often the window follows workers joining or leaving
+# glibc's mallopt parameters, and the values a worker uses: arrays up to 32 MiB (the most glibc allows) come
+# from the heap, and up to 128 MiB of freed heap is kept for the next file rather than handed back at once.
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+_MMAP_THRESHOLD_BYTES, _TRIM_THRESHOLD_BYTES = 32 << 20, 128 << 20
 
 
 class ModelOnWorker(WorkerPlugin):
@@ -40,6 +46,7 @@ class ModelOnWorker(WorkerPlugin):
         """Load the installed models, one CNN thread (the worker runs a file per thread, like the local pool);
         a missing or altered file, or another model version, refuses them."""
         cv2.setNumThreads(1)  # likewise OpenCV (core.batch.one_opencv_thread_per_worker)
+        reuse_freed_memory()
         try:
             model = EcgModel.load(threads=1)  # a worker's parallelism is its threads, one file each
             if model.version != self.model_version:
@@ -55,6 +62,21 @@ class ModelOnWorker(WorkerPlugin):
         if self.model is None:
             raise ModelError(self.error or "the models were not loaded on this Dask worker")
         return self.model
+
+
+def reuse_freed_memory() -> bool:
+    """Let this process's allocator keep freed memory for the next file, as a process normally does.
+
+    A Dask nanny starts its worker with MALLOC_TRIM_THRESHOLD_=65536 (``distributed.nanny.pre-spawn-environ``),
+    which also turns off glibc's adaptive mmap threshold: every array over 128 KiB is then mapped and unmapped
+    afresh, and a scan cost twice its CPU time in page faults (benchmarks/bench_archive.py). Returns whether
+    the allocator took the settings (only glibc's has them; elsewhere nothing changes).
+    """
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return False
+    mallopt = ctypes.CDLL(None).mallopt
+    return bool(mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_BYTES)) and bool(
+        mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD_BYTES))
 
 
 def classify_on_cluster(
