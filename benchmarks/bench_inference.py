@@ -144,6 +144,11 @@ def main() -> int:
     print(f"\nbatch, {args.workers} workers: median {rate:.1f} scans/s over {args.runs} runs "
           f"(min {min(rates):.1f}, max {max(rates):.1f}); {per_scan_cpu:.1f} ms CPU per scan, so at most "
           f"{args.workers * 1000 / per_scan_cpu:.1f} scans/s on {args.workers} otherwise idle cores")
+    decode_cpu = statistics.median(cpu["decode"])
+    print(f"batch CPU per scan / single-scan decode CPU: {per_scan_cpu / decode_cpu:.2f}; at {MAX_RATIO:.0f}x its decode "
+          f"a scan would allow at most {args.workers * 1000 / (MAX_RATIO * decode_cpu):.1f} scans/s here, and "
+          f"{MIN_RATE:.0f} scans/s needs {args.workers * 1000 / MIN_RATE:.1f} ms a scan, "
+          f"{args.workers * 1000 / MIN_RATE / decode_cpu:.2f}x this decode")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak resident memory: {peak_mb:.0f} MB")
     print("\n| target | measured | ratio to target |\n|---|---|---|")
