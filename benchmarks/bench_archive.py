@@ -5,8 +5,9 @@
 
 1. Throughput: the same --scans files (hard links of a few scans: real dataset JPEGs when present, else
    rendered printouts) classified by the local pool and by a LocalCluster of as many single-threaded worker
-   processes, in alternating runs; the median scans/s of each, their ratio, and the peak resident memory of
-   the batch process and of the workers. Starting the cluster and loading the models on it are timed apart.
+   processes, in alternating runs; the median scans/s of each, their ratio, the CPU a scan spent in the batch
+   process (locally the workers' threads; with the cluster its client and scheduler, which share the cores with
+   the workers here), and the peak resident memory of the batch process and of the workers. Starting the cluster and loading the models on it are timed apart.
 2. Scale: an archive of --archive paths (hard links, 1000 per folder). The batch pipeline itself (listing,
    bounded window, results.csv appended and fsynced per row, progress) runs over every path with decoding and
    the model replaced by a stub, and reports its peak memory after each tenth (flat = the same after 10% as
@@ -78,9 +79,10 @@ def run_local(folder: str, out: str, workers: int) -> dict:
     from ecg_desktop.core.model import EcgModel
 
     model = EcgModel.load(threads=1 if workers > 1 else 0)  # as the command line loads it
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     rows = sum(1 for _ in run_batch(model, plan_batch([folder], Path(out)), workers=workers))
-    return {"seconds": time.perf_counter() - started, "rows": rows, "peak_mb": peak_mb()}
+    return {"seconds": time.perf_counter() - started, "rows": rows, "peak_mb": peak_mb(),
+            "cpu_ms": (time.process_time() - cpu) * 1000 / rows}
 
 
 def run_cluster(folder: str, out: str, workers: int, warm: str) -> dict:
@@ -95,12 +97,12 @@ def run_cluster(folder: str, out: str, workers: int, warm: str) -> dict:
         model = EcgModel.load(threads=1)
         list(run_batch(model, plan_batch([warm], Path(out) / "warm-up"), scheduler=address))  # models loaded
         ready = time.perf_counter() - started
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         rows = sum(1 for _ in run_batch(model, plan_batch([folder], Path(out)), scheduler=address))
-        seconds = time.perf_counter() - started
+        seconds, cpu_ms = time.perf_counter() - started, (time.process_time() - cpu) * 1000 / rows
         with Client(address, set_as_default=False) as client:
             worker_peaks = client.run(peak_mb)
-    return {"seconds": seconds, "rows": rows, "peak_mb": peak_mb(), "ready_seconds": ready,
+    return {"seconds": seconds, "rows": rows, "peak_mb": peak_mb(), "ready_seconds": ready, "cpu_ms": cpu_ms,
             "workers_peak_mb": sum(worker_peaks.values())}
 
 
@@ -213,6 +215,9 @@ def main() -> int:
         print(f"| scans/s, median | {speed_local:.2f} | {speed_cluster:.2f} |")
         print(f"| runs | {speeds(local)} | {speeds(cluster)} |")
         print(f"| cluster / local | | {speed_cluster / speed_local:.2f} |")
+        print(f"| CPU a scan in the batch process, median (local: the workers; cluster: client and scheduler) | "
+              f"{statistics.median(r['cpu_ms'] for r in local):.1f} ms | "
+              f"{statistics.median(r['cpu_ms'] for r in cluster):.1f} ms |")
         print(f"| peak memory, batch process | {max(r['peak_mb'] for r in local):.0f} MB | "
               f"{max(r['peak_mb'] for r in cluster):.0f} MB |")
         print(f"| peak memory, workers (sum) | | {max(r['workers_peak_mb'] for r in cluster):.0f} MB |")
