@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import importlib.util
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ from ecg_desktop.core.batch import plan_batch, run_batch
 from ecg_desktop.core.errors import ModelError
 from ecg_desktop.testing.synthetic import render_printout
 from tests.bad_inputs import blank_page
-from tests.conftest import copy_models, write_image
+from tests.conftest import HUNG_AFTER_SECONDS, copy_models, wait_for_rows, write_image
 
 needs_dask = pytest.mark.skipif(importlib.util.find_spec("distributed") is None,
                                 reason="dask[distributed] is not installed (pip install -e '.[dev]')")
@@ -26,8 +27,9 @@ needs_dask = pytest.mark.skipif(importlib.util.find_spec("distributed") is None,
 def _local_cluster():
     from distributed import LocalCluster
 
-    # Threads in this process (processes=False): no process spawning, and the same model threads as locally.
-    return LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0")
+    # Threads in this process (processes=False): no process spawning, and the same model threads as locally;
+    # on TCP, so that a batch command started as another process reaches it too.
+    return LocalCluster(n_workers=2, threads_per_worker=1, processes=False, protocol="tcp", dashboard_address=":0")
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +94,36 @@ def test_a_stopped_cluster_batch_resumes_with_every_file_once(
     assert (resumed.skipped, resumed.total) == (3, 5)
     assert len(list(run_batch(model, resumed, scheduler=scheduler))) == 5
     assert _by_file(_rows(tmp_path / "results.csv")) == _by_file(local_rows)
+
+
+@needs_dask
+def test_ctrl_c_stops_a_cluster_batch_with_a_valid_results_csv_that_resumes(
+    scans: Path, local_rows: list[dict[str, str]], scheduler: str, tmp_path: Path
+) -> None:
+    folder, out = tmp_path / "scans", tmp_path / "out"
+    folder.mkdir()
+    files = 40  # links to the six printouts: more than the cluster finishes while Ctrl-C is on its way
+    for i in range(files):
+        os.link(scans / f"scan {i % 5}.png", folder / f"scan {i:02d}.png")
+    command = [sys.executable, "-m", "ecg_desktop", "batch", str(folder), "--out", str(out), "--scheduler", scheduler]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as in test_cli
+    results = out / "results.csv"
+    wait_for_rows(proc, results, 2)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=HUNG_AFTER_SECONDS)
+    assert proc.returncode == 130, f"{stdout}\n{stderr}"
+    assert stdout.startswith("Cancelled after ") and "Traceback" not in stderr
+    done = _rows(results)  # a valid CSV: every row whole
+    assert 2 <= len(done) < files
+
+    assert main(["batch", str(folder), "--out", str(out), "--scheduler", scheduler]) == 0
+    rows = _by_file(_rows(results))
+    assert sorted(Path(name).name for name in rows) == [f"scan {i:02d}.png" for i in range(files)]
+    expected = _by_file(local_rows)
+    for name, row in rows.items():
+        same_scan = expected[str(scans / f"scan {int(Path(name).stem.split()[1]) % 5}.png")]
+        assert {k: v for k, v in row.items() if k != "file"} == {k: v for k, v in same_scan.items() if k != "file"}
 
 
 @needs_dask
