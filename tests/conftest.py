@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -19,6 +20,20 @@ DATA_DIR = REPO.parent / "shared" / "data" / "ecg-images"
 # How long a child process may run before a test calls it hung: a guard against waiting forever, not a speed
 # limit (speed is measured in benchmarks/), so it is far above any run on a slow, loaded machine.
 HUNG_AFTER_SECONDS = 1800
+
+
+def start_interruptible(command: list[str]) -> subprocess.Popen:
+    """Start ``command`` with Ctrl-C (SIGINT) doing what it does from a terminal.
+
+    Run from a background job (`make test &`), pytest inherits SIGINT ignored, and so would its children; a
+    signal this process handles is reset to the default in a child, an ignored one stays ignored. (Resetting
+    it in the child instead, with preexec_fn, is unsafe while this process runs threads, e.g. a Dask cluster.)
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def wait_for_rows(proc: subprocess.Popen, results: Path, rows: int) -> None:

@@ -14,7 +14,14 @@ from ecg_desktop.core.batch import output_stem, plan_batch, run_batch
 from ecg_desktop.core.outcome import NOT_ASSESSABLE
 from ecg_desktop.testing.synthetic import render_printout
 from tests.bad_inputs import blank_page, text_page
-from tests.conftest import HUNG_AFTER_SECONDS, copy_models, wait_for_rows, write_batch_with_failures, write_image
+from tests.conftest import (
+    HUNG_AFTER_SECONDS,
+    copy_models,
+    start_interruptible,
+    wait_for_rows,
+    write_batch_with_failures,
+    write_image,
+)
 
 FIELDS = {
     "file", "assessable", "label", "reasons", "probabilities", "model_outputs_not_a_diagnosis", "findings", "crop",
@@ -174,10 +181,7 @@ def test_ctrl_c_stops_a_batch_with_a_valid_results_csv_that_resumes(tmp_path: Pa
     for i in range(files):
         write_image(folder / f"scan {i:02d}.png", render_printout(kind="normal", seed=i, width=1106, height=786))
     command = [sys.executable, "-m", "ecg_desktop", "batch", str(folder), "--out", str(out), "--workers", "1"]
-    # Started from a background job (`make test &`), pytest inherits SIGINT ignored and so would the batch:
-    # the batch gets the default, as from a terminal.
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    proc = start_interruptible(command)
     results = out / "results.csv"
     wait_for_rows(proc, results, 2)
     proc.send_signal(signal.SIGINT)

@@ -18,7 +18,7 @@ from ecg_desktop.core.batch import plan_batch, run_batch
 from ecg_desktop.core.errors import ModelError
 from ecg_desktop.testing.synthetic import render_printout
 from tests.bad_inputs import blank_page
-from tests.conftest import HUNG_AFTER_SECONDS, copy_models, wait_for_rows, write_image
+from tests.conftest import HUNG_AFTER_SECONDS, copy_models, start_interruptible, wait_for_rows, write_image
 
 needs_dask = pytest.mark.skipif(importlib.util.find_spec("distributed") is None,
                                 reason="dask[distributed] is not installed (pip install -e '.[dev]')")
@@ -106,8 +106,7 @@ def test_ctrl_c_stops_a_cluster_batch_with_a_valid_results_csv_that_resumes(
     for i in range(files):
         os.link(scans / f"scan {i % 5}.png", folder / f"scan {i:02d}.png")
     command = [sys.executable, "-m", "ecg_desktop", "batch", str(folder), "--out", str(out), "--scheduler", scheduler]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as in test_cli
+    proc = start_interruptible(command)
     results = out / "results.csv"
     wait_for_rows(proc, results, 2)
     proc.send_signal(signal.SIGINT)
