@@ -64,19 +64,19 @@ class ModelOnWorker(WorkerPlugin):
         return self.model
 
 
-def reuse_freed_memory() -> bool:
+def reuse_freed_memory() -> None:
     """Let this process's allocator keep freed memory for the next file, as a process normally does.
 
     A Dask nanny starts its worker with MALLOC_TRIM_THRESHOLD_=65536 (``distributed.nanny.pre-spawn-environ``),
     which also turns off glibc's adaptive mmap threshold: every array over 128 KiB is then mapped and unmapped
-    afresh, and a scan cost twice its CPU time in page faults (benchmarks/bench_archive.py). Returns whether
-    the allocator took the settings (only glibc's has them; elsewhere nothing changes).
+    afresh, and a scan cost twice its CPU time in page faults (benchmarks/bench_archive.py). Only glibc has
+    these settings; with another C library nothing changes.
     """
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
-        return False
+        return
     mallopt = ctypes.CDLL(None).mallopt
-    return bool(mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_BYTES)) and bool(
-        mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD_BYTES))
+    mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_BYTES)
+    mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD_BYTES)
 
 
 def classify_on_cluster(
