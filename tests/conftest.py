@@ -22,18 +22,24 @@ DATA_DIR = REPO.parent / "shared" / "data" / "ecg-images"
 HUNG_AFTER_SECONDS = 1800
 
 
-def start_interruptible(command: list[str]) -> subprocess.Popen:
-    """Start ``command`` with Ctrl-C (SIGINT) doing what it does from a terminal.
+def interrupt_batch(command: list[str], results: Path, rows: int = 2) -> subprocess.CompletedProcess:
+    """Run the batch ``command``, press Ctrl-C once it has written ``rows`` rows to ``results``, and return how it
+    ended.
 
-    Run from a background job (`make test &`), pytest inherits SIGINT ignored, and so would its children; a
-    signal this process handles is reset to the default in a child, an ignored one stays ignored. (Resetting
-    it in the child instead, with preexec_fn, is unsafe while this process runs threads, e.g. a Dask cluster.)
+    It gets Ctrl-C as from a terminal. Run from a background job (`make test &`), pytest inherits SIGINT ignored,
+    and so would its children; a signal this process handles is reset to the default in a child, an ignored one
+    stays ignored. (Resetting it in the child, with preexec_fn, is unsafe while this process runs threads, e.g. a
+    Dask cluster.)
     """
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     finally:
         signal.signal(signal.SIGINT, previous)
+    wait_for_rows(proc, results, rows)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=HUNG_AFTER_SECONDS)
+    return subprocess.CompletedProcess(command, proc.returncode, stdout, stderr)
 
 
 def wait_for_rows(proc: subprocess.Popen, results: Path, rows: int) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -14,14 +13,7 @@ from ecg_desktop.core.batch import output_stem, plan_batch, run_batch
 from ecg_desktop.core.outcome import NOT_ASSESSABLE
 from ecg_desktop.testing.synthetic import render_printout
 from tests.bad_inputs import blank_page, text_page
-from tests.conftest import (
-    HUNG_AFTER_SECONDS,
-    copy_models,
-    start_interruptible,
-    wait_for_rows,
-    write_batch_with_failures,
-    write_image,
-)
+from tests.conftest import copy_models, interrupt_batch, write_batch_with_failures, write_image
 
 FIELDS = {
     "file", "assessable", "label", "reasons", "probabilities", "model_outputs_not_a_diagnosis", "findings", "crop",
@@ -88,7 +80,7 @@ def test_classify_gives_each_of_the_three_states_its_own_output(tmp_path: Path, 
 
 
 def test_usage_error_exits_2() -> None:
-    proc = subprocess.run([sys.executable, "-m", "ecg_desktop", "classify"], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "ecg_desktop", "classify"], capture_output=True, text=True, check=False)
     assert proc.returncode == 2 and "usage" in proc.stderr
 
 
@@ -181,12 +173,10 @@ def test_ctrl_c_stops_a_batch_with_a_valid_results_csv_that_resumes(tmp_path: Pa
     for i in range(files):
         write_image(folder / f"scan {i:02d}.png", render_printout(kind="normal", seed=i, width=1106, height=786))
     command = [sys.executable, "-m", "ecg_desktop", "batch", str(folder), "--out", str(out), "--workers", "1"]
-    proc = start_interruptible(command)
     results = out / "results.csv"
-    wait_for_rows(proc, results, 2)
-    proc.send_signal(signal.SIGINT)
-    stdout, stderr = proc.communicate(timeout=HUNG_AFTER_SECONDS)
-    assert proc.returncode == 130, f"{stdout}\n{stderr}"
+    stopped = interrupt_batch(command, results)
+    stdout, stderr = stopped.stdout, stopped.stderr
+    assert stopped.returncode == 130, f"{stdout}\n{stderr}"
     done = _csv_rows(results)
     assert stdout.startswith("Cancelled after ") and f"Results: {results}" in stdout and "Traceback" not in stderr
     assert 2 <= len(done) < files

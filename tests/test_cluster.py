@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import importlib.util
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +17,7 @@ from ecg_desktop.core.batch import plan_batch, run_batch
 from ecg_desktop.core.errors import ModelError
 from ecg_desktop.testing.synthetic import render_printout
 from tests.bad_inputs import blank_page
-from tests.conftest import HUNG_AFTER_SECONDS, copy_models, start_interruptible, wait_for_rows, write_image
+from tests.conftest import copy_models, interrupt_batch, write_image
 
 needs_dask = pytest.mark.skipif(importlib.util.find_spec("distributed") is None,
                                 reason="dask[distributed] is not installed (pip install -e '.[dev]')")
@@ -106,12 +105,10 @@ def test_ctrl_c_stops_a_cluster_batch_with_a_valid_results_csv_that_resumes(
     for i in range(files):
         os.link(scans / f"scan {i % 5}.png", folder / f"scan {i:02d}.png")
     command = [sys.executable, "-m", "ecg_desktop", "batch", str(folder), "--out", str(out), "--scheduler", scheduler]
-    proc = start_interruptible(command)
     results = out / "results.csv"
-    wait_for_rows(proc, results, 2)
-    proc.send_signal(signal.SIGINT)
-    stdout, stderr = proc.communicate(timeout=HUNG_AFTER_SECONDS)
-    assert proc.returncode == 130, f"{stdout}\n{stderr}"
+    stopped = interrupt_batch(command, results)
+    stdout, stderr = stopped.stdout, stopped.stderr
+    assert stopped.returncode == 130, f"{stdout}\n{stderr}"
     assert stdout.startswith("Cancelled after ") and "Traceback" not in stderr
     done = _rows(results)  # a valid CSV: every row whole
     assert 2 <= len(done) < files

@@ -22,10 +22,9 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-from functools import cache
 from dataclasses import replace
+from functools import cache
 from pathlib import Path
-from tempfile import TemporaryDirectory
 from unittest import mock
 
 import numpy as np
@@ -91,10 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     log = RunLog()
     config = FitConfig(epochs=args.epochs, preprocessing=replace(PREPROCESSING, input_style=args.input_style))
-    with TemporaryDirectory() as scratch:  # prepare() writes a layout distribution: not into any models folder
-        run = argparse.Namespace(data=args.data, limit_per_class=None, folds=args.folds, seed=args.seed,
-                                 out=Path(scratch))
-        prepared = prepare(run, config, CLASS_IDS, log)
+    run = argparse.Namespace(data=args.data, limit_per_class=None, folds=args.folds, seed=args.seed)
+    prepared = prepare(run, config, CLASS_IDS, log, layout_check=False)
     cache = CnnCache.for_run(args.cache, config, prepared.scans, prepared.folds, args.seed)
     folds = range(args.folds) if args.only_folds is None else [int(k) for k in args.only_folds.split(",")]
     missing = [k for k in folds if not (cache.directory / f"fold{k}.pt").exists()]
@@ -111,11 +108,13 @@ def main(argv: list[str] | None = None) -> int:
             _, train_x, train_y = fold_training_set(model, prepared, config, k, args.seed)
             classifier = make_lightgbm(args.seed).fit(train_x, train_y)
         for read, path in stored.items():
-            if not path.exists():
+            if path.exists():
+                predicted = json.loads(path.read_text())
+            else:
                 predicted = fold_condition_predictions(model, classifier, paths, config.preprocessing, read=read)
                 path.write_text(json.dumps(predicted))
             log(f"fold {k}: {read.__name__} done ({path.name})")
-            per_fold[read].append(json.loads(path.read_text()))
+            per_fold[read].append(predicted)
         labels.append(prepared.labels[prepared.folds[k][1]])
     tables = {name: summarise_conditions(per_fold[read], labels, len(CLASS_IDS), answer_all=answer_all)
               for name, (read, answer_all) in VARIANTS.items()}

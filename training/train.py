@@ -29,7 +29,6 @@ import platform
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from tempfile import TemporaryDirectory
 
 import lightgbm
 import numpy as np
@@ -94,7 +93,7 @@ def classifier_training_set(model, scans, clean_features, labels, config: FitCon
 
 @dataclass
 class Prepared:
-    """The dataset as training uses it, with the layout-fingerprint check already fitted on it."""
+    """The dataset as training uses it, with the layout-fingerprint check fitted on it (None when not asked for)."""
 
     scans: list[data.Scan]
     duplicates: dict
@@ -102,7 +101,7 @@ class Prepared:
     sources: list[TrainingScan]  # what augmentation draws its views from
     labels: np.ndarray
     folds: list[tuple[np.ndarray, np.ndarray]]
-    fingerprint_check: dict
+    fingerprint_check: dict | None
 
 
 @dataclass
@@ -141,8 +140,11 @@ class RunLog:
         self.lines.append(message)
 
 
-def prepare(args: argparse.Namespace, config: FitConfig, class_ids: list[str], log: RunLog) -> Prepared:
-    """Read and group the scans, compute their inputs and folds, and fit the layout-fingerprint check."""
+def prepare(
+    args: argparse.Namespace, config: FitConfig, class_ids: list[str], log: RunLog, *, layout_check: bool = True
+) -> Prepared:
+    """Read and group the scans, compute their inputs and folds and, with ``layout_check``, fit the
+    layout-fingerprint check and write its distribution into ``args.out`` (only a run that ships models needs it)."""
     files = data.discover(args.data, class_ids, limit_per_class=args.limit_per_class)
     log(f"reading {len(files)} images from {args.data}")
     scans, images = data.load_scans(files)
@@ -152,8 +154,10 @@ def prepare(args: argparse.Namespace, config: FitConfig, class_ids: list[str], l
     sources = [training_scan(image, scan.crop, config.augment, seed=args.seed + i)
                for i, (image, scan) in enumerate(zip(images, scans))]
     folds = data.grouped_folds(scans, n_folds=args.folds, seed=args.seed)
-    fingerprint_check = applicability.fit(images, [s.crop for s in scans], [test for _, test in folds], args.out)
-    log(f"layout fingerprint check: {fingerprint_check}")
+    fingerprint_check = None
+    if layout_check:
+        fingerprint_check = applicability.fit(images, [s.crop for s in scans], [test for _, test in folds], args.out)
+        log(f"layout fingerprint check: {fingerprint_check}")
     return Prepared(scans, duplicates, inputs, sources, np.array([s.label for s in scans]), folds, fingerprint_check)
 
 
@@ -324,11 +328,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.time()
     torch.set_num_threads(max(1, torch.get_num_threads()))
     config = FitConfig(epochs=args.epochs, preprocessing=replace(PREPROCESSING, input_style=args.input_style))
-    if args.only_cnn:  # beside a full run: write nothing but CNNs into the cache (prepare's files go to scratch)
-        with TemporaryDirectory() as scratch:
-            prepared = prepare(argparse.Namespace(**{**vars(args), "out": Path(scratch)}), config, CLASS_IDS, log)
-    else:
-        prepared = prepare(args, config, CLASS_IDS, log)
+    # Beside a full run (--only-cnn), this writes nothing but CNNs into the cache.
+    prepared = prepare(args, config, CLASS_IDS, log, layout_check=not args.only_cnn)
     cache = CnnCache.for_run(args.cache or args.out / "cache", config, prepared.scans, prepared.folds, args.seed)
     log(f"trained CNNs are kept in {cache.directory}")
     if args.only_cnn:
