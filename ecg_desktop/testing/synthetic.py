@@ -17,8 +17,10 @@ must never be used to train, validate or demonstrate diagnostic performance.
 report (header, pink 1 mm/5 mm grid, 3x4 leads plus a lead II rhythm strip, footer).
 Keyword options draw other layouts (:data:`LAYOUTS`), grid colours, a dot grid, another
 cart's header, paper speed and gain; these pages exist to measure the model on what it
-must not read (``training/negatives.py``). Only numpy and OpenCV are used; the output is
-deterministic for a given seed.
+must not read (``training/negatives.py``). ``style`` (:data:`STYLES`, :class:`CartStyle`) draws
+the standard printout of another cart: a full-bleed red, brown, pink, blue or green grid (or plain
+paper) with ticks at panel boundaries, calibration pulses joined to the traces and labels above or
+below them. Only numpy and OpenCV are used; the output is deterministic for a given seed.
 
 :func:`render_printout_with_truth` draws the same page and also returns what was drawn
 (:class:`PrintoutTruth`): the signals in mV, each printed panel's samples and their pixel
@@ -29,7 +31,7 @@ positions, and the page's time and voltage scales, so that a digitizer can be sc
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import cv2
 import numpy as np
@@ -81,6 +83,95 @@ _PAPER = (251, 252, 255)
 _MINOR, _MAJOR, _BORDER = (240, 240, 252), (230, 228, 247), (172, 166, 240)
 _INK = (25, 25, 25)
 _FONT = cv2.FONT_HERSHEY_COMPLEX
+_FULL_BLEED_EDGE = 12  # full-bleed pages: traces are clipped this far (reference px) from the image edge
+_JOINED_LEAD_IN_MM = 1.0  # baseline before a joined calibration pulse
+_TICK_MM = 3.0  # height of a panel-boundary tick, centred on the row's baseline
+_TICK_PX = 3  # its thickness in reference pixels (2 at least in the output)
+
+BGR = tuple[int, int, int]
+
+
+class GridColours(NamedTuple):
+    """Colours of a grid's 1 mm lines, 5 mm lines, and border (EDAN framing) or 5 mm dots (dot grid)."""
+
+    minor: BGR
+    major: BGR
+    border: BGR
+
+
+#: Grid colours by name (BGR); a style's ``grid`` may also be ``"none"`` (plain paper).
+GRID_COLOURS: dict[str, GridColours] = {
+    "edan": GridColours(_MINOR, _MAJOR, _BORDER),
+    "red": GridColours((200, 205, 250), (70, 70, 230), (40, 40, 190)),
+    "brown": GridColours((170, 180, 212), (80, 95, 160), (50, 60, 120)),
+    "pink": GridColours((245, 232, 253), (215, 190, 250), (170, 140, 230)),
+    "blue": GridColours((245, 225, 200), (200, 140, 70), (150, 90, 30)),
+    "green": GridColours((200, 235, 200), (110, 175, 90), (60, 120, 40)),
+}
+FRAMINGS = ("edan", "full_bleed")
+BOUNDARIES = ("separators", "ticks", "none")
+PULSES = ("edan", "joined", "none")
+LABEL_POSITIONS = ("above", "below")
+
+
+@dataclass(frozen=True)
+class CartStyle:
+    """How one cart draws its page; sizes are in pixels of the 200 dpi reference page (see :data:`STYLES`).
+
+    ``framing``: ``"edan"`` -- the grid inside margins with a border, EDAN-style dotted 1 mm lines, the
+    ``header`` keyword's header and footer around it; ``"full_bleed"`` -- solid 1 mm and thicker 5 mm
+    lines to the image edges, a dark ``frame_px`` frame of ``frame_colour`` at the edge, the top third
+    blank grid or (``header_text``) patient and settings lines, the traces in the lower two thirds (the
+    top sixth and lower five sixths for layouts of more than 4 rows).
+    ``boundaries``: ``"separators"`` (full-height lines between panel columns), ``"ticks"`` (short thick
+    vertical ticks on each row's baseline at each panel boundary) or ``"none"`` (panels abut).
+    ``pulse``: ``"edan"`` (a 5 mm calibration pulse before a gap), ``"joined"`` (1 mV, 0.2 s wide, drawn
+    as the start of each row's trace, which begins right after it) or ``"none"``.
+    """
+
+    framing: str
+    grid: str  # a GRID_COLOURS key, or "none"
+    paper: BGR
+    boundaries: str
+    pulse: str
+    label_position: str  # "above" or "below" the trace, at each panel's start
+    font: int  # cv2 Hershey font of the labels (and a full-bleed header)
+    label_size: float  # font scale
+    label_gap: float  # between the baseline and the label's nearer edge
+    trace_px: float  # trace thickness
+    ink: BGR
+    header_text: bool = False  # full_bleed: print header lines on the top third
+    frame_px: int = 0  # full_bleed: frame width (3 output pixels at least)
+    frame_colour: BGR = (30, 30, 30)
+
+    def __post_init__(self) -> None:
+        choices = ((self.framing, FRAMINGS), (self.grid, (*GRID_COLOURS, "none")), (self.boundaries, BOUNDARIES),
+                   (self.pulse, PULSES), (self.label_position, LABEL_POSITIONS))
+        for value, allowed in choices:
+            if value not in allowed:
+                raise ValueError(f"unknown style value {value!r}; expected one of {allowed}")
+
+
+_SIMPLEX, _PLAIN, _DUPLEX = cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_PLAIN, cv2.FONT_HERSHEY_DUPLEX
+#: Named cart styles; ``"edan"`` is the default page. The others are standard printouts of other carts
+#: (GE/Philips-like pages and ecg-image-kit's grid colours): full-bleed grid, ticks, joined pulse.
+STYLES: dict[str, CartStyle] = {
+    "edan": CartStyle("edan", "edan", _PAPER, "separators", "edan", "above", _FONT, 0.85, 8, 2, _INK),
+    "red": CartStyle("full_bleed", "red", (252, 252, 255), "ticks", "joined", "above", _SIMPLEX, 1.0, 32, 2,
+                     (20, 20, 20), header_text=True, frame_px=5, frame_colour=(25, 25, 25)),
+    "brown": CartStyle("full_bleed", "brown", (238, 246, 251), "ticks", "joined", "above", _FONT, 0.9, 20, 3,
+                       (30, 30, 30), header_text=True, frame_px=8, frame_colour=(60, 60, 60)),
+    "pink": CartStyle("full_bleed", "pink", (253, 251, 255), "ticks", "joined", "above", _DUPLEX, 0.9, 40, 2,
+                      (15, 15, 15), frame_px=4, frame_colour=(10, 10, 10)),
+    "blue": CartStyle("full_bleed", "blue", (255, 253, 250), "ticks", "joined", "below", _SIMPLEX, 0.9, 14, 3,
+                      (35, 35, 35), header_text=True, frame_px=6, frame_colour=(45, 45, 45)),
+    "green": CartStyle("full_bleed", "green", (250, 255, 250), "ticks", "joined", "below", _PLAIN, 1.5, 24, 2,
+                       (90, 35, 25), frame_px=3, frame_colour=(20, 20, 20)),
+    "plain": CartStyle("full_bleed", "red", (255, 255, 255), "none", "joined", "above", _DUPLEX, 1.0, 30, 2,
+                       (0, 0, 0), header_text=True, frame_px=5, frame_colour=(35, 35, 35)),
+    "no_grid": CartStyle("full_bleed", "none", (255, 255, 255), "ticks", "none", "below", _SIMPLEX, 0.9, 12, 1,
+                         (25, 25, 25), header_text=True, frame_px=6, frame_colour=(50, 50, 50)),
+}
 
 
 def _wave(t: np.ndarray, centre: float, amp: float, left: float, right: float | None = None) -> np.ndarray:
@@ -168,11 +259,12 @@ def synthesize_leads(
 class _Page:
     """Drawing helpers in reference-page coordinates, scaled to the output size."""
 
-    def __init__(self, width: int, height: int):
+    def __init__(self, width: int, height: int, paper: BGR = _PAPER, ink: BGR = _INK):
         self.sx, self.sy = width / _REF_W, height / _REF_H
         self.mm = _PX_PER_MM * self.sx
+        self.ink = ink
         self.image = np.empty((height, width, 3), np.uint8)
-        self.image[:] = _PAPER
+        self.image[:] = paper
 
     def pt(self, x: float, y: float) -> tuple[int, int]:
         return round(x * self.sx), round(y * self.sy)
@@ -184,40 +276,51 @@ class _Page:
         scale, thick = size * self.sx, 1
         w = cv2.getTextSize(text, font, scale, thick)[0][0] / self.sx
         x = {"left": x, "centre": x - w / 2, "right": x - w}[align]
-        cv2.putText(self.image, text, self.pt(x, y), font, scale, _INK, thick, cv2.LINE_AA)
+        cv2.putText(self.image, text, self.pt(x, y), font, scale, self.ink, thick, cv2.LINE_AA)
         return x + w
 
     def line(self, points: np.ndarray, thickness: float) -> None:
         """Anti-aliased polyline through reference-pixel ``points`` (N x 2), sub-pixel exact."""
         pts = np.round(points * (self.sx * 16, self.sy * 16)).astype(np.int32)
-        cv2.polylines(self.image, [pts], False, _INK, max(1, round(thickness * self.sx)), cv2.LINE_AA, shift=4)
+        cv2.polylines(self.image, [pts], False, self.ink, max(1, round(thickness * self.sx)), cv2.LINE_AA, shift=4)
 
     def heart(self, x: float, y: float, size: float = 14) -> None:
         """A small filled heart (Hershey fonts have no U+2665) with its bottom tip at (x + size/2, y)."""
         angles = np.linspace(0, 2 * np.pi, 40)
         hx, hy = 16 * np.sin(angles) ** 3, 13 * np.cos(angles) - 5 * np.cos(2 * angles) - 2 * np.cos(3 * angles)
         pts = np.stack([x + size / 2 + hx * size / 32, y - size * 0.55 - hy * size / 32], axis=1)
-        cv2.fillPoly(self.image, [np.round(pts * (self.sx, self.sy)).astype(np.int32)], _INK, cv2.LINE_AA)
+        cv2.fillPoly(self.image, [np.round(pts * (self.sx, self.sy)).astype(np.int32)], self.ink, cv2.LINE_AA)
+
+    def tick(self, x: float, baseline: float) -> None:
+        """A short thick vertical tick centred on ``(x, baseline)``: a panel boundary mark."""
+        half_w = max(2, round(_TICK_PX * self.sx)) / 2
+        half_h = _TICK_MM * _PX_PER_MM / 2
+        left, top = round(x * self.sx - half_w), round((baseline - half_h) * self.sy)
+        right, bottom = left + round(2 * half_w) - 1, round((baseline + half_h) * self.sy)
+        cv2.rectangle(self.image, (left, top), (right, bottom), self.ink, cv2.FILLED)
 
 
-def _grid_palette(colour: tuple[int, int, int] | None) -> tuple[tuple[int, ...], ...]:
-    """Minor, major and border colours of a grid whose major lines are ``colour`` (None: EDAN pink)."""
-    if colour is None:
-        return _MINOR, _MAJOR, _BORDER
+def _grid_palette(colour: BGR) -> GridColours:
+    """Minor, major and border colours of a grid whose major lines are ``colour``."""
     paper, major = np.array(_PAPER, float), np.array(colour, float)
     minor = paper + 0.55 * (major - paper)
     border = np.clip(paper + 2.5 * (major - paper), 0, 255)
-    return tuple(tuple(int(round(c)) for c in v) for v in (minor, major, border))
+    return GridColours(*(tuple(int(round(c)) for c in v) for v in (minor, major, border)))
 
 
 def _draw_grid(
-    page: _Page, box: tuple[float, float, float, float], colour: tuple[int, int, int] | None, dots: bool
+    page: _Page, box: tuple[float, float, float, float], palette: GridColours | None, dots: bool, framing: str
 ) -> tuple[int, int, int, int]:
-    """1 mm dotted / 5 mm solid grid (or a 1 mm / 5 mm dot grid) inside a border; return the box in pixels."""
+    """1 mm / 5 mm grid lines (or a 1 mm / 5 mm dot grid) in ``box``; return the box in pixels.
+
+    ``framing`` "edan": dotted 1 mm lines and a border; "full_bleed": solid 1 mm lines, thicker 5 mm lines.
+    """
     h, w = page.image.shape[:2]
     fx0, fy0, fx1, fy1 = box
     x0, y0, x1, y1 = round(fx0 * w), round(fy0 * h), round(fx1 * w), round(fy1 * h)
-    minor, major, border = _grid_palette(colour)
+    if palette is None:
+        return x0, y0, x1, y1
+    minor, major, border = palette
     region = page.image[y0:y1, x0:x1]
     gx, gy = (np.round(np.arange(0, n - 0.5, page.mm)).astype(int) for n in (x1 - x0, y1 - y0))
     if dots:
@@ -225,15 +328,29 @@ def _draw_grid(
         for dy, dx in np.ndindex(3, 3):  # 3 x 3 px dots every 5 mm
             ys, xs = np.clip(gy[::5] + dy - 1, 0, y1 - y0 - 1), np.clip(gx[::5] + dx - 1, 0, x1 - x0 - 1)
             region[np.ix_(ys, xs)] = border
-    else:
+    elif framing == "edan":
         region[np.ix_(np.arange(0, y1 - y0, 2), gx)] = minor
         region[np.ix_(gy, np.arange(0, x1 - x0, 2))] = minor
         region[:, gx[::5]] = major
         region[gy[::5], :] = major
-    b = max(2, round(4 * page.sx))
-    for sl in (region[:b], region[-b:], region[:, :b], region[:, -b:]):
-        sl[:] = border
+    else:
+        region[:, gx] = minor
+        region[gy, :] = minor
+        for offset in range(max(1, round(2 * page.sx))):
+            region[:, np.clip(gx[::5] + offset, 0, x1 - x0 - 1)] = major
+            region[np.clip(gy[::5] + offset, 0, y1 - y0 - 1), :] = major
+    if framing == "edan":
+        b = max(2, round(4 * page.sx))
+        for sl in (region[:b], region[-b:], region[:, :b], region[:, -b:]):
+            sl[:] = border
     return x0, y0, x1, y1
+
+
+def _draw_frame(page: _Page, style: CartStyle) -> None:
+    """A full-bleed page's dark frame at the image edge."""
+    f = max(3, round(style.frame_px * page.sx))
+    for sl in (page.image[:f], page.image[-f:], page.image[:, :f], page.image[:, -f:]):
+        sl[:] = style.frame_colour
 
 
 def _settings_text(layout: str, speed_mm_s: float, gain_mm_mv: float) -> str:
@@ -286,13 +403,41 @@ def _draw_other_header_footer(page: _Page, patient_id: str, date_text: str, hear
     page.text(2190, 1530, "Page 1 of 1", size=0.8, align="right", font=sans)
 
 
+def _header_bottom(rows: int) -> float:
+    """Reference-page y where a full-bleed page's header band ends and its trace rows begin."""
+    return _REF_H / 3 if rows <= 4 else _REF_H / 6
+
+
+def _draw_chart_header(
+    page: _Page, style: CartStyle, patient_id: str, date_text: str, heart_rate: int, speed: float, gain: float,
+    bottom: float,
+) -> None:
+    """Patient, measurement and settings lines printed on a full-bleed page's top third (GE/ecg-image-kit-like)."""
+    rr = 60 / max(heart_rate, 1)  # s
+    qt = round(390 * rr**0.35)  # ms, shortening with rate
+    qtc = round(qt / np.sqrt(rr))  # Bazett
+    columns = ((70, ("ID: " + patient_id, "Name: ________________", "Date: " + date_text)),
+               (820, (f"Vent. rate: {heart_rate} bpm", "PR interval: 160 ms", "QRS duration: 90 ms",
+                      f"QT/QTc: {qt}/{qtc} ms")),
+               (1480, ("Sex: ___   Age: ___", "Unconfirmed report")))
+    for x, lines in columns:
+        for i, line in enumerate(lines):
+            page.text(x, 80 + 44 * i, line, size=style.label_size, font=style.font)
+    page.text(70, bottom - 40, f"{speed:g}mm/s  {gain:g}mm/mV  150Hz", size=style.label_size,
+              font=style.font)
+
+
 def _baselines(layout: str, grid_top: float, grid_bottom: float) -> tuple[float, ...]:
     """Reference-page y of each row's baseline: EDAN's for 3x4+1, else evenly spaced in the grid."""
     if layout == "3x4+1":
         return _BASELINES
-    n = len(LAYOUTS[layout])
-    step = (grid_bottom - grid_top) / n
-    return tuple(grid_top + step * (i + 0.55) for i in range(n))
+    return _even_baselines(len(LAYOUTS[layout]), grid_top, grid_bottom)
+
+
+def _even_baselines(n: int, top: float, bottom: float) -> tuple[float, ...]:
+    """Reference-page y of ``n`` rows' baselines spaced evenly between ``top`` and ``bottom``."""
+    step = (bottom - top) / n
+    return tuple(top + step * (i + 0.55) for i in range(n))
 
 
 @dataclass(frozen=True)
@@ -380,62 +525,103 @@ def render_printout_with_truth(
     traces: bool = True,
     amplitude: float = 1.0,
     rhythm_lead: str = "II",
+    style: str | CartStyle = "edan",
 ) -> tuple[np.ndarray, PrintoutTruth]:
     """A synthetic scanned 12-lead ECG printout (``height x width x 3`` uint8 BGR) and the
     :class:`PrintoutTruth` of what it drew.
 
     Layout is that of a 2213 x 1572 (200 dpi) report and scales with ``width``. The defaults draw
-    the EDAN 3x4+1 report; ``layout`` (a :data:`LAYOUTS` key), ``grid_colour`` (BGR of the 5 mm
-    lines; None is EDAN pink), ``dot_grid``, ``header`` (a :data:`HEADERS` entry), ``speed_mm_s``,
-    ``gain_mm_mv`` and ``traces=False`` (an empty grid) draw other printouts. ``amplitude`` scales the
-    signals (not the calibration pulses); ``rhythm_lead`` is the 3x4+1 rhythm strip's lead.
-    Illustrative only, not clinically validated (see the module docstring).
+    the EDAN 3x4+1 report; ``style`` (a :data:`STYLES` key or a :class:`CartStyle`) draws another
+    cart's page. ``layout`` (a :data:`LAYOUTS` key), ``grid_colour`` (BGR of the 5 mm lines, replacing
+    the style's grid colours), ``dot_grid``, ``header`` (a :data:`HEADERS` entry; the "edan" framing
+    only), ``speed_mm_s``, ``gain_mm_mv`` and ``traces=False`` (an empty grid) draw other printouts.
+    ``amplitude`` scales the signals (not the calibration pulses); ``rhythm_lead`` is the 3x4+1 rhythm
+    strip's lead. Illustrative only, not clinically validated (see the module docstring).
     """
+    if isinstance(style, str):
+        if style not in STYLES:
+            raise ValueError(f"unknown style {style!r}; expected one of {tuple(STYLES)} or a CartStyle")
+        style = STYLES[style]
     if width < 200 or height < 140:
         raise ValueError(f"printout size {width}x{height} is too small")
     if layout not in LAYOUTS or header not in HEADERS:
         raise ValueError(f"unknown layout {layout!r} or header {header!r}; expected {tuple(LAYOUTS)}, {HEADERS}")
+    if header != "edan" and style.framing != "edan":
+        raise ValueError(f"header {header!r} draws on the 'edan' framing only")
     if speed_mm_s <= 0 or gain_mm_mv <= 0:
         raise ValueError("speed_mm_s and gain_mm_mv must be positive")
     if rhythm_lead not in LEAD_NAMES:
         raise ValueError(f"unknown rhythm_lead {rhythm_lead!r}; expected one of {LEAD_NAMES}")
     fs = 500
     leads = synthesize_leads(kind=kind, heart_rate=heart_rate, seconds=10.0, fs=fs, seed=seed, amplitude=amplitude)
-    page = _Page(width, height)
-    box = GRID_BOX_FRACTIONS if header == "edan" else OTHER_GRID_BOX_FRACTIONS
-    x0, y0, x1, y1 = _draw_grid(page, box, grid_colour, dot_grid)
-    draw_header = _draw_edan_header_footer if header == "edan" else _draw_other_header_footer
-    draw_header(page, patient_id, date_text, round(heart_rate), _settings_text(layout, speed_mm_s, gain_mm_mv))
-    mm = _PX_PER_MM  # reference pixels per mm
-    lo, hi = (y0 + 6) / page.sy, (y1 - 6) / page.sy
+    page = _Page(width, height, style.paper, style.ink)
+    palette = _grid_palette(grid_colour) if grid_colour is not None else GRID_COLOURS.get(style.grid)
     rows = LAYOUTS[layout] if layout != "3x4+1" else _ROWS + ((rhythm_lead,),)
-    baselines = _baselines(layout, lo, hi)
+    if style.framing == "edan":
+        box = GRID_BOX_FRACTIONS if header == "edan" else OTHER_GRID_BOX_FRACTIONS
+        _, y0, _, y1 = _draw_grid(page, box, palette, dot_grid, style.framing)
+        draw_header = _draw_edan_header_footer if header == "edan" else _draw_other_header_footer
+        draw_header(page, patient_id, date_text, round(heart_rate), _settings_text(layout, speed_mm_s, gain_mm_mv))
+        lo, hi = (y0 + 6) / page.sy, (y1 - 6) / page.sy
+        baselines = _baselines(layout, lo, hi)
+    else:
+        _draw_grid(page, (0.0, 0.0, 1.0, 1.0), palette, dot_grid, style.framing)
+        _draw_frame(page, style)
+        top = _header_bottom(len(rows))
+        if style.header_text:
+            _draw_chart_header(page, style, patient_id, date_text, round(heart_rate), speed_mm_s, gain_mm_mv, top)
+        lo, hi = _FULL_BLEED_EDGE, _REF_H - _FULL_BLEED_EDGE
+        baselines = _even_baselines(len(rows), top, _REF_H - 20)
+    mm = _PX_PER_MM  # reference pixels per mm
     truth = PrintoutTruth(leads, fs, (), tuple(b * page.sy for b in baselines), _TRACE_X0 * page.sx,
                           speed_mm_s * mm * page.sx, gain_mm_mv * mm * page.sy, float(heart_rate))
     if not traces:
         return page.image, truth
     panels = []
-
-    def trace(x: float, baseline: float, samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        xs = x + np.arange(samples.size) * speed_mm_s * mm / fs
-        ys = np.clip(baseline - samples * gain_mm_mv * mm, lo, hi)
-        page.line(np.stack([xs, ys], axis=1), 2)
-        return xs * page.sx, ys * page.sy
-
+    label_height = {name: cv2.getTextSize(name, style.font, style.label_size, 1)[0][1] for name in LEAD_NAMES}
     for row, (leads_in_row, baseline) in enumerate(zip(rows, baselines)):
-        p, pw, ph = _PULSE_X0, 5 * mm, 10 * mm * (gain_mm_mv / 10)  # 1 mV calibration pulse, 5 mm wide
-        pulse = [[p, baseline], [p + mm, baseline], [p + mm, baseline - ph], [p + mm + pw, baseline - ph],
-                 [p + mm + pw, baseline], [p + 2 * mm + pw, baseline]]
-        page.line(np.clip(np.array(pulse, float), (0, lo), (_REF_W, hi)), 2)
+        pulse = _pulse_points(style.pulse, baseline, 10 * mm * (gain_mm_mv / 10), 0.2 * speed_mm_s * mm)
+        if style.pulse == "edan":
+            page.line(np.clip(pulse, (0, lo), (_REF_W, hi)), style.trace_px)
         column_w = _COLUMN_W * 4 / len(leads_in_row)
         seg = round(10.0 * (25 / speed_mm_s) / len(leads_in_row) * fs)
         for col, name in enumerate(leads_in_row):
             x = _TRACE_X0 + col * column_w
-            xs, ys = trace(x, baseline, leads[name][col * seg:(col + 1) * seg])
-            panels.append(PrintedPanel(name, row, col, col * seg, xs, ys))
-            page.text(x + 3, baseline - 8, name)
+            samples = leads[name][col * seg:(col + 1) * seg]
+            xs = x + np.arange(samples.size) * speed_mm_s * mm / fs
+            ys = np.clip(baseline - samples * gain_mm_mv * mm, lo, hi)
+            points = np.stack([xs, ys], axis=1)
+            if col == 0 and style.pulse == "joined":
+                points = np.concatenate([np.clip(pulse, (0, lo), (_REF_W, hi)), points])
+            page.line(points, style.trace_px)
+            panels.append(PrintedPanel(name, row, col, col * seg, xs * page.sx, ys * page.sy))
+            below = style.label_position == "below"
+            gap = style.label_gap
+            page.text(x + 3, baseline + gap + label_height[name] if below else baseline - gap, name,
+                      size=style.label_size, font=style.font)
+            if col and style.boundaries == "ticks":
+                page.tick(x, baseline)
     split = [b for row, b in zip(rows, baselines) if len(row) > 1]
-    for col in range(1, len(rows[0]) if split else 0):
+    for col in range(1, len(rows[0]) if split and style.boundaries == "separators" else 0):
         x = _TRACE_X0 + col * _COLUMN_W * 4 / len(rows[0])
         page.line(np.array([[x, split[0] - 6 * mm], [x, split[-1] + 5 * mm]]), 2)
     return page.image, PrintoutTruth(**{**truth.__dict__, "panels": tuple(panels)})
+
+
+def _pulse_points(pulse: str, baseline: float, height: float, joined_width: float) -> np.ndarray:
+    """Reference-page points (N x 2) of a row's calibration pulse (none: no points).
+
+    "edan": 5 mm wide from ``_PULSE_X0``, a gap before the trace; "joined": ``joined_width`` wide,
+    ending at the trace's start (time 0) on the baseline.
+    """
+    if pulse == "edan":
+        p, pw, mm = _PULSE_X0, 5 * _PX_PER_MM, _PX_PER_MM
+        points = [[p, baseline], [p + mm, baseline], [p + mm, baseline - height], [p + mm + pw, baseline - height],
+                  [p + mm + pw, baseline], [p + 2 * mm + pw, baseline]]
+    elif pulse == "joined":
+        up = _TRACE_X0 - joined_width
+        points = [[up - _JOINED_LEAD_IN_MM * _PX_PER_MM, baseline], [up, baseline], [up, baseline - height],
+                  [_TRACE_X0, baseline - height], [_TRACE_X0, baseline]]
+    else:
+        points = []
+    return np.array(points, float).reshape(-1, 2)
