@@ -75,8 +75,8 @@ def link_archive(scans: list[Path], folder: Path, count: int) -> Path:
 
 
 def run_local(folder: str, out: str, workers: int) -> dict:
-    from ecg_desktop.core.batch import plan_batch, run_batch
-    from ecg_desktop.core.model import EcgModel
+    from ecg_desktop.core.batch.run import plan_batch, run_batch
+    from ecg_desktop.core.classify.model import EcgModel
 
     model = EcgModel.load(threads=1 if workers > 1 else 0)  # as the command line loads it
     started, cpu = time.perf_counter(), time.process_time()
@@ -88,8 +88,8 @@ def run_local(folder: str, out: str, workers: int) -> dict:
 def run_cluster(folder: str, out: str, workers: int, warm: str) -> dict:
     from distributed import Client, LocalCluster
 
-    from ecg_desktop.core.batch import plan_batch, run_batch
-    from ecg_desktop.core.model import EcgModel
+    from ecg_desktop.core.batch.run import plan_batch, run_batch
+    from ecg_desktop.core.classify.model import EcgModel
 
     started = time.perf_counter()
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
@@ -112,10 +112,11 @@ def run_stream(archive: str, out: str, workers: int, total: int) -> dict:
 
     import numpy as np
 
-    from ecg_desktop.core import batch
-    from ecg_desktop.core.crop import CropBox
-    from ecg_desktop.core.manifest import load_manifest
-    from ecg_desktop.core.model import Classification
+    from ecg_desktop.core.batch import run as batch
+    from ecg_desktop.core.batch import scan
+    from ecg_desktop.core.classify.manifest import load_manifest
+    from ecg_desktop.core.classify.model import Classification
+    from ecg_desktop.core.page.crop import CropBox
     from ecg_desktop.core.resources import models_dir
 
     manifest = load_manifest(models_dir())
@@ -124,8 +125,8 @@ def run_stream(archive: str, out: str, workers: int, total: int) -> dict:
                             low_confidence=False)
     model = SimpleNamespace(manifest=manifest, version=manifest.model_version,
                             classify=lambda image, **kw: result)
-    batch.load_for_analysis = lambda path: SimpleNamespace(pixels=np.zeros((1, 1, 3), np.uint8),
-                                                           file_size=(path.stat().st_size, 1))
+    scan.load_for_analysis = lambda path: SimpleNamespace(pixels=np.zeros((1, 1, 3), np.uint8),
+                                                          file_size=(path.stat().st_size, 1))
     started = time.perf_counter()
     plan = batch.plan_batch([archive], Path(out))
     plan_seconds = time.perf_counter() - started
@@ -141,8 +142,8 @@ def run_resume(archive: str, out: str, workers: int) -> dict:
     """A real batch over the whole archive with all but its last rows already in results.csv."""
     import tracemalloc
 
-    from ecg_desktop.core.batch import ResultsCsv, plan_batch, run_batch
-    from ecg_desktop.core.model import EcgModel
+    from ecg_desktop.core.batch.run import ResultsCsv, plan_batch, run_batch
+    from ecg_desktop.core.classify.model import EcgModel
 
     tracemalloc.start()
     done = ResultsCsv(Path(out) / "results.csv", [], "").done_files()

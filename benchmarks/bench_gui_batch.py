@@ -44,7 +44,7 @@ def gui_run(folder: Path, out_dir: Path, *, pdf: bool, workers: int) -> tuple[fl
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from ecg_desktop.core.report_pdf import ReportOptions
+    from ecg_desktop.core.reports.report_pdf import ReportOptions
     from ecg_desktop.gui.app import load_model, settle_heap
     from ecg_desktop.gui.batch_dialog import BatchDialog
 
@@ -80,8 +80,8 @@ def gui_run(folder: Path, out_dir: Path, *, pdf: bool, workers: int) -> tuple[fl
 
 
 def headless_run(folder: Path, out_dir: Path, *, pdf: bool, workers: int) -> tuple[float, int]:
-    from ecg_desktop.core.batch import plan_batch, run_batch
-    from ecg_desktop.core.model import EcgModel
+    from ecg_desktop.core.batch.run import plan_batch, run_batch
+    from ecg_desktop.core.classify.model import EcgModel
 
     model = EcgModel.load(threads=1)
     started = time.perf_counter()

@@ -10,7 +10,7 @@ the same run compare); then batch throughput with ``--workers`` threads, the bat
 and peak resident memory, against the targets: a scan in at most 3x its decode, >= 70 scans/s with 2
 workers on 2 cores, < 500 MB peak. ``--opencv-threads 1`` runs OpenCV on the calling thread only (its own
 pool spends CPU on every call; a batch with several workers does the same,
-core.batch.one_opencv_thread_per_worker).
+core.batch.run.one_opencv_thread_per_worker).
 """
 
 from __future__ import annotations
@@ -27,12 +27,12 @@ import cv2
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ecg_desktop.core.batch import classify_files
-from ecg_desktop.core.fingerprint import layout_fingerprint
-from ecg_desktop.core.image_io import load_for_analysis, load_image
-from ecg_desktop.core.model import EcgModel
-from ecg_desktop.core.preprocess import preprocess
-from ecg_desktop.core.reading import read_page
+from ecg_desktop.core.batch.run import classify_files
+from ecg_desktop.core.classify.fingerprint import layout_fingerprint
+from ecg_desktop.core.classify.model import EcgModel
+from ecg_desktop.core.classify.preprocess import preprocess
+from ecg_desktop.core.loading.image_io import load_for_analysis, load_image
+from ecg_desktop.core.page.reading import read_page
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ecg-images"
 STAGES = ("decode", "page reading", "preprocess", "fingerprint", "cnn", "lightgbm")

@@ -17,10 +17,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ecg_desktop.core.crop import find_diagnostic_region
-from ecg_desktop.core.image_io import load_image
-from ecg_desktop.core.model import EcgModel
-from ecg_desktop.core.saliency import GRID, occlusion_saliency
+from ecg_desktop.core.classify.model import EcgModel
+from ecg_desktop.core.classify.saliency import GRID, occlusion_saliency
+from ecg_desktop.core.loading.image_io import load_image
+from ecg_desktop.core.page.crop import find_diagnostic_region
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ecg-images"
 

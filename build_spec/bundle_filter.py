@@ -28,7 +28,7 @@ EXCLUDED_MODULES = [
     "torch", "matplotlib", "sklearn", "xgboost", "onnx", "pandas", "sympy", "training", "tests",
     "ecg_desktop.testing",
     # archive batches on a Dask cluster (the [cluster] extra; the desktop app never runs them)
-    "ecg_desktop.core.cluster", "dask", "distributed",
+    "ecg_desktop.core.batch.cluster", "dask", "distributed",
     "pytest", "pytestqt", "_pytest", "pypdf", "setuptools", "pkg_resources", "pip", "distutils", "lib2to3",
     "pydoc_data", "tkinter", "_tkinter", "curses", "unittest.mock",
     # standard library the app never uses: no TLS in an offline app, and without _hashlib, hashlib's sha256 is

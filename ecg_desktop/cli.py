@@ -19,11 +19,12 @@ import sys
 from pathlib import Path
 
 from ecg_desktop import __version__
-from ecg_desktop.core.batch import DEFAULT_WORKERS, BatchItem, classify_files, find_scans, plan_batch, run_batch
-from ecg_desktop.core.batch_progress import BatchProgress
+from ecg_desktop.core.batch.progress import BatchProgress
+from ecg_desktop.core.batch.run import DEFAULT_WORKERS, classify_files, find_scans, plan_batch, run_batch
+from ecg_desktop.core.batch.scan import BatchItem
+from ecg_desktop.core.classify.model import EcgModel
 from ecg_desktop.core.errors import EcgDeskError, ModelError
 from ecg_desktop.core.logs import file_id, setup_logging
-from ecg_desktop.core.model import EcgModel
 
 COMMANDS = {"classify", "batch", "report", "digitize"}
 log = logging.getLogger("ecg_desktop.cli")
@@ -113,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _digitize(args: argparse.Namespace) -> int:
     """One JSON line per scan on stdout (the same lines in OUT/measurements.jsonl); exit 1 if any scan failed."""
-    from ecg_desktop.core.digitize_export import FORMATS, MEASUREMENTS_FILE, digitize_files
+    from ecg_desktop.core.signals.export import FORMATS, MEASUREMENTS_FILE, digitize_files
 
     formats = tuple(f.strip() for f in args.format.split(",") if f.strip())
     if not formats or set(formats) - set(FORMATS):
@@ -208,8 +209,8 @@ def _as_text(item: BatchItem, model: EcgModel) -> str:
 
 def _batch(model: EcgModel, args: argparse.Namespace) -> int:
     """Ctrl-C stops the batch with every row so far in results.csv (exit 130); running it again goes on."""
-    from ecg_desktop.core.listing import ListFile
-    from ecg_desktop.core.report_pdf import ReportOptions
+    from ecg_desktop.core.batch.listing import ListFile
+    from ecg_desktop.core.reports.report_pdf import ReportOptions
 
     plan = plan_batch(ListFile(args.from_list) if args.from_list else [args.folder], args.out, rerun=args.rerun)
     if plan.skipped:
@@ -237,11 +238,11 @@ def _batch(model: EcgModel, args: argparse.Namespace) -> int:
 
 
 def _report(model: EcgModel, args: argparse.Namespace) -> int:
-    from ecg_desktop.core.image_io import load_for_analysis, load_image
-    from ecg_desktop.core.page_choice import default_page
-    from ecg_desktop.core.report_pdf import PatientInfo, ReportOptions, write_report
-    from ecg_desktop.core.saliency import saliency_of
-    from ecg_desktop.core.signals import read_signals
+    from ecg_desktop.core.classify.saliency import saliency_of
+    from ecg_desktop.core.loading.image_io import load_for_analysis, load_image
+    from ecg_desktop.core.loading.page_choice import default_page
+    from ecg_desktop.core.reports.report_pdf import PatientInfo, ReportOptions, write_report
+    from ecg_desktop.core.signals.signal_reading import read_signals
 
     page = default_page(args.scan)
     if page.note():

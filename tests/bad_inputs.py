@@ -46,7 +46,7 @@ class Expect:
 
 
 def expected_tally(expect: dict[str, Expect]) -> str:
-    """The end-of-batch count (core.batch_progress.BatchProgress.tally) the corpus must give."""
+    """The end-of-batch count (core.batch.progress.BatchProgress.tally) the corpus must give."""
     states = [e.assessable for e in expect.values() if e.ok]
     failed = len(expect) - len(states)
     return f"{sum(states)} classified, {states.count(False)} not assessable by this model, {failed} failed"

@@ -117,7 +117,7 @@ def copy_models(target: Path, *, damage: str | None = None) -> Path:
 def write_batch_with_failures(folder: Path, out_dir: Path) -> tuple[Path, Path]:
     """Two rendered scans and an unreadable file in ``folder``, and ``out_dir`` made so that the first scan's
     PDF report cannot be written there (a folder holds its name). Returns (that scan, the unreadable file)."""
-    from ecg_desktop.core.batch import output_stem
+    from ecg_desktop.core.batch.scan import output_stem
     from ecg_desktop.testing.synthetic import render_printout
 
     folder.mkdir(parents=True)

@@ -20,13 +20,14 @@ from pathlib import Path
 import pytest
 
 from ecg_desktop.cli import main
-from ecg_desktop.core import batch as batch_module
-from ecg_desktop.core import report_pdf
-from ecg_desktop.core.batch import BatchItem, ResultsCsv, find_scans, output_stem, plan_batch, run_batch
+from ecg_desktop.core.batch import run as batch_module
+from ecg_desktop.core.batch.run import ResultsCsv, find_scans, plan_batch, run_batch
+from ecg_desktop.core.batch.scan import BatchItem, output_stem
 from ecg_desktop.core.errors import EcgDeskError, ImageLoadError
-from ecg_desktop.core.image_io import load_image
-from tests.conftest import HUNG_AFTER_SECONDS, copy_models, wait_for_rows
+from ecg_desktop.core.loading.image_io import load_image
+from ecg_desktop.core.reports import report_pdf
 from tests.bad_inputs import EXPLICIT_ONLY, UNREADABLE, Expect, build_corpus, expected_tally, unreadable_files
+from tests.conftest import HUNG_AFTER_SECONDS, copy_models, wait_for_rows
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -198,7 +199,7 @@ def test_a_page_is_capped_at_the_pixel_limit(tmp_path: Path) -> None:
     canvas.drawString(100, 100, "huge")
     canvas.showPage()
     canvas.save()
-    from ecg_desktop.core import pdf_pages
+    from ecg_desktop.core.loading import pdf_pages
 
     image = pdf_pages.render_page(path.read_bytes(), 1, path.name, max_pixels=4_000_000)  # small cap: fast
     assert image.shape[0] * image.shape[1] <= 4_000_000 and image.shape[0] > 1900

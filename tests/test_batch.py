@@ -11,10 +11,11 @@ import cv2
 import pytest
 
 from ecg_desktop.cli import main
-from ecg_desktop.core.batch import ResultsCsv, classify_files, find_scans, output_stem, plan_batch, run_batch
-from ecg_desktop.core.batch_progress import BatchProgress, table_note
+from ecg_desktop.core.batch.listing import ListFile, list_scans
+from ecg_desktop.core.batch.progress import BatchProgress, table_note
+from ecg_desktop.core.batch.run import ResultsCsv, classify_files, find_scans, plan_batch, run_batch
+from ecg_desktop.core.batch.scan import output_stem
 from ecg_desktop.core.errors import EcgDeskError
-from ecg_desktop.core.listing import ListFile, list_scans
 from ecg_desktop.testing.synthetic import render_printout
 from tests.bad_inputs import blank_page
 from tests.conftest import write_batch_with_failures, write_image
@@ -99,7 +100,7 @@ def test_unwritable_output_folder_is_a_clear_error(model, scan_folder: Path, tmp
 
 
 def test_results_csv_row_for_an_error_has_empty_probabilities(tmp_path: Path) -> None:
-    from ecg_desktop.core.batch import BatchItem
+    from ecg_desktop.core.batch.scan import BatchItem
 
     results = ResultsCsv(tmp_path / "results.csv", ["a", "b"], "v1")
     results.append(BatchItem(tmp_path / "x.jpg", None, "x.jpg: broken"))
@@ -257,7 +258,7 @@ def test_the_listing_reads_its_inputs_only_as_far_as_it_is_asked(tmp_path: Path)
 
 
 def test_files_already_done_are_read_as_a_stream_and_kept_as_hashes(tmp_path: Path) -> None:
-    from ecg_desktop.core.batch import BatchItem
+    from ecg_desktop.core.batch.scan import BatchItem
 
     results = ResultsCsv(tmp_path / "results.csv", ["a"], "v1")
     for name in ("a.jpg", "b.jpg"):
@@ -276,8 +277,8 @@ def test_an_unreadable_list_file_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_results_csv_is_synced_at_the_first_row_then_not_at_every_row(tmp_path: Path, monkeypatch) -> None:
     """Every row is written at once (another reader sees it); fsync, the slow part, waits for SYNC_SECONDS."""
-    from ecg_desktop.core import batch as batch_module
-    from ecg_desktop.core.batch import BatchItem
+    from ecg_desktop.core.batch import run as batch_module
+    from ecg_desktop.core.batch.scan import BatchItem
 
     synced, real_fsync = [], os.fsync
     monkeypatch.setattr(batch_module.os, "fsync", lambda fd: synced.append(fd) or real_fsync(fd))

@@ -10,9 +10,10 @@ import cv2
 import pytest
 
 from ecg_desktop import cli
-from ecg_desktop.core.batch import CLUSTER_DIGITIZES_NOTHING, output_stem, plan_batch, run_batch
-from ecg_desktop.core.digitize import LEADS
+from ecg_desktop.core.batch.run import CLUSTER_DIGITIZES_NOTHING, plan_batch, run_batch
+from ecg_desktop.core.batch.scan import output_stem
 from ecg_desktop.core.errors import EcgDeskError
+from ecg_desktop.core.signals.digitize import LEADS
 from ecg_desktop.testing.synthetic import render_printout
 from tests.bad_inputs import text_page
 from tests.conftest import write_image

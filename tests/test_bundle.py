@@ -114,8 +114,8 @@ def test_digitize_writes_the_signals_and_a_wfdb_record_like_the_source_install(e
     """The digitizer and its measurements run in the bundle (no scipy.signal, no wfdb there) with the checkout's result."""
     import numpy as np
 
-    from ecg_desktop.core.digitize import digitize
-    from ecg_desktop.core.image_io import load_image
+    from ecg_desktop.core.loading.image_io import load_image
+    from ecg_desktop.core.signals.digitize import digitize
 
     result = run(exe, "digitize", str(SAMPLES[0]), "--out", str(tmp_path / "signals"), cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr

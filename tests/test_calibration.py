@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ecg_desktop.core.calibration import apply_temperature
+from ecg_desktop.core.classify.calibration import apply_temperature
 
 pytest.importorskip("sklearn")
 from training.calibration import bootstrap_f1, cross_fitted, expected_calibration_error, fit_temperature  # noqa: E402

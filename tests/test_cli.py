@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 from ecg_desktop.cli import main
-from ecg_desktop.core.batch import output_stem, plan_batch, run_batch
+from ecg_desktop.core.batch.run import plan_batch, run_batch
+from ecg_desktop.core.batch.scan import output_stem
 from ecg_desktop.core.outcome import NOT_ASSESSABLE
 from ecg_desktop.testing.synthetic import render_printout
 from tests.bad_inputs import blank_page, text_page
@@ -124,7 +125,7 @@ def test_self_test_passes_and_fails_loudly(tmp_path: Path, monkeypatch, capsys) 
 
 
 def test_report_opens_a_pdf_at_the_page_the_window_opens(tmp_path: Path, capsys) -> None:
-    from ecg_desktop.core.page_choice import default_page
+    from ecg_desktop.core.loading.page_choice import default_page
     from tests.bad_inputs import _ecg, _pdf
 
     pdf = tmp_path / "cart.pdf"

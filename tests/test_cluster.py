@@ -13,7 +13,7 @@ import cv2
 import pytest
 
 from ecg_desktop.cli import main
-from ecg_desktop.core.batch import plan_batch, run_batch
+from ecg_desktop.core.batch.run import plan_batch, run_batch
 from ecg_desktop.core.errors import ModelError
 from ecg_desktop.testing.synthetic import render_printout
 from tests.bad_inputs import blank_page
@@ -124,7 +124,7 @@ def test_ctrl_c_stops_a_cluster_batch_with_a_valid_results_csv_that_resumes(
 
 @needs_dask
 def test_files_in_flight_on_the_cluster_are_bounded(model, scans: Path, scheduler: str) -> None:
-    from ecg_desktop.core.cluster import IN_FLIGHT_PER_THREAD, classify_on_cluster
+    from ecg_desktop.core.batch.cluster import IN_FLIGHT_PER_THREAD, classify_on_cluster
 
     pulled = []
 
@@ -175,7 +175,7 @@ def _page_faults() -> int:
 
 @needs_dask
 def test_worker_processes_reuse_freed_memory(model, scans: Path, tmp_path: Path) -> None:
-    """A Dask nanny starts its workers with MALLOC_TRIM_THRESHOLD_=65536: without core.cluster.reuse_freed_memory
+    """A Dask nanny starts its workers with MALLOC_TRIM_THRESHOLD_=65536: without core.batch.cluster.reuse_freed_memory
     every large array was mapped afresh, about 22,000 page faults a scan (twice the scan's CPU time); with it, ~14."""
     from distributed import Client, LocalCluster
 
@@ -190,7 +190,7 @@ def test_worker_processes_reuse_freed_memory(model, scans: Path, tmp_path: Path)
 
 
 def test_the_app_never_imports_dask_unless_a_scheduler_is_given() -> None:
-    code = ("import sys, ecg_desktop.cli, ecg_desktop.core.batch, ecg_desktop.gui.main_window, "
+    code = ("import sys, ecg_desktop.cli, ecg_desktop.core.batch.run, ecg_desktop.gui.main_window, "
             "ecg_desktop.gui.batch_dialog; print(sorted({'dask', 'distributed'} & set(sys.modules)))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                           env={**os.environ, "QT_QPA_PLATFORM": "offscreen"}, cwd=Path(__file__).resolve().parents[1])
@@ -205,6 +205,6 @@ def test_pdf_reports_are_refused_on_a_cluster(scans: Path, tmp_path: Path, capsy
 
 def test_a_scheduler_without_dask_installed_says_what_to_install(scans: Path, tmp_path: Path, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
-    monkeypatch.delitem(sys.modules, "ecg_desktop.core.cluster", raising=False)
+    monkeypatch.delitem(sys.modules, "ecg_desktop.core.batch.cluster", raising=False)
     assert main(["batch", str(scans), "--out", str(tmp_path / "out"), "--scheduler", "tcp://127.0.0.1:1"]) == 1
     assert 'pip install "ecg-desktop[cluster]"' in capsys.readouterr().err

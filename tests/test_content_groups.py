@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 pytest.importorskip("sklearn")
-from ecg_desktop.core.crop import CropBox  # noqa: E402
+from ecg_desktop.core.page.crop import CropBox  # noqa: E402
 from training.data import Scan, assign_groups  # noqa: E402
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ecg_desktop.core.crop import CropBox, find_diagnostic_region
-from ecg_desktop.core.image_io import load_image
-from ecg_desktop.core.preprocess import INPUT_SIZE, preprocess
+from ecg_desktop.core.classify.preprocess import INPUT_SIZE, preprocess
+from ecg_desktop.core.loading.image_io import load_image
+from ecg_desktop.core.page.crop import CropBox, find_diagnostic_region
 
 
 def test_real_scans_crop_to_the_grid_without_header_or_footer(data_dir: Path) -> None:
@@ -73,7 +73,7 @@ def _grey(image: np.ndarray) -> np.ndarray:
 
 def test_grid_of_any_colour_is_found_with_its_pitch(real_scan: Path) -> None:
     """Grey, blue and green versions of a real scan: same grid, 5 mm square ~19.7 px at the analysis size."""
-    from ecg_desktop.core.image_io import load_for_analysis
+    from ecg_desktop.core.loading.image_io import load_for_analysis
 
     scan = load_for_analysis(real_scan).pixels
     reference = find_diagnostic_region(scan).box

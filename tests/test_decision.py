@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ecg_desktop.core.decision import decide
+from ecg_desktop.core.classify.decision import decide
 
 THRESHOLDS = {"normal": 0.5, "abnormal_heartbeat": 0.45, "mi": 0.12, "history_of_mi": 0.4}
 

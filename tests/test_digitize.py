@@ -1,4 +1,4 @@
-"""The digitizer (core.digitize), its measurements (core.measure) and its output contract (digitize command)."""
+"""The digitizer (core.signals.digitize), its measurements (core.signals.measure) and its output contract (digitize command)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from ecg_desktop import cli
-from ecg_desktop.core.digitize import LEADS, Digitization, DigitizeError, digitize
-from ecg_desktop.core.measure import measure, measure_signals
+from ecg_desktop.core.signals.digitize import LEADS, Digitization, DigitizeError, digitize
+from ecg_desktop.core.signals.measure import measure, measure_signals
 from ecg_desktop.testing.synthetic import PrintoutTruth, reconstruction_snr, render_printout_with_truth
 
 FS = 500
@@ -201,7 +201,7 @@ def test_cli_csv_only_and_a_bad_format(tmp_path: Path, capsys: pytest.CaptureFix
 
 
 def test_a_real_scan_is_digitized(real_scan: Path) -> None:
-    from ecg_desktop.core.image_io import load_image
+    from ecg_desktop.core.loading.image_io import load_image
 
     dig = digitize(load_image(real_scan))
     assert len(dig.panels) == 13

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ecg_desktop.core.filtering import bandpass_zero_phase, find_peaks
+from ecg_desktop.core.signals.filtering import bandpass_zero_phase, find_peaks
 
 signal = pytest.importorskip("scipy.signal")
 

@@ -8,8 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from ecg_desktop.core.geometry import PageTransform, find_page_transform
-from ecg_desktop.core.image_io import load_for_analysis
+from ecg_desktop.core.loading.image_io import load_for_analysis
+from ecg_desktop.core.page.geometry import PageTransform, find_page_transform
 from ecg_desktop.testing.synthetic import render_printout
 
 _WHITE = (255, 255, 255)

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from ecg_desktop.core.classify.preprocess import analysis_reduction
 from ecg_desktop.core.errors import ImageLoadError, ImageSizeError
-from ecg_desktop.core.image_io import load_for_analysis, load_for_viewing, load_image
-from ecg_desktop.core.preprocess import analysis_reduction
+from ecg_desktop.core.loading.image_io import load_for_analysis, load_for_viewing, load_image
 from tests.conftest import write_image
 
 
@@ -141,12 +141,12 @@ def test_a_refusal_is_logged_by_error_type_without_the_file_name(tmp_path: Path,
     data = write_image(tmp_path / "full.png", _page(800, 600)).read_bytes()
     (tmp_path / "Jane Doe.png").write_bytes(data[: len(data) // 2])  # OpenCV refuses it, then Pillow
     (tmp_path / "John Roe.jpg").write_bytes(b"this is a letter, not a scan\n" * 20)
-    with caplog.at_level("WARNING", logger="ecg_desktop.core.image_io"):
+    with caplog.at_level("WARNING", logger="ecg_desktop.core.loading.image_io"):
         with pytest.raises(ImageLoadError, match="corrupt or truncated"):
             load_image(tmp_path / "Jane Doe.png")
         with pytest.raises(ImageLoadError, match="not a readable image"):
             load_image(tmp_path / "John Roe.jpg")
-    logged = [r.getMessage() for r in caplog.records if r.name == "ecg_desktop.core.image_io"]
+    logged = [r.getMessage() for r in caplog.records if r.name == "ecg_desktop.core.loading.image_io"]
     assert len(logged) == 2, logged
     assert logged[0].startswith("PNG data not decoded: OSError: ")
     assert logged[1].startswith("image header not read: UnidentifiedImageError: ")

@@ -8,11 +8,11 @@ import cv2
 import numpy as np
 import pytest
 
-from ecg_desktop.core.crop import CropBox, find_diagnostic_region
-from ecg_desktop.core.geometry import find_page_transform
-from ecg_desktop.core.image_io import load_for_analysis
-from ecg_desktop.core.layout import crop_reasons, layout_reasons, read_layout
-from ecg_desktop.core.preprocess import reduce_for_analysis
+from ecg_desktop.core.classify.preprocess import reduce_for_analysis
+from ecg_desktop.core.loading.image_io import load_for_analysis
+from ecg_desktop.core.page.crop import CropBox, find_diagnostic_region
+from ecg_desktop.core.page.geometry import find_page_transform
+from ecg_desktop.core.page.layout import crop_reasons, layout_reasons, read_layout
 from ecg_desktop.testing.synthetic import GRID_BOX_FRACTIONS, LEAD_NAMES, render_printout, synthesize_leads
 
 # Test pages are drawn straight at the analysis size of a 200 dpi scan: 1107 x 786 pixels.

@@ -10,15 +10,15 @@ import numpy as np
 import pytest
 
 from ecg_desktop.core import CropBox, EcgModel, ModelError, load_image
-from ecg_desktop.core.image_io import load_for_analysis
-from ecg_desktop.core.manifest import load_manifest
-from ecg_desktop.core.model import OOD_REASON
-from ecg_desktop.core.reading import NO_GRID_REASON
+from ecg_desktop.core.classify.manifest import load_manifest
+from ecg_desktop.core.classify.model import OOD_REASON
+from ecg_desktop.core.loading.image_io import load_for_analysis
 from ecg_desktop.core.outcome import NOT_ASSESSABLE
+from ecg_desktop.core.page.reading import NO_GRID_REASON
+from ecg_desktop.core.resources import models_dir
+from ecg_desktop.testing.synthetic import KINDS, render_printout
 from tests.bad_inputs import blank_page, noise_page, text_page
 from tests.conftest import copy_models
-from ecg_desktop.testing.synthetic import KINDS, render_printout
-from ecg_desktop.core.resources import models_dir
 
 
 def test_manifest_describes_the_four_classes_and_verifies() -> None:
@@ -88,7 +88,7 @@ def test_a_classification_is_either_a_diagnosis_or_has_reasons(model: EcgModel, 
 
 
 def test_batch_inference_matches_single(model: EcgModel, real_scan: Path) -> None:
-    from ecg_desktop.core.preprocess import preprocess
+    from ecg_desktop.core.classify.preprocess import preprocess
 
     image = load_image(real_scan)
     box = model.classify(image).crop
@@ -168,7 +168,7 @@ def test_real_scans_held_out_of_the_fit_rarely_trip_the_layout_check() -> None:
 
 
 def test_feature_distance_check_flags_far_scans(model: EcgModel, real_scan: Path, monkeypatch) -> None:
-    from ecg_desktop.core.ood import FeatureDistribution
+    from ecg_desktop.core.classify.ood import FeatureDistribution
 
     strict = FeatureDistribution(model._distribution.mean, model._distribution.precision, 0.0)
     monkeypatch.setattr(model, "_distribution", strict)
@@ -192,7 +192,7 @@ def test_a_turned_page_is_read_upright_and_shown_upright(model: EcgModel, real_s
 
 
 def test_a_low_confidence_warning_shows_the_probability_as_the_window_does() -> None:
-    from ecg_desktop.core.model import LOW_CONFIDENCE_WARNING
+    from ecg_desktop.core.classify.model import LOW_CONFIDENCE_WARNING
     from ecg_desktop.core.outcome import format_percent
 
     assert "39.4 %" in LOW_CONFIDENCE_WARNING.format(format_percent(0.394)) and format_percent(0.394) == "39.4 %"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ecg_desktop.core import pdf_pages
 from ecg_desktop.core.errors import ImageLoadError
+from ecg_desktop.core.loading import pdf_pages
 from tests.bad_inputs import _empty_pdf, _encrypted_pdf, _pdf
 
 
@@ -61,7 +61,7 @@ def test_a_report_is_recognised_even_when_another_metadata_entry_cannot_be_decod
 
 
 def test_the_reports_ecg_desk_writes_carry_the_creator_it_skips(model, tmp_path: Path) -> None:
-    from ecg_desktop.core.report_pdf import write_batch_summary
+    from ecg_desktop.core.reports.report_pdf import write_batch_summary
 
     summary = write_batch_summary(tmp_path / "summary.pdf", rows=[], manifest=model.manifest)
     assert pdf_pages.pages_of(summary, skip_reports=True) == []

@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ecg_desktop.core.crop import CropBox, find_diagnostic_region
+from ecg_desktop.core.classify.manifest import load_manifest
+from ecg_desktop.core.classify.preprocess import PREPROCESSING, PreprocessConfig, preprocess
 from ecg_desktop.core.errors import ModelError
-from ecg_desktop.core.image_io import load_for_analysis
-from ecg_desktop.core.manifest import load_manifest
-from ecg_desktop.core.preprocess import PREPROCESSING, PreprocessConfig, preprocess
+from ecg_desktop.core.loading.image_io import load_for_analysis
+from ecg_desktop.core.page.crop import CropBox, find_diagnostic_region
 from ecg_desktop.core.resources import models_dir
 from ecg_desktop.testing.synthetic import render_printout
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from ecg_desktop.core import logs
-from ecg_desktop.core.batch import output_stem
+from ecg_desktop.core.batch.scan import output_stem
 from ecg_desktop.core.logs import file_id, setup_logging
 from tests.conftest import HUNG_AFTER_SECONDS
 
@@ -76,8 +76,8 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def test_the_whole_pipeline_works_with_the_network_blocked(tmp_path: Path, no_network, capsys) -> None:
     from ecg_desktop.cli import main
     from ecg_desktop.core import EcgModel
-    from ecg_desktop.core.batch import plan_batch, run_batch
-    from ecg_desktop.core.report_pdf import PatientInfo, ReportOptions, write_report
+    from ecg_desktop.core.batch.run import plan_batch, run_batch
+    from ecg_desktop.core.reports.report_pdf import PatientInfo, ReportOptions, write_report
 
     before = _socket_fds() if sys.platform.startswith("linux") else set()
     folder, out = tmp_path / "scans", tmp_path / "out"
@@ -102,7 +102,7 @@ def test_the_whole_pipeline_works_with_the_network_blocked(tmp_path: Path, no_ne
 
 
 def model_image(path: Path):
-    from ecg_desktop.core.image_io import load_image
+    from ecg_desktop.core.loading.image_io import load_image
 
     return load_image(path)
 

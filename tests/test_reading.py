@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ecg_desktop.core.image_io import load_image
-from ecg_desktop.core.reading import read_page
+from ecg_desktop.core.loading.image_io import load_image
+from ecg_desktop.core.page.reading import read_page
 from training.conditions import CONDITIONS, apply_condition
 
 

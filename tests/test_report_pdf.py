@@ -13,17 +13,16 @@ import numpy as np
 import pytest
 from pypdf import PdfReader
 
-from ecg_desktop.core import report_pdf
-from ecg_desktop.core.crop import CropBox
+from ecg_desktop.core.classify.heat_overlay import LEGEND_TICKS, LEGEND_TITLE
+from ecg_desktop.core.classify.manifest import ClassInfo, Manifest
+from ecg_desktop.core.classify.model import Classification, EcgModel
+from ecg_desktop.core.classify.saliency import RHYTHM, Saliency, lead_boxes
 from ecg_desktop.core.errors import EcgDeskError, ReportWriteError
-from ecg_desktop.core.heat_overlay import LEGEND_TICKS, LEGEND_TITLE
-from ecg_desktop.core.image_io import load_image
-from ecg_desktop.core.manifest import ClassInfo, Manifest
-from ecg_desktop.core.model import Classification, EcgModel
-from ecg_desktop.core.outcome import format_percent
-from ecg_desktop.core.report_pdf import PatientInfo, ReportOptions, write_batch_summary, write_report
-from ecg_desktop.core.outcome import NOT_ASSESSABLE, Reason
-from ecg_desktop.core.saliency import RHYTHM, Saliency, lead_boxes
+from ecg_desktop.core.loading.image_io import load_image
+from ecg_desktop.core.outcome import NOT_ASSESSABLE, Reason, format_percent
+from ecg_desktop.core.page.crop import CropBox
+from ecg_desktop.core.reports import report_pdf
+from ecg_desktop.core.reports.report_pdf import PatientInfo, ReportOptions, write_batch_summary, write_report
 from tests.bad_inputs import blank_page, text_page
 from tests.conftest import write_image
 

@@ -8,15 +8,15 @@ import numpy as np
 import pytest
 from pypdf import PdfReader
 
-from ecg_desktop.core.crop import CropBox
-from ecg_desktop.core.digitize import LEADS
-from ecg_desktop.core.manifest import Manifest, load_manifest
-from ecg_desktop.core.measure import NONE, Measurements
-from ecg_desktop.core.measurement_text import measurement_lines
-from ecg_desktop.core.model import Classification
-from ecg_desktop.core.report_pdf import write_report
+from ecg_desktop.core.classify.manifest import Manifest, load_manifest
+from ecg_desktop.core.classify.model import Classification
+from ecg_desktop.core.page.crop import CropBox
+from ecg_desktop.core.reports.report_pdf import write_report
 from ecg_desktop.core.resources import models_dir
-from ecg_desktop.core.signals import SignalReading, read_signals
+from ecg_desktop.core.signals.digitize import LEADS
+from ecg_desktop.core.signals.measure import NONE, Measurements
+from ecg_desktop.core.signals.measurement_text import measurement_lines
+from ecg_desktop.core.signals.signal_reading import SignalReading, read_signals
 from ecg_desktop.testing.synthetic import render_printout
 
 

@@ -7,8 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from ecg_desktop.core.crop import CropBox, find_diagnostic_region
-from ecg_desktop.core.heat_overlay import (
+from ecg_desktop.core.classify.heat_overlay import (
     ALPHA,
     LEGEND_TICKS,
     LEGEND_TITLE,
@@ -18,8 +17,8 @@ from ecg_desktop.core.heat_overlay import (
     heat_bgra,
     legend_bar,
 )
-from ecg_desktop.core.model import EcgModel
-from ecg_desktop.core.saliency import (
+from ecg_desktop.core.classify.model import EcgModel
+from ecg_desktop.core.classify.saliency import (
     GRID,
     RHYTHM,
     Saliency,
@@ -30,6 +29,7 @@ from ecg_desktop.core.saliency import (
     occlusion_saliency,
     top_leads,
 )
+from ecg_desktop.core.page.crop import CropBox, find_diagnostic_region
 from ecg_desktop.testing.synthetic import render_printout
 
 LEADS = {"I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6", RHYTHM}

@@ -27,11 +27,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ecg_desktop.core.crop import CropBox, find_diagnostic_region
-from ecg_desktop.core.fingerprint import layout_fingerprint
-from ecg_desktop.core.image_io import load_for_analysis, load_image
-from ecg_desktop.core.preprocess import PREPROCESSING, preprocess
-from ecg_desktop.core.reading import read_page
+from ecg_desktop.core.classify.fingerprint import layout_fingerprint
+from ecg_desktop.core.classify.preprocess import PREPROCESSING, preprocess
+from ecg_desktop.core.loading.image_io import load_for_analysis, load_image
+from ecg_desktop.core.page.crop import CropBox, find_diagnostic_region
+from ecg_desktop.core.page.reading import read_page
 from ecg_desktop.testing.synthetic import render_printout
 from training.augment import AugmentConfig, random_warp
 from training.conditions import apply_condition

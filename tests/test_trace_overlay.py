@@ -1,4 +1,4 @@
-"""core.trace_overlay: the digitized traces on the image a front end shows (upright page, file as it is, reduced)."""
+"""core.signals.trace_overlay: the digitized traces on the image a front end shows (upright page, file as it is, reduced)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from ecg_desktop.core import palette
-from ecg_desktop.core.digitize import LEADS, Digitization, digitize
-from ecg_desktop.core.trace_overlay import trace_lines
+from ecg_desktop.core.signals.digitize import LEADS, Digitization, digitize
+from ecg_desktop.core.signals.trace_overlay import trace_lines
 from ecg_desktop.testing.synthetic import render_printout
 
 

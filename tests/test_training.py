@@ -14,13 +14,13 @@ import pytest
 pytest.importorskip("torch")
 
 from ecg_desktop.core import EcgModel  # noqa: E402
-from ecg_desktop.core.preprocess import preprocess  # noqa: E402
-from ecg_desktop.core.reading import read_page  # noqa: E402
+from ecg_desktop.core.classify.preprocess import preprocess  # noqa: E402
+from ecg_desktop.core.page.reading import read_page  # noqa: E402
 from ecg_desktop.testing.synthetic import render_printout  # noqa: E402
 from training import ablation, data  # noqa: E402
 from training.cnn import DualBranchCNN  # noqa: E402
-from training.export import export_onnx, max_abs_difference  # noqa: E402
 from training.conditions import CONDITIONS  # noqa: E402
+from training.export import export_onnx, max_abs_difference  # noqa: E402
 from training.train import CLASSES, main  # noqa: E402
 
 CLASS_IDS = [c for c, _ in CLASSES]

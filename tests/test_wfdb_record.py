@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ecg_desktop.core.wfdb_record import write_record
+from ecg_desktop.core.signals.wfdb_record import write_record
 
 wfdb = pytest.importorskip("wfdb")
 

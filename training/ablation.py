@@ -29,8 +29,8 @@ from unittest import mock
 
 import numpy as np
 
-from ecg_desktop.core import reading
-from ecg_desktop.core.geometry import PageTransform
+from ecg_desktop.core.page import reading
+from ecg_desktop.core.page.geometry import PageTransform
 from training import data
 from training.cache import CnnCache
 from training.classifiers import make_lightgbm

@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import f1_score
 
-from ecg_desktop.core.batch import DEFAULT_WORKERS, one_opencv_thread_per_worker
-from ecg_desktop.core.image_io import load_image
-from ecg_desktop.core.model import Classification, EcgModel
+from ecg_desktop.core.batch.run import DEFAULT_WORKERS, one_opencv_thread_per_worker
+from ecg_desktop.core.classify.model import Classification, EcgModel
+from ecg_desktop.core.loading.image_io import load_image
 from training import data
 from training.conditions import CONDITIONS, apply_condition
 from training.negatives import NEGATIVE_FAMILIES

@@ -2,7 +2,7 @@
 
     python -m training.applicability [--models models]    # also called by training.train
 
-1. Fit: the fingerprint (ecg_desktop.core.fingerprint) of every real scan, plus augmented views (grey,
+1. Fit: the fingerprint (ecg_desktop.core.classify.fingerprint) of every real scan, plus augmented views (grey,
    photocopy, grid hue, lighting, small warps), gives a Mahalanobis distribution. Its threshold is the
    99th percentile of distances of scans held out from the fit (inner folds), so it is never chosen on
    the distances it is judged by.
@@ -22,9 +22,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ecg_desktop.core.crop import CropBox
-from ecg_desktop.core.fingerprint import layout_fingerprint
-from ecg_desktop.core.manifest import sha256_of
+from ecg_desktop.core.classify.fingerprint import layout_fingerprint
+from ecg_desktop.core.classify.manifest import sha256_of
+from ecg_desktop.core.page.crop import CropBox
 from training import data
 from training.augment import AugmentConfig, appearance, random_warp
 from training.ood import fit_distribution
@@ -113,8 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     split = json.loads((args.models / "cv_folds.json").read_text())
     files = [args.data / name for name in split["files"]]
-    from ecg_desktop.core.crop import find_diagnostic_region
-    from ecg_desktop.core.image_io import load_for_analysis
+    from ecg_desktop.core.loading.image_io import load_for_analysis
+    from ecg_desktop.core.page.crop import find_diagnostic_region
 
     images = [load_for_analysis(path).pixels for path in files]
     boxes = [find_diagnostic_region(image).box for image in images]

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ecg_desktop.core.crop import CropBox
-from ecg_desktop.core.preprocess import PREPROCESSING, PreprocessConfig, preprocess
+from ecg_desktop.core.classify.preprocess import PREPROCESSING, PreprocessConfig, preprocess
+from ecg_desktop.core.page.crop import CropBox
 
 MARGIN = 0.06  # page kept around the crop so shifts, rotations and zoom-out show real page, not padding
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import f1_score
 
-from ecg_desktop.core.calibration import apply_temperature
+from ecg_desktop.core.classify.calibration import apply_temperature
 
 _TEMPERATURES = np.exp(np.linspace(np.log(0.2), np.log(5.0), 161))
 

@@ -13,9 +13,9 @@ from typing import Callable
 import numpy as np
 from sklearn.metrics import f1_score
 
-from ecg_desktop.core.image_io import load_image
-from ecg_desktop.core.preprocess import PreprocessConfig, preprocess
-from ecg_desktop.core.reading import PageReading, read_page
+from ecg_desktop.core.classify.preprocess import PreprocessConfig, preprocess
+from ecg_desktop.core.loading.image_io import load_image
+from ecg_desktop.core.page.reading import PageReading, read_page
 from training.conditions import CONDITIONS, apply_condition
 from training.fit import predict
 

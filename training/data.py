@@ -13,8 +13,8 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 from sklearn.model_selection import StratifiedGroupKFold
 
-from ecg_desktop.core.crop import CropBox, find_diagnostic_region
-from ecg_desktop.core.image_io import IMAGE_SUFFIXES, load_for_analysis, load_image
+from ecg_desktop.core.loading.image_io import IMAGE_SUFFIXES, load_for_analysis, load_image
+from ecg_desktop.core.page.crop import CropBox, find_diagnostic_region
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ecg-images"
 # Cosine similarity of trace descriptors: the 5 near-duplicate pairs score 0.892-0.918, distinct scans at most 0.884.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import f1_score
 
-from ecg_desktop.core.decision import decide_all
+from ecg_desktop.core.classify.decision import decide_all
 from training.classifiers import summarise
 
 MI = "mi"

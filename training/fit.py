@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ecg_desktop.core.preprocess import PREPROCESSING, PreprocessConfig
+from ecg_desktop.core.classify.preprocess import PREPROCESSING, PreprocessConfig
 from training.augment import AugmentConfig, TrainingScan, augment
 from training.cnn import DualBranchCNN
 

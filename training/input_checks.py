@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ecg_desktop.core.crop import find_diagnostic_region
-from ecg_desktop.core.image_io import load_for_analysis
-from ecg_desktop.core.preprocess import ink_fraction, preprocess
+from ecg_desktop.core.classify.preprocess import ink_fraction, preprocess
+from ecg_desktop.core.loading.image_io import load_for_analysis
+from ecg_desktop.core.page.crop import find_diagnostic_region
 from training import data
 
 MARGIN_LOW, MARGIN_HIGH = 0.5, 2.0  # allow half the least and twice the most ink seen in training

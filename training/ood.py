@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.covariance import LedoitWolf
 
-from ecg_desktop.core.ood import FeatureDistribution
+from ecg_desktop.core.classify.ood import FeatureDistribution
 
 FALSE_ALARM_QUANTILE = 0.99  # on held-out real scans, about 1 in 100 is flagged
 

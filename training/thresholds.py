@@ -51,7 +51,7 @@ def rule_thresholds(probs: list[np.ndarray], labels: list[np.ndarray], class_ids
         "method": "best one-vs-rest F1 on calibrated out-of-fold LightGBM probabilities; MI: the highest "
                   f"threshold with out-of-fold sensitivity >= {MI_SENSITIVITY}; "
                   "low confidence where out-of-fold accuracy <= 2/3",
-        "rule": "Normal only when no abnormal class reaches its threshold (ecg_desktop.core.decision)",
+        "rule": "Normal only when no abnormal class reaches its threshold (ecg_desktop.core.classify.decision)",
         "scores": cross_fitted_rule(calibrated, labels, class_ids),
     }
 

@@ -36,8 +36,8 @@ import onnxruntime
 import sklearn
 import torch
 
-from ecg_desktop.core.manifest import FORMAT_VERSION, sha256_of
-from ecg_desktop.core.preprocess import INPUT_SIZE, INPUT_STYLES, PREPROCESSING, preprocess
+from ecg_desktop.core.classify.manifest import FORMAT_VERSION, sha256_of
+from ecg_desktop.core.classify.preprocess import INPUT_SIZE, INPUT_STYLES, PREPROCESSING, preprocess
 from training import applicability, calibration, data, plots
 from training.augment import TrainingScan, augment, training_scan
 from training.cache import CnnCache
@@ -69,7 +69,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--epochs", type=int, default=FitConfig.epochs)
     parser.add_argument("--limit-per-class", type=int, default=None, help="use only the first N files per class")
     parser.add_argument("--input-style", choices=INPUT_STYLES, default=PREPROCESSING.input_style,
-                        help="the model's input (core.preprocess); the app loads only a model of its own style")
+                        help="the model's input (core.classify.preprocess); the app loads only a model of its own style")
     parser.add_argument("--cache", type=Path, default=None, help="where trained CNNs are kept (default: OUT/cache)")
     parser.add_argument("--readme", type=Path, default=REPO / "README.md", help="README whose metrics table is updated")
     parser.add_argument("--only-cnn", default=None, metavar="NAMES",

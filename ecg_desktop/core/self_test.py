@@ -7,10 +7,10 @@ import time
 from pathlib import Path
 
 from ecg_desktop.core import resources
+from ecg_desktop.core.classify.model import EcgModel
 from ecg_desktop.core.errors import EcgDeskError
-from ecg_desktop.core.image_io import load_image
-from ecg_desktop.core.model import EcgModel
-from ecg_desktop.core.report_pdf import write_report
+from ecg_desktop.core.loading.image_io import load_image
+from ecg_desktop.core.reports.report_pdf import write_report
 
 
 def run_self_test(log=print) -> None:

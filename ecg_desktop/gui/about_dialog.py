@@ -12,7 +12,7 @@ from PySide6.QtGui import QTextCursor, QTextDocument
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
 from ecg_desktop import __version__
-from ecg_desktop.core.manifest import Manifest
+from ecg_desktop.core.classify.manifest import Manifest
 from ecg_desktop.core.notices import ATTRIBUTION, DISCLAIMER
 from ecg_desktop.core.palette import ALARM, MUTED
 

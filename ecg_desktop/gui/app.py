@@ -11,9 +11,9 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from ecg_desktop import __version__
+from ecg_desktop.core.classify.model import EcgModel
 from ecg_desktop.core.errors import ModelError
 from ecg_desktop.core.logs import setup_logging
-from ecg_desktop.core.model import EcgModel
 from ecg_desktop.gui.errors import show_error
 from ecg_desktop.gui.main_window import MainWindow
 from ecg_desktop.gui.settings import APPLICATION, ORGANISATION, SettingsStore

@@ -7,20 +7,34 @@ import threading
 from collections import deque
 from pathlib import Path
 
-from PySide6.QtCore import QThreadPool, Qt, QUrl, Signal
+from PySide6.QtCore import Qt, QThreadPool, QUrl, Signal
 from PySide6.QtGui import QColor, QDesktopServices
 from PySide6.QtWidgets import (
-    QAbstractItemView, QCheckBox, QDialog, QFileDialog, QGridLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-    QProgressBar, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+    QAbstractItemView,
+    QCheckBox,
+    QDialog,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
 )
 from superqt.utils import GeneratorWorker, create_worker
 
-from ecg_desktop.core.batch import DEFAULT_WORKERS, BatchItem, BatchPlan, BatchStep
-from ecg_desktop.core.batch_progress import TABLE_ROWS, BatchProgress, table_note
-from ecg_desktop.core.model import EcgModel
+from ecg_desktop.core.batch.progress import TABLE_ROWS, BatchProgress, table_note
+from ecg_desktop.core.batch.run import DEFAULT_WORKERS, BatchPlan, BatchStep
+from ecg_desktop.core.batch.scan import BatchItem
+from ecg_desktop.core.classify.model import EcgModel
 from ecg_desktop.core.outcome import format_percent
 from ecg_desktop.core.palette import ALARM, CAUTION
-from ecg_desktop.core.report_pdf import ReportOptions
+from ecg_desktop.core.reports.report_pdf import ReportOptions
 from ecg_desktop.gui.batch_job import batch_job
 from ecg_desktop.gui.errors import show_error
 

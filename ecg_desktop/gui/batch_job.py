@@ -9,9 +9,9 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from ecg_desktop.core.batch import BatchPlan, BatchStep, plan_batch, run_batch
-from ecg_desktop.core.model import EcgModel
-from ecg_desktop.core.report_pdf import ReportOptions
+from ecg_desktop.core.batch.run import BatchPlan, BatchStep, plan_batch, run_batch
+from ecg_desktop.core.classify.model import EcgModel
+from ecg_desktop.core.reports.report_pdf import ReportOptions
 
 
 def batch_job(

@@ -5,11 +5,15 @@ from __future__ import annotations
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import (
-    QGraphicsObject, QGraphicsSceneHoverEvent, QGraphicsSceneMouseEvent, QStyleOptionGraphicsItem, QWidget,
+    QGraphicsObject,
+    QGraphicsSceneHoverEvent,
+    QGraphicsSceneMouseEvent,
+    QStyleOptionGraphicsItem,
+    QWidget,
 )
 
 from ecg_desktop.core import palette
-from ecg_desktop.core.crop import CropBox
+from ecg_desktop.core.page.crop import CropBox
 
 HANDLE_PX = 11  # handle size on screen, whatever the zoom
 MIN_SIDE = 24  # smallest box the user can draw, in image pixels

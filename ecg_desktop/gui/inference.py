@@ -12,10 +12,10 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 from superqt.utils import create_worker
 
-from ecg_desktop.core.crop import CropBox, find_diagnostic_region
-from ecg_desktop.core.image_io import AnalysisImage, load_for_viewing
-from ecg_desktop.core.model import Classification, EcgModel
-from ecg_desktop.core.page_choice import PageChoice, default_page
+from ecg_desktop.core.classify.model import Classification, EcgModel
+from ecg_desktop.core.loading.image_io import AnalysisImage, load_for_viewing
+from ecg_desktop.core.loading.page_choice import PageChoice, default_page
+from ecg_desktop.core.page.crop import CropBox, find_diagnostic_region
 from ecg_desktop.gui.qimage import bgr_to_qimage
 
 

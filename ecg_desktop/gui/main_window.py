@@ -9,25 +9,34 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSize, QThreadPool, Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QShowEvent
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
-    QDialog, QFileDialog, QLabel, QMainWindow, QProgressBar, QSpinBox, QSplitter, QStackedWidget, QWidget,
+    QDialog,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QProgressBar,
+    QSpinBox,
+    QSplitter,
+    QStackedWidget,
+    QWidget,
 )
 from superqt.utils import create_worker
 
-from ecg_desktop.core import pdf_pages, resources
-from ecg_desktop.core.crop import CropBox
-from ecg_desktop.core.image_io import SCAN_SUFFIXES, AnalysisImage
+from ecg_desktop.core import resources
+from ecg_desktop.core.classify.model import Classification, EcgModel
+from ecg_desktop.core.classify.saliency import Saliency, describe_top_leads, saliency_of
+from ecg_desktop.core.loading import pdf_pages
+from ecg_desktop.core.loading.image_io import SCAN_SUFFIXES, AnalysisImage
 from ecg_desktop.core.logs import file_id
-from ecg_desktop.core.measurement_text import not_digitized
-from ecg_desktop.core.model import Classification, EcgModel
 from ecg_desktop.core.outcome import format_percent
-from ecg_desktop.core.report_pdf import PatientInfo, ReportOptions, write_report
-from ecg_desktop.core.saliency import Saliency, describe_top_leads, saliency_of
-from ecg_desktop.core.signals import EXPORT_FILTERS, SignalReading, export_signals, read_signals
-from ecg_desktop.core.trace_overlay import trace_lines
+from ecg_desktop.core.page.crop import CropBox
+from ecg_desktop.core.reports.report_pdf import PatientInfo, ReportOptions, write_report
+from ecg_desktop.core.signals.measurement_text import not_digitized
+from ecg_desktop.core.signals.signal_reading import EXPORT_FILTERS, SignalReading, export_signals, read_signals
+from ecg_desktop.core.signals.trace_overlay import trace_lines
 from ecg_desktop.gui.about_dialog import AboutDialog
 from ecg_desktop.gui.actions import build_actions
 from ecg_desktop.gui.errors import show_error, user_message

@@ -1,4 +1,4 @@
-"""File ▸ Print: print the PDF report itself (core.report_pdf.write_report), page by page.
+"""File ▸ Print: print the PDF report itself (core.reports.report_pdf.write_report), page by page.
 
 There is one report layout: the one write_report draws. Printing writes that PDF to a temporary file,
 rasterises each page with pypdfium2 and paints it onto the printer's whole paper, so the printed page
@@ -13,7 +13,7 @@ from PySide6.QtCore import QRectF
 from PySide6.QtGui import QPageLayout, QPageSize, QPainter
 from PySide6.QtPrintSupport import QPrinter
 
-from ecg_desktop.core import pdf_pages
+from ecg_desktop.core.loading import pdf_pages
 from ecg_desktop.gui.qimage import bgr_to_qimage
 
 PAGE_SIZES = {"A4": QPageSize.PageSizeId.A4, "Letter": QPageSize.PageSizeId.Letter}

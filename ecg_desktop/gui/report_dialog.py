@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from ecg_desktop.core.report_pdf import PatientInfo
+from ecg_desktop.core.reports.report_pdf import PatientInfo
 
 
 class PatientDialog(QDialog):

@@ -10,16 +10,29 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
-    QFrame, QGridLayout, QHBoxLayout, QLabel, QProgressBar, QScrollArea, QSizePolicy, QVBoxLayout, QWidget,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
 )
 
-from ecg_desktop.core.heat_overlay import LEGEND_TICKS, LEGEND_TITLE, legend_bar
-from ecg_desktop.core.manifest import Manifest
-from ecg_desktop.core.measurement_text import MEASUREMENT_LABELS, MEASUREMENTS_NOTE, measurement_lines, not_digitized
-from ecg_desktop.core.model import Classification
+from ecg_desktop.core.classify.heat_overlay import LEGEND_TICKS, LEGEND_TITLE, legend_bar
+from ecg_desktop.core.classify.manifest import Manifest
+from ecg_desktop.core.classify.model import Classification
 from ecg_desktop.core.notices import DISCLAIMER, DISCLAIMER_SHORT
 from ecg_desktop.core.outcome import format_percent
-from ecg_desktop.core.signals import SignalReading
+from ecg_desktop.core.signals.measurement_text import (
+    MEASUREMENT_LABELS,
+    MEASUREMENTS_NOTE,
+    measurement_lines,
+    not_digitized,
+)
+from ecg_desktop.core.signals.signal_reading import SignalReading
 from ecg_desktop.gui.qimage import bgr_to_qimage
 
 BAR_STEPS = 1000

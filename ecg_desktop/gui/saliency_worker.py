@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal
 
-from ecg_desktop.core.crop import CropBox
-from ecg_desktop.core.model import Classification, EcgModel
-from ecg_desktop.core.saliency import Saliency, saliency_of
+from ecg_desktop.core.classify.model import Classification, EcgModel
+from ecg_desktop.core.classify.saliency import Saliency, saliency_of
+from ecg_desktop.core.page.crop import CropBox
 from ecg_desktop.gui.inference import InferenceController, OpenedScan
 
 

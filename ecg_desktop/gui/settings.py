@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from ecg_desktop.core.batch import DEFAULT_WORKERS, MAX_WORKERS
+from ecg_desktop.core.batch.run import DEFAULT_WORKERS, MAX_WORKERS
 
 ORGANISATION = "ECG Desk"
 APPLICATION = "ECG Desk"

@@ -5,10 +5,17 @@ from __future__ import annotations
 from dataclasses import replace
 
 from PySide6.QtWidgets import (
-    QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLineEdit, QSpinBox, QVBoxLayout, QWidget,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLineEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
 )
 
-from ecg_desktop.core.batch import MAX_WORKERS
+from ecg_desktop.core.batch.run import MAX_WORKERS
 from ecg_desktop.gui.settings import PAGE_SIZES, AppSettings
 
 

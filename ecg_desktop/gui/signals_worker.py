@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal
 
-from ecg_desktop.core.crop import CropBox
-from ecg_desktop.core.signals import SignalReading, read_signals
+from ecg_desktop.core.page.crop import CropBox
+from ecg_desktop.core.signals.signal_reading import SignalReading, read_signals
 from ecg_desktop.gui.inference import InferenceController, OpenedScan
 
 

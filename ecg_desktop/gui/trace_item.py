@@ -6,13 +6,13 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
-from ecg_desktop.core.trace_overlay import TraceLine
+from ecg_desktop.core.signals.trace_overlay import TraceLine
 
 PEN_WIDTH = 1.5  # screen pixels
 
 
 class TraceItem(QGraphicsItem):
-    """Polylines in image pixels (core.trace_overlay), above the saliency map and below the crop box."""
+    """Polylines in image pixels (core.signals.trace_overlay), above the saliency map and below the crop box."""
 
     def __init__(self) -> None:
         super().__init__()

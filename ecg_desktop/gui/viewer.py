@@ -8,9 +8,9 @@ from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap, QResizeEvent, QTransform, QWheelEvent
 from PySide6.QtWidgets import QFrame, QGraphicsPixmapItem, QGraphicsScene, QGraphicsView, QWidget
 
-from ecg_desktop.core.crop import CropBox
-from ecg_desktop.core.heat_overlay import heat_bgra
-from ecg_desktop.core.trace_overlay import TraceLine
+from ecg_desktop.core.classify.heat_overlay import heat_bgra
+from ecg_desktop.core.page.crop import CropBox
+from ecg_desktop.core.signals.trace_overlay import TraceLine
 from ecg_desktop.gui.crop_item import CropItem
 from ecg_desktop.gui.qimage import bgra_to_qimage
 from ecg_desktop.gui.trace_item import TraceItem

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from ecg_desktop.core.image_io import SUPPORTED
+from ecg_desktop.core.loading.image_io import SUPPORTED
 
 
 class WelcomePage(QWidget):

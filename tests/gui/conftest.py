@@ -6,10 +6,9 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any Qt import: no display here
 
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-
-import sys
 
 import pytest
 from PySide6.QtCore import QSettings, QThreadPool

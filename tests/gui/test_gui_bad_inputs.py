@@ -11,10 +11,10 @@ import pytest
 from gui_helpers import render_scan
 from PySide6.QtWidgets import QMessageBox
 
-from ecg_desktop.core.report_pdf import PatientInfo, ReportOptions
-from tests.conftest import copy_models
 from ecg_desktop.core.outcome import NOT_ASSESSABLE
+from ecg_desktop.core.reports.report_pdf import PatientInfo, ReportOptions
 from tests.bad_inputs import UNREADABLE, _ecg, _pdf, build_corpus, expected_tally, unreadable_files
+from tests.conftest import copy_models
 
 WAIT_MS = 120_000
 

@@ -16,9 +16,9 @@ from gui_helpers import write_corrupt, write_scans
 from PySide6.QtCore import QTimer
 
 from ecg_desktop.cli import main
-from ecg_desktop.core.batch import output_stem
+from ecg_desktop.core.batch.scan import output_stem
 from ecg_desktop.core.outcome import NOT_ASSESSABLE
-from ecg_desktop.core.report_pdf import ReportOptions
+from ecg_desktop.core.reports.report_pdf import ReportOptions
 from ecg_desktop.gui import batch_dialog
 from ecg_desktop.gui.batch_dialog import BatchDialog
 from tests.bad_inputs import blank_page, text_page

@@ -10,8 +10,8 @@ import pytest
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from ecg_desktop.core import palette
-from ecg_desktop.core.digitize import LEADS
-from ecg_desktop.core.signals import EXPORT_FILTERS
+from ecg_desktop.core.signals.digitize import LEADS
+from ecg_desktop.core.signals.signal_reading import EXPORT_FILTERS
 from ecg_desktop.testing.synthetic import render_printout
 from tests.bad_inputs import text_page
 from tests.conftest import write_image

@@ -7,9 +7,9 @@ from PySide6.QtCore import QPoint, QRect
 from PySide6.QtGui import QScreen
 from PySide6.QtWidgets import QToolBar
 
-from ecg_desktop.core.crop import CropBox
-from ecg_desktop.core.model import Classification
+from ecg_desktop.core.classify.model import Classification
 from ecg_desktop.core.outcome import REASON_CODES, Reason
+from ecg_desktop.core.page.crop import CropBox
 
 LAPTOP = QRect(0, 0, 1366, 768)
 

@@ -15,10 +15,10 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent, QWheelEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
 
-from ecg_desktop.core.crop import CropBox
-from ecg_desktop.core.image_io import load_image
-from ecg_desktop.core.outcome import NOT_ASSESSABLE, format_percent
+from ecg_desktop.core.loading.image_io import load_image
 from ecg_desktop.core.notices import DISCLAIMER_SHORT
+from ecg_desktop.core.outcome import NOT_ASSESSABLE, format_percent
+from ecg_desktop.core.page.crop import CropBox
 from tests.bad_inputs import blank_page, text_page
 from tests.conftest import write_image
 

@@ -9,8 +9,8 @@ import pytest
 from gui_helpers import render_scan
 from PySide6.QtCore import QSettings
 
-from ecg_desktop.core.outcome import NOT_ASSESSABLE
 from ecg_desktop.core.notices import ATTRIBUTION
+from ecg_desktop.core.outcome import NOT_ASSESSABLE
 from ecg_desktop.gui.about_dialog import AboutDialog, model_card_html
 from ecg_desktop.gui.settings import MAX_RECENT, AppSettings, SettingsStore
 from tests.bad_inputs import text_page
@@ -34,7 +34,7 @@ def shown(qtbot, main_window, scan_file: Path):
 
 
 def test_save_report_writes_the_shown_result(qtbot, shown, tmp_path: Path) -> None:
-    from ecg_desktop.core.report_pdf import PatientInfo
+    from ecg_desktop.core.reports.report_pdf import PatientInfo
 
     shown.settings = replace(shown.settings, facility="St Elsewhere Cardiology", page_size="Letter")
     target = tmp_path / "report.pdf"
@@ -75,7 +75,7 @@ def _page_images(path: Path) -> list:
 def _print_to_pdf(qtbot, window, target: Path, patient=None) -> int:
     from PySide6.QtPrintSupport import QPrinter
 
-    from ecg_desktop.core.report_pdf import PatientInfo
+    from ecg_desktop.core.reports.report_pdf import PatientInfo
     from ecg_desktop.gui.printing import make_printer
 
     printer = make_printer(window.settings.page_size)
@@ -94,8 +94,8 @@ def test_print_paints_the_pages_of_the_saved_report(
     import numpy as np
     from pypdf import PdfReader
 
-    from ecg_desktop.core import report_pdf
-    from ecg_desktop.core.report_pdf import PatientInfo
+    from ecg_desktop.core.reports import report_pdf
+    from ecg_desktop.core.reports.report_pdf import PatientInfo
 
     monkeypatch.setattr(report_pdf, "_now", lambda: "2026-12-01 09:30 (UTC+0000)")  # the same creation time
     shown.settings = replace(shown.settings, facility="Ward 3")
@@ -127,7 +127,7 @@ def test_saved_and_printed_reports_of_a_page_that_is_not_assessable_name_no_clas
 ) -> None:
     import numpy as np
 
-    from ecg_desktop.core import report_pdf
+    from ecg_desktop.core.reports import report_pdf
 
     monkeypatch.setattr(report_pdf, "_now", lambda: "2026-12-01 09:30 (UTC+0000)")  # the same creation time
 

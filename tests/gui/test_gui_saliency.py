@@ -11,9 +11,9 @@ from PySide6.QtCore import QRectF
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QMessageBox, QToolBar
 
-from ecg_desktop.core.crop import CropBox
-from ecg_desktop.core.heat_overlay import ALPHA, LEGEND_TICKS, LEGEND_TITLE
-from ecg_desktop.core.saliency import lead_boxes
+from ecg_desktop.core.classify.heat_overlay import ALPHA, LEGEND_TICKS, LEGEND_TITLE
+from ecg_desktop.core.classify.saliency import lead_boxes
+from ecg_desktop.core.page.crop import CropBox
 
 WAIT_MS = 20_000
 

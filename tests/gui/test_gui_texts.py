@@ -6,11 +6,11 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 
-from ecg_desktop.core.batch import BatchItem
-from ecg_desktop.core.crop import CropBox
-from ecg_desktop.core.model import Classification
+from ecg_desktop.core.batch.scan import BatchItem
+from ecg_desktop.core.classify.model import Classification
 from ecg_desktop.core.outcome import Reason
-from ecg_desktop.core.report_pdf import write_batch_summary
+from ecg_desktop.core.page.crop import CropBox
+from ecg_desktop.core.reports.report_pdf import write_batch_summary
 from ecg_desktop.gui.batch_dialog import BatchDialog
 
 NO_GRID = Reason("no_grid", "No ECG grid was found in the classified region. " + "A long explanation follows. " * 8)
@@ -35,7 +35,7 @@ def test_summary_pdf_never_breaks_low_confidence_mid_word(qtbot, gui_model, tmp_
 
     rows = [(f"scan_{i}.jpg", diagnosis(gui_model.manifest, low_confidence=True), None) for i in range(3)]
     for size in ("A4", "Letter"):
-        from ecg_desktop.core.report_pdf import ReportOptions
+        from ecg_desktop.core.reports.report_pdf import ReportOptions
 
         path = write_batch_summary(tmp_path / f"summary-{size}.pdf", rows=rows, manifest=gui_model.manifest,
                                    options=ReportOptions(page_size=size))

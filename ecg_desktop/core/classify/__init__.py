@@ -1,0 +1,1 @@
+"""Classifying: preprocessing, the CNN + LightGBM model, calibration, the decision rule and its applicability checks."""

@@ -1,0 +1,1 @@
+"""Reports: the PDF report of a scan and the summary of a batch."""

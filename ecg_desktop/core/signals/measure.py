@@ -1,0 +1,212 @@
+"""Global ECG measurements from 12 digitized leads: heart rate, RR, PR, QRS, QT, QTc (Bazett) and QRS axis.
+
+Beats are found on the rhythm lead (10 s), helped by every other lead printed at the same time
+(a QRS detector on the summed slope energy). Intervals are measured on median beats: QRS onset and
+offset where the leads' combined slope falls to a fraction of its peak, the P wave's onset on lead II
+(the rhythm strip's lead when it is II), the T wave's end by the tangent method on the lead with the
+largest T wave, the axis from the net QRS deflection in I and aVF. A value that cannot be measured is
+None. These are the usual textbook methods, not a validated measurement program.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from ecg_desktop.core.signals.digitize import LEADS, Digitization
+from ecg_desktop.core.signals.filtering import bandpass_zero_phase, find_peaks
+
+_BAND_HZ = (8.0, 25.0)  # QRS energy band
+_ENERGY_WINDOW_S = 0.08
+_REFRACTORY_S = 0.25  # beats are at least this far apart (240 bpm)
+_PEAK_SHARE = 0.3  # a QRS's energy is at least this share of the record's typical QRS energy
+_RR_OUTLIER = (0.4, 1.8)  # RR intervals this far from the median are detection errors, not beats
+_PRE_S, _POST_S = 0.30, 0.60  # median beat window around the R wave (shortened for fast rates)
+_MIN_LEAD_SHARE = 0.5  # a lead must be traced over this share of its samples to be used
+_SLOPE_SHARE = 0.1  # QRS onset/offset: the combined slope falls below this share of its peak
+_BRIDGE_S = 0.02  # the combined slope is bridged over its dips at R and S tips (moving maximum)
+_QRS_SEARCH_S = (0.12, 0.16)  # onset searched this far before the R wave, offset this far after
+_P_WINDOW_S = (0.30, 0.06)  # the P wave lies this far before the QRS onset
+_MIN_P_MV, _MIN_T_MV = 0.06, 0.05
+_WAVE_EDGE_SHARE = 0.15  # a P wave begins where it falls to this share of its amplitude
+_T_START_S = 0.08  # the T wave is searched from this long after the QRS offset
+
+
+@dataclass(frozen=True)
+class Measurements:
+    """Global measurements; None where not measurable."""
+
+    heart_rate_bpm: float | None
+    rr_ms: float | None
+    pr_ms: float | None
+    qrs_ms: float | None
+    qt_ms: float | None
+    qtc_ms: float | None
+    axis_deg: float | None
+
+    def as_dict(self) -> dict[str, float | None]:
+        """JSON-ready values, rounded to whole units."""
+        return {k: None if v is None else round(float(v)) for k, v in asdict(self).items()}
+
+
+NONE = Measurements(None, None, None, None, None, None, None)
+
+
+def measure(digitization: Digitization) -> Measurements:
+    """Measure a digitized printout."""
+    return measure_signals(digitization.signals(), digitization.fs, digitization.rhythm_lead)
+
+
+def measure_signals(signals: np.ndarray, fs: int, rhythm_lead: str = "II") -> Measurements:
+    """Measure a (samples, 12) array of leads in ``digitize.LEADS`` order (mV, NaN where not printed)."""
+    leads = {name: signals[:, i].astype(np.float64) for i, name in enumerate(LEADS)}
+    peaks = _r_peaks(leads, fs, rhythm_lead)
+    if peaks.size < 2:
+        return NONE
+    rr = np.diff(peaks) / fs
+    rr = rr[(rr > _RR_OUTLIER[0] * np.median(rr)) & (rr < _RR_OUTLIER[1] * np.median(rr))]
+    if rr.size == 0:
+        return NONE
+    rr_s = float(np.mean(rr))
+    beats = {name: b for name, v in leads.items() if (b := _median_beat(v, peaks, fs, rr_s)) is not None}
+    pre = round(min(_PRE_S, 0.45 * rr_s) * fs)
+    qrs = _qrs_bounds(beats, pre, fs)
+    pr = qt = qtc = axis = None
+    qrs_ms = None
+    if qrs is not None:
+        onset, offset = qrs
+        qrs_ms = 1000 * (offset - onset) / fs
+        p_lead = beats.get("II", beats.get(rhythm_lead))
+        p_onset = _p_onset(p_lead, onset, fs) if p_lead is not None else None
+        pr = None if p_onset is None else 1000 * (onset - p_onset) / fs
+        t_end = _t_end(beats, onset, offset, fs)
+        if t_end is not None:
+            qt = 1000 * (t_end - onset) / fs
+            qtc = qt / np.sqrt(rr_s)
+        axis = _axis(beats, onset, offset)
+    return Measurements(60.0 / rr_s, 1000 * rr_s, pr, qrs_ms, qt, qtc, axis)
+
+
+def _filled(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``values`` with NaN gaps bridged linearly (ends held), and where they were traced."""
+    traced = ~np.isnan(values)
+    if not traced.any():
+        return np.zeros_like(values), traced
+    at = np.arange(values.size)
+    return np.interp(at, at[traced], values[traced]), traced
+
+
+def _energy(values: np.ndarray, fs: int) -> np.ndarray:
+    """QRS energy of one lead: band-passed slope squared, smoothed, normalised by its own typical peak (0 where absent)."""
+    filled, traced = _filled(values)
+    if traced.mean() < 0.05:
+        return np.zeros_like(values)
+    slope = np.gradient(bandpass_zero_phase(filled, _BAND_HZ, fs))
+    window = max(1, round(_ENERGY_WINDOW_S * fs))
+    energy = np.convolve(slope**2, np.ones(window) / window, mode="same")
+    energy[~traced] = 0.0
+    scale = np.percentile(energy[traced], 98)
+    return energy / scale if scale > 0 else energy * 0
+
+
+def _r_peaks(leads: dict[str, np.ndarray], fs: int, rhythm_lead: str) -> np.ndarray:
+    """Sample indices of the R waves: peaks of the rhythm lead's QRS energy plus the other leads' (half weight)."""
+    rhythm = _energy(leads[rhythm_lead], fs)
+    others = [_energy(v, fs) for name, v in leads.items() if name != rhythm_lead]
+    present = np.sum([o > 0 for o in others], axis=0)
+    combined = rhythm + 0.5 * np.sum(others, axis=0) / np.maximum(present, 1)
+    typical = np.percentile(combined, 99)
+    found = find_peaks(combined, _PEAK_SHARE * typical, round(_REFRACTORY_S * fs))
+    filled, _ = _filled(leads[rhythm_lead])
+    reach = round(0.05 * fs)
+    refined = []
+    for peak in found:  # the largest deflection of the rhythm lead nearby
+        lo, hi = max(0, peak - reach), min(filled.size, peak + reach + 1)
+        segment = filled[lo:hi] - np.median(filled[max(0, peak - fs // 2) : peak + fs // 2])
+        refined.append(lo + int(np.argmax(np.abs(segment))))
+    return np.unique(refined)
+
+
+def _median_beat(values: np.ndarray, peaks: np.ndarray, fs: int, rr_s: float) -> np.ndarray | None:
+    """The median of the complete, traced beats of one lead around ``peaks`` (None without any)."""
+    pre, post = round(min(_PRE_S, 0.45 * rr_s) * fs), round(min(_POST_S, 0.85 * rr_s) * fs)
+    windows = [values[p - pre : p + post] for p in peaks if p - pre >= 0 and p + post <= values.size]
+    windows = [_filled(w)[0] for w in windows if np.mean(~np.isnan(w)) >= _MIN_LEAD_SHARE]
+    return np.median(np.stack(windows), axis=0) if windows else None
+
+
+def _qrs_bounds(beats: dict[str, np.ndarray], r: int, fs: int) -> tuple[int, int] | None:
+    """QRS onset and offset (indices into the median beats) from the leads' combined slope."""
+    if not beats:
+        return None
+    slope = np.sqrt(np.sum([np.gradient(b) ** 2 for b in beats.values()], axis=0))
+    reach = max(1, round(_BRIDGE_S * fs / 2))
+    bridged = np.array([slope[max(0, i - reach) : i + reach + 1].max() for i in range(slope.size)])
+    lo, hi = max(0, r - round(_QRS_SEARCH_S[0] * fs)), min(slope.size, r + round(_QRS_SEARCH_S[1] * fs))
+    peak = bridged[lo:hi].max()
+    floor = np.percentile(bridged, 20)
+    if peak <= floor:
+        return None
+    below = bridged < floor + _SLOPE_SHARE * (peak - floor)
+    before = np.flatnonzero(below[lo:r])
+    after = np.flatnonzero(below[r:hi])
+    if before.size == 0 or after.size == 0:
+        return None
+    return lo + int(before[-1]) + reach, r + int(after[0]) - reach
+
+
+def _p_onset(beat: np.ndarray, onset: int, fs: int) -> int | None:
+    """Where the P wave before ``onset`` begins, or None without a clear P wave."""
+    lo, hi = max(0, onset - round(_P_WINDOW_S[0] * fs)), onset - round(_P_WINDOW_S[1] * fs)
+    if hi - lo < 0.05 * fs:
+        return None
+    level = beat[lo]
+    deviation = beat[lo:hi] - level
+    top = int(np.argmax(np.abs(deviation)))
+    amplitude = abs(deviation[top])
+    if amplitude < _MIN_P_MV:
+        return None
+    quiet = np.flatnonzero(np.abs(deviation[:top]) < _WAVE_EDGE_SHARE * amplitude)
+    return lo + int(quiet[-1]) if quiet.size else None
+
+
+def _t_end(beats: dict[str, np.ndarray], onset: int, offset: int, fs: int) -> int | None:
+    """The T wave's end by the tangent method on the lead with the largest T wave."""
+    start = offset + round(_T_START_S * fs)
+    best: tuple[float, str] | None = None
+    for name, beat in beats.items():
+        if beat.size - start < 0.1 * fs:
+            continue
+        amplitude = float(np.max(np.abs(beat[start:] - beat[onset])))
+        if best is None or amplitude > best[0]:
+            best = (amplitude, name)
+    if best is None or best[0] < _MIN_T_MV:
+        return None
+    beat = beats[best[1]] - beats[best[1]][onset]
+    segment = beat[start:]
+    peak = int(np.argmax(np.abs(segment)))
+    slope = np.gradient(segment)
+    after = slope[peak:] * -np.sign(segment[peak])
+    if after.size < 3:
+        return None
+    steep = peak + int(np.argmax(after))
+    if slope[steep] == 0:
+        return None
+    crossing = steep - segment[steep] / slope[steep]  # the tangent reaches the isoelectric level
+    if not steep <= crossing < segment.size:
+        return None
+    return start + round(crossing)
+
+
+def _axis(beats: dict[str, np.ndarray], onset: int, offset: int) -> float | None:
+    """Frontal QRS axis (degrees) from the net QRS deflection in I and aVF."""
+    if "I" not in beats or "aVF" not in beats or offset <= onset:
+        return None
+    net = []
+    for name in ("I", "aVF"):
+        qrs = beats[name][onset : offset + 1] - beats[name][onset]
+        net.append(float(qrs.max() + qrs.min()))
+    if abs(net[0]) + abs(net[1]) < 1e-3:
+        return None
+    return float(np.degrees(np.arctan2(net[1], net[0])))
