@@ -625,3 +625,81 @@ def _pulse_points(pulse: str, baseline: float, height: float, joined_width: floa
     else:
         points = []
     return np.array(points, float).reshape(-1, 2)
+
+
+def degrade(
+    image: np.ndarray,
+    *,
+    creases: int = 0,
+    colour_temperature: float = 0.0,
+    rotation_deg: float = 0.0,
+    noise: float = 0.0,
+    jpeg_quality: int | None = None,
+    seed: int = 0,
+) -> np.ndarray:
+    """``image`` (a rendered page, BGR uint8) as acquired: deterministic for a ``seed``, in this order:
+
+    ``creases`` soft fold lines (straight or diagonal, darker or lighter, with a slight brightness
+    step across each); ``rotation_deg`` about the centre (counter-clockwise, white corners);
+    ``colour_temperature`` a warm (> 0) or cool (< 0) cast, red scaled by ``1 + t`` and blue by
+    ``1 - t``; ``noise`` Gaussian noise of that standard deviation (grey levels, per channel);
+    ``jpeg_quality`` JPEG re-compression. A :class:`PrintoutTruth`'s pixel positions are those before.
+    """
+    rng = np.random.default_rng(seed)
+    height, width = image.shape[:2]
+    page = image.astype(np.float32)
+    if creases:
+        page *= _crease_shading(height, width, creases, rng)[..., None]
+    if rotation_deg:
+        matrix = cv2.getRotationMatrix2D(((width - 1) / 2, (height - 1) / 2), rotation_deg, 1.0)
+        page = cv2.warpAffine(page, matrix, (width, height), flags=cv2.INTER_LINEAR,
+                              borderMode=cv2.BORDER_CONSTANT, borderValue=(255, 255, 255))
+    if colour_temperature:
+        page[..., 0] *= 1 - colour_temperature
+        page[..., 2] *= 1 + colour_temperature
+    if noise:
+        page += rng.normal(0, noise, page.shape).astype(np.float32)
+    out = np.clip(np.round(page), 0, 255).astype(np.uint8)
+    if jpeg_quality is not None:
+        out = cv2.imdecode(cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality])[1], cv2.IMREAD_COLOR)
+    return out
+
+
+def _crease_shading(height: int, width: int, creases: int, rng: np.random.Generator) -> np.ndarray:
+    """Brightness factor (``height x width``) of ``creases`` fold lines across a page."""
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    shading = np.ones((height, width), np.float32)
+    scale = width / _REF_W
+    for _ in range(creases):
+        angle = float(rng.choice([0.0, 90.0, rng.uniform(20, 70), rng.uniform(110, 160)]))
+        nx, ny = np.sin(np.radians(angle)), -np.cos(np.radians(angle))  # the line's normal
+        cx, cy = rng.uniform(0.2, 0.8) * width, rng.uniform(0.2, 0.8) * height
+        distance = (xs - cx) * nx + (ys - cy) * ny
+        half_width = rng.uniform(3, 8) * scale + 0.5
+        depth = rng.uniform(0.15, 0.3) * (1 if rng.random() < 0.7 else -0.5)  # a darker, or lighter, fold
+        step = rng.uniform(0.015, 0.04) * rng.choice([-1, 1])
+        fold = np.exp(-0.5 * (distance / half_width) ** 2) + 0.3 * np.exp(-0.5 * (distance / (6 * half_width)) ** 2)
+        shading *= 1 - depth * fold + step * np.tanh(distance / half_width)
+    return shading
+
+
+#: Named benchmark conditions: name -> (a :data:`STYLES` key, :func:`degrade` keywords for its page):
+#: every style clean, and the "red" style creased (with a warm cast), rotated, and noisy and re-compressed.
+STYLE_CONDITIONS: dict[str, tuple[str, dict[str, Any]]] = {
+    **{name: (name, {}) for name in STYLES},
+    "creased": ("red", {"creases": 3, "colour_temperature": 0.08}),
+    "rotated": ("red", {"rotation_deg": 3.0}),
+    "noisy": ("red", {"noise": 8.0, "jpeg_quality": 60}),
+}
+
+
+def render_condition(condition: str, *, seed: int = 0, **options: Any) -> tuple[np.ndarray, PrintoutTruth]:
+    """A printout under a :data:`STYLE_CONDITIONS` entry (degraded with ``seed``) and its truth before degradation.
+
+    ``options`` are :func:`render_printout_with_truth`'s (not ``style``).
+    """
+    if condition not in STYLE_CONDITIONS:
+        raise ValueError(f"unknown condition {condition!r}; expected one of {tuple(STYLE_CONDITIONS)}")
+    style, degradation = STYLE_CONDITIONS[condition]
+    image, truth = render_printout_with_truth(style=style, seed=seed, **options)
+    return degrade(image, seed=seed, **degradation), truth
