@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from ecg_desktop.core.crop import find_diagnostic_region
+from ecg_desktop.core.page.crop import find_diagnostic_region
 from ecg_desktop.testing.synthetic import (
     GRID_BOX_FRACTIONS,
     KINDS,
