@@ -1,7 +1,7 @@
 """How well and how fast the digitizer reads printouts (a benchmark, not a test).
 
     nice -n 19 .venv/bin/python benchmarks/bench_digitize.py [--cases 24] [--conditions clean,grey,...]
-                                                             [--real 60] [--data DIR]
+                                                             [--styles red,creased,...] [--real 60] [--data DIR]
 
 Rendered printouts: the project renderer draws known signals (heart rates 40-160, three rhythm kinds,
 amplitudes 0.6-2.5x, so that the rows overlap at the top end); each page is read clean and under the
@@ -11,6 +11,12 @@ Challenge 2024 definition: the digitized lead (as exported: 2.5 s for a panel le
 rhythm strip's lead) may be shifted by up to 0.2 s and its mean offset is removed, SNR = 10 log10
 (sum signal^2 / sum error^2); the median best shift is printed too (it should be 0 ms). The signal
 is the one drawn: where the renderer clipped a trace at the grid's edge, so is the reference.
+
+Other carts (``--styles``, the renderer's STYLE_CONDITIONS: each cart style clean, and the red one
+creased, rotated, noisy): the same cases drawn as other carts' standard printouts. Per style it
+prints the share of pages digitized (no exception), the median per-lead SNR and the share of leads
+at or over 10 dB (of the digitized pages), the heart-rate error's median and share within 3 bpm, and
+then how often each refusal's message (its first 80 characters) was given.
 
 Real scans (``--real N`` of the dataset, spread over its classes): the EDAN cart printed its own heart
 rate in the footer ("<heart>58"). It is read by template matching of the footer's digits (no OCR
@@ -25,6 +31,7 @@ import argparse
 import statistics
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import cv2
@@ -32,11 +39,17 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ecg_desktop.core.digitize import LEADS, Digitization, DigitizeError, digitize
-from ecg_desktop.core.image_io import load_image
-from ecg_desktop.core.measure import measure
-from ecg_desktop.core.reading import upright
-from ecg_desktop.testing.synthetic import KINDS, reconstruction_snr, render_printout_with_truth
+from ecg_desktop.core.loading.image_io import load_image
+from ecg_desktop.core.page.reading import upright
+from ecg_desktop.core.signals.digitize import LEADS, Digitization, DigitizeError, digitize
+from ecg_desktop.core.signals.measure import measure
+from ecg_desktop.testing.synthetic import (
+    KINDS,
+    STYLE_CONDITIONS,
+    reconstruction_snr,
+    render_condition,
+    render_printout_with_truth,
+)
 from training.conditions import apply_condition
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ecg-images"
@@ -121,6 +134,46 @@ def bench_rendered(cases: list[dict], conditions: list[str]) -> None:
         values = np.array(values)
         print(f"{'all ' + name:>12} leads {values.size:>5}: median {np.median(values):.1f} dB, "
               f"{np.mean(values >= 10):.1%} >= 10 dB")
+
+
+def bench_styles(cases: list[dict], conditions: list[str]) -> None:
+    """Print the table of other carts' printouts (STYLE_CONDITIONS) read, and the refusals' messages."""
+    print(f"{'style':>12} {'scans':>5} {'digitized':>9} {'median SNR':>10} {'>=10 dB':>8} "
+          f"{'HR err med':>10} {'<=3 bpm':>8} {'ms/scan':>8}")
+    refusals: dict[str, Counter[str]] = {}
+    for condition in conditions:
+        snrs, hr_errors, walls, digitized = [], [], [], 0
+        refused = refusals.setdefault(condition, Counter())
+        for case in cases:
+            page, truth = render_condition(condition, **case)
+            started = time.perf_counter()
+            try:
+                dig = digitize(page)
+            except Exception as exc:  # noqa: BLE001 -- a page that breaks the digitizer is counted, not fatal
+                message = str(exc) if isinstance(exc, DigitizeError) else f"{type(exc).__name__}: {exc}"
+                refused[message[:80]] += 1
+                continue
+            walls.append(time.perf_counter() - started)
+            digitized += 1
+            snrs += lead_snrs(dig, truth.drawn_leads())[0]
+            rate = measure(dig).heart_rate_bpm
+            if case["kind"] != "irregular":  # an irregular rhythm's mean rate is not the nominal one
+                hr_errors.append(abs(rate - case["heart_rate"]) if rate is not None else np.inf)
+        values, errors = np.array(snrs), np.array(hr_errors)
+        median_snr, good_leads = (np.median(values), np.mean(values >= 10)) if snrs else (None, None)
+        median_error, close_rates = (np.median(errors), np.mean(errors <= 3)) if hr_errors else (None, None)
+        ms_per_scan = 1000 * statistics.median(walls) if walls else None
+        print(f"{condition:>12} {len(cases):>5} {digitized / len(cases):>9.0%} {_cell(median_snr, '{:.1f}dB', 10)} "
+              f"{_cell(good_leads, '{:.1%}', 8)} {_cell(median_error, '{:.1f}bpm', 10)} "
+              f"{_cell(close_rates, '{:.1%}', 8)} {_cell(ms_per_scan, '{:.0f}', 8)}")
+    for condition, refused in refusals.items():
+        for message, count in refused.most_common():
+            print(f"{condition:>12} refused {count:>3}x: {message}")
+
+
+def _cell(value: float | None, fmt: str, width: int) -> str:
+    """A table cell: ``value`` formatted with ``fmt``, right-aligned in ``width``; "-" for None (no page to measure)."""
+    return f"{'-' if value is None else fmt.format(value):>{width}}"
 
 
 def bench_real(data: Path, count: int) -> None:
@@ -243,14 +296,19 @@ def _is_eight(mask: np.ndarray, box: tuple[int, int, int, int]) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--cases", type=int, default=24, help="rendered printouts per condition")
+    parser.add_argument("--cases", type=int, default=24, help="rendered printouts per condition and per style")
     parser.add_argument("--conditions", default=",".join(("clean", *DEGRADED)),
-                        help=f"comma-separated; also available: {', '.join(EXTRA)}")
+                        help=f"comma-separated (empty: none); also available: {', '.join(EXTRA)}")
+    parser.add_argument("--styles", default=",".join(STYLE_CONDITIONS),
+                        help="other carts' printouts, comma-separated STYLE_CONDITIONS (empty: none)")
     parser.add_argument("--real", type=int, default=60, help="real scans to compare heart rates on (0: none)")
     parser.add_argument("--data", type=Path, default=DATA)
     args = parser.parse_args(argv)
-    if args.cases:
-        bench_rendered(rendered_cases(args.cases), args.conditions.split(","))
+    conditions, styles = ([name for name in names.split(",") if name] for names in (args.conditions, args.styles))
+    if args.cases and conditions:
+        bench_rendered(rendered_cases(args.cases), conditions)
+    if args.cases and styles:
+        bench_styles(rendered_cases(args.cases), styles)
     if args.real and args.data.is_dir():
         bench_real(args.data, args.real)
     return 0
