@@ -240,6 +240,17 @@ def test_every_drawn_sample_is_on_the_ink_where_the_truth_says(style: str, optio
         assert np.flatnonzero(~np.isnan(drawn_leads[rhythm])).size == round(seconds * truth.fs)
 
 
+def test_page_options_and_mixed_styles_draw_where_the_truth_says() -> None:
+    mixed = dataclasses.replace(STYLES["edan"], boundaries="ticks", pulse="joined", label_position="below")
+    for style, option in ((mixed, {}), ("green", {"dot_grid": True}), ("red", {"grid_colour": (245, 222, 205)})):
+        image, truth = render_printout_with_truth(style=style, **SMALL, **option)
+        blank = render_printout(style=style, traces=False, **SMALL, **option)
+        assert not np.array_equal(image, render_printout_with_truth(style=style, **SMALL)[0]) or not option
+        ink = STYLES[style].ink if isinstance(style, str) else style.ink
+        for panel in truth.panels:
+            assert _on_ink(image, blank, ink, panel.xs[::50], panel.ys[::50]).all(), panel.lead
+
+
 def _row_panels(truth: PrintoutTruth, row: int) -> list:
     return [panel for panel in truth.panels if panel.row == row]
 

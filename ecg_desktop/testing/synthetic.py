@@ -293,11 +293,10 @@ class _Page:
 
     def tick(self, x: float, baseline: float) -> None:
         """A short thick vertical tick centred on ``(x, baseline)``: a panel boundary mark."""
-        half_w = max(2, round(_TICK_PX * self.sx)) / 2
-        half_h = _TICK_MM * _PX_PER_MM / 2
-        left, top = round(x * self.sx - half_w), round((baseline - half_h) * self.sy)
-        right, bottom = left + round(2 * half_w) - 1, round((baseline + half_h) * self.sy)
-        cv2.rectangle(self.image, (left, top), (right, bottom), self.ink, cv2.FILLED)
+        width = max(2, round(_TICK_PX * self.sx))
+        left = round(x * self.sx - width / 2)
+        top, bottom = (round((baseline + side * _TICK_MM * _PX_PER_MM / 2) * self.sy) for side in (-1, 1))
+        cv2.rectangle(self.image, (left, top), (left + width - 1, bottom), self.ink, cv2.FILLED)
 
 
 def _grid_palette(colour: BGR) -> GridColours:
@@ -412,7 +411,7 @@ def _draw_chart_header(
     page: _Page, style: CartStyle, patient_id: str, date_text: str, heart_rate: int, speed: float, gain: float,
     bottom: float,
 ) -> None:
-    """Patient, measurement and settings lines printed on a full-bleed page's top third (GE/ecg-image-kit-like)."""
+    """Patient, measurement and settings lines on a full-bleed page's header band, above ``bottom`` (GE-like)."""
     rr = 60 / max(heart_rate, 1)  # s
     qt = round(390 * rr**0.35)  # ms, shortening with rate
     qtc = round(qt / np.sqrt(rr))  # Bazett
@@ -578,7 +577,8 @@ def render_printout_with_truth(
     if not traces:
         return page.image, truth
     panels = []
-    label_height = {name: cv2.getTextSize(name, style.font, style.label_size, 1)[0][1] for name in LEAD_NAMES}
+    label_y = {name: style.label_gap + cv2.getTextSize(name, style.font, style.label_size, 1)[0][1]
+               if style.label_position == "below" else -style.label_gap for name in LEAD_NAMES}  # from the baseline
     for row, (leads_in_row, baseline) in enumerate(zip(rows, baselines)):
         pulse = _pulse_points(style.pulse, baseline, 10 * mm * (gain_mm_mv / 10), 0.2 * speed_mm_s * mm)
         if style.pulse == "edan":
@@ -595,16 +595,13 @@ def render_printout_with_truth(
                 points = np.concatenate([np.clip(pulse, (0, lo), (_REF_W, hi)), points])
             page.line(points, style.trace_px)
             panels.append(PrintedPanel(name, row, col, col * seg, xs * page.sx, ys * page.sy))
-            below = style.label_position == "below"
-            gap = style.label_gap
-            page.text(x + 3, baseline + gap + label_height[name] if below else baseline - gap, name,
-                      size=style.label_size, font=style.font)
+            page.text(x + 3, baseline + label_y[name], name, size=style.label_size, font=style.font)
             if col and style.boundaries == "ticks":
                 page.tick(x, baseline)
     split = [b for row, b in zip(rows, baselines) if len(row) > 1]
     for col in range(1, len(rows[0]) if split and style.boundaries == "separators" else 0):
         x = _TRACE_X0 + col * _COLUMN_W * 4 / len(rows[0])
-        page.line(np.array([[x, split[0] - 6 * mm], [x, split[-1] + 5 * mm]]), 2)
+        page.line(np.array([[x, split[0] - 6 * mm], [x, split[-1] + 5 * mm]]), style.trace_px)
     return page.image, PrintoutTruth(**{**truth.__dict__, "panels": tuple(panels)})
 
 
