@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 
 from ecg_desktop.core.page.crop import CropBox, components
+from ecg_desktop.core.page.ink import brightest_channel, paper_relative_ink
 
 INPUT_STYLES = ("ink_on_scan", "ink_only")
 _MANY_SPECKS = 100  # more specks than this are cleared by one lookup over the mask, fewer one by one
@@ -77,12 +78,9 @@ def reduce_for_analysis(image: np.ndarray) -> np.ndarray:
 
 
 def _paper_relative_ink(gray: np.ndarray, scale_x: float, scale_y: float, config: PreprocessConfig) -> np.ndarray:
-    """Mask (255) of pixels well under the local paper brightness, specks dropped, dilated by half a target pixel."""
-    height, width = gray.shape
-    block = config.paper_block
-    small = cv2.resize(gray, (max(1, width // block), max(1, height // block)), interpolation=cv2.INTER_AREA)
-    paper = cv2.resize(cv2.dilate(small, np.ones((5, 5), np.uint8)), (width, height), interpolation=cv2.INTER_LINEAR)
-    ink = cv2.compare(gray, cv2.multiply(paper, config.ink_ratio), cv2.CMP_LT)
+    """Mask (255) of pixels well under the local paper brightness (core.page.ink), specks dropped, dilated by half
+    a target pixel."""
+    ink = paper_relative_ink(gray, config.ink_ratio, config.paper_block)
     ink = _drop_specks(ink, min_area=max(4, round(scale_x * scale_y / 2)))
     kernel = np.ones((max(1, round(scale_y / 2)), max(1, round(scale_x / 2))), np.uint8)
     return cv2.dilate(ink, kernel)
@@ -108,8 +106,7 @@ def trace_ink(
     ink when its brightest channel is well under the local paper brightness, so grid colour, grey
     copies and lighting matter little.
     """
-    blue, green, red = cv2.split(region)
-    ink = _paper_relative_ink(cv2.max(cv2.max(blue, green), red), scale_x, scale_y, config)
+    ink = _paper_relative_ink(brightest_channel(region), scale_x, scale_y, config)
     return cv2.max(cv2.bitwise_not(ink), config.ink_value)
 
 

@@ -81,6 +81,7 @@ class CropResult:
     box: CropBox
     grid_found: bool
     grid_pitch_px: float | None = None
+    grid_pitches: tuple[float, float] | None = None  # the 5 mm square across and down (a photo's may differ)
 
 
 def find_diagnostic_region(image: np.ndarray) -> CropResult:
@@ -122,7 +123,8 @@ def find_diagnostic_region(image: np.ndarray) -> CropResult:
     if _median(paper[region.y0 : region.y1 : 2, region.x0 : region.x1 : 2]) < _MIN_PAPER_BRIGHTNESS:
         return none  # periodic but dark: not grid paper
     box = region.scaled(1 / scale, 1 / scale).clamped(width, height)
-    return CropResult(box, grid_found=True, grid_pitch_px=pitch / scale)
+    cells = pitch / period  # 5 when the period found is the 1 mm one
+    return CropResult(box, grid_found=True, grid_pitch_px=pitch / scale, grid_pitches=(px * cells / scale, py * cells / scale))
 
 
 def grid_periods(image: np.ndarray) -> tuple[float, float] | None:

@@ -80,6 +80,13 @@ class PageTransform:
             return np.ascontiguousarray(np.rot90(image, self.quarter_turns))
         return cv2.warpPerspective(image, self.homography, self.size, flags=cv2.INTER_LINEAR, borderValue=_WHITE)
 
+    def turned_half(self) -> PageTransform:
+        """The same transform followed by half a turn (the page found upside down after all)."""
+        width, height = self.size
+        half = np.array([[-1.0, 0, width - 1], [0, -1, height - 1], [0, 0, 1]])
+        return PageTransform(half @ self.homography, self.size, (self.quarter_turns + 2) % 4, self.skew_deg,
+                             self.rectified)
+
     def scaled(self, factor_x: float, factor_y: float) -> PageTransform:
         """The same transform for the same picture ``factor_x`` times wider and ``factor_y`` times taller."""
         out_x, out_y = (factor_y, factor_x) if self.quarter_turns % 2 else (factor_x, factor_y)

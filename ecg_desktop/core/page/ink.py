@@ -1,8 +1,10 @@
-"""Trace ink of a printout region: how dark each pixel is against the local paper, and which pixels are ink.
+"""The one trace-ink rule of the app: a pixel is ink when it is well under the local paper brightness.
 
 Ink is dark in every colour channel while grid lines of any colour are bright in at least one, so the
 brightest channel is compared with the local paper brightness (the brightest pixel nearby, found on a
-reduced copy): pink, blue or grey grids, uneven light and photocopies leave the traces alone.
+reduced copy): pink, red, blue, green or grey grids, uneven light and photocopies leave the traces alone.
+The page reading (core.page.layout), the digitizer, the layout fingerprint and the model's input
+(core.classify.preprocess, which thickens the ink) all use :func:`paper_relative_ink`.
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-INK_RATIO = 0.6  # darker than 60% of the local paper brightness is ink (as core.classify.preprocess)
-_PAPER_BLOCK = 8  # paper brightness is estimated on a copy this many times smaller, then dilated 5x5
+INK_RATIO = 0.6  # darker than 60% of the local paper brightness is ink
+PAPER_BLOCK = 8  # paper brightness is estimated on a copy this many times smaller, then dilated 5x5
 
 
 @dataclass(frozen=True)
@@ -27,15 +29,32 @@ class InkMap:
     blob_size: np.ndarray
 
 
+def brightest_channel(region: np.ndarray) -> np.ndarray:
+    """The per-pixel maximum over the colour channels (a grey image as it is)."""
+    if region.ndim == 2:
+        return region
+    blue, green, red = cv2.split(region)
+    return cv2.max(cv2.max(blue, green), red)
+
+
+def local_paper(channel: np.ndarray, block: int = PAPER_BLOCK) -> np.ndarray:
+    """The local paper brightness of a single-channel uint8 image: the brightest nearby, on a ``block`` times
+    smaller copy dilated 5x5, brought back to full size."""
+    height, width = channel.shape
+    small = cv2.resize(channel, (max(1, width // block), max(1, height // block)), interpolation=cv2.INTER_AREA)
+    return cv2.resize(cv2.dilate(small, np.ones((5, 5), np.uint8)), (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def paper_relative_ink(channel: np.ndarray, ratio: float = INK_RATIO, block: int = PAPER_BLOCK) -> np.ndarray:
+    """Mask (255) of the pixels of a single-channel uint8 image darker than ``ratio`` of the local paper."""
+    return cv2.compare(channel, cv2.multiply(local_paper(channel, block), ratio), cv2.CMP_LT)
+
+
 def ink_map(region: np.ndarray) -> InkMap:
     """The ink of a BGR (or grey) uint8 region."""
-    bright = region if region.ndim == 2 else cv2.max(cv2.max(region[..., 0], region[..., 1]), region[..., 2])
-    height, width = bright.shape
-    small = cv2.resize(bright, (max(1, width // _PAPER_BLOCK), max(1, height // _PAPER_BLOCK)),
-                       interpolation=cv2.INTER_AREA)
-    paper = cv2.resize(cv2.dilate(small, np.ones((5, 5), np.uint8)), (width, height), interpolation=cv2.INTER_LINEAR)
-    paper = np.maximum(paper.astype(np.float32), 1.0)
-    darkness = np.clip(1.0 - bright.astype(np.float32) / paper, 0.0, 1.0)
-    mask = darkness > 1.0 - INK_RATIO
+    bright = brightest_channel(region)
+    paper = local_paper(bright)
+    mask = cv2.compare(bright, cv2.multiply(paper, INK_RATIO), cv2.CMP_LT) > 0
+    darkness = np.clip(1.0 - bright.astype(np.float32) / np.maximum(paper.astype(np.float32), 1.0), 0.0, 1.0)
     _, blobs, stats, _ = cv2.connectedComponentsWithStats(mask.view(np.uint8), connectivity=8)
     return InkMap(mask, darkness, blobs, stats[:, [cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT]])

@@ -1,193 +1,215 @@
-"""Read the lead layout of an ECG printout, and tell when it (or the user's crop) is not what the model reads.
+"""Read the lead layout of a 12-lead printout by the printout standard, not by one cart's pixel positions.
 
-The model is valid only for one printout layout: 3 rows of 4 panels (2.5 s each) plus a 10 s rhythm
-strip, a 1 mV calibration pulse at the left of each row, 25 mm/s and 10 mm/mV. This module finds the
-horizontal bands of trace ink in the diagnostic region, counts the panels in each (panels are split by
-long vertical separator lines or blank gaps), looks for calibration pulses, and, with a known grid
-pitch, checks the panel width (2.5 s at 25 mm/s) and the pulse height (1 mV at 10 mm/mV) against the grid.
-Measured on the 393 real scans: all read as supported, also in greyscale and re-compressed.
+Every trace row of a standard printout holds 10 s (core.page.known_layouts). In the region's ink this
+module finds the trace rows (peaks of the trace ink's row profile), each row's calibration pulse (a
+1 mV step, 2-5 mm wide, apart from the trace or running into it) and where its 10 s begin and end,
+then looks for panel boundaries where each known layout puts them (k/n of the row): full-height
+separator lines, short ticks across the baseline, blank gaps, or a lead label starting there. The
+known layout whose boundaries are marked, and whose other places are not, is the page's layout.
+
+Scales: time from the rows' 10 s width (the cart's own scale; the grid pitch checks it), voltage
+from the pulses' height (1 mV) or, without a pulse, 10 mm/mV on the grid. Positions are in pixels of
+the ink map read (sub-pixel where measured on printed lines).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 
-from ecg_desktop.core.outcome import Reason
-from ecg_desktop.core.page.crop import CropBox, components
+from ecg_desktop.core.page.crop import components
+from ecg_desktop.core.page.ink import InkMap
+from ecg_desktop.core.page.known_layouts import KNOWN_LAYOUTS, ROW_SECONDS, KnownLayout
 
-SUPPORTED_TEXT = "3 rows of 4 leads plus a rhythm strip (25 mm/s, 10 mm/mV)"
-SUPPORTED_PANELS = (4, 4, 4, 1)
-
-_PAPER_WIDTH_MM = 281.0  # without a grid pitch, the image is taken to span a page this wide (the dataset's)
-_WORK_PX_PER_MM = 2.0  # the ink mask is made at about this resolution
-_INK_RATIO = 0.75  # darker than 75% of the local paper brightness is ink (grid lines, grey or coloured, are lighter)
-_INSET_MM = 1.5  # the detected box sits on the grid's darker border: look just inside it
-_RULE_SHARE = 0.6  # straight horizontal ink this long (share of the width) is a ruled line, not a (flat) trace
-_MIN_TRACE_MM = (20.0, 1.5)  # a trace piece is at least this wide and tall (words, labels and dots are not)
+_PAGE_WIDTH_MM = 281.0  # without a grid, the region is taken to be a page this wide (A4 landscape, less margins)
+_MIN_TRACE_MM = 8.0  # a piece of trace is at least this wide (letters, labels and dots are not)
+_RULE_SHARE = 0.5  # straight horizontal ink this long (share of the width) is a ruled line or a frame
+_LONG_LINE_MM = 20.0  # straight vertical ink this long is a separator or a frame, not a trace
 _MIN_ROW_GAP_MM = 9.0  # two trace rows are at least this far apart
 _ROW_DIP = 0.6  # and the row profile between them dips below this share of the lower peak
 _MIN_COVER = 0.3  # a trace row covers at least this share of the region's width
-_GAP_MM = 5.0  # a blank stretch this wide inside a row splits it into panels
-_MIN_PANEL_MM = 20.0
-_SEPARATOR_MM = 25.0  # a separator is a vertical line at least this long (and longer than a row's spacing)
-_CROP_INK_LOSS = 0.03  # a crop that drops more than this share of the detected trace ink cuts leads
-
-# Geometry of the supported printout in 5 mm grid squares, and the tolerated relative deviation.
-_PANEL_SQUARES = 12.5  # 2.5 s at 25 mm/s
-_PULSE_SQUARES = 2.0  # 1 mV at 10 mm/mV
-_PITCH_TOLERANCE = 0.25
-
-
-@dataclass(frozen=True)
-class LayoutReading:
-    """What the layout of a diagnostic region looks like, in numbers and in plain words."""
-
-    trace_rows: int  # horizontal bands of trace ink found in the region
-    panels_per_row: tuple[int, ...]  # panels found in each band (4, 4, 4, 1 for the supported layout)
-    rhythm_strip: bool  # the last band is one continuous trace across the width
-    calibration_pulses: int  # rectangular 1 mV pulses found at the rows' left ends
-    row_spacing_px: float | None
-    supported: bool  # 3 rows x 4 panels + rhythm strip (and speed/gain consistent with the grid, if known)
-    description: str  # plain words for users
+_BRIDGE_MM = 15.0  # blank stretches shorter than this inside a row are part of it
+_MIN_ROW_SHARE = 0.6  # a trace row is at least this share of the widest row's width
+_PULSE_SEARCH_MM = (20.0, 12.0)  # a row's pulse lies this far left / right of where its ink begins
+_PULSE_HEIGHT_MM = (3.5, 24.0)  # 1 mV at 5 to 20 mm/mV, with a margin
+_PULSE_WIDTH_MM = (1.0, 7.5)  # between a pulse's two sides
+_PULSE_MATCH_MM = 1.5  # the two sides start and end this close
+_PULSE_FOOT_MM = 4.0  # a pulse's foot lies this close to the row's densest ink
+_LINE_MM = 1.0  # half-height of the window in which a printed horizontal line's centre is measured
+_MARK_MM = 1.5  # a boundary mark lies this close to where the layout puts the boundary
+_MARK_DRIFT = 0.01  # plus this share of its distance from the row's start (scale uncertainty)
+_GAP_MM = 0.6  # blank this far on both sides of a boundary is a gap
+_TICK_MM = (1.2, 9.0)  # a tick: a vertical stroke this long across the baseline
+_LABEL_MM = (1.2, 6.5, 14.0)  # a label: glyphs this tall (min, max), starting within this of a boundary
+_MIN_SCORE = 0.75  # share of a layout's checks its page must pass
+_SPEED_TOLERANCE = 0.15  # rows' width may differ from 10 s at 25 mm/s on the grid by this share
 
 
 @dataclass(frozen=True)
-class _Pulse:
-    height_px: float
+class Pulse:
+    """A calibration pulse: its two sides' x and its foot (0 mV) and top (1 mV) y."""
+
+    x0: float
+    x1: float
+    foot: float
+    top: float
+    joined: bool  # the trace runs straight on from it (no gap)
+
+    @property
+    def height(self) -> float:
+        return self.foot - self.top
 
 
 @dataclass(frozen=True)
-class _Analysis:
-    """Intermediate results of reading one region, in pixels of its ink mask, ``scale`` times smaller."""
+class TraceRow:
+    """One row of traces: its 0 mV line, where its 10 s begin and end, its pulse and its panels."""
 
-    scale: int
-    trace: np.ndarray  # uint8 mask of trace ink
-    baselines: tuple[int, ...]
-    extents: tuple[tuple[int, int], ...]  # first and last covered column of each band
-    panels: tuple[int, ...]
-    separators: tuple[float, ...]  # x of separators that cross at least one band
-    pulses: tuple[_Pulse, ...]
+    baseline: float  # the pulse's foot, else the row's densest ink
+    x_start: float  # time 0 of the row
+    x_end: float  # 10 s
+    pulse: Pulse | None
+    panels: int  # 0 until a layout is matched
 
-
-def read_layout(image: np.ndarray, box: CropBox, grid_pitch_px: float | None = None) -> LayoutReading:
-    """Read the layout inside ``box`` of a BGR uint8 analysis-size image.
-
-    ``grid_pitch_px`` is the size of one 5 mm grid square in pixels, when known; it sets the scale and
-    enables the speed/gain check. Without it the image is assumed to span a 281 mm wide page.
-    """
-    mm = _px_per_mm(image, grid_pitch_px)
-    found = _analyse(image, box, mm)
-    spacing = float(np.median(np.diff(found.baselines))) * found.scale if len(found.baselines) > 1 else None
-    rhythm = _has_rhythm_strip(found)
-    layout_ok = found.panels == SUPPORTED_PANELS and rhythm
-    description = _describe(found.panels, rhythm)
-    mismatch = _scale_mismatch(found, grid_pitch_px) if layout_ok and grid_pitch_px else None
-    if mismatch:
-        description = f"{description}, {mismatch}"
-    return LayoutReading(
-        trace_rows=len(found.baselines),
-        panels_per_row=found.panels,
-        rhythm_strip=rhythm,
-        calibration_pulses=len(found.pulses),
-        row_spacing_px=spacing,
-        supported=layout_ok and mismatch is None,
-        description=description,
-    )
+    @property
+    def width(self) -> float:
+        return self.x_end - self.x_start
 
 
-def layout_reasons(reading: LayoutReading) -> tuple[Reason, ...]:
-    """No reasons for a supported layout; otherwise one ``unsupported_layout`` saying what was found."""
-    if reading.supported:
-        return ()
-    return (
-        Reason(
-            "unsupported_layout",
-            f"A grid was found, but {reading.description}; this model reads only {SUPPORTED_TEXT}.",
-        ),
-    )
+@dataclass(frozen=True)
+class PageLayout:
+    """What the layout of a region is: rows, panels and their marks, pulses, scales, and plain words."""
+
+    rows: tuple[TraceRow, ...]
+    known: KnownLayout | None  # the standard layout matched, None when none is
+    marks: tuple[str, ...]  # how panel boundaries are drawn: "separators", "ticks", "gaps", "labels"
+    separators: tuple[float, ...]  # x of full-height separator lines at panel boundaries
+    px_per_s: float
+    px_per_mv: float
+    gain_measured: bool  # px_per_mv from calibration pulses (else 10 mm/mV on the grid is assumed)
+    px_per_mm: tuple[float, float]  # along x and y: the grid's, or assumed from the region's width
+    grid_scale: bool  # px_per_mm comes from a grid
+    trace: np.ndarray  # uint8 mask of trace ink (rows of traces, without lines, labels and text)
+
+    @property
+    def name(self) -> str | None:
+        return None if self.known is None else self.known.name
+
+    @property
+    def panel_px(self) -> float:
+        """Width of a 2.5 s panel."""
+        return 2.5 * self.px_per_s
+
+    @property
+    def speed_mm_s(self) -> float:
+        """Paper speed the rows' width gives on the grid (25 for a standard page)."""
+        return self.px_per_s / self.px_per_mm[0]
+
+    @property
+    def gain_mm_mv(self) -> float:
+        """Gain the pulses give on the grid (10 for a standard page)."""
+        return self.px_per_mv / self.px_per_mm[1]
+
+    @property
+    def description(self) -> str:
+        """The layout in plain words, stating only what was found."""
+        if not self.rows:
+            return "no ECG traces"
+        if self.known is None:
+            count = len(self.rows)
+            return f"{count} row{'s' if count > 1 else ''} of ECG traces in a layout this app does not know"
+        return self.known.words
+
+    def scale_problems(self) -> list[str]:
+        """Words for a paper speed or gain other than 25 mm/s and 10 mm/mV on the grid (empty when standard)."""
+        if not self.grid_scale or not self.rows:
+            return []
+        problems = []
+        if abs(self.speed_mm_s / 25 - 1) > _SPEED_TOLERANCE:
+            problems.append(f"rows {self.px_per_s * ROW_SECONDS / self.px_per_mm[0]:.0f} mm long instead of 250 mm "
+                            "(10 s at 25 mm/s)")
+        if self.gain_measured and abs(self.gain_mm_mv / 10 - 1) > _SPEED_TOLERANCE:
+            problems.append(f"printed at about {self.gain_mm_mv:.0f} mm/mV")
+        return problems
 
 
-def crop_reasons(image: np.ndarray, detected: CropBox, chosen: CropBox) -> tuple[Reason, ...]:
-    """A ``crop_cuts_leads`` reason when the user's ``chosen`` box cuts off leads the ``detected`` box holds.
-
-    A crop that only trims blank margin, or is equal or larger, gives no reason.
-    """
-    height, width = image.shape[:2]
-    detected, chosen = detected.clamped(width, height), chosen.clamped(width, height)
-    mm = _px_per_mm(image, None)
-    found = _analyse(image, detected, mm)
-    lost = _lost_parts(found, detected, chosen, mm)
-    if not lost and found.panels == SUPPORTED_PANELS and _has_rhythm_strip(found):
-        if not read_layout(image, chosen).supported:
-            lost = ["part of the lead layout"]
-    if not lost:
-        return ()
-    return (
-        Reason(
-            "crop_cuts_leads",
-            f"The chosen crop cuts off {_join(lost)}, which the detected ECG region contains; "
-            "widen the crop or reset it to the detected region.",
-        ),
-    )
-
-
-def _px_per_mm(image: np.ndarray, grid_pitch_px: float | None) -> float:
-    """Pixels per millimetre: from the grid pitch when known, else from the image width."""
-    if grid_pitch_px:
-        return grid_pitch_px / 5.0
-    return image.shape[1] / _PAPER_WIDTH_MM
-
-
-def _inset(box: CropBox, mm: float) -> CropBox:
-    """``box`` shrunk by the border margin (kept at least a few pixels)."""
-    pad = min(round(_INSET_MM * mm), max(0, (min(box.width, box.height) - 4) // 2))
-    return CropBox(box.x0 + pad, box.y0 + pad, box.x1 - pad, box.y1 - pad)
+def read_layout(ink: InkMap, px_per_mm: tuple[float, float] | None) -> PageLayout:
+    """The layout in ``ink`` (a region's ink map); ``px_per_mm`` (x, y) from its grid, None without one."""
+    height, width = ink.mask.shape
+    grid_scale = px_per_mm is not None
+    mm_x, mm_y = px_per_mm or (width / _PAGE_WIDTH_MM,) * 2
+    mask = ink.mask.view(np.uint8)
+    vertical = _long_lines(mask, round(_LONG_LINE_MM * mm_y), axis=0)
+    horizontal = _long_lines(mask, round(_RULE_SHARE * width), axis=1)
+    lines = cv2.dilate(cv2.max(vertical, horizontal), np.ones((3, 3), np.uint8))
+    inked = cv2.subtract(mask, lines)
+    trace, small = _trace_and_small(inked, _MIN_TRACE_MM * mm_x)
+    baselines = _row_peaks(trace, mm_y)
+    spacing = float(np.median(np.diff(baselines))) if len(baselines) > 1 else 20 * mm_y
+    half = max(2, round(min(spacing / 3, 12 * mm_y)))
+    rows = [_row(ink, trace, y, half, mm_x, mm_y) for y in baselines]
+    widest = max((row.width for row in rows), default=0.0)
+    rows = [row for row in rows if row.width >= _MIN_ROW_SHARE * widest]  # not a line of text or a short scrap
+    row_width = float(np.median([row.width for row in rows])) if rows else float(width)
+    evidence = _Evidence(vertical, trace, small, mask, half, mm_x, mm_y)
+    known, marks = _match(rows, row_width, evidence)
+    panels = known.panels_per_row if known else (0,) * len(rows)
+    rows = [TraceRow(r.baseline, r.x_start, r.x_start + row_width, r.pulse, n) for r, n in zip(rows, panels)]
+    heights = [r.pulse.height for r in rows if r.pulse is not None]
+    px_per_mv = float(np.median(heights)) if heights else 10 * mm_y
+    separators = evidence.separator_xs(rows, row_width)
+    fitted = _separator_axis(separators)
+    px_per_s = row_width / ROW_SECONDS
+    if fitted is not None:  # printed lines measure the cart's time axis more finely than where traces begin and end
+        start, px_per_s = fitted
+        rows = [replace(r, x_start=start, x_end=start + ROW_SECONDS * px_per_s)
+                if abs(r.x_start - start) < _MARK_MM * mm_x else r for r in rows]
+    return PageLayout(tuple(rows), known, marks, tuple(sorted({x for x, _ in separators})), px_per_s, px_per_mv,
+                      bool(heights), (mm_x, mm_y), grid_scale, trace)
 
 
-def _ink_mask(region: np.ndarray, scale: int) -> np.ndarray:
-    """Dark ink (255) relative to the local paper brightness, ``scale`` times smaller than ``region``.
-
-    The darkest colour channel is min-pooled, so a thin trace keeps its darkest value.
-    """
-    channels = region.shape[2] if region.ndim == 3 else 1
-    height, width = region.shape[0] // scale, region.shape[1] // scale
-    flat = region[: height * scale, : width * scale].reshape(height * scale, width * scale * channels)
-    darkest = cv2.erode(flat, np.ones((scale, scale * channels), np.uint8), anchor=(0, 0))
-    gray = np.ascontiguousarray(darkest[::scale, :: scale * channels])
-    small = cv2.resize(gray, (max(1, width // 4), max(1, height // 4)), interpolation=cv2.INTER_AREA)
-    paper = cv2.resize(cv2.dilate(small, np.ones((5, 5), np.uint8)), (width, height), interpolation=cv2.INTER_LINEAR)
-    return cv2.compare(gray, cv2.multiply(paper, _INK_RATIO), cv2.CMP_LT)
+def _separator_axis(separators: list[tuple[float, float]]) -> tuple[float, float] | None:
+    """Time 0's x and pixels a second from separator lines (x, share of the row's 10 s at which each stands), or
+    None without two lines apart."""
+    if len({share for _, share in separators}) < 2:
+        return None
+    xs, at = np.array([x for x, _ in separators]), np.array([share for _, share in separators])
+    slope, start = np.polyfit(at, xs, 1)
+    return float(start), float(slope) / ROW_SECONDS
 
 
-def _trace_mask(ink: np.ndarray, mm: float) -> np.ndarray:
-    """Ink that belongs to traces: long ruled lines removed, only wide-and-tall connected pieces kept."""
-    rule = max(3, round(_RULE_SHARE * ink.shape[1]))
-    rows = np.flatnonzero(np.count_nonzero(ink, axis=1) >= rule)  # only these rows can hold a ruled line
-    if rows.size:
-        ink = ink.copy()
-        ink[rows] = cv2.subtract(ink[rows], cv2.morphologyEx(ink[rows], cv2.MORPH_OPEN, np.ones((1, rule), np.uint8)))
-    closed = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+def _long_lines(mask: np.ndarray, length: int, axis: int) -> np.ndarray:
+    """Straight runs of ink at least ``length`` long, down (axis 0) or across (axis 1)."""
+    if length >= mask.shape[axis]:
+        return np.zeros_like(mask)
+    kernel = np.ones((length, 1) if axis == 0 else (1, length), np.uint8)
+    return cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+
+
+def _trace_and_small(inked: np.ndarray, min_width: float) -> tuple[np.ndarray, np.ndarray]:
+    """Ink of wide connected pieces (traces) and of the small ones (letters, digits, dots), as uint8 masks."""
+    closed = cv2.morphologyEx(inked, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
     _, labels, stats, _ = components(closed)
-    min_w, min_h = (value * mm for value in _MIN_TRACE_MM)
-    keep = (stats[:, cv2.CC_STAT_WIDTH] >= min_w) & (stats[:, cv2.CC_STAT_HEIGHT] >= min_h)
-    keep[0] = False
-    return np.take(keep.astype(np.uint8) * 255, labels)
+    wide = stats[:, cv2.CC_STAT_WIDTH] >= min_width
+    wide[0] = False
+    keep = wide.astype(np.uint8)
+    trace = cv2.bitwise_and(np.take(keep, labels), inked)
+    small = cv2.subtract(inked, trace)
+    return trace, small
 
 
-def _baselines(trace: np.ndarray, mm: float) -> tuple[int, ...]:
-    """Rows where trace ink concentrates (each trace's baseline): separate peaks of the row profile.
+def _row_peaks(trace: np.ndarray, mm: float) -> list[int]:
+    """Rows where trace ink concentrates: separate peaks of the row profile, each row wide enough.
 
-    Neighbouring peaks closer than a minimum gap, or without a clear dip between them (a trace swinging
-    between two levels, as in ventricular tachycardia), count as one; each row must be wide enough.
+    Neighbouring peaks closer than a minimum gap, or without a clear dip between them (a trace
+    swinging between two levels, as in ventricular tachycardia), count as one.
     """
-    profile = (trace > 0).sum(axis=1).astype(np.float32)
+    profile = np.count_nonzero(trace, axis=1).astype(np.float32)
     window = max(1, round(3 * mm)) | 1
     smooth = np.convolve(profile, np.ones(window, np.float32) / window, mode="same")
     if smooth.max() <= 0:
-        return ()
+        return []
     reach = max(1, round(_MIN_ROW_GAP_MM * mm))
     local_max = cv2.dilate(smooth.reshape(-1, 1), np.ones((2 * reach + 1, 1), np.uint8)).ravel()
     peaks: list[int] = []
@@ -199,162 +221,212 @@ def _baselines(trace: np.ndarray, mm: float) -> tuple[int, ...]:
             continue
         peaks.append(int(y))
     width = trace.shape[1]
-    return tuple(y for y in peaks if _covered(trace, y, reach).sum() >= _MIN_COVER * width)
+    return [y for y in peaks if trace[max(0, y - reach) : y + reach + 1].any(axis=0).sum() >= _MIN_COVER * width]
 
 
-def _covered(trace: np.ndarray, y: int, half: int) -> np.ndarray:
-    """Which columns have trace ink within ``half`` pixels of row ``y``."""
-    return trace[max(0, y - half) : y + half + 1].any(axis=0)
+def _row(ink: InkMap, trace: np.ndarray, peak: int, half: int, mm_x: float, mm_y: float) -> TraceRow:
+    """The row around ``peak``: its densest ink, the extent of its trace, its pulse and its time 0."""
+    top, bottom = max(0, peak - half), min(trace.shape[0], peak + half + 1)
+    band = trace[top:bottom]
+    profile = np.count_nonzero(band, axis=1)
+    densest = float(top + np.argmax(profile))
+    first, last = _extent(band.any(axis=0), round(_BRIDGE_MM * mm_x))
+    pulse = _pulse(ink, trace, densest, first, mm_x, mm_y)
+    baseline = pulse.foot if pulse is not None else densest
+    if pulse is None:
+        start = float(first)
+    elif pulse.joined:
+        start = pulse.x1
+    else:
+        start = _after_gap(trace, pulse.foot, pulse.x1, mm_y)
+    return TraceRow(baseline, start, float(last + 1), pulse, 0)
 
 
-def _separators(ink: np.ndarray, baselines: tuple[int, ...], mm: float) -> list[tuple[float, int, int]]:
-    """Panel separators: the largest family of long vertical lines of one extent, as (x, top, bottom).
-
-    Lines are longer than a row's spacing, so no single QRS complex passes. A separator may merge with a
-    QRS complex at one end; simultaneous QRS complexes of neighbouring rows can chain into a vertical
-    line too, but rarely with a separator's extent.
-    """
-    spacing = float(np.median(np.diff(baselines))) if len(baselines) > 1 else 0.0
-    length = max(round(_SEPARATOR_MM * mm), round(1.3 * spacing))
-    if length >= ink.shape[0]:
-        return []
-    kernel = np.ones((length, 1), np.uint8)
-    lines = cv2.morphologyEx(ink, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
-    count, _, stats, centroids = components(lines)
-    tops, heights = stats[:, cv2.CC_STAT_TOP], stats[:, cv2.CC_STAT_HEIGHT]
-    found = [(float(centroids[i][0]), int(tops[i]), int(tops[i] + heights[i])) for i in range(1, count)]
-    tol, merge = 3 * mm, 0.4 * spacing
-
-    def same_extent(a: tuple[float, int, int], b: tuple[float, int, int]) -> bool:
-        tops, bottoms = abs(a[1] - b[1]), abs(a[2] - b[2])
-        return (tops <= tol and bottoms <= max(tol, merge)) or (bottoms <= tol and tops <= max(tol, merge))
-
-    families = [[b for b in found if same_extent(a, b)] for a in found]
-    return max(families, key=lambda f: (len(f), -sum(b[2] - b[1] for b in f)), default=[])
+def _extent(cover: np.ndarray, bridge: int) -> tuple[int, int]:
+    """First and last column of the widest stretch of ``cover`` (blank stretches shorter than ``bridge`` bridged)."""
+    columns = np.flatnonzero(cover)
+    if columns.size == 0:
+        return 0, 0
+    breaks = np.flatnonzero(np.diff(columns) > bridge)
+    starts, ends = np.r_[columns[0], columns[breaks + 1]], np.r_[columns[breaks], columns[-1]]
+    widest = int(np.argmax(ends - starts))
+    return int(starts[widest]), int(ends[widest])
 
 
-def _band_panels(cover: np.ndarray, cuts: list[float], mm: float) -> int:
-    """Panels in one band: covered stretches split at separators and at blank gaps, each wide enough."""
-    splits = np.zeros(cover.size, bool)
-    splits[[min(cover.size - 1, max(0, round(x))) for x in cuts]] = True
-    gap = max(1, round(_GAP_MM * mm))
-    blank = cv2.erode((~cover).astype(np.uint8).reshape(1, -1), np.ones((1, gap), np.uint8)).ravel() > 0
-    blank = cv2.dilate(blank.astype(np.uint8).reshape(1, -1), np.ones((1, gap), np.uint8)).ravel() > 0
-    segment = np.cumsum(splits | np.r_[False, blank[1:] & ~blank[:-1]])
-    widths = np.bincount(segment[cover & ~blank], minlength=segment[-1] + 1)
-    return int((widths >= _MIN_PANEL_MM * mm).sum())
+def _runs(column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Starts and (exclusive) ends of the runs of True in a boolean vector."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], column.view(np.int8), [0]])))
+    return edges[::2], edges[1::2]
 
 
-def _find_pulse(ink: np.ndarray, baseline: int, half: int, mm: float) -> _Pulse | None:
-    """A rectangular calibration pulse rising from ``baseline`` near the left end of a band, if any."""
-    top, left = max(0, baseline - 2 * half), ink[:, : max(1, ink.shape[1] // 8)]
-    band = left[top : baseline + round(2 * mm)]
-    strokes = cv2.morphologyEx(band, cv2.MORPH_OPEN, np.ones((max(3, round(5 * mm)), 1), np.uint8))
-    count, _, stats, _ = components(strokes)
-    edges = sorted((int(s[0]), int(s[1]), int(s[1] + s[3])) for s in stats[1:count])
-    tol = max(2, round(1.5 * mm))
-    for i, (xa, ya0, ya1) in enumerate(edges):
-        for xb, yb0, yb1 in edges[i + 1 :]:
-            if 1.2 * mm <= xb - xa <= 8 * mm and abs(ya0 - yb0) <= tol and abs(ya1 - yb1) <= tol:
-                top_line = band[max(0, ya0 - 2) : ya0 + 3, xa : xb + 1].any(axis=0)
-                if top_line.mean() >= 0.8:
-                    return _Pulse(height_px=(ya1 - ya0 + yb1 - yb0) / 2 - 1)  # less the line's thickness
+def _strokes(mask: np.ndarray, x_from: int, min_length: int, tolerance: float) -> list[tuple[float, int, int]]:
+    """Vertical strokes (x centre, top, bottom) at least ``min_length`` long in ``mask`` (offset by ``x_from``)."""
+    groups: list[list[tuple[int, int, int]]] = []
+    for x in np.flatnonzero(np.count_nonzero(mask, axis=0) >= min_length):
+        for s, e in zip(*_runs(mask[:, x] > 0)):
+            if e - s < min_length:
+                continue
+            match = next((g for g in groups if g[-1][0] == x - 1 and abs(g[-1][1] - s) <= tolerance
+                          and abs(g[-1][2] - e) <= tolerance), None)
+            if match is None:
+                groups.append([(int(x), int(s), int(e))])
+            else:
+                match.append((int(x), int(s), int(e)))
+    return [(x_from + float(np.mean([p[0] for p in g])), min(p[1] for p in g), max(p[2] for p in g)) for g in groups]
+
+
+def _pulse(ink: InkMap, trace: np.ndarray, densest: float, first: int, mm_x: float, mm_y: float) -> Pulse | None:
+    """The calibration pulse near where a row's ink begins: two vertical sides of one extent joined by a top line,
+    rising from about the row's densest ink."""
+    height, width = ink.mask.shape
+    x_from = max(0, round(first - _PULSE_SEARCH_MM[0] * mm_x))
+    x_to = min(width, round(first + _PULSE_SEARCH_MM[1] * mm_x))
+    y_from = max(0, round(densest - _PULSE_HEIGHT_MM[1] * mm_y))
+    y_to = min(height, round(densest + _PULSE_FOOT_MM * mm_y))
+    window = ink.mask[y_from:y_to, x_from:x_to].view(np.uint8)
+    tolerance = _PULSE_MATCH_MM * mm_y
+    strokes = _strokes(window, x_from, round(_PULSE_HEIGHT_MM[0] * mm_y), tolerance)
+    for i, (xa, ta, ba) in enumerate(strokes):
+        for xb, tb, bb in strokes[i + 1 :]:
+            if not (_PULSE_WIDTH_MM[0] * mm_x <= xb - xa <= _PULSE_WIDTH_MM[1] * mm_x and abs(ta - tb) <= tolerance
+                    and abs(ba - bb) <= tolerance):
+                continue
+            if abs(y_from + (ba + bb) / 2 - densest) > _PULSE_FOOT_MM * mm_y:
+                continue
+            inner = np.arange(int(np.ceil(xa + 0.3 * mm_x)), int(xb - 0.3 * mm_x) + 1)
+            top = _line_centre(ink, y_from + (ta + tb) / 2 + 0.2 * mm_y, inner, mm_y)
+            if top is None:
+                continue
+            foot_columns = np.arange(int(xa - mm_x), int(xa - 0.3 * mm_x))
+            foot = _line_centre(ink, y_from + (ba + bb) / 2 - 0.2 * mm_y, foot_columns, mm_y)
+            if foot is None:
+                foot = y_from + (ba + bb) / 2 - 0.5
+            joined = _runs_on(trace, foot, xb, mm_x, mm_y)
+            return Pulse(xa, xb, foot, top, joined)
     return None
 
 
-def _analyse(image: np.ndarray, box: CropBox, mm: float) -> _Analysis:
-    """Find trace bands, panels, separators and pulses inside ``box`` (border margin excluded).
-
-    Works on an ink mask min-pooled to about 2 pixels per millimetre (thin traces survive, 4x less work).
-    """
-    inner = _inset(box.clamped(image.shape[1], image.shape[0]), mm)
-    scale = max(1, round(mm / _WORK_PX_PER_MM))
-    ink = _ink_mask(image[inner.y0 : inner.y1, inner.x0 : inner.x1], scale)
-    mm /= scale
-    trace = _trace_mask(ink, mm)
-    baselines = _baselines(trace, mm)
-    spacing = float(np.median(np.diff(baselines))) if len(baselines) > 1 else 10 * mm
-    half = max(2, round(min(spacing / 4, 10 * mm)))
-    lines = _separators(ink, baselines, mm)
-    reach = round(2 * mm)
-    panels, extents, crossing = [], [], set()
-    for y in baselines:
-        cuts = [x for x, top, bottom in lines if top <= y - reach and bottom >= y + reach]
-        crossing.update(cuts)
-        cover = _covered(trace, y, half)
-        columns = np.flatnonzero(cover)
-        extents.append((int(columns[0]), int(columns[-1])))
-        panels.append(_band_panels(cover, cuts, mm))
-    pulses = tuple(p for p in (_find_pulse(ink, y, half, mm) for y in baselines) if p is not None)
-    return _Analysis(scale, trace, baselines, tuple(extents), tuple(panels), tuple(sorted(crossing)), pulses)
+def _after_gap(trace: np.ndarray, foot: float, x: float, mm_y: float) -> float:
+    """The first column of trace ink after the blank that follows a pulse's falling side at ``x``."""
+    near = trace[max(0, round(foot - 1.5 * mm_y)) : round(foot + 1.5 * mm_y) + 1, round(x) + 1 :].any(axis=0)
+    blank = np.flatnonzero(~near)
+    if blank.size == 0:
+        return x
+    after = np.flatnonzero(near[blank[0] :])
+    return float(round(x) + 1 + blank[0] + (after[0] if after.size else 0))
 
 
-def _has_rhythm_strip(found: _Analysis) -> bool:
-    """The last band is a single panel spanning (nearly) as wide as the widest band."""
-    if not found.panels or found.panels[-1] != 1:
+def _runs_on(trace: np.ndarray, foot: float, x: float, mm_x: float, mm_y: float) -> bool:
+    """Whether the trace runs on from a pulse's falling side at ``x`` without a gap (a label there is not trace)."""
+    window = trace[max(0, round(foot - 1.5 * mm_y)) : round(foot + 1.5 * mm_y) + 1,
+                   round(x + 0.3 * mm_x) : round(x + 2.5 * mm_x) + 1]
+    return bool(window.size) and bool(window.any(axis=0).all())
+
+
+def _line_centre(ink: InkMap, y: float, columns: np.ndarray, mm: float) -> float | None:
+    """y of the centre of a horizontal printed line near ``y`` over ``columns`` (median of per-column centres)."""
+    reach = max(2, round(_LINE_MM * mm))
+    lo, hi = max(0, round(y) - reach), min(ink.mask.shape[0], round(y) + reach + 1)
+    columns = columns[(columns >= 0) & (columns < ink.mask.shape[1])]
+    if hi <= lo or columns.size == 0:
+        return None
+    window = ink.darkness[lo:hi, columns]
+    mass = window.sum(axis=0)
+    keep = mass > 0.5 * mass.max()
+    if not np.any(keep) or mass.max() <= 0:
+        return None
+    centres = (window[:, keep] * np.arange(lo, hi)[:, None]).sum(axis=0) / mass[keep]
+    return float(np.median(centres))
+
+
+@dataclass(frozen=True)
+class _Evidence:
+    """The marks a boundary may be drawn with, looked up at a place of a row."""
+
+    vertical: np.ndarray  # long vertical lines (uint8)
+    trace: np.ndarray
+    small: np.ndarray  # letters and other small ink
+    mask: np.ndarray  # all ink
+    half: int  # half-height of a row's band
+    mm_x: float
+    mm_y: float
+
+    def at(self, row: TraceRow, x: float) -> str | None:
+        """The mark at ``x`` of ``row`` ("separators", "ticks", "gaps", "labels"), or None."""
+        tolerance = (_MARK_MM + _MARK_DRIFT * abs(x - row.x_start) / self.mm_x) * self.mm_x
+        x0, x1 = max(0, round(x - tolerance)), min(self.mask.shape[1], round(x + tolerance) + 1)
+        y = round(row.baseline)
+        y0, y1 = max(0, y - self.half), min(self.mask.shape[0], y + self.half + 1)
+        if x1 <= x0 or y1 <= y0:
+            return None
+        if self.vertical[y0:y1, x0:x1].any():
+            return "separators"
+        if self._tick(x0, x1, y):
+            return "ticks"
+        gap = round(_GAP_MM * self.mm_x)
+        blank = ~self.trace[y0:y1, x0:x1].any(axis=0)
+        if gap and cv2.erode(blank.view(np.uint8).reshape(1, -1), np.ones((1, 2 * gap + 1), np.uint8)).any():
+            return "gaps"
+        if self._label(x, y0, y1):
+            return "labels"
+        return None
+
+    def _tick(self, x0: int, x1: int, y: int) -> bool:
+        """A short vertical stroke across the baseline (ink above and below it, neither end far)."""
+        low, high = (round(v * self.mm_y) for v in _TICK_MM)
+        column = self.mask[max(0, y - high) : y + high + 1, x0:x1]
+        centre = min(y, high)
+        for x in range(column.shape[1]):
+            starts, ends = _runs(column[:, x] > 0)
+            for s, e in zip(starts, ends):
+                if s < centre - 1 and e > centre + 1 and low <= e - s < 2 * high - 2:
+                    return True
         return False
-    widest = max(last - first for first, last in found.extents)
-    first, last = found.extents[-1]
-    return last - first >= 0.85 * widest
+
+    def _label(self, x: float, y0: int, y1: int) -> bool:
+        """Glyphs (small ink of a letter's height) starting just right of ``x`` in the row's band."""
+        low, high, reach = _LABEL_MM
+        x0, x1 = max(0, round(x - 0.5 * self.mm_x)), min(self.small.shape[1], round(x + reach * self.mm_x))
+        glyphs = self.small[y0:y1, x0:x1]
+        if not glyphs.any():
+            return False
+        rows = np.flatnonzero(glyphs.any(axis=1))
+        tall = rows[-1] - rows[0] + 1
+        return low * self.mm_y <= tall <= high * self.mm_y and np.count_nonzero(glyphs) >= 3 * self.mm_x
+
+    def separator_xs(self, rows: list[TraceRow], row_width: float) -> list[tuple[float, float]]:
+        """The long vertical lines at the panel boundaries of the rows with panels: (x, share of the row's width)."""
+        found = []
+        for row in rows:
+            for k in range(1, row.panels):
+                x = row.x_start + k * row_width / row.panels
+                lo, hi = max(0, round(x - 2 * self.mm_x)), round(x + 2 * self.mm_x) + 1
+                y = round(row.baseline)
+                columns = np.flatnonzero(self.vertical[max(0, y - self.half) : y + self.half + 1, lo:hi].any(axis=0))
+                if columns.size:
+                    found.append((float(lo + columns.mean()), k / row.panels))
+        return found
 
 
-def _describe(panels: tuple[int, ...], rhythm: bool) -> str:
-    """The layout in plain words, e.g. 'a 6x2 layout (6 rows of 2 panels) without a rhythm strip'."""
-    if not panels:
-        return "no ECG trace was found on it"
-    strips = len(panels) - len(tuple(p for p in panels if p > 1)) if rhythm else 0
-    body = panels[: len(panels) - strips] if strips else panels
-    if not body or set(body) == {1}:
-        return "a single trace strip" if len(panels) == 1 else f"{len(panels)} rows of one continuous trace each"
-    if len(set(body)) > 1:
-        grid = f"{len(body)} rows with {', '.join(map(str, body))} panels"
-    else:
-        grid = f"a {len(body)}x{body[0]} layout ({len(body)} rows of {body[0]} panels)"
-    if strips == 0:
-        return f"{grid} without a rhythm strip"
-    return f"{grid} plus {'a rhythm strip' if strips == 1 else f'{strips} rhythm strips'}"
-
-
-def _scale_mismatch(found: _Analysis, grid_pitch_px: float) -> str | None:
-    """Words for a panel width (paper speed) or pulse height (gain) that disagrees with the grid, else None."""
-    problems = []
-    grid_pitch_px /= found.scale
-    if len(found.separators) >= 2:
-        panel = float(np.median(np.diff(found.separators))) / grid_pitch_px
-        if abs(panel / _PANEL_SQUARES - 1) > _PITCH_TOLERANCE:
-            problems.append(f"panels {panel * 5:.0f} mm wide instead of 62.5 mm")
-    if found.pulses:
-        height = float(np.median([p.height_px for p in found.pulses])) / grid_pitch_px
-        if abs(height / _PULSE_SQUARES - 1) > _PITCH_TOLERANCE:
-            problems.append(f"printed at about {10 * height / _PULSE_SQUARES:.0f} mm/mV")
-    return " and ".join(problems) if problems else None
-
-
-def _lost_parts(found: _Analysis, detected: CropBox, chosen: CropBox, mm: float) -> list[str]:
-    """What of the detected region's leads falls outside the chosen box (empty when nothing does)."""
-    inner, k = _inset(detected, mm), found.scale
-    ox, oy = inner.x0, inner.y0
-    lost = []
-    rows = len(found.baselines)
-    for index, y in enumerate(found.baselines):
-        if not chosen.y0 <= y * k + oy < chosen.y1:
-            strip = index == rows - 1 and rows > 1 and found.panels[index] == 1
-            lost.append("the rhythm strip" if strip else "the top lead row" if index == 0 else f"lead row {index + 1}")
-    margin = 2 * mm
-    if any(last * k + ox > chosen.x1 + margin for _, last in found.extents):
-        lost.append("the right end of the traces")
-    if any(first * k + ox < chosen.x0 - margin for first, _ in found.extents):
-        lost.append("the left end of the traces")
-    total = int(np.count_nonzero(found.trace))
-    if not lost and total:
-        x0, x1 = (max(0, (x - ox) // k) for x in (chosen.x0, chosen.x1))
-        y0, y1 = (max(0, (y - oy) // k) for y in (chosen.y0, chosen.y1))
-        kept = int(np.count_nonzero(found.trace[y0:y1, x0:x1]))
-        if total - kept > _CROP_INK_LOSS * total:
-            lost.append(f"{100 * (total - kept) / total:.0f}% of the trace ink")
-    return lost
-
-
-def _join(parts: list[str]) -> str:
-    """'a', 'a and b', 'a, b and c'."""
-    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+def _match(rows: list[TraceRow], row_width: float, evidence: _Evidence) -> tuple[KnownLayout | None, tuple[str, ...]]:
+    """The known layout of as many rows whose boundaries are marked (and other places not), and the marks seen."""
+    best, best_score, best_marks = None, 0.0, ()
+    for layout in KNOWN_LAYOUTS:
+        if len(layout.panels_per_row) != len(rows):
+            continue
+        passed, checks, marks = 0, 0, set()
+        for row, panels in zip(rows, layout.panels_per_row):
+            for k in range(1, 4):
+                wanted = (k * panels) % 4 == 0 and panels > 1  # a boundary of this row at k/4 of its width
+                mark = evidence.at(row, row.x_start + k * row_width / 4)
+                if wanted and mark:
+                    marks.add(mark)
+                if (k * panels) % 4 == 0 or panels == 1 or panels == 4:
+                    checks += 1
+                    passed += bool(mark) == wanted
+        score = passed / max(checks, 1)
+        if score > best_score:
+            best, best_score, best_marks = layout, score, tuple(sorted(marks))
+    if best_score < _MIN_SCORE:
+        return None, ()
+    return best, best_marks

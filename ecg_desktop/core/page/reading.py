@@ -1,8 +1,9 @@
-"""Read a scan's page: make it upright, find the diagnostic region, and say whether its layout is the supported one.
+"""Read a scan's page once: upright page, grid, region, ink, lead layout and scales, and the reasons against answering.
 
-Everything here works on the analysis-size copy (core.classify.preprocess); crops in and out are in pixels of
-the full-size UPRIGHT page, so a page fed upside down, in portrait, askew or photographed is cropped,
-shown and reported upright.
+Everything here works on the analysis-size copy (core.classify.preprocess); crops in and out are in pixels
+of the full-size UPRIGHT page, so a page fed upside down, in portrait, askew or photographed is cropped,
+shown and reported upright. The crop, the applicability reasons, the layout fingerprint, the digitizer
+and the overlays all take what they need from one :class:`PageReading`.
 """
 
 from __future__ import annotations
@@ -15,30 +16,46 @@ from ecg_desktop.core.classify.preprocess import reduce_for_analysis
 from ecg_desktop.core.outcome import Reason
 from ecg_desktop.core.page.crop import CropBox, CropResult, find_diagnostic_region
 from ecg_desktop.core.page.geometry import PageTransform, find_page_transform
-from ecg_desktop.core.page.layout import crop_reasons, layout_reasons, read_layout
+from ecg_desktop.core.page.ink import InkMap, ink_map
+from ecg_desktop.core.page.layout import PageLayout, read_layout
+from ecg_desktop.core.page.reasons import crop_reasons, page_reasons
 
-NO_GRID_REASON = Reason(
-    "no_grid",
-    "No ECG grid was found in the classified region. The model reads only 12-lead printouts on grid paper; "
-    "check that this is one (a very faint copy or a cut-off grid can also cause this).",
-)
+
+@dataclass(frozen=True)
+class Grid:
+    """The ECG grid found: its 5 mm square across and down, in pixels of the analysis copy."""
+
+    pitch_x: float
+    pitch_y: float
+
+    @property
+    def px_per_mm(self) -> tuple[float, float]:
+        return self.pitch_x / 5, self.pitch_y / 5
 
 
 @dataclass(frozen=True)
 class PageReading:
-    """The upright analysis copy, the region to classify in it, and the page-level reasons against answering."""
+    """One page, read once (see the module docstring); positions in ``work`` pixels unless said otherwise."""
 
     work: np.ndarray  # upright analysis-size copy
-    box: CropBox  # the region, in ``work`` pixels
+    box: CropBox  # the region read and classified, in ``work`` pixels
     crop: CropBox  # the same region in pixels of the full-size upright page
     page_transform: PageTransform  # full-size file pixels -> full-size upright page pixels
     source_size: tuple[int, int]  # (width, height) of the full-size file
+    grid: Grid | None  # None when no grid was found
+    ink: InkMap  # the trace ink of the region (``box``)
+    layout: PageLayout  # rows, panels, pulses and scales inside the region (region pixels)
     reasons: tuple[Reason, ...]
 
     @property
     def page_size(self) -> tuple[int, int]:
         """(width, height) of the full-size upright page."""
         return self.page_transform.size
+
+    @property
+    def page_scale(self) -> float:
+        """Full-size upright page pixels per ``work`` pixel."""
+        return self.page_size[0] / self.work.shape[1]
 
 
 def read_page(
@@ -53,33 +70,58 @@ def read_page(
     width, height = image_size or (image.shape[1], image.shape[0])
     transform = find_page_transform(analysis)
     work = transform.apply(analysis)
+    if crop is None and _pulses_at_right(work):
+        transform = transform.turned_half()
+        work = transform.apply(analysis)
     page_transform = transform.scaled(width / analysis.shape[1], height / analysis.shape[0])
     page_size = page_transform.size
     sx, sy = page_size[0] / work.shape[1], page_size[1] / work.shape[0]
     found = find_diagnostic_region(work)
+    grid = _grid(found)
     if crop is None:
         box = found.box
-        reasons = _page_reasons(work, box, found.grid_found, found.grid_pitch_px)
+        ink, layout = _read_region(work, box, grid)
+        reasons = page_reasons(grid is not None, layout)
     else:
         box = crop.scaled(1 / sx, 1 / sy).clamped(work.shape[1], work.shape[0])
-        reasons = _crop_reasons(work, box, found)
+        if grid is None:
+            inside = find_diagnostic_region(work[box.y0 : box.y1, box.x0 : box.x1])
+            grid = _grid(inside)
+        ink, layout = _read_region(work, box, grid)
+        reasons = page_reasons(grid is not None, layout)
+        if found.grid_found and not reasons:
+            detected = _read_region(work, found.box, grid)[1]
+            reasons = crop_reasons(detected, found.box, box)
     full = crop if crop is not None else box.scaled(sx, sy)
-    return PageReading(work, box, full.clamped(*page_size), page_transform, (width, height), reasons)
+    return PageReading(work, box, full.clamped(*page_size), page_transform, (width, height), grid, ink, layout,
+                       reasons)
 
 
-def _crop_reasons(work: np.ndarray, box: CropBox, found: CropResult) -> tuple[Reason, ...]:
-    """For a user's crop: does it cut off leads of the page's grid, and is what it holds the supported layout?"""
-    if not found.grid_found:
-        inside = find_diagnostic_region(work[box.y0 : box.y1, box.x0 : box.x1])
-        return _page_reasons(work, box, inside.grid_found, inside.grid_pitch_px)
-    return crop_reasons(work, found.box, box) or layout_reasons(read_layout(work, box, found.grid_pitch_px))
+def _pulses_at_right(work: np.ndarray) -> bool:
+    """Whether the page reads better half turned: no calibration pulse where its rows begin, pulses on most rows
+    of the page turned (the orientation's own cue, the header, fails on pages with little of one)."""
+    found = find_diagnostic_region(work)
+    layout = _read_region(work, found.box, _grid(found))[1]
+    if not layout.rows or any(row.pulse is not None for row in layout.rows):
+        return False
+    turned = np.ascontiguousarray(work[::-1, ::-1])
+    found = find_diagnostic_region(turned)
+    layout = _read_region(turned, found.box, _grid(found))[1]
+    return sum(row.pulse is not None for row in layout.rows) > len(layout.rows) / 2
 
 
-def _page_reasons(work: np.ndarray, box: CropBox, grid_found: bool, pitch: float | None) -> tuple[Reason, ...]:
-    """No grid, or a grid whose lead layout is not the supported one."""
-    if not grid_found:
-        return (NO_GRID_REASON,)
-    return layout_reasons(read_layout(work, box, pitch))
+def _grid(found: CropResult) -> Grid | None:
+    """The grid of a region search, or None."""
+    if not found.grid_found or found.grid_pitch_px is None:
+        return None
+    across, down = found.grid_pitches or (found.grid_pitch_px, found.grid_pitch_px)
+    return Grid(across, down)
+
+
+def _read_region(work: np.ndarray, box: CropBox, grid: Grid | None) -> tuple[InkMap, PageLayout]:
+    """The ink and the layout inside ``box``."""
+    ink = ink_map(work[box.y0 : box.y1, box.x0 : box.x1])
+    return ink, read_layout(ink, grid.px_per_mm if grid else None)
 
 
 def upright(image: np.ndarray, page_transform: PageTransform, source_size: tuple[int, int]) -> np.ndarray:

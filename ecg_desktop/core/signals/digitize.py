@@ -36,21 +36,16 @@ from ecg_desktop.core.errors import EcgDeskError
 from ecg_desktop.core.page.crop import CropBox
 from ecg_desktop.core.page.geometry import PageTransform
 from ecg_desktop.core.page.ink import InkMap, ink_map
-from ecg_desktop.core.page.layout import SUPPORTED_TEXT
-from ecg_desktop.core.page.reading import NO_GRID_REASON, read_page, upright
-from ecg_desktop.core.signals.print_layout import (
-    COLUMNS,
-    PANEL_S,
-    GeometryError,
-    PrintGeometry,
-    find_print_region,
-    read_geometry,
-)
+from ecg_desktop.core.page.layout import PageLayout
+from ecg_desktop.core.page.reading import PageReading, read_page, upright
 from ecg_desktop.core.signals.rhythm import identify_rhythm_lead
 from ecg_desktop.core.signals.trace import PanelTrace, trace_line
 
 LEADS = ("I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6")
 PANEL_LEADS = (("I", "aVR", "V1", "V4"), ("II", "aVL", "V2", "V5"), ("III", "aVF", "V3", "V6"))
+DIGITIZED_LAYOUTS = ("3x4+1", "3x4+3")  # core.page.known_layouts: 3x4 with rhythm strips
+COLUMNS = 4
+PANEL_S = 2.5  # seconds per panel of a 3x4 row
 FS = 500
 DURATION_S = COLUMNS * PANEL_S
 _HOLD_MM = 1.0  # a trace's last found level is held this far past its ends (separator margins)
@@ -85,15 +80,21 @@ class Digitization:
 
     @property
     def rhythm(self) -> PanelTrace:
-        """The rhythm strip."""
-        return self.panels[-1]
+        """The (first) rhythm strip."""
+        return self.panels[len(PANEL_LEADS) * COLUMNS]
+
+    @property
+    def strips(self) -> tuple[PanelTrace, ...]:
+        """Every rhythm strip (one on a 3x4+1 page, three on a 3x4+3 page)."""
+        return self.panels[len(PANEL_LEADS) * COLUMNS :]
 
     def lead(self, name: str) -> np.ndarray:
         """Lead ``name`` over 10 s (float32 mV, NaN where it is not printed); the rhythm lead from its strip."""
         if name not in LEADS:
             raise ValueError(f"unknown lead {name!r}; expected one of {LEADS}")
         out = np.full(round(DURATION_S * self.fs), np.nan, np.float32)
-        source = self.rhythm if name == self.rhythm_lead else next(p for p in self.panels[:-1] if p.lead == name)
+        strips = [strip for strip in self.strips if strip.lead == name]
+        source = strips[0] if strips else next(p for p in self.panels if p.lead == name)
         first = round(source.start_s * self.fs)
         out[first : first + source.values_mv.size] = source.values_mv[: out.size - first]
         return out
@@ -103,71 +104,104 @@ class Digitization:
         return np.stack([self.lead(name) for name in LEADS], axis=1)
 
 
-def digitize(image: np.ndarray, box: CropBox | None = None, *,
-             image_size: tuple[int, int] | None = None) -> Digitization:
-    """Digitize a BGR uint8 scan of the supported printout (see the module docstring for the result).
+def digitize(image: np.ndarray, box: CropBox | None = None, *, image_size: tuple[int, int] | None = None,
+             reading: PageReading | None = None) -> Digitization:
+    """Digitize a BGR uint8 scan of a 3x4 printout with rhythm strips (see the module docstring for the result).
 
-    ``box`` replaces the automatic diagnostic region (full-size upright page pixels). Raises
-    :class:`DigitizeError` when there is no grid or the 3x4 + rhythm strip layout cannot be read.
+    ``box`` replaces the automatic diagnostic region (full-size upright page pixels); ``reading`` is the page
+    reading already made of this image and box (a classification's), read here when None. Raises
+    :class:`DigitizeError` when the page has no 3x4 layout with a rhythm strip to read.
     """
-    reading = read_page(image, image_size=image_size, crop=box)
+    reading = reading or read_page(image, image_size=image_size, crop=box)
+    layout = reading.layout
+    if not layout.rows:
+        raise DigitizeError("No ECG traces were found on this page, so there is nothing to digitize.")
+    if layout.name not in DIGITIZED_LAYOUTS:
+        raise DigitizeError(f"Found {layout.description}; the digitizer reads 3x4 layouts with a rhythm strip.")
     page = upright(image, reading.page_transform, reading.source_size)
-    factor = page.shape[1] / reading.page_size[0]  # this image's pixels per full-size page pixel
-    region = reading.crop.scaled(factor, factor).clamped(page.shape[1], page.shape[0])
-    warnings = []
-    if NO_GRID_REASON in reading.reasons:
-        found = find_print_region(ink_map(page)) if box is None else None
-        if found is None:
-            raise DigitizeError("No ECG grid was found, so there are no traces to digitize.")
-        region = CropBox(*found)
-        warnings.append("No ECG grid was found (a faint copy?): the traces were found by their panel "
-                        "separators and calibration pulses.")
+    factor = page.shape[1] / reading.work.shape[1]  # this image's pixels per analysis-copy pixel
+    region = reading.box.scaled(factor, factor).clamped(page.shape[1], page.shape[0])
     ink = ink_map(page[region.y0 : region.y1, region.x0 : region.x1])
-    try:
-        geometry = read_geometry(ink)
-    except GeometryError as exc:
-        raise DigitizeError(str(exc)) from exc
-    warnings += geometry.warnings
-    layout = [r for r in reading.reasons if r.code == "unsupported_layout"]
-    if layout:
-        if len(geometry.separators) < COLUMNS - 1 or len(geometry.pulses) < len(geometry.baselines):
-            found = layout[0].message.split(";")[0]  # "A grid was found, but <what the layout check saw>"
-            raise DigitizeError(f"{found}; the digitizer reads only {SUPPORTED_TEXT}.")
-        warnings.append("The layout check did not recognise this page, but its separators and calibration "
-                        "pulses were found where the supported layout has them; check the traces.")
-    panels = _trace_panels(ink, geometry)
+    geometry = PrintGeometry.of(layout, factor, (reading.box.x0 * factor - region.x0, reading.box.y0 * factor - region.y0))
+    warnings = list(_scale_warnings(layout))
+    panels = _trace_panels(ink, geometry, len(layout.rows) - len(PANEL_LEADS))
     for panel in panels:
         traced = np.count_nonzero(~np.isnan(panel.values_mv)) / panel.values_mv.size
         if traced < _MIN_TRACED:
-            where = "the rhythm strip" if panel.row == len(PANEL_LEADS) else f"lead {panel.lead}"
+            where = f"the rhythm strip in row {panel.row + 1}" if panel.row >= len(PANEL_LEADS) else f"lead {panel.lead}"
             warnings.append(f"Only {100 * traced:.0f}% of {where} could be traced.")
-    rhythm_lead, notes = identify_rhythm_lead(ink, geometry, panels)
-    warnings += notes
-    panels[-1] = _renamed(panels[-1], rhythm_lead)
-    to_page = _PagePixels(region.x0, region.y0, factor)
+    for index in range(len(PANEL_LEADS) * COLUMNS, len(panels)):
+        strip = panels[index]
+        lead, notes = identify_rhythm_lead(ink, geometry.starts[strip.row], geometry.baselines[strip.row],
+                                           geometry.px_per_mm, panels[: len(PANEL_LEADS) * COLUMNS], strip)
+        warnings += notes
+        panels[index] = _renamed(strip, lead)
+    to_page = _PagePixels(region.x0, region.y0, factor / reading.page_scale)
     return Digitization(
-        panels=tuple(to_page.panel(p) for p in panels), rhythm_lead=rhythm_lead,
-        page_transform=reading.page_transform, source_size=reading.source_size,
-        crop=region.scaled(1 / factor, 1 / factor),
-        x0=to_page.x(geometry.x0), px_per_s=geometry.px_per_s / factor, px_per_mv=geometry.px_per_mv / factor,
-        warnings=tuple(warnings),
+        panels=tuple(to_page.panel(p) for p in panels), rhythm_lead=panels[len(PANEL_LEADS) * COLUMNS].lead,
+        page_transform=reading.page_transform, source_size=reading.source_size, crop=reading.crop,
+        x0=to_page.x(geometry.starts[0]), px_per_s=geometry.px_per_s / to_page.factor,
+        px_per_mv=geometry.px_per_mv / to_page.factor, warnings=tuple(warnings),
     )
 
 
-def _trace_panels(ink: InkMap, geometry: PrintGeometry) -> list[PanelTrace]:
-    """Every lead panel and the rhythm strip (named "II" for now), in ink-map pixels."""
+def _scale_warnings(layout: PageLayout) -> list[str]:
+    """What the digitizer had to assume about the page's scales."""
+    found = sum(row.pulse is not None for row in layout.rows)
+    if not found:
+        return ["No calibration pulse was found: the voltage scale assumes 10 mm/mV on the grid."]
+    if found < len(layout.rows):
+        return [f"Calibration pulses were found for {found} of {len(layout.rows)} rows: the 0 mV line of the others "
+                "is taken from where their trace ink is densest."]
+    return []
+
+
+@dataclass(frozen=True)
+class PrintGeometry:
+    """The page reading's rows and scales, in pixels of the ink map the traces are followed in."""
+
+    starts: tuple[float, ...]  # x of time 0 of each row
+    baselines: tuple[float, ...]  # y of each row's 0 mV line
+    px_per_s: float
+    px_per_mv: float
+    px_per_mm: float
+    margin: float  # columns left out on each side of a marked panel boundary (a separator or a tick)
+
+    @classmethod
+    def of(cls, layout: PageLayout, factor: float, offset: tuple[float, float]) -> PrintGeometry:
+        """``layout`` (analysis-copy region pixels) in pixels ``factor`` times finer, shifted by ``offset``."""
+        def x(value: float) -> float:
+            return (value + 0.5) * factor - 0.5 + offset[0]
+
+        def y(value: float) -> float:
+            return (value + 0.5) * factor - 0.5 + offset[1]
+
+        px_per_mm = layout.px_per_mm[0] * factor
+        marked = {"separators", "ticks"} & set(layout.marks)
+        return cls(tuple(x(row.x_start) for row in layout.rows), tuple(y(row.baseline) for row in layout.rows),
+                   layout.px_per_s * factor, layout.px_per_mv * factor, px_per_mm,
+                   0.3 * px_per_mm + 0.5 if marked else 0.0)
+
+    def panel_x(self, row: int, column: int) -> float:
+        """x where panel ``column`` of ``row`` begins."""
+        return self.starts[row] + column * PANEL_S * self.px_per_s
+
+
+def _trace_panels(ink: InkMap, geometry: PrintGeometry, strips: int) -> list[PanelTrace]:
+    """Every lead panel, then the rhythm strips (named "II" for now), in ink-map pixels."""
     spacing = float(np.median(np.diff(geometry.baselines)))
-    margin = geometry.separator_width / 2 + 0.5  # the separator's columns are left out of the panels
+    margin = geometry.margin
     panels = []
     for row, names in enumerate(PANEL_LEADS):
         for column, name in enumerate(names):
-            x_from = geometry.panel_x(column) + (margin if column else 0.0)
-            x_to = geometry.panel_x(column + 1) - (margin if column < COLUMNS - 1 else 0.0)
-            hidden = (column > 0, column < COLUMNS - 1)  # ends at a separator
+            x_from = geometry.panel_x(row, column) + (margin if column else 0.0)
+            x_to = geometry.panel_x(row, column + 1) - (margin if column < COLUMNS - 1 else 0.0)
+            hidden = (column > 0 and margin > 0, column < COLUMNS - 1 and margin > 0)  # ends at a separator
             panels.append(_panel(ink, geometry, name, row, column, (x_from, x_to), spacing, hidden))
-    strip_end = geometry.panel_x(COLUMNS)
-    panels.append(_panel(ink, geometry, "II", len(PANEL_LEADS), 0, (geometry.x0, strip_end), spacing,
-                         (False, False), samples=round(DURATION_S * FS)))
+    for row in range(len(PANEL_LEADS), len(PANEL_LEADS) + strips):
+        span = (geometry.panel_x(row, 0), geometry.panel_x(row, COLUMNS))
+        panels.append(_panel(ink, geometry, "II", row, 0, span, spacing, (False, False),
+                             samples=round(DURATION_S * FS)))
     return panels
 
 
@@ -177,7 +211,7 @@ def _panel(ink: InkMap, geometry: PrintGeometry, lead: str, row: int, column: in
     x_from, x_to = span
     baseline = geometry.baselines[row]
     start_s = column * PANEL_S
-    xs = geometry.x0 + (start_s + np.arange(samples) / FS) * geometry.px_per_s
+    xs = geometry.starts[row] + (start_s + np.arange(samples) / FS) * geometry.px_per_s
     ys = np.full(samples, np.nan)
     mm = geometry.px_per_mm
     label = (x_from + _LABEL_MM[0] * mm, baseline - _LABEL_MM[1] * mm)

@@ -1,9 +1,9 @@
-"""Which lead the rhythm strip shows: II on most of the supported printouts, III on some.
+"""Which lead a rhythm strip shows: II on most printouts, III, V1 or V5 on some.
 
 Two independent readings: the strip's label (the number of upright strokes of "II" or "III" standing
-at the strip's start) and the strip's shape, which over its first 2.5 s is the same signal as the lead
-panel printed above it in the first column (II in row 2, III in row 3). They agree on clean scans;
-when they disagree the shape decides if it is clear, and a warning says so.
+at the strip's start) and the strip's shape, which over each 2.5 s is the same signal as the lead
+panel printed above it in that column (a strip of V1 matches the V1 panel over 5-7.5 s). They agree
+on clean scans; when they disagree the shape decides if it is clear, and a warning says so.
 """
 
 from __future__ import annotations
@@ -13,12 +13,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ecg_desktop.core.page.ink import InkMap
-from ecg_desktop.core.signals.print_layout import PrintGeometry
 
 if TYPE_CHECKING:
     from ecg_desktop.core.signals.trace import PanelTrace
 
-CANDIDATES = {"II": 1, "III": 2}  # lead -> row of its first-column panel
 DEFAULT = "II"
 _MAX_MISFIT = 0.3  # the strip differs from the matching panel by at most this share of its size
 _MISFIT_MARGIN = 0.5  # and by at most this share of its difference from the other candidate
@@ -31,47 +29,51 @@ _FIRST_STEM_MM = 1.0  # the label's first letter stands this close to the strip'
 _MAX_PITCH = 0.8  # letters of the label stand closer than this share of their height
 
 
-def identify_rhythm_lead(ink: InkMap, geometry: PrintGeometry, panels: list[PanelTrace]) -> tuple[str, list[str]]:
-    """The rhythm strip's lead and warnings (``panels``: the 12 lead panels then the strip, in ink-map pixels)."""
-    label = _label_lead(ink, geometry)
-    shape = _shape_lead(panels)
+def identify_rhythm_lead(ink: InkMap, x0: float, baseline: float, px_per_mm: float, panels: list[PanelTrace],
+                         strip: PanelTrace) -> tuple[str, list[str]]:
+    """A rhythm strip's lead and warnings: its label where it reads "II" or "III" and its shape agrees, else the
+    lead panel its shape matches (``panels``: the 12 lead panels; ``x0``, ``baseline``: the strip's time 0 and
+    0 mV line, ink-map pixels)."""
+    label = _label_lead(ink, x0, baseline, px_per_mm)
+    shape = _shape_lead(panels, strip)
     if label is not None and (shape is None or shape == label):
         return label, []
     if shape is not None:
         said = f'its label reads "{label}"' if label else "its label could not be read"
-        return shape, [f"The rhythm strip was taken as lead {shape} from its shape ({said})."]
-    return DEFAULT, [(f"The rhythm strip's label could not be read and its shape matches neither II nor III "
+        return shape, [f"A rhythm strip was taken as lead {shape} from its shape ({said})."]
+    return DEFAULT, [(f"A rhythm strip's label could not be read and its shape matches no lead panel "
                       f"clearly: it is taken as lead {DEFAULT}.")]
 
 
-def _shape_lead(panels: list[PanelTrace]) -> str | None:
-    """The candidate whose first-column panel matches the strip's first 2.5 s clearly, else None.
+def _shape_lead(panels: list[PanelTrace], strip: PanelTrace) -> str | None:
+    """The lead whose panel matches the strip over the same 2.5 s clearly, else None.
 
     II and III often look alike (III = II - I), so the match is the relative size of their differences.
     """
-    strip = panels[-1].values_mv
     misfit = {}
-    for lead, row in CANDIDATES.items():
-        panel = next(p for p in panels[:-1] if p.row == row and p.column == 0)
-        a, b = panel.values_mv, strip[: panel.values_mv.size]
+    for panel in panels:
+        first = round((panel.start_s - strip.start_s) * strip.fs)
+        a, b = panel.values_mv, strip.values_mv[first : first + panel.values_mv.size]
+        if b.size < a.size:
+            continue
         both = ~(np.isnan(a) | np.isnan(b))
         if both.sum() < 0.5 * a.size:
-            return None
+            continue
         a, b = a[both] - a[both].mean(), b[both] - b[both].mean()
-        misfit[lead] = float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-9))
+        misfit[panel.lead] = float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-9))
+    if len(misfit) < 2:
+        return None
     best = min(misfit, key=misfit.__getitem__)
     others = [v for k, v in misfit.items() if k != best]
     return best if misfit[best] <= _MAX_MISFIT and misfit[best] <= _MISFIT_MARGIN * min(others) else None
 
 
-def _label_lead(ink: InkMap, geometry: PrintGeometry) -> str | None:
+def _label_lead(ink: InkMap, x0: float, baseline: float, mm: float) -> str | None:
     """"II" or "III" from the upright strokes of the small blobs of ink standing on the strip's start, else None.
 
     Traces are wide blobs and are left out; a label touching a trace is part of it and is not read.
     """
-    mm = geometry.px_per_mm
-    x_a, x_b = max(0, round(geometry.x0)), round(geometry.x0 + _LABEL_MM * mm)
-    baseline = geometry.baselines[-1]
+    x_a, x_b = max(0, round(x0)), round(x0 + _LABEL_MM * mm)
     top, bottom = round(baseline - _LABEL_HEIGHT_MM[1] * mm), round(baseline - _LABEL_HEIGHT_MM[0] * mm)
     if top < 0 or x_b <= x_a:
         return None
@@ -85,7 +87,7 @@ def _label_lead(ink: InkMap, geometry: PrintGeometry) -> str | None:
     stems = band[inked[0] : inked[-1] + 1].mean(axis=0) >= _STEM_SHARE
     edges = np.flatnonzero(np.diff(np.r_[0, stems.view(np.int8), 0]))
     centres = (edges[::2] + edges[1::2] - 1) / 2 + x_a
-    if centres.size < 2 or centres[0] - geometry.x0 > _FIRST_STEM_MM * mm:
+    if centres.size < 2 or centres[0] - x0 > _FIRST_STEM_MM * mm:
         return None  # the first letter is missing: merged with a trace
     pitch = float(np.median(np.diff(centres)))
     if np.diff(centres).max() > _MAX_PITCH * (inked[-1] - inked[0] + 1):
