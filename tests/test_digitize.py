@@ -57,7 +57,7 @@ def test_scales_and_overlay_pixels_match_the_page(
     for drawn in truth.panels:
         panel = next(p for p in digitized.panels if (p.row, p.column) == (drawn.row, drawn.column))
         assert panel.lead == drawn.lead
-        assert panel.baseline_y == pytest.approx(truth.baselines[drawn.row], abs=0.5)
+        assert panel.baseline_y == pytest.approx(truth.baselines[drawn.row], abs=1.0)  # read on the half-size copy
         xs, ys = panel.pixels[:, 0], panel.pixels[:, 1]
         assert np.nanmax(np.abs(xs - drawn.xs)) < 1.0  # each sample where the renderer put it along x
         assert np.nanmedian(np.abs(ys - drawn.ys)) < 1.0
@@ -113,8 +113,8 @@ def test_overlapping_rows_of_high_voltage_traces_are_still_followed() -> None:
     assert np.median(list(snrs.values())) >= 15.0, snrs
 
 
-def test_a_page_without_grid_is_refused() -> None:
-    with pytest.raises(DigitizeError, match="grid"):
+def test_a_blank_page_is_refused() -> None:
+    with pytest.raises(DigitizeError, match="No ECG traces were found"):
         digitize(np.full((786, 1106, 3), 255, np.uint8))
 
 

@@ -14,7 +14,7 @@ from ecg_desktop.core.classify.manifest import load_manifest
 from ecg_desktop.core.classify.model import OOD_REASON
 from ecg_desktop.core.loading.image_io import load_for_analysis
 from ecg_desktop.core.outcome import NOT_ASSESSABLE
-from ecg_desktop.core.page.reading import NO_GRID_REASON
+from ecg_desktop.core.page.reasons import NO_GRID_REASON
 from ecg_desktop.core.resources import models_dir
 from ecg_desktop.testing.synthetic import KINDS, render_printout
 from tests.bad_inputs import blank_page, noise_page, text_page

@@ -31,9 +31,12 @@ _MIN_ROW_GAP_MM = 9.0  # two trace rows are at least this far apart
 _ROW_DIP = 0.6  # and the row profile between them dips below this share of the lower peak
 _MIN_COVER = 0.3  # a trace row covers at least this share of the region's width
 _BRIDGE_MM = 15.0  # blank stretches shorter than this inside a row are part of it
+_STANDARD_ROW_MM = 250.0  # 10 s at 25 mm/s
+_WIDTH_TRUST = 0.02  # rows' measured width is taken over the grid's 250 mm when they agree this closely
+_ALIGN_MM = 6.0  # rows beginning this close to the others' start begin with them
 _MIN_ROW_SHARE = 0.6  # a trace row is at least this share of the widest row's width
 _PULSE_SEARCH_MM = (20.0, 12.0)  # a row's pulse lies this far left / right of where its ink begins
-_PULSE_HEIGHT_MM = (3.5, 24.0)  # 1 mV at 5 to 20 mm/mV, with a margin
+_PULSE_HEIGHT_MM = (4.5, 24.0)  # 1 mV at 5 to 20 mm/mV, with a margin
 _PULSE_WIDTH_MM = (1.0, 7.5)  # between a pulse's two sides
 _PULSE_MATCH_MM = 1.5  # the two sides start and end this close
 _PULSE_FOOT_MM = 4.0  # a pulse's foot lies this close to the row's densest ink
@@ -41,7 +44,7 @@ _LINE_MM = 1.0  # half-height of the window in which a printed horizontal line's
 _MARK_MM = 1.5  # a boundary mark lies this close to where the layout puts the boundary
 _MARK_DRIFT = 0.01  # plus this share of its distance from the row's start (scale uncertainty)
 _GAP_MM = 0.6  # blank this far on both sides of a boundary is a gap
-_TICK_MM = (1.2, 9.0)  # a tick: a vertical stroke this long across the baseline
+_TICK_MM = (1.2, 6.0)  # a tick: a vertical stroke this long across the baseline
 _LABEL_MM = (1.2, 6.5, 14.0)  # a label: glyphs this tall (min, max), starting within this of a boundary
 _MIN_SCORE = 0.75  # share of a layout's checks its page must pass
 _SPEED_TOLERANCE = 0.15  # rows' width may differ from 10 s at 25 mm/s on the grid by this share
@@ -151,7 +154,13 @@ def read_layout(ink: InkMap, px_per_mm: tuple[float, float] | None) -> PageLayou
     rows = [_row(ink, trace, y, half, mm_x, mm_y) for y in baselines]
     widest = max((row.width for row in rows), default=0.0)
     rows = [row for row in rows if row.width >= _MIN_ROW_SHARE * widest]  # not a line of text or a short scrap
+    if rows:  # the rows of a standard page begin together: one row's stray ink (a label, a pulse's stub) does not
+        start = float(np.median([row.x_start for row in rows]))
+        rows = [replace(row, x_start=start) if abs(row.x_start - start) < _ALIGN_MM * mm_x else row for row in rows]
     row_width = float(np.median([row.width for row in rows])) if rows else float(width)
+    standard = _STANDARD_ROW_MM * mm_x
+    if grid_scale and abs(row_width / standard - 1) > _WIDTH_TRUST:
+        row_width = standard  # traces end early or late (clipped, cut): the grid's 10 s at 25 mm/s
     evidence = _Evidence(vertical, trace, small, mask, half, mm_x, mm_y)
     known, marks = _match(rows, row_width, evidence)
     panels = known.panels_per_row if known else (0,) * len(rows)
@@ -372,14 +381,14 @@ class _Evidence:
         return None
 
     def _tick(self, x0: int, x1: int, y: int) -> bool:
-        """A short vertical stroke across the baseline (ink above and below it, neither end far)."""
+        """A short vertical stroke across the baseline, about as far above it as below (QRS strokes are not)."""
         low, high = (round(v * self.mm_y) for v in _TICK_MM)
         column = self.mask[max(0, y - high) : y + high + 1, x0:x1]
         centre = min(y, high)
         for x in range(column.shape[1]):
-            starts, ends = _runs(column[:, x] > 0)
-            for s, e in zip(starts, ends):
-                if s < centre - 1 and e > centre + 1 and low <= e - s < 2 * high - 2:
+            for s, e in zip(*_runs(column[:, x] > 0)):
+                length = e - s
+                if low <= length < high and min(centre - s, e - centre) >= 0.3 * length:
                     return True
         return False
 

@@ -88,10 +88,8 @@ def read_page(
             inside = find_diagnostic_region(work[box.y0 : box.y1, box.x0 : box.x1])
             grid = _grid(inside)
         ink, layout = _read_region(work, box, grid)
-        reasons = page_reasons(grid is not None, layout)
-        if found.grid_found and not reasons:
-            detected = _read_region(work, found.box, grid)[1]
-            reasons = crop_reasons(detected, found.box, box)
+        reasons = crop_reasons(_read_region(work, found.box, grid)[1], found.box, box) if found.grid_found else ()
+        reasons = reasons or page_reasons(grid is not None, layout)
     full = crop if crop is not None else box.scaled(sx, sy)
     return PageReading(work, box, full.clamped(*page_size), page_transform, (width, height), grid, ink, layout,
                        reasons)

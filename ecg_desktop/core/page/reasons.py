@@ -22,15 +22,15 @@ _CROP_MARGIN_MM = 2.0  # trace ends this far outside a crop are cut off
 
 NO_GRID_REASON = Reason(
     "no_grid",
-    "No ECG grid and no ECG traces were found in the classified region. The model reads only 12-lead printouts "
-    "on grid paper; check that this is one (a very faint copy or a cut-off page can also cause this).",
+    "No ECG grid was found in the classified region. The model reads only 12-lead printouts on grid paper; "
+    "check that this is one (a very faint copy or a cut-off grid can also cause this).",
 )
 
 
 def page_reasons(grid_found: bool, layout: PageLayout) -> tuple[Reason, ...]:
     """No reasons for the supported printout; otherwise one saying what was found instead."""
-    if not grid_found and not layout.rows:
-        return (NO_GRID_REASON,)
+    if not grid_found and (layout.known is None or not any(row.pulse is not None for row in layout.rows)):
+        return (NO_GRID_REASON,)  # without a grid, only a known layout with calibration pulses is known to be traces
     if not grid_found:
         return (Reason("no_grid", f"Found {layout.description}, but no ECG grid could be measured around the "
                                   f"traces; this model reads only {SUPPORTED_TEXT}."),)

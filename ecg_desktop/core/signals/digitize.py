@@ -124,6 +124,9 @@ def digitize(image: np.ndarray, box: CropBox | None = None, *, image_size: tuple
     ink = ink_map(page[region.y0 : region.y1, region.x0 : region.x1])
     geometry = PrintGeometry.of(layout, factor, (reading.box.x0 * factor - region.x0, reading.box.y0 * factor - region.y0))
     warnings = list(_scale_warnings(layout))
+    if reading.grid is None:
+        warnings.append("No ECG grid was measured (a faint copy?): the time scale comes from the rows' 10 s width "
+                        "and the voltage scale from the calibration pulses.")
     panels = _trace_panels(ink, geometry, len(layout.rows) - len(PANEL_LEADS))
     for panel in panels:
         traced = np.count_nonzero(~np.isnan(panel.values_mv)) / panel.values_mv.size
