@@ -10,6 +10,7 @@ The page reading (core.page.layout), the digitizer, the layout fingerprint and t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -20,13 +21,32 @@ PAPER_BLOCK = 8  # paper brightness is estimated on a copy this many times small
 
 @dataclass(frozen=True)
 class InkMap:
-    """Ink of a region: ``mask`` (bool) and ``darkness`` (float32, 0 on paper, 1 black), same shape as the region,
-    and the ink's connected blobs: ``blobs`` (label per pixel, 0 on paper) and ``blob_size`` (width, height per label)."""
+    """Ink of a region: ``mask`` (bool), from its brightest channel ``bright`` and the local ``paper`` brightness.
+
+    ``darkness`` (float32, 0 on paper, 1 black) and the ink's connected blobs (``blobs``: label per pixel, 0 on
+    paper; ``blob_size``: width, height per label) are worked out when first asked for (the digitizer does).
+    """
 
     mask: np.ndarray
-    darkness: np.ndarray
-    blobs: np.ndarray
-    blob_size: np.ndarray
+    bright: np.ndarray
+    paper: np.ndarray
+
+    @cached_property
+    def darkness(self) -> np.ndarray:
+        return np.clip(1.0 - self.bright.astype(np.float32) / np.maximum(self.paper.astype(np.float32), 1.0), 0.0, 1.0)
+
+    @cached_property
+    def _components(self) -> tuple[np.ndarray, np.ndarray]:
+        _, blobs, stats, _ = cv2.connectedComponentsWithStats(self.mask.view(np.uint8), connectivity=8)
+        return blobs, stats[:, [cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT]]
+
+    @property
+    def blobs(self) -> np.ndarray:
+        return self._components[0]
+
+    @property
+    def blob_size(self) -> np.ndarray:
+        return self._components[1]
 
 
 def brightest_channel(region: np.ndarray) -> np.ndarray:
@@ -54,7 +74,4 @@ def ink_map(region: np.ndarray) -> InkMap:
     """The ink of a BGR (or grey) uint8 region."""
     bright = brightest_channel(region)
     paper = local_paper(bright)
-    mask = cv2.compare(bright, cv2.multiply(paper, INK_RATIO), cv2.CMP_LT) > 0
-    darkness = np.clip(1.0 - bright.astype(np.float32) / np.maximum(paper.astype(np.float32), 1.0), 0.0, 1.0)
-    _, blobs, stats, _ = cv2.connectedComponentsWithStats(mask.view(np.uint8), connectivity=8)
-    return InkMap(mask, darkness, blobs, stats[:, [cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT]])
+    return InkMap(cv2.compare(bright, cv2.multiply(paper, INK_RATIO), cv2.CMP_LT) > 0, bright, paper)

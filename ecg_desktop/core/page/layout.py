@@ -33,6 +33,7 @@ _MIN_COVER = 0.3  # a trace row covers at least this share of the region's width
 _BRIDGE_MM = 15.0  # blank stretches shorter than this inside a row are part of it
 _STANDARD_ROW_MM = 250.0  # 10 s at 25 mm/s
 _WIDTH_TRUST = 0.02  # rows' measured width is taken over the grid's 250 mm when they agree this closely
+_SPANNING_ROWS = 1.3  # a separator line measured for the time axis is longer than this many row spacings
 _ALIGN_MM = 6.0  # rows beginning this close to the others' start begin with them
 _MIN_ROW_SHARE = 0.6  # a trace row is at least this share of the widest row's width
 _PULSE_SEARCH_MM = (20.0, 12.0)  # a row's pulse lies this far left / right of where its ink begins
@@ -167,13 +168,14 @@ def read_layout(ink: InkMap, px_per_mm: tuple[float, float] | None) -> PageLayou
     rows = [TraceRow(r.baseline, r.x_start, r.x_start + row_width, r.pulse, n) for r, n in zip(rows, panels)]
     heights = [r.pulse.height for r in rows if r.pulse is not None]
     px_per_mv = float(np.median(heights)) if heights else 10 * mm_y
-    separators = evidence.separator_xs(rows, row_width)
+    spanning = _long_lines(mask, round(_SPANNING_ROWS * spacing), axis=0)  # lines across rows: no QRS is as long
+    separators = _separator_xs(spanning, rows, row_width, half, mm_x)
     fitted = _separator_axis(separators)
     px_per_s = row_width / ROW_SECONDS
     if fitted is not None:  # printed lines measure the cart's time axis more finely than where traces begin and end
         start, px_per_s = fitted
         rows = [replace(r, x_start=start, x_end=start + ROW_SECONDS * px_per_s)
-                if abs(r.x_start - start) < _MARK_MM * mm_x else r for r in rows]
+                if abs(r.x_start - start) < _ALIGN_MM * mm_x else r for r in rows]
     return PageLayout(tuple(rows), known, marks, tuple(sorted({x for x, _ in separators})), px_per_s, px_per_mv,
                       bool(heights), (mm_x, mm_y), grid_scale, trace)
 
@@ -189,11 +191,24 @@ def _separator_axis(separators: list[tuple[float, float]]) -> tuple[float, float
 
 
 def _long_lines(mask: np.ndarray, length: int, axis: int) -> np.ndarray:
-    """Straight runs of ink at least ``length`` long, down (axis 0) or across (axis 1)."""
+    """Straight runs of ink at least ``length`` long, down (axis 0) or across (axis 1).
+
+    Only the columns (rows) holding that much ink at all are opened: few do, and the rest cannot.
+    """
+    lines = np.zeros_like(mask)
     if length >= mask.shape[axis]:
-        return np.zeros_like(mask)
+        return lines
+    candidates = np.flatnonzero(np.count_nonzero(mask, axis=axis) >= length)
+    if candidates.size == 0:
+        return lines
     kernel = np.ones((length, 1) if axis == 0 else (1, length), np.uint8)
-    return cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    picked = np.ascontiguousarray(mask[:, candidates] if axis == 0 else mask[candidates])
+    opened = cv2.morphologyEx(picked, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    if axis == 0:
+        lines[:, candidates] = opened
+    else:
+        lines[candidates] = opened
+    return lines
 
 
 def _trace_and_small(inked: np.ndarray, min_width: float) -> tuple[np.ndarray, np.ndarray]:
@@ -403,39 +418,37 @@ class _Evidence:
         tall = rows[-1] - rows[0] + 1
         return low * self.mm_y <= tall <= high * self.mm_y and np.count_nonzero(glyphs) >= 3 * self.mm_x
 
-    def separator_xs(self, rows: list[TraceRow], row_width: float) -> list[tuple[float, float]]:
-        """The long vertical lines at the panel boundaries of the rows with panels: (x, share of the row's width)."""
-        found = []
-        for row in rows:
-            for k in range(1, row.panels):
-                x = row.x_start + k * row_width / row.panels
-                lo, hi = max(0, round(x - 2 * self.mm_x)), round(x + 2 * self.mm_x) + 1
-                y = round(row.baseline)
-                columns = np.flatnonzero(self.vertical[max(0, y - self.half) : y + self.half + 1, lo:hi].any(axis=0))
-                if columns.size:
-                    found.append((float(lo + columns.mean()), k / row.panels))
-        return found
+
+def _separator_xs(lines: np.ndarray, rows: list[TraceRow], row_width: float, half: int, mm: float
+                  ) -> list[tuple[float, float]]:
+    """Vertical ``lines`` at the panel boundaries of the rows with panels: (x, share of the row's width)."""
+    found = []
+    for row in rows:
+        y = round(row.baseline)
+        for k in range(1, row.panels):
+            x = row.x_start + k * row_width / row.panels
+            lo, hi = max(0, round(x - 2 * mm)), round(x + 2 * mm) + 1
+            columns = np.flatnonzero(lines[max(0, y - half) : y + half + 1, lo:hi].any(axis=0))
+            if columns.size:
+                found.append((float(lo + columns.mean()), k / row.panels))
+    return found
 
 
 def _match(rows: list[TraceRow], row_width: float, evidence: _Evidence) -> tuple[KnownLayout | None, tuple[str, ...]]:
-    """The known layout of as many rows whose boundaries are marked (and other places not), and the marks seen."""
-    best, best_score, best_marks = None, 0.0, ()
+    """The known layout of as many rows whose boundaries are marked (and other places not), and the marks seen.
+
+    Each row is looked at a quarter, a half and three quarters of its width: a row of 4 panels has a boundary
+    at all three, a row of 2 at the half only, a single trace at none.
+    """
+    seen = [[evidence.at(row, row.x_start + k * row_width / 4) for k in (1, 2, 3)] for row in rows]
+    best, best_score, best_marks = None, _MIN_SCORE - 1e-9, ()  # the first of equal scores
     for layout in KNOWN_LAYOUTS:
         if len(layout.panels_per_row) != len(rows):
             continue
-        passed, checks, marks = 0, 0, set()
-        for row, panels in zip(rows, layout.panels_per_row):
-            for k in range(1, 4):
-                wanted = (k * panels) % 4 == 0 and panels > 1  # a boundary of this row at k/4 of its width
-                mark = evidence.at(row, row.x_start + k * row_width / 4)
-                if wanted and mark:
-                    marks.add(mark)
-                if (k * panels) % 4 == 0 or panels == 1 or panels == 4:
-                    checks += 1
-                    passed += bool(mark) == wanted
-        score = passed / max(checks, 1)
+        wanted = [[panels > 1 and k * panels % 4 == 0 for k in (1, 2, 3)] for panels in layout.panels_per_row]
+        checks = [(bool(mark) == want, mark if want else None) for row, wants in zip(seen, wanted)
+                  for mark, want in zip(row, wants)]
+        score = sum(passed for passed, _ in checks) / len(checks)
         if score > best_score:
-            best, best_score, best_marks = layout, score, tuple(sorted(marks))
-    if best_score < _MIN_SCORE:
-        return None, ()
+            best, best_score, best_marks = layout, score, tuple(sorted({mark for _, mark in checks if mark}))
     return best, best_marks

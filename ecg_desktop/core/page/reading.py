@@ -70,42 +70,55 @@ def read_page(
     width, height = image_size or (image.shape[1], image.shape[0])
     transform = find_page_transform(analysis)
     work = transform.apply(analysis)
-    if crop is None and _pulses_at_right(work):
-        transform = transform.turned_half()
-        work = transform.apply(analysis)
+    found, detected = _read_detected(work)
+    if crop is None and _pulses_missing(detected):  # the header cue of core.page.geometry fails on some pages
+        turned_transform = transform.turned_half()
+        turned_work = turned_transform.apply(analysis)
+        turned_found, turned = _read_detected(turned_work)
+        if sum(row.pulse is not None for row in turned.layout.rows) > len(turned.layout.rows) / 2:
+            transform, work, found, detected = turned_transform, turned_work, turned_found, turned
     page_transform = transform.scaled(width / analysis.shape[1], height / analysis.shape[0])
     page_size = page_transform.size
     sx, sy = page_size[0] / work.shape[1], page_size[1] / work.shape[0]
-    found = find_diagnostic_region(work)
-    grid = _grid(found)
+    grid = detected.grid
     if crop is None:
-        box = found.box
-        ink, layout = _read_region(work, box, grid)
-        reasons = page_reasons(grid is not None, layout)
+        box, region = found.box, detected
+        reasons = page_reasons(grid is not None, region.layout)
     else:
         box = crop.scaled(1 / sx, 1 / sy).clamped(work.shape[1], work.shape[0])
         if grid is None:
-            inside = find_diagnostic_region(work[box.y0 : box.y1, box.x0 : box.x1])
-            grid = _grid(inside)
-        ink, layout = _read_region(work, box, grid)
-        reasons = crop_reasons(_read_region(work, found.box, grid)[1], found.box, box) if found.grid_found else ()
-        reasons = reasons or page_reasons(grid is not None, layout)
+            grid = _grid(find_diagnostic_region(work[box.y0 : box.y1, box.x0 : box.x1]))
+        region = _Region.read(work, box, grid)
+        reasons = crop_reasons(detected.layout, found.box, box) if found.grid_found else ()
+        reasons = reasons or page_reasons(grid is not None, region.layout)
     full = crop if crop is not None else box.scaled(sx, sy)
-    return PageReading(work, box, full.clamped(*page_size), page_transform, (width, height), grid, ink, layout,
-                       reasons)
+    return PageReading(work, box, full.clamped(*page_size), page_transform, (width, height), grid, region.ink,
+                       region.layout, reasons)
 
 
-def _pulses_at_right(work: np.ndarray) -> bool:
-    """Whether the page reads better half turned: no calibration pulse where its rows begin, pulses on most rows
-    of the page turned (the orientation's own cue, the header, fails on pages with little of one)."""
+@dataclass(frozen=True)
+class _Region:
+    """A region's grid, ink and layout."""
+
+    grid: Grid | None
+    ink: InkMap
+    layout: PageLayout
+
+    @classmethod
+    def read(cls, work: np.ndarray, box: CropBox, grid: Grid | None) -> _Region:
+        ink = ink_map(work[box.y0 : box.y1, box.x0 : box.x1])
+        return cls(grid, ink, read_layout(ink, grid.px_per_mm if grid else None))
+
+
+def _read_detected(work: np.ndarray) -> tuple[CropResult, _Region]:
+    """The automatic region of ``work`` and what it holds."""
     found = find_diagnostic_region(work)
-    layout = _read_region(work, found.box, _grid(found))[1]
-    if not layout.rows or any(row.pulse is not None for row in layout.rows):
-        return False
-    turned = np.ascontiguousarray(work[::-1, ::-1])
-    found = find_diagnostic_region(turned)
-    layout = _read_region(turned, found.box, _grid(found))[1]
-    return sum(row.pulse is not None for row in layout.rows) > len(layout.rows) / 2
+    return found, _Region.read(work, found.box, _grid(found))
+
+
+def _pulses_missing(region: _Region) -> bool:
+    """Trace rows without a calibration pulse where they begin: the page may be upside down."""
+    return bool(region.layout.rows) and all(row.pulse is None for row in region.layout.rows)
 
 
 def _grid(found: CropResult) -> Grid | None:
@@ -114,12 +127,6 @@ def _grid(found: CropResult) -> Grid | None:
         return None
     across, down = found.grid_pitches or (found.grid_pitch_px, found.grid_pitch_px)
     return Grid(across, down)
-
-
-def _read_region(work: np.ndarray, box: CropBox, grid: Grid | None) -> tuple[InkMap, PageLayout]:
-    """The ink and the layout inside ``box``."""
-    ink = ink_map(work[box.y0 : box.y1, box.x0 : box.x1])
-    return ink, read_layout(ink, grid.px_per_mm if grid else None)
 
 
 def upright(image: np.ndarray, page_transform: PageTransform, source_size: tuple[int, int]) -> np.ndarray:
