@@ -30,7 +30,6 @@ from unittest import mock
 import numpy as np
 
 from ecg_desktop.core.page import reading
-from ecg_desktop.core.page.geometry import PageTransform
 from training import data
 from training.cache import CnnCache
 from training.classifiers import make_lightgbm
@@ -54,13 +53,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _no_transform(image: np.ndarray) -> PageTransform:
-    return PageTransform.identity(image.shape[1], image.shape[0])
-
-
 def read_as_it_comes(image: np.ndarray) -> reading.PageReading:
     """The app's page reading with the page left as it comes: no turn, deskew or rectification."""
-    with mock.patch.object(reading, "find_page_transform", _no_transform):
+    with mock.patch.object(reading, "orient", reading.as_it_comes):
         return reading.read_page(image)
 
 

@@ -43,10 +43,11 @@ _PULSE_MATCH_MM = 1.5  # the two sides start and end this close
 _PULSE_FOOT_MM = 4.0  # a pulse's foot lies this close to the row's densest ink
 _LINE_MM = 1.0  # half-height of the window in which a printed horizontal line's centre is measured
 _MARK_MM = 1.5  # a boundary mark lies this close to where the layout puts the boundary
-_MARK_DRIFT = 0.01  # plus this share of its distance from the row's start (scale uncertainty)
+_MARK_DRIFT = 0.005  # plus this share of its distance from the row's start (scale uncertainty)
 _GAP_MM = 0.6  # blank this far on both sides of a boundary is a gap
 _TICK_MM = (1.2, 6.0)  # a tick: a vertical stroke this long across the baseline
 _LABEL_MM = (1.2, 6.5, 14.0)  # a label: glyphs this tall (min, max), starting within this of a boundary
+_DRAWN_MARKS = ("separators", "gaps")  # marks no trace makes by chance
 _MIN_SCORE = 0.75  # share of a layout's checks its page must pass
 _SPEED_TOLERANCE = 0.15  # rows' width may differ from 10 s at 25 mm/s on the grid by this share
 
@@ -155,9 +156,10 @@ def read_layout(ink: InkMap, px_per_mm: tuple[float, float] | None) -> PageLayou
     rows = [_row(ink, trace, y, half, mm_x, mm_y) for y in baselines]
     widest = max((row.width for row in rows), default=0.0)
     rows = [row for row in rows if row.width >= _MIN_ROW_SHARE * widest]  # not a line of text or a short scrap
-    if rows:  # the rows of a standard page begin together: one row's stray ink (a label, a pulse's stub) does not
-        start = float(np.median([row.x_start for row in rows]))
-        rows = [replace(row, x_start=start) if abs(row.x_start - start) < _ALIGN_MM * mm_x else row for row in rows]
+    if rows:  # the rows of a standard page begin together; a faint first stretch of trace makes one begin late
+        middle = float(np.median([row.x_start for row in rows]))
+        start = min(row.x_start for row in rows if abs(row.x_start - middle) < _ALIGN_MM * mm_x)
+        rows = [replace(row, x_start=start) if abs(row.x_start - middle) < _ALIGN_MM * mm_x else row for row in rows]
     row_width = float(np.median([row.width for row in rows])) if rows else float(width)
     standard = _STANDARD_ROW_MM * mm_x
     if grid_scale and abs(row_width / standard - 1) > _WIDTH_TRUST:
@@ -438,7 +440,9 @@ def _match(rows: list[TraceRow], row_width: float, evidence: _Evidence) -> tuple
     """The known layout of as many rows whose boundaries are marked (and other places not), and the marks seen.
 
     Each row is looked at a quarter, a half and three quarters of its width: a row of 4 panels has a boundary
-    at all three, a row of 2 at the half only, a single trace at none.
+    at all three, a row of 2 at the half only, a single trace at none. Any mark passes where a boundary is
+    wanted; where none is, only a drawn separator or a gap fails (a steep QRS complex can look like a tick,
+    a letter of the header like a label).
     """
     seen = [[evidence.at(row, row.x_start + k * row_width / 4) for k in (1, 2, 3)] for row in rows]
     best, best_score, best_marks = None, _MIN_SCORE - 1e-9, ()  # the first of equal scores
@@ -446,8 +450,8 @@ def _match(rows: list[TraceRow], row_width: float, evidence: _Evidence) -> tuple
         if len(layout.panels_per_row) != len(rows):
             continue
         wanted = [[panels > 1 and k * panels % 4 == 0 for k in (1, 2, 3)] for panels in layout.panels_per_row]
-        checks = [(bool(mark) == want, mark if want else None) for row, wants in zip(seen, wanted)
-                  for mark, want in zip(row, wants)]
+        checks = [(bool(mark) if want else mark not in _DRAWN_MARKS, mark if want else None)
+                  for row, wants in zip(seen, wanted) for mark, want in zip(row, wants)]
         score = sum(passed for passed, _ in checks) / len(checks)
         if score > best_score:
             best, best_score, best_marks = layout, score, tuple(sorted({mark for _, mark in checks if mark}))

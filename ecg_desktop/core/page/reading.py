@@ -68,15 +68,7 @@ def read_page(
     """
     analysis = reduce_for_analysis(image)
     width, height = image_size or (image.shape[1], image.shape[0])
-    transform = find_page_transform(analysis)
-    work = transform.apply(analysis)
-    found, detected = _read_detected(work)
-    if crop is None and _pulses_missing(detected):  # the header cue of core.page.geometry fails on some pages
-        turned_transform = transform.turned_half()
-        turned_work = turned_transform.apply(analysis)
-        turned_found, turned = _read_detected(turned_work)
-        if sum(row.pulse is not None for row in turned.layout.rows) > len(turned.layout.rows) / 2:
-            transform, work, found, detected = turned_transform, turned_work, turned_found, turned
+    transform, work, found, detected = orient(analysis, turn=crop is None)
     page_transform = transform.scaled(width / analysis.shape[1], height / analysis.shape[0])
     page_size = page_transform.size
     sx, sy = page_size[0] / work.shape[1], page_size[1] / work.shape[0]
@@ -94,6 +86,30 @@ def read_page(
     full = crop if crop is not None else box.scaled(sx, sy)
     return PageReading(work, box, full.clamped(*page_size), page_transform, (width, height), grid, region.ink,
                        region.layout, reasons)
+
+
+def orient(analysis: np.ndarray, *, turn: bool = True) -> tuple[PageTransform, np.ndarray, CropResult, _Region]:
+    """The upright page (core.page.geometry), its automatic region and what the region holds.
+
+    With ``turn``, a page whose rows show no calibration pulse where they begin, but do half turned, is
+    half turned: the header cue of core.page.geometry fails on pages with little of a header.
+    """
+    transform = find_page_transform(analysis)
+    work = transform.apply(analysis)
+    found, detected = _read_detected(work)
+    if turn and detected.layout.rows and all(row.pulse is None for row in detected.layout.rows):
+        turned_transform = transform.turned_half()
+        turned_work = turned_transform.apply(analysis)
+        turned_found, turned = _read_detected(turned_work)
+        if sum(row.pulse is not None for row in turned.layout.rows) > len(turned.layout.rows) / 2:
+            return turned_transform, turned_work, turned_found, turned
+    return transform, work, found, detected
+
+
+def as_it_comes(analysis: np.ndarray, *, turn: bool = True) -> tuple[PageTransform, np.ndarray, CropResult, _Region]:
+    """:func:`orient` leaving the page as it comes: no turn, deskew or rectification."""
+    found, detected = _read_detected(analysis)
+    return PageTransform.identity(analysis.shape[1], analysis.shape[0]), analysis, found, detected
 
 
 @dataclass(frozen=True)
@@ -116,17 +132,9 @@ def _read_detected(work: np.ndarray) -> tuple[CropResult, _Region]:
     return found, _Region.read(work, found.box, _grid(found))
 
 
-def _pulses_missing(region: _Region) -> bool:
-    """Trace rows without a calibration pulse where they begin: the page may be upside down."""
-    return bool(region.layout.rows) and all(row.pulse is None for row in region.layout.rows)
-
-
 def _grid(found: CropResult) -> Grid | None:
     """The grid of a region search, or None."""
-    if not found.grid_found or found.grid_pitch_px is None:
-        return None
-    across, down = found.grid_pitches or (found.grid_pitch_px, found.grid_pitch_px)
-    return Grid(across, down)
+    return Grid(*found.grid_pitches) if found.grid_pitches else None
 
 
 def upright(image: np.ndarray, page_transform: PageTransform, source_size: tuple[int, int]) -> np.ndarray:
