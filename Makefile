@@ -20,6 +20,7 @@ run: $(VENV)/.app
 	$(VENV)/bin/ecg-desktop $(SAMPLE)
 
 test: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
 # Retrain the bundled models (about 2.7 hours on 2 idle CPU cores, see README; started again after a stop, it reuses every CNN

@@ -148,7 +148,7 @@ def _self_test() -> int:
 
     try:
         run_self_test()
-    except Exception as exc:  # any failure must reach the exit code with its reason
+    except Exception as exc:  # noqa: BLE001 -- any failure must reach the exit code with its reason
         print(f"self-test FAILED: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -15,7 +15,7 @@ import cv2
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ecg_desktop.testing.synthetic import render_printout  # noqa: E402
+from ecg_desktop.testing.synthetic import render_printout
 
 # name: (kind, heart rate, seed, patient id, date)
 SAMPLES = {

@@ -8,7 +8,7 @@ import pytest
 from ecg_desktop.core.classify.calibration import apply_temperature
 
 pytest.importorskip("sklearn")
-from training.calibration import bootstrap_f1, cross_fitted, expected_calibration_error, fit_temperature  # noqa: E402
+from training.calibration import bootstrap_f1, cross_fitted, expected_calibration_error, fit_temperature
 
 
 def test_temperature_keeps_ranking_and_sums_to_one() -> None:

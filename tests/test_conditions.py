@@ -88,7 +88,7 @@ def test_negative_family_is_a_deterministic_bgr_page(name: str) -> None:
 def _trace_rows(image: np.ndarray) -> int:
     """Horizontal ink bands in the grid: runs of rows where ink near the row spans most of the trace width."""
     h, w = image.shape[:2]
-    fx0, fy0, fx1, fy1 = GRID_BOX_FRACTIONS
+    _fx0, fy0, _fx1, fy1 = GRID_BOX_FRACTIONS
     x0, x1 = round(0.09 * w), round(0.95 * w)  # right of the calibration pulses, left of the border
     dark = image[round(fy0 * h):round(fy1 * h), x0:x1].min(axis=2) < 100
     win = max(2, round(0.0025 * h))

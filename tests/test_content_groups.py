@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 pytest.importorskip("sklearn")
-from ecg_desktop.core.page.crop import CropBox  # noqa: E402
-from training.data import Scan, assign_groups  # noqa: E402
+from ecg_desktop.core.page.crop import CropBox
+from training.data import Scan, assign_groups
 
 
 def scan(name: str, degrees: float, *, sha: str | None = None, label: int = 0) -> Scan:

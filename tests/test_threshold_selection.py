@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 
 pytest.importorskip("sklearn")
-from training import calibration  # noqa: E402
-from training.classifiers import low_confidence_threshold  # noqa: E402
-from training.decision_rule import choose_thresholds, cross_fitted_rule, mi_operating_point  # noqa: E402
-from training.ood import cross_fitted_false_alarms, fit_distribution, threshold_from  # noqa: E402
-from training.thresholds import read_oof, rule_thresholds  # noqa: E402
+from training import calibration
+from training.classifiers import low_confidence_threshold
+from training.decision_rule import choose_thresholds, cross_fitted_rule, mi_operating_point
+from training.ood import cross_fitted_false_alarms, fit_distribution, threshold_from
+from training.thresholds import read_oof, rule_thresholds
 
 CLASS_IDS = ["normal", "abnormal_heartbeat", "mi", "history_of_mi"]
 NORMAL, ABNORMAL, MI, HISTORY = range(4)

@@ -13,15 +13,15 @@ import pytest
 
 pytest.importorskip("torch")
 
-from ecg_desktop.core import EcgModel  # noqa: E402
-from ecg_desktop.core.classify.preprocess import preprocess  # noqa: E402
-from ecg_desktop.core.page.reading import read_page  # noqa: E402
-from ecg_desktop.testing.synthetic import render_printout  # noqa: E402
-from training import ablation, data  # noqa: E402
-from training.cnn import DualBranchCNN  # noqa: E402
-from training.conditions import CONDITIONS  # noqa: E402
-from training.export import export_onnx, max_abs_difference  # noqa: E402
-from training.train import CLASSES, main  # noqa: E402
+from ecg_desktop.core import EcgModel
+from ecg_desktop.core.classify.preprocess import preprocess
+from ecg_desktop.core.page.reading import read_page
+from ecg_desktop.testing.synthetic import render_printout
+from training import ablation, data
+from training.cnn import DualBranchCNN
+from training.conditions import CONDITIONS
+from training.export import export_onnx, max_abs_difference
+from training.train import CLASSES, main
 
 CLASS_IDS = [c for c, _ in CLASSES]
 
@@ -38,7 +38,7 @@ def tiny_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
         for path in sorted((source / cid).glob("*.jpg"))[:3]:
             image = cv2.imread(str(path))
             cv2.imwrite(str(root / cid / path.name), cv2.resize(image, (1106, 786), interpolation=cv2.INTER_AREA))
-    first = sorted((root / "mi").glob("*.jpg"))[0]
+    first = min((root / "mi").glob("*.jpg"))
     shutil.copy(first, root / "mi" / "exact copy.jpg")
     near = cv2.resize(cv2.imread(str(first)), (1000, 711), interpolation=cv2.INTER_AREA)
     cv2.imwrite(str(root / "mi" / "near copy.jpg"), near, [cv2.IMWRITE_JPEG_QUALITY, 80])
@@ -51,7 +51,7 @@ def test_duplicates_are_grouped_and_never_split(tiny_dataset: Path) -> None:
     assert counts["exact_duplicate_files"] == 1 and counts["near_duplicate_merges"] == 1
     assert counts["groups"] == len(scans) - 2
     by_name = {s.path.name: s.group for s in scans}
-    first = sorted(n for n in by_name if n.startswith("MI("))[0]
+    first = min(n for n in by_name if n.startswith("MI("))
     assert by_name["exact copy.jpg"] == by_name["near copy.jpg"] == by_name[first]
     for train, test in data.grouped_folds(scans, n_folds=2, seed=0):
         assert not {scans[i].group for i in train} & {scans[i].group for i in test}

@@ -17,8 +17,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from training.report import NAMES as CLASSIFIER_NAMES  # noqa: E402  (the names metrics.md uses)
-from training.report import TUNING_SET, applicability_markdown, second_stage_comparison  # noqa: E402
+from training.report import NAMES as CLASSIFIER_NAMES
+from training.report import TUNING_SET, applicability_markdown, second_stage_comparison
 
 FEATURE_IMPORTANCE = "lightgbm_feature_importance.png"  # written next to metrics.json by training
 REQUIRED_METRICS = ("cv", "folds", "seed", "dataset", "classifiers", "shipped_bootstrap_95ci", "calibration",

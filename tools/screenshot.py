@@ -15,11 +15,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
+from PySide6.QtCore import QEventLoop, QSettings, QTimer
 
-from ecg_desktop.core import resources  # noqa: E402
-from ecg_desktop.gui.app import build_window, ensure_application  # noqa: E402
-from ecg_desktop.gui.settings import SettingsStore  # noqa: E402
+from ecg_desktop.core import resources
+from ecg_desktop.gui.app import build_window, ensure_application
+from ecg_desktop.gui.settings import SettingsStore
 
 SIZE = (1280, 800)
 TIMEOUT_MS = 30_000

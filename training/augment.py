@@ -105,7 +105,7 @@ def appearance(image: np.ndarray, rng: np.random.Generator, config: AugmentConfi
     if rng.random() < config.noise:
         image = _sensor_noise(image, rng)
     if rng.random() < config.jpeg:
-        ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(35, 90))])
+        _ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(35, 90))])
         image = cv2.imdecode(data, cv2.IMREAD_COLOR)
     return image
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from sklearn.metrics import f1_score
 
@@ -37,7 +39,7 @@ def expected_calibration_error(probs: np.ndarray, labels: np.ndarray, *, bins: i
     correct = probs.argmax(1) == labels
     edges = np.linspace(0, 1, bins + 1)
     ece = 0.0
-    for low, high in zip(edges[:-1], edges[1:]):
+    for low, high in itertools.pairwise(edges):
         inside = (confidence > low) & (confidence <= high)
         if inside.any():
             ece += inside.mean() * abs(correct[inside].mean() - confidence[inside].mean())

@@ -7,8 +7,8 @@ fold's CNN and LightGBM. A scan whose page the app would not read counts as not 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from sklearn.metrics import f1_score

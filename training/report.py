@@ -37,10 +37,10 @@ def write_metrics_markdown(results: dict, class_ids: list[str], path: Path) -> s
     """Render the classifier comparison as Markdown, write it to ``path`` and return it."""
     ds = results["dataset"]
     lines = [
-        f"Grouped stratified {results['folds']}-fold cross-validation, out-of-fold, seed {results['seed']}; "
+        (f"Grouped stratified {results['folds']}-fold cross-validation, out-of-fold, seed {results['seed']}; "
         f"{ds['files']} distinct scans in {ds['groups']} content groups "
         f"({', '.join(f'{k} {v}' for k, v in ds['class_counts'].items())}). {TUNING_SET} "
-        "Macro-F1 is mean ± standard deviation over folds (min–max in brackets); per-class F1 is pooled over folds.",
+        "Macro-F1 is mean ± standard deviation over folds (min–max in brackets); per-class F1 is pooled over folds."),
         "",
         "| classifier | macro-F1 | accuracy | " + " | ".join(f"F1 {c}" for c in class_ids) + " |",
         "|---|---|---|" + "---|" * len(class_ids),
@@ -56,8 +56,8 @@ def write_metrics_markdown(results: dict, class_ids: list[str], path: Path) -> s
         lines += ["", second_stage_comparison(results["classifiers"])]
     conditions = results.get("acquisition_conditions")
     if conditions:
-        lines += ["", "Out of fold, per acquisition condition (held-out scans transformed as clinics produce them, "
-                  "read by the app's page reading; LightGBM answers, page checks only):", "",
+        lines += ["", ("Out of fold, per acquisition condition (held-out scans transformed as clinics produce them, "
+                  "read by the app's page reading; LightGBM answers, page checks only):"), "",
                   "| condition | answered | macro-F1 of the answers | pooled |", "|---|---|---|---|"]
         for name, row in conditions.items():
             pooled = "–" if row["pooled_macro_f1"] is None else f"{row['pooled_macro_f1']:.3f}"
@@ -69,15 +69,15 @@ def write_metrics_markdown(results: dict, class_ids: list[str], path: Path) -> s
                   + "; ".join(f"{k} [{lo:.2f}, {hi:.2f}]" for k, (lo, hi) in ci.items()) + "."]
     cal = results.get("calibration")
     if cal:
-        lines += ["", f"Calibration (temperature {cal['temperature']:.2f}): expected calibration error "
-                  f"{cal['ece_before']:.3f} before, {cal['ece_after_cross_fitted']:.3f} after (cross-fitted)."]
+        lines += ["", (f"Calibration (temperature {cal['temperature']:.2f}): expected calibration error "
+                  f"{cal['ece_before']:.3f} before, {cal['ece_after_cross_fitted']:.3f} after (cross-fitted).")]
     ood = results.get("out_of_distribution")
     if ood:
         crossed = ood.get("cross_fitted_false_alarm_rate")
         measured = ("not an independent measurement" if crossed is None else
                     f"with each fold's threshold taken from the other folds, {100 * crossed:.1f}% are flagged")
-        lines += ["", f"CNN-feature out-of-distribution flag: Mahalanobis distance above {ood['threshold']:.1f}, the "
-                  f"99th percentile of held-out real scans' distances (about 1% of them by construction; {measured})."]
+        lines += ["", (f"CNN-feature out-of-distribution flag: Mahalanobis distance above {ood['threshold']:.1f}, the "
+                  f"99th percentile of held-out real scans' distances (about 1% of them by construction; {measured}).")]
     table = "\n".join(lines)
     path.write_text(table + "\n")
     return table
@@ -98,13 +98,13 @@ def applicability_markdown(measured: dict, manifest: dict) -> str:
     fingerprint = manifest["applicability"]["layout_fingerprint"]
     mi = manifest["thresholds"]["mi_operating_point"]
     lines = [
-        f"Measured by `python -m training.app_measure` on model {measured['model_version']}, through "
-        "`EcgModel.classify` as the app runs it.",
+        (f"Measured by `python -m training.app_measure` on model {measured['model_version']}, through "
+        "`EcgModel.classify` as the app runs it."),
         "",
-        f"- MI is listed, and is the answer, from probability {mi['threshold']:.2f}: out of fold it finds "
+        (f"- MI is listed, and is the answer, from probability {mi['threshold']:.2f}: out of fold it finds "
         f"{mi['detected']} of {mi['mi_scans']} MI scans and costs {mi['false_alarms']} false MI findings among "
         f"{mi['non_mi_scans']} other scans (threshold chosen on these predictions; cross-fitted figures in the "
-        "model card).",
+        "model card)."),
     ]
     if fingerprint.get("false_alarm_rate") is not None:
         lines.append(
@@ -117,12 +117,12 @@ def applicability_markdown(measured: dict, manifest: dict) -> str:
     for name, row in measured["negative_families"].items():
         reasons = ", ".join(f"{code} {count}" for code, count in sorted(row["reasons"].items()))
         lines.append(f"| {name} | {row['pages']} | {100 * row['catch_rate']:.0f}% | {reasons} |")
-    lines += ["", "| real scans as a clinic may also have them | scans | answered | macro-F1 of the answers* | "
-              "reasons given |", "|---|---|---|---|---|"]
+    lines += ["", ("| real scans as a clinic may also have them | scans | answered | macro-F1 of the answers* | "
+              "reasons given |"), "|---|---|---|---|---|"]
     for name, row in measured["conditions_on_training_scans"].items():
         f1 = "–" if row["macro_f1_of_answers"] is None else f"{row['macro_f1_of_answers']:.3f}"
         reasons = ", ".join(f"{code} {count}" for code, count in sorted(row["reasons"].items()))
         lines.append(f"| {name} | {row['scans']} | {100 * row['answered']:.0f}% | {f1} | {reasons} |")
-    lines += ["", "\\* These scans trained the shipped model, so their macro-F1 is optimistic; it shows what each "
-              "acquisition change costs, not accuracy on new patients. The answered share measures the checks."]
+    lines += ["", ("\\* These scans trained the shipped model, so their macro-F1 is optimistic; it shows what each "
+              "acquisition change costs, not accuracy on new patients. The answered share measures the checks.")]
     return "\n".join(lines)

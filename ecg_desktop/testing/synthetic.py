@@ -304,7 +304,7 @@ def _grid_palette(colour: BGR) -> GridColours:
     paper, major = np.array(_PAPER, float), np.array(colour, float)
     minor = paper + 0.55 * (major - paper)
     border = np.clip(paper + 2.5 * (major - paper), 0, 255)
-    return GridColours(*(tuple(int(round(c)) for c in v) for v in (minor, major, border)))
+    return GridColours(*(tuple(round(c) for c in v) for v in (minor, major, border)))
 
 
 def _draw_grid(

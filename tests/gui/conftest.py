@@ -14,7 +14,7 @@ import pytest
 from PySide6.QtCore import QSettings, QThreadPool
 
 sys.path.insert(0, str(Path(__file__).parent))  # gui_helpers, whatever pytest's import mode
-from gui_helpers import render_scan, write_scans  # noqa: E402
+from gui_helpers import render_scan, write_scans
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -94,7 +94,7 @@ def test_disabled_controls_and_the_saliency_toggle_look_different(qtbot, themed,
     assert not acts.save_report.isEnabled() and not acts.print.isEnabled()
     for act in (acts.save_report, acts.print):
         button = toolbar.widgetForAction(act)
-        assert looks_different(qtbot, button, lambda _: act.setEnabled(True)), act.text()
+        assert looks_different(qtbot, button, lambda _, act=act: act.setEnabled(True)), act.text()
         act.setEnabled(False)
     for button in (window.welcome.open_button, window.welcome.batch_button):
         assert looks_different(qtbot, button, lambda b: b.setEnabled(False)), button.text()

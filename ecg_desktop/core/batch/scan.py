@@ -86,7 +86,7 @@ def classify_one(
     except EcgDeskError as exc:
         log.warning("scan %s not classified: %s", file_id(path), type(exc).__name__)
         return BatchItem(path, None, str(exc))
-    except Exception as exc:  # a batch never stops for one file
+    except Exception as exc:  # noqa: BLE001 -- a batch never stops for one file
         # The log gets the type and where it happened, never the message (it may hold the file's path).
         log.error("scan %s: unexpected %s\n%s", file_id(path), type(exc).__name__,
                   "".join(traceback.format_tb(exc.__traceback__)).rstrip())
@@ -105,7 +105,7 @@ def digitize_into(path: Path, signals_dir: Path) -> tuple[SignalReading, dict]:
             signals_dir / f"{output_stem(path)}.csv", reading, "csv")
     except EcgDeskError as exc:
         reading, outputs = SignalReading.failed(str(exc)), []
-    except Exception as exc:  # a batch never stops for one file; the log gets the type and where, not the message
+    except Exception as exc:  # noqa: BLE001 -- a batch never stops for one file (the log gets the type, not the message)
         log.error("scan %s not digitized: unexpected %s\n%s", file_id(path), type(exc).__name__,
                   "".join(traceback.format_tb(exc.__traceback__)).rstrip())
         reading, outputs = SignalReading.failed(f"unexpected error ({type(exc).__name__}: {exc})."), []

@@ -52,7 +52,7 @@ def _occluded(batch: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> np.n
 def lead_boxes(size: int) -> dict[str, tuple[int, int, int, int]]:
     """Pixel boxes of the 12 lead panels and the rhythm strip in a ``size`` x ``size`` model input."""
     def px(f: float) -> int:
-        return int(round(f * size))
+        return round(f * size)
 
     boxes = {}
     for r, names in enumerate(LEAD_ROWS):

@@ -141,7 +141,7 @@ class PageLayout:
 
 def read_layout(ink: InkMap, px_per_mm: tuple[float, float] | None) -> PageLayout:
     """The layout in ``ink`` (a region's ink map); ``px_per_mm`` (x, y) from its grid, None without one."""
-    height, width = ink.mask.shape
+    width = ink.mask.shape[1]
     grid_scale = px_per_mm is not None
     mm_x, mm_y = px_per_mm or (width / _PAGE_WIDTH_MM,) * 2
     mask = ink.mask.view(np.uint8)

@@ -154,8 +154,8 @@ def _scale_warnings(layout: PageLayout) -> list[str]:
     if not found:
         return ["No calibration pulse was found: the voltage scale assumes 10 mm/mV on the grid."]
     if found < len(layout.rows):
-        return [f"Calibration pulses were found for {found} of {len(layout.rows)} rows: the 0 mV line of the others "
-                "is taken from where their trace ink is densest."]
+        return [(f"Calibration pulses were found for {found} of {len(layout.rows)} rows: the 0 mV line of the others "
+                "is taken from where their trace ink is densest.")]
     return []
 
 

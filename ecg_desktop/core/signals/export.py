@@ -65,7 +65,7 @@ def _digitize_one(path: Path, out_dir: Path, name: str, formats: tuple[str, ...]
         return measurement_record(str(path), NONE.as_dict(), [], str(exc), [])
     except OSError as exc:
         return measurement_record(str(path), NONE.as_dict(), [], f"{path.name}: output not written ({exc.strerror or exc}).", [])
-    except Exception as exc:  # a run never stops for one file; the log gets the type and where, not the message
+    except Exception as exc:  # noqa: BLE001 -- a run never stops for one file (the log gets the type, not the message)
         log.error("scan %s: unexpected %s\n%s", file_id(path), type(exc).__name__,
                   "".join(traceback.format_tb(exc.__traceback__)).rstrip())
         return measurement_record(str(path), NONE.as_dict(), [], f"{path.name}: unexpected error ({type(exc).__name__}: {exc}).", [])
