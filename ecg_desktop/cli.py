@@ -188,6 +188,7 @@ def _as_json(item: BatchItem, model: EcgModel) -> dict:
         "warnings": list(result.warnings) if result else [],
         "low_confidence": result.low_confidence if result else None,
         "out_of_distribution": result.out_of_distribution if result else None,
+        "other_printout": result.other_printout if result else None,
         "model_version": model.version,
         "error": item.error,
     }
@@ -241,6 +242,7 @@ def _report(model: EcgModel, args: argparse.Namespace) -> int:
     from ecg_desktop.core.classify.saliency import saliency_of
     from ecg_desktop.core.loading.image_io import load_for_analysis, load_image
     from ecg_desktop.core.loading.page_choice import default_page
+    from ecg_desktop.core.page.reading import read_page
     from ecg_desktop.core.reports.report_pdf import PatientInfo, ReportOptions, write_report
     from ecg_desktop.core.signals.signal_reading import read_signals
 
@@ -248,13 +250,14 @@ def _report(model: EcgModel, args: argparse.Namespace) -> int:
     if page.note():
         print(f"{page.note()}; name another page as '{args.scan}#page=N'.", file=sys.stderr)
     scan = load_for_analysis(page.path)
-    result = model.classify(scan.pixels, image_size=scan.file_size)
+    reading = read_page(scan.pixels, image_size=scan.file_size)
+    result = model.classify_page(reading)
     write_report(
         args.out, image=scan.pixels, result=result, manifest=model.manifest, source_name=page.path.name,
         patient=PatientInfo(args.patient_id, args.patient_name, args.date_of_birth),
         options=ReportOptions(facility=args.facility, page_size=args.page_size),
         saliency=saliency_of(model, scan, result) if args.saliency else None,
-        signals=read_signals(load_image(page.path)) if args.signals else None,
+        signals=read_signals(load_image(page.path), reading=reading) if args.signals or result.signals_follow else None,
     )
     log.info("report written for scan %s", file_id(page.path))
     print(f"{page.path}: {result.verdict(model.manifest)}; report written to {args.out}")

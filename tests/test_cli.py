@@ -18,7 +18,7 @@ from tests.conftest import copy_models, interrupt_batch, write_batch_with_failur
 
 FIELDS = {
     "file", "assessable", "label", "reasons", "probabilities", "model_outputs_not_a_diagnosis", "findings", "crop",
-    "warnings", "low_confidence", "out_of_distribution", "model_version", "error",
+    "warnings", "low_confidence", "out_of_distribution", "other_printout", "model_version", "error",
 }
 
 

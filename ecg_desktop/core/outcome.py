@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 NOT_ASSESSABLE = "Not assessable by this model"
+SIGNALS_BELOW = "signals and measurements below"  # after the headline of another printout whose signals are shown
 
 #: Reason codes, in the order they are reported (most fundamental first).
 REASON_CODES = (

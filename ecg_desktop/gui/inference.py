@@ -15,7 +15,8 @@ from superqt.utils import create_worker
 from ecg_desktop.core.classify.model import Classification, EcgModel
 from ecg_desktop.core.loading.image_io import AnalysisImage, load_for_viewing
 from ecg_desktop.core.loading.page_choice import PageChoice, default_page
-from ecg_desktop.core.page.crop import CropBox, find_diagnostic_region
+from ecg_desktop.core.page.crop import CropBox
+from ecg_desktop.core.page.reading import PageReading, read_page, upright
 from ecg_desktop.gui.qimage import bgr_to_qimage
 
 
@@ -36,18 +37,19 @@ class OpenedScan:
         """The page shown, as the core chose it (its note says 'Page 1 of 3 of scan.pdf')."""
         return PageChoice(self.path, self.pages)
 
-    def classify(self, model: EcgModel, crop: CropBox | None = None) -> Classification:
-        """The model's result for this scan, read exactly as the CLI and batch read it."""
-        return model.classify(self.analysis.pixels, crop=crop, image_size=self.analysis.file_size)
+    def read(self, crop: CropBox | None = None) -> PageReading:
+        """The page reading of this scan (``crop``: a user's), made exactly as the CLI and batch make it."""
+        return read_page(self.analysis.pixels, crop=crop, image_size=self.analysis.file_size)
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """The answer to one request: the scan and its classification (None when no model is loaded)."""
+    """The answer to one request: the scan, its page reading and its classification (None when no model is loaded)."""
 
     generation: int
     scan: OpenedScan
     result: Classification | None
+    reading: PageReading  # what the classification read: the digitizer reuses it
 
 
 class InferenceController(QObject):
@@ -86,7 +88,7 @@ class InferenceController(QObject):
         """Drop every outcome still on its way (e.g. when the window closes)."""
         self._generation += 1
 
-    def _submit(self, func: Callable[..., tuple[OpenedScan, Classification | None] | None], *args: object) -> int:
+    def _submit(self, func: Callable[..., tuple | None], *args: object) -> int:
         self._generation += 1
         generation = self._generation
         is_current = partial(self._is_current, generation)
@@ -104,12 +106,12 @@ class InferenceController(QObject):
     def _is_current(self, generation: int) -> bool:
         return generation == self._generation
 
-    def _on_returned(self, generation: int, value: tuple[OpenedScan, Classification | None] | None) -> None:
+    def _on_returned(self, generation: int, value: tuple[OpenedScan, Classification | None, PageReading] | None
+                     ) -> None:
         if value is None or generation != self._generation:
             self.dropped.emit(generation)
             return
-        scan, result = value
-        self.succeeded.emit(Outcome(generation, scan, result))
+        self.succeeded.emit(Outcome(generation, *value))
 
     def _on_errored(self, generation: int, error: Exception) -> None:
         if generation != self._generation:
@@ -126,8 +128,8 @@ class InferenceController(QObject):
 
 def _open_scan(
     model: EcgModel | None, path: Path, is_current: Callable[[], bool]
-) -> tuple[OpenedScan, Classification | None] | None:
-    """Worker: decode the file, find the automatic crop, classify (skipped if already superseded).
+) -> tuple[OpenedScan, Classification | None, PageReading] | None:
+    """Worker: decode the file, read its page (upright, automatic crop), classify it (skipped if already superseded).
 
     Which page of a PDF opens is the core's rule (default_page).
     """
@@ -136,20 +138,19 @@ def _open_scan(
     page = default_page(path)
     path, pages = page.path, page.pages
     image, analysis = load_for_viewing(path)  # analysis: what the model reads everywhere
-    if model is None:
-        scan = OpenedScan(path, image, bgr_to_qimage(image), analysis, find_diagnostic_region(image).box, pages)
-        return scan, None
     scan = OpenedScan(path, image, bgr_to_qimage(image), analysis, CropBox.full(image), pages)
-    result = scan.classify(model)
-    page = result.upright(image)
-    qimage = scan.qimage if page is image else bgr_to_qimage(page)
-    return replace(scan, qimage=qimage, auto_crop=result.crop), result
+    reading = scan.read()
+    result = model.classify_page(reading) if model is not None else None
+    upright_page = upright(image, reading.page_transform, reading.source_size)
+    qimage = scan.qimage if upright_page is image else bgr_to_qimage(upright_page)
+    return replace(scan, qimage=qimage, auto_crop=reading.crop), result, reading
 
 
 def _classify_scan(
     model: EcgModel | None, scan: OpenedScan, crop: CropBox | None, is_current: Callable[[], bool]
-) -> tuple[OpenedScan, Classification | None] | None:
+) -> tuple[OpenedScan, Classification | None, PageReading] | None:
     """Worker: classify an open scan with a user crop (skipped if already superseded)."""
     if not is_current() or model is None:
         return None
-    return scan, scan.classify(model, crop)
+    reading = scan.read(crop)
+    return scan, model.classify_page(reading), reading

@@ -33,6 +33,7 @@ from ecg_desktop.core.loading.image_io import SCAN_SUFFIXES, AnalysisImage
 from ecg_desktop.core.logs import file_id
 from ecg_desktop.core.outcome import format_percent
 from ecg_desktop.core.page.crop import CropBox
+from ecg_desktop.core.page.reading import PageReading
 from ecg_desktop.core.reports.report_pdf import PatientInfo, ReportOptions, write_report
 from ecg_desktop.core.signals.measurement_text import not_digitized
 from ecg_desktop.core.signals.signal_reading import EXPORT_FILTERS, SignalReading, export_signals, read_signals
@@ -79,6 +80,7 @@ class MainWindow(QMainWindow):
         self.settings: AppSettings = self.store.load()
         self.scan: OpenedScan | None = None
         self.result: Classification | None = None
+        self.reading: PageReading | None = None  # the page reading behind ``result`` (the digitizer reuses it)
         self.batch_dialog = None
         self._edited_request = False  # whether the newest request used a crop the user drew
         self._opening = False  # a file is being opened (crop edits locked)
@@ -225,7 +227,7 @@ class MainWindow(QMainWindow):
             self.settings = self.settings.with_recent(scan.path)
             self.store.save(self.settings)
             self._show_page_box(scan)
-        self.scan, self.result = scan, result
+        self.scan, self.result, self.reading = scan, result, outcome.reading
         self.viewer.crop_item.set_box(result.crop if result else scan.auto_crop)
         self.viewer.crop_item.setVisible(result is not None)  # no model: nothing was classified
         page_note = self._page_note(scan)
@@ -348,7 +350,7 @@ class MainWindow(QMainWindow):
         if self.settings.show_traces != shown:
             self.settings = replace(self.settings, show_traces=shown)
             self.store.save(self.settings)
-        if shown:
+        if self._signals_wanted():
             self._request_signals()
         else:
             self._drop_signals()
@@ -364,15 +366,20 @@ class MainWindow(QMainWindow):
         """The region to digitize: the user's crop, or None for the digitizer's own reading of the page."""
         return self.result.crop if self._edited_request and self.result is not None else None
 
+    def _signals_wanted(self) -> bool:
+        """The toggle is on, or the shown result is another standard printout (its signals stand in for a class)."""
+        return self.acts.traces.isChecked() or (self.result is not None and self.result.signals_follow)
+
     def _request_signals(self) -> None:
-        """With the toggle on, show the shown scan's traces and measurements (digitizing in a worker if needed)."""
-        if not self.acts.traces.isChecked() or self.scan is None:
+        """When wanted, show the shown scan's traces and measurements (digitizing in a worker if needed, from the
+        page reading the classification made)."""
+        if not self._signals_wanted() or self.scan is None:
             return
         if self.current_signals() is not None:
             self._show_signals(self.signals)
             return
         self.panel.show_signals(None, status="Digitizing the traces…")
-        self.signals_controller.compute(self.scan, self._signals_box())
+        self.signals_controller.compute(self.scan, self._signals_box(), self.reading)
 
     def _drop_signals(self) -> None:
         """The scan or the crop is changing (or the toggle is off): the traces shown no longer match it."""
@@ -382,7 +389,7 @@ class MainWindow(QMainWindow):
 
     def _on_signals(self, outcome: SignalsOutcome) -> None:
         self.signals = outcome
-        if self.acts.traces.isChecked() and self.current_signals() is not None:
+        if self._signals_wanted() and self.current_signals() is not None:
             self._show_signals(outcome)
 
     def _show_signals(self, outcome: SignalsOutcome) -> None:

@@ -203,7 +203,8 @@ class ResultPanel(QWidget):
         """Show ``result``: the answer (or why there is none), findings, warnings and the crop it used."""
         assert self.manifest is not None
         self.shown = result
-        self._set_headline(result.headline(self.manifest), "" if result.assessable else "unassessable")
+        self._set_headline(result.headline(self.manifest, signals_shown=result.signals_follow),
+                           "" if result.assessable else "unassessable")
         self.reasons_label.setText("\n".join(f"• {reason.message}" for reason in result.reasons))
         self.reasons_label.setVisible(not result.assessable)
         if result.assessable:

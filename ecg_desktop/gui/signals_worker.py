@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, Signal
 
 from ecg_desktop.core.page.crop import CropBox
+from ecg_desktop.core.page.reading import PageReading
 from ecg_desktop.core.signals.signal_reading import SignalReading, read_signals
 from ecg_desktop.gui.inference import InferenceController, OpenedScan
 
@@ -34,9 +35,10 @@ class SignalsController(InferenceController):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(None, parent)  # the digitizer needs no model
 
-    def compute(self, scan: OpenedScan, box: CropBox | None) -> int:
-        """Start digitizing ``scan`` (``box``: a user's crop); returns the request's generation."""
-        return self._submit(_read_signals, scan, box)
+    def compute(self, scan: OpenedScan, box: CropBox | None, reading: PageReading | None = None) -> int:
+        """Start digitizing ``scan`` (``box``: a user's crop; ``reading``: the page reading the classification made
+        of them, reused); returns the request's generation."""
+        return self._submit(_read_signals, scan, box, reading)
 
     def _on_returned(self, generation: int, value: tuple[OpenedScan, tuple[CropBox | None, SignalReading]] | None) -> None:
         if value is None or generation != self.generation:
@@ -47,9 +49,9 @@ class SignalsController(InferenceController):
 
 
 def _read_signals(
-    scan: OpenedScan, box: CropBox | None, is_current: Callable[[], bool]
+    scan: OpenedScan, box: CropBox | None, reading: PageReading | None, is_current: Callable[[], bool]
 ) -> tuple[OpenedScan, tuple[CropBox | None, SignalReading]] | None:
-    """Worker: the core's reading of the full-size scan (skipped if already superseded)."""
+    """Worker: the core's digitization of the full-size scan (skipped if already superseded)."""
     if not is_current():
         return None
-    return scan, (box, read_signals(scan.image, box))
+    return scan, (box, read_signals(scan.image, box, reading=reading))

@@ -121,7 +121,7 @@ def test_dragging_a_handle_with_the_mouse_reclassifies(qtbot, main_window, scan_
 
 
 class SlowModel:
-    """The real model, but classify() with a chosen crop can be made slow, to race two requests."""
+    """The real model, but classifying a page read with a chosen crop can be made slow, to race two requests."""
 
     def __init__(self, model) -> None:
         self._model = model
@@ -129,11 +129,11 @@ class SlowModel:
         self.slow_crop: CropBox | None = None
         self.slow_started = threading.Event()
 
-    def classify(self, image, *, crop=None, image_size=None):
-        if crop is not None and crop == self.slow_crop:
+    def classify_page(self, page):
+        if page.crop == self.slow_crop:
             self.slow_started.set()
             time.sleep(0.8)
-        return self._model.classify(image, crop=crop, image_size=image_size)
+        return self._model.classify_page(page)
 
 
 def test_a_stale_result_never_overwrites_a_newer_one(qtbot, make_window, gui_model, scan_file: Path) -> None:

@@ -21,6 +21,7 @@ from ecg_desktop.core.errors import EcgDeskError
 from ecg_desktop.core.loading import pdf_pages
 from ecg_desktop.core.loading.image_io import load_for_analysis, load_image
 from ecg_desktop.core.logs import file_id
+from ecg_desktop.core.page.reading import PageReading, read_page
 from ecg_desktop.core.signals.signal_reading import SignalReading, export_signals, measurement_line, read_signals
 
 log = logging.getLogger(__name__)
@@ -75,11 +76,12 @@ def classify_one(
     """
     try:
         scan = load_for_analysis(path)
-        result = model.classify(scan.pixels, image_size=scan.file_size)
-        reading, line = digitize_into(path, signals_dir) if signals_dir is not None else (None, None)
+        page = read_page(scan.pixels, image_size=scan.file_size)
+        result = model.classify_page(page)
+        signals, line = digitize_into(path, signals_dir, page) if signals_dir is not None else (None, None)
         if report is not None:
             try:
-                report(path, scan.pixels, result, reading)
+                report(path, scan.pixels, result, signals)
             except EcgDeskError as exc:
                 return BatchItem(path, result, f"PDF report not written: {exc}", line)
         return BatchItem(path, result, None, line)
@@ -93,14 +95,15 @@ def classify_one(
         return BatchItem(path, None, f"{path.name}: unexpected error ({type(exc).__name__}: {exc}).")
 
 
-def digitize_into(path: Path, signals_dir: Path) -> tuple[SignalReading, dict]:
-    """Digitize the full-size scan into ``signals_dir/<output stem>.csv``; the reading and its measurement line.
+def digitize_into(path: Path, signals_dir: Path, page: PageReading) -> tuple[SignalReading, dict]:
+    """Digitize the full-size scan, whose page the classification read (``page``), into
+    ``signals_dir/<output stem>.csv``; the signals and their measurement line.
 
     A scan that cannot be digitized (or whose CSV cannot be written) has its error in the line: its
     classification stands.
     """
     try:
-        reading = read_signals(load_image(path))
+        reading = read_signals(load_image(path), reading=page)
         outputs = [] if reading.digitization is None else export_signals(
             signals_dir / f"{output_stem(path)}.csv", reading, "csv")
     except EcgDeskError as exc:

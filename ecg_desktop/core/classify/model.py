@@ -16,10 +16,11 @@ from ecg_desktop.core.classify.ood import OOD_WARNING, FeatureDistribution
 from ecg_desktop.core.classify.preprocess import ink_fraction, preprocess
 from ecg_desktop.core.errors import ModelError
 from ecg_desktop.core.loading.image_io import load_for_analysis
-from ecg_desktop.core.outcome import NOT_ASSESSABLE, Reason, format_percent, ordered
+from ecg_desktop.core.outcome import NOT_ASSESSABLE, SIGNALS_BELOW, Reason, format_percent, ordered
 from ecg_desktop.core.page.crop import CropBox
 from ecg_desktop.core.page.geometry import PageTransform
 from ecg_desktop.core.page.reading import PageReading, read_page, upright
+from ecg_desktop.core.page.reasons import other_printout
 
 SMALL_CROP_WARNING = "The crop is very small; the result may not reflect the whole ECG."
 INK_REASON = (
@@ -58,6 +59,7 @@ class Classification:
     reasons: tuple[Reason, ...] = ()  # why no diagnosis is given; empty when assessable
     page_transform: PageTransform | None = None  # full-size file -> upright page (turn, skew, photo rectification)
     source_size: tuple[int, int] | None = None  # (width, height) of the full-size file
+    other_printout: str | None = None  # not assessable, but a standard printout the digitizer reads (its words)
 
     def __post_init__(self) -> None:
         if self.reasons and (self.label is not None or self.findings):
@@ -81,6 +83,11 @@ class Classification:
         return None if self.assessable else self.probabilities
 
     @property
+    def signals_follow(self) -> bool:
+        """Another standard printout: front ends that can digitize show its signals and measurements instead."""
+        return self.other_printout is not None
+
+    @property
     def top_probability(self) -> float | None:
         """The probability of the diagnosis (``label``); None when not assessable."""
         return None if self.label is None else self.probabilities[self.label]
@@ -95,15 +102,20 @@ class Classification:
         """The reasons' messages, then the warnings: what a one-line row shows beside the headline."""
         return (*(reason.message for reason in self.reasons), *self.warnings)
 
-    def headline(self, manifest: Manifest) -> str:
-        """The answer as front ends show it: the top class's name, or 'Not assessable by this model'."""
-        return manifest.display_name(self.label) if self.label is not None else NOT_ASSESSABLE
+    def headline(self, manifest: Manifest, *, signals_shown: bool = False) -> str:
+        """The answer as front ends show it: the top class's name, or 'Not assessable by this model', with what the
+        page is when it is another standard printout (and, where they are shown, that its signals follow)."""
+        if self.label is not None:
+            return manifest.display_name(self.label)
+        if self.other_printout is None:
+            return NOT_ASSESSABLE
+        return f"{NOT_ASSESSABLE} ({self.other_printout})" + (f"; {SIGNALS_BELOW}" if signals_shown else "")
 
     def verdict(self, manifest: Manifest) -> str:
         """The headline, followed by the reasons when not assessable (one line for status bars, tables, CLI)."""
         if self.assessable:
             return self.headline(manifest)
-        return f"{NOT_ASSESSABLE} — " + " ".join(reason.message for reason in self.reasons)
+        return f"{self.headline(manifest)} — " + " ".join(reason.message for reason in self.reasons)
 
     def upright(self, image: np.ndarray) -> np.ndarray:
         """``image`` (the classified file at full size or a reduced copy) as the upright page ``crop`` refers to."""
@@ -117,6 +129,11 @@ class Classification:
         if self.image_size is None:
             return self.crop.clamped(width, height)
         return self.crop.scaled(width / self.image_size[0], height / self.image_size[1]).clamped(width, height)
+
+
+def _other_printout(page: PageReading) -> str | None:
+    """What the page is when its own layout (not a crop, not the model's finer checks) is why no answer is given."""
+    return other_printout(page.layout) if any(r.code == "unsupported_layout" for r in page.reasons) else None
 
 
 class EcgModel:
@@ -177,14 +194,18 @@ class EcgModel:
         """Classify a BGR image; ``crop`` (full-size upright pixels) overrides the automatic region.
 
         The page is read at the analysis resolution and made upright (core.page.reading); ``image_size`` is
-        the file's full size when ``image`` is a reduced copy. Every check appends to one list of
-        reasons; any reason means no diagnosis.
+        the file's full size when ``image`` is a reduced copy.
         """
-        page = read_page(image, image_size=image_size, crop=crop)
+        return self.classify_page(read_page(image, image_size=image_size, crop=crop))
+
+    def classify_page(self, page: PageReading) -> Classification:
+        """Classify a page already read (core.page.reading), e.g. one whose reading the window keeps for the
+        digitizer. Every check appends to one list of reasons; any reason means no diagnosis."""
         warnings = [SMALL_CROP_WARNING] if page.crop.width < 100 or page.crop.height < 100 else []
         reasons = list(page.reasons) or self._unlike_printout(page)  # the finer check, when the page reads
         batch = preprocess(page.work, page.box)[None]
-        reasons += self._ink_reasons(batch)
+        if not page.reasons or page.layout.known is None:  # a standard printout of another kind is an ECG
+            reasons += self._ink_reasons(batch)
         features, _ = self.features(batch)
         distance = float(self._distribution.distance(features)[0]) if self._distribution else None
         if distance is not None and distance > self._distribution.threshold:
@@ -222,7 +243,8 @@ class EcgModel:
         if reasons:
             unlike = any(r.code in _UNLIKE_TRAINING for r in reasons)
             return Classification(None, probabilities, (), warnings=tuple(warnings), low_confidence=False,
-                                  out_of_distribution=unlike, ood_distance=distance, reasons=ordered(reasons), **where)
+                                  out_of_distribution=unlike, ood_distance=distance, reasons=ordered(reasons),
+                                  other_printout=_other_printout(page), **where)
         decision = decide(probabilities, self.manifest.thresholds, self.manifest.low_confidence)
         if decision.low_confidence:
             warnings.append(LOW_CONFIDENCE_WARNING.format(format_percent(probabilities[decision.label])))

@@ -20,6 +20,7 @@ class KnownLayout:
     words: str  # how users are told of it, e.g. "a 3x4 layout with a rhythm strip"
     rows: tuple[tuple[str, ...], ...]
     rhythm_strips: int = 0
+    digitized: bool = False  # the digitizer (core.signals.digitize) reads it
 
     @property
     def panels_per_row(self) -> tuple[int, ...]:
@@ -32,8 +33,8 @@ _6X2 = (("I", "V1"), ("II", "V2"), ("III", "V3"), ("aVR", "V4"), ("aVL", "V5"), 
 _12X1 = tuple((lead,) for lead in ("I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6"))
 
 KNOWN_LAYOUTS: tuple[KnownLayout, ...] = (
-    KnownLayout("3x4+1", "a 3x4 layout with a rhythm strip", _3X4, 1),
-    KnownLayout("3x4+3", "a 3x4 layout with 3 rhythm strips", _3X4, 3),
+    KnownLayout("3x4+1", "a 3x4 layout with a rhythm strip", _3X4, 1, digitized=True),
+    KnownLayout("3x4+3", "a 3x4 layout with 3 rhythm strips", _3X4, 3, digitized=True),
     KnownLayout("3x4", "a 3x4 layout without a rhythm strip", _3X4),
     KnownLayout("6x2+1", "a 6x2 layout with a rhythm strip", _6X2, 1),
     KnownLayout("6x2", "a 6x2 layout", _6X2),

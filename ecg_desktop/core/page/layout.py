@@ -126,12 +126,17 @@ class PageLayout:
             return f"{count} row{'s' if count > 1 else ''} of ECG traces in a layout this app does not know"
         return self.known.words
 
+    @property
+    def standard_speed(self) -> bool:
+        """Rows as long as 10 s at 25 mm/s on the grid (or no grid to tell by)."""
+        return not self.grid_scale or abs(self.speed_mm_s / 25 - 1) <= _SPEED_TOLERANCE
+
     def scale_problems(self) -> list[str]:
         """Words for a paper speed or gain other than 25 mm/s and 10 mm/mV on the grid (empty when standard)."""
         if not self.grid_scale or not self.rows:
             return []
         problems = []
-        if abs(self.speed_mm_s / 25 - 1) > _SPEED_TOLERANCE:
+        if not self.standard_speed:
             problems.append(f"rows {self.px_per_s * ROW_SECONDS / self.px_per_mm[0]:.0f} mm long instead of 250 mm "
                             "(10 s at 25 mm/s)")
         if self.gain_measured and abs(self.gain_mm_mv / 10 - 1) > _SPEED_TOLERANCE:

@@ -91,19 +91,24 @@ def read_page(
 def orient(analysis: np.ndarray, *, turn: bool = True) -> tuple[PageTransform, np.ndarray, CropResult, _Region]:
     """The upright page (core.page.geometry), its automatic region and what the region holds.
 
-    With ``turn``, a page whose rows show no calibration pulse where they begin, but do half turned, is
-    half turned: the header cue of core.page.geometry fails on pages with little of a header.
+    With ``turn``, a page whose rows mostly show no calibration pulse where they begin, but mostly do half
+    turned, is half turned: the header cue of core.page.geometry fails on pages with little of a header.
     """
     transform = find_page_transform(analysis)
     work = transform.apply(analysis)
     found, detected = _read_detected(work)
-    if turn and detected.layout.rows and all(row.pulse is None for row in detected.layout.rows):
+    if turn and detected.layout.rows and not _mostly_pulsed(detected.layout):
         turned_transform = transform.turned_half()
         turned_work = turned_transform.apply(analysis)
         turned_found, turned = _read_detected(turned_work)
-        if sum(row.pulse is not None for row in turned.layout.rows) > len(turned.layout.rows) / 2:
+        if _mostly_pulsed(turned.layout):
             return turned_transform, turned_work, turned_found, turned
     return transform, work, found, detected
+
+
+def _mostly_pulsed(layout: PageLayout) -> bool:
+    """More than half the rows begin with a calibration pulse."""
+    return sum(row.pulse is not None for row in layout.rows) > len(layout.rows) / 2
 
 
 def as_it_comes(analysis: np.ndarray, *, turn: bool = True) -> tuple[PageTransform, np.ndarray, CropResult, _Region]:

@@ -17,6 +17,7 @@ from ecg_desktop.core.page.layout import PageLayout
 SUPPORTED_TEXT = "the 3x4 layout with a rhythm strip (25 mm/s, 10 mm/mV) of the ECG cart it was trained on"
 SUPPORTED_LAYOUT = "3x4+1"
 OTHER_CART = ", from another ECG cart"
+OTHER_CART_PRINTOUT = "another ECG cart's printout"
 _CROP_INK_LOSS = 0.03  # a crop that drops more than this share of the detected trace ink cuts leads
 _CROP_MARGIN_MM = 2.0  # trace ends this far outside a crop are cut off
 
@@ -54,6 +55,16 @@ def describe(layout: PageLayout) -> str | None:
     if problems:
         words += f" ({' and '.join(problems)})"
     return words
+
+
+def other_printout(layout: PageLayout) -> str | None:
+    """Words for a standard printout that the digitizer reads but the model does not ("another ECG cart's
+    printout", "a 3x4 layout with 3 rhythm strips"); None for the supported printout and for pages the
+    digitizer cannot read."""
+    words = describe(layout)
+    if words is None or layout.known is None or not layout.known.digitized or not layout.standard_speed:
+        return None
+    return OTHER_CART_PRINTOUT if words == layout.known.words + OTHER_CART else words
 
 
 def is_supported_cart(layout: PageLayout) -> bool:

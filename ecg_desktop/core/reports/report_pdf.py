@@ -190,7 +190,8 @@ def _report_story(
             _SMALL,
         ),
         Spacer(1, 6),
-        *(_diagnosis(result, manifest, width, saliency) if result.assessable else _not_assessable(result)),
+        *(_diagnosis(result, manifest, width, saliency) if result.assessable
+          else _not_assessable(result, manifest, signals_shown=signals is not None)),
     ]
     if saliency is not None:
         story += _saliency_figure(image, crop, saliency, width, 0.2 * height)
@@ -260,10 +261,10 @@ def _signals_block(signals: SignalReading, width: float, height: float) -> list[
     return story
 
 
-def _not_assessable(result: Classification) -> list[Flowable]:
+def _not_assessable(result: Classification, manifest: Manifest, *, signals_shown: bool) -> list[Flowable]:
     """No result: the headline and each reason, and no class or probability at all."""
     return [
-        _p(f"Result: {NOT_ASSESSABLE}", _NO_RESULT),
+        _p(f"Result: {result.headline(manifest, signals_shown=signals_shown)}", _NO_RESULT),
         _p("No diagnosis is given for this scan, because:", _BODY),
         *(_p(f"\u2022 {reason.message}", _BODY) for reason in result.reasons),
     ]

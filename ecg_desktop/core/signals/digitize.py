@@ -1,15 +1,17 @@
-"""Digitize the traces of a 3x4 + rhythm strip ECG printout into 12 signals in mV at 500 Hz.
+"""Digitize the traces of a 3x4 ECG printout with rhythm strips, of any cart, into 12 signals in mV at 500 Hz.
 
 API (Qt-free; everything a front end needs to show or export a digitization)::
 
     dig = digitize(image)                # BGR uint8 scan, full size; raises DigitizeError when it cannot
     dig = digitize(image, box)           # box: CropBox in full-size pixels of the upright page (a user's crop)
     dig = digitize(small, image_size=(w, h))  # a reduced copy of a w x h file: coarser, same coordinates
+    dig = digitize(image, reading=page)  # the page reading already made of this scan (a classification's)
     dig.signals()                        # (5000, 12) float32 mV, columns LEADS, NaN where a lead is not printed
     dig.lead("V1")                       # one column of it
     dig.time_s                           # (5000,) sample times, 0 to 10 s
-    dig.rhythm_lead                      # "II" or "III": the rhythm strip's lead (its label, checked by its shape)
-    for panel in dig.panels:             # 12 lead panels (rows 0-2, columns 0-3), then the rhythm strip (row 3)
+    dig.rhythm_lead                      # the first rhythm strip's lead ("II" on most pages)
+    dig.strips                           # every rhythm strip (three on a 3x4+3 page: often V1, II, V5)
+    for panel in dig.panels:             # 12 lead panels (rows 0-2, columns 0-3), then the rhythm strips
         panel.lead, panel.row, panel.column
         panel.times_s, panel.values_mv   # its samples (NaN where no trace was found)
         panel.pixels                     # (n, 2) x, y of each sample on the full-size upright page (overlay)
@@ -18,12 +20,12 @@ API (Qt-free; everything a front end needs to show or export a digitization)::
     dig.crop, dig.x0, dig.px_per_s, dig.px_per_mv   # region and scales on the upright page
     dig.warnings                         # sentences: what was assumed or could not be read
 
-The upright page is the one ``core.page.reading.read_page`` makes (turned, deskewed, photos rectified),
-at full size: a GUI draws ``panel.pixels`` over ``reading.upright(image, dig.page_transform, ...)``.
-Time 0 is the left end of the first column of panels and of the rhythm strip; panels in column c
-hold c * 2.5 s to (c + 1) * 2.5 s, simultaneous across rows and with the rhythm strip. The rhythm
-strip's lead is filled over the full 10 s from the strip. How the page is measured:
-``core.signals.print_layout``; how a trace is followed: ``core.signals.trace``.
+The page reading (core.page.reading) says where the rows are, where their 10 s begin, their 0 mV lines
+and the scales; this module follows each panel's trace (core.signals.trace) in the full-size ink and
+names each strip's lead (core.signals.rhythm). Time 0 is the left end of the first column of panels and
+of the rhythm strips; panels in column c hold c * 2.5 s to (c + 1) * 2.5 s, simultaneous across rows and
+with the strips. A strip's lead is filled over the full 10 s from the strip. A GUI draws ``panel.pixels``
+over ``reading.upright(image, dig.page_transform, ...)``.
 """
 
 from __future__ import annotations
@@ -36,14 +38,13 @@ from ecg_desktop.core.errors import EcgDeskError
 from ecg_desktop.core.page.crop import CropBox
 from ecg_desktop.core.page.geometry import PageTransform
 from ecg_desktop.core.page.ink import InkMap, ink_map
+from ecg_desktop.core.page.known_layouts import KnownLayout
 from ecg_desktop.core.page.layout import PageLayout
 from ecg_desktop.core.page.reading import PageReading, read_page, upright
 from ecg_desktop.core.signals.rhythm import identify_rhythm_lead
 from ecg_desktop.core.signals.trace import PanelTrace, trace_line
 
 LEADS = ("I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6")
-PANEL_LEADS = (("I", "aVR", "V1", "V4"), ("II", "aVL", "V2", "V5"), ("III", "aVF", "V3", "V6"))
-DIGITIZED_LAYOUTS = ("3x4+1", "3x4+3")  # core.page.known_layouts: 3x4 with rhythm strips
 COLUMNS = 4
 PANEL_S = 2.5  # seconds per panel of a 3x4 row
 FS = 500
@@ -81,12 +82,12 @@ class Digitization:
     @property
     def rhythm(self) -> PanelTrace:
         """The (first) rhythm strip."""
-        return self.panels[len(PANEL_LEADS) * COLUMNS]
+        return self.strips[0]
 
     @property
     def strips(self) -> tuple[PanelTrace, ...]:
-        """Every rhythm strip (one on a 3x4+1 page, three on a 3x4+3 page)."""
-        return self.panels[len(PANEL_LEADS) * COLUMNS :]
+        """Every rhythm strip (one on a 3x4+1 page, three on a 3x4+3 page): the panels holding all 10 s."""
+        return tuple(panel for panel in self.panels if panel.values_mv.size >= round(DURATION_S * panel.fs))
 
     def lead(self, name: str) -> np.ndarray:
         """Lead ``name`` over 10 s (float32 mV, NaN where it is not printed); the rhythm lead from its strip."""
@@ -116,32 +117,35 @@ def digitize(image: np.ndarray, box: CropBox | None = None, *, image_size: tuple
     layout = reading.layout
     if not layout.rows:
         raise DigitizeError("No ECG traces were found on this page, so there is nothing to digitize.")
-    if layout.name not in DIGITIZED_LAYOUTS:
+    if layout.known is None or not layout.known.digitized:
         raise DigitizeError(f"Found {layout.description}; the digitizer reads 3x4 layouts with a rhythm strip.")
+    if not layout.standard_speed:
+        raise DigitizeError(f"Found {layout.description} ({' and '.join(layout.scale_problems())}); the digitizer "
+                            "reads printouts at 25 mm/s.")
     page = upright(image, reading.page_transform, reading.source_size)
     factor = page.shape[1] / reading.work.shape[1]  # this image's pixels per analysis-copy pixel
     region = reading.box.scaled(factor, factor).clamped(page.shape[1], page.shape[0])
     ink = ink_map(page[region.y0 : region.y1, region.x0 : region.x1])
     geometry = PrintGeometry.of(layout, factor, (reading.box.x0 * factor - region.x0, reading.box.y0 * factor - region.y0))
-    warnings = list(_scale_warnings(layout))
+    warnings = _scale_warnings(layout)
     if reading.grid is None:
         warnings.append("No ECG grid was measured (a faint copy?): the time scale comes from the rows' 10 s width "
                         "and the voltage scale from the calibration pulses.")
-    panels = _trace_panels(ink, geometry, len(layout.rows) - len(PANEL_LEADS))
-    for panel in panels:
+    leads, strips = _trace_panels(ink, geometry, layout.known)
+    for panel in (*leads, *strips):
         traced = np.count_nonzero(~np.isnan(panel.values_mv)) / panel.values_mv.size
         if traced < _MIN_TRACED:
-            where = f"the rhythm strip in row {panel.row + 1}" if panel.row >= len(PANEL_LEADS) else f"lead {panel.lead}"
+            where = f"the rhythm strip in row {panel.row + 1}" if panel in strips else f"lead {panel.lead}"
             warnings.append(f"Only {100 * traced:.0f}% of {where} could be traced.")
-    for index in range(len(PANEL_LEADS) * COLUMNS, len(panels)):
-        strip = panels[index]
+    named = []
+    for strip in strips:
         lead, notes = identify_rhythm_lead(ink, geometry.starts[strip.row], geometry.baselines[strip.row],
-                                           geometry.px_per_mm, panels[: len(PANEL_LEADS) * COLUMNS], strip)
+                                           geometry.px_per_mm, leads, strip)
         warnings += notes
-        panels[index] = _renamed(strip, lead)
+        named.append(_renamed(strip, lead))
     to_page = _PagePixels(region.x0, region.y0, factor / reading.page_scale)
     return Digitization(
-        panels=tuple(to_page.panel(p) for p in panels), rhythm_lead=panels[len(PANEL_LEADS) * COLUMNS].lead,
+        panels=tuple(to_page.panel(p) for p in (*leads, *named)), rhythm_lead=named[0].lead,
         page_transform=reading.page_transform, source_size=reading.source_size, crop=reading.crop,
         x0=to_page.x(geometry.starts[0]), px_per_s=geometry.px_per_s / to_page.factor,
         px_per_mv=geometry.px_per_mv / to_page.factor, warnings=tuple(warnings),
@@ -190,22 +194,22 @@ class PrintGeometry:
         return self.starts[row] + column * PANEL_S * self.px_per_s
 
 
-def _trace_panels(ink: InkMap, geometry: PrintGeometry, strips: int) -> list[PanelTrace]:
-    """Every lead panel, then the rhythm strips (named "II" for now), in ink-map pixels."""
+def _trace_panels(ink: InkMap, geometry: PrintGeometry, known: KnownLayout) -> tuple[list[PanelTrace], list[PanelTrace]]:
+    """Every lead panel of ``known``'s rows, and its rhythm strips (named "II" for now), in ink-map pixels."""
     spacing = float(np.median(np.diff(geometry.baselines)))
     margin = geometry.margin
-    panels = []
-    for row, names in enumerate(PANEL_LEADS):
+    leads = []
+    for row, names in enumerate(known.rows):
         for column, name in enumerate(names):
             x_from = geometry.panel_x(row, column) + (margin if column else 0.0)
             x_to = geometry.panel_x(row, column + 1) - (margin if column < COLUMNS - 1 else 0.0)
             hidden = (column > 0 and margin > 0, column < COLUMNS - 1 and margin > 0)  # ends at a separator
-            panels.append(_panel(ink, geometry, name, row, column, (x_from, x_to), spacing, hidden))
-    for row in range(len(PANEL_LEADS), len(PANEL_LEADS) + strips):
+            leads.append(_panel(ink, geometry, name, row, column, (x_from, x_to), spacing, hidden))
+    strips = []
+    for row in range(len(known.rows), len(known.rows) + known.rhythm_strips):
         span = (geometry.panel_x(row, 0), geometry.panel_x(row, COLUMNS))
-        panels.append(_panel(ink, geometry, "II", row, 0, span, spacing, (False, False),
-                             samples=round(DURATION_S * FS)))
-    return panels
+        strips.append(_panel(ink, geometry, "II", row, 0, span, spacing, (False, False), samples=round(DURATION_S * FS)))
+    return leads, strips
 
 
 def _panel(ink: InkMap, geometry: PrintGeometry, lead: str, row: int, column: int, span: tuple[float, float],

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 DEFAULT = "II"
 _MAX_MISFIT = 0.3  # the strip differs from the matching panel by at most this share of its size
-_MISFIT_MARGIN = 0.5  # and by at most this share of its difference from the other candidate
+_MISFIT_MARGIN = 0.6  # and by at most this share of its difference from the other candidate
 _LABEL_MM = 6.0  # the label begins at the strip's start and is at most this wide
 _LABEL_HEIGHT_MM = (0.3, 4.5)  # glyphs stand this far above the 0 mV line
 _MIN_GLYPH_MM = 1.0  # glyphs are at least this tall

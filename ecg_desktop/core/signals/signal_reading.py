@@ -18,6 +18,7 @@ from ecg_desktop.core.page.crop import CropBox
 from ecg_desktop.core.signals.measurement_text import not_digitized
 
 if TYPE_CHECKING:
+    from ecg_desktop.core.page.reading import PageReading
     from ecg_desktop.core.signals.digitize import Digitization
     from ecg_desktop.core.signals.measure import Measurements
 
@@ -53,8 +54,9 @@ class SignalReading:
         return cls(None, NONE, reason)
 
 
-def read_signals(image: np.ndarray, box: CropBox | None = None) -> SignalReading:
-    """Digitize a full-size BGR scan (``box``: a user's crop of the upright page) and measure it.
+def read_signals(image: np.ndarray, box: CropBox | None = None, *, reading: PageReading | None = None) -> SignalReading:
+    """Digitize a full-size BGR scan (``box``: a user's crop of the upright page) and measure it; ``reading`` is
+    the page reading already made of the scan and box (a classification's), made again when None.
 
     A scan the digitizer cannot read is a reading with its ``error``, not an exception.
     """
@@ -62,7 +64,7 @@ def read_signals(image: np.ndarray, box: CropBox | None = None) -> SignalReading
     from ecg_desktop.core.signals.measure import measure
 
     try:
-        digitization = digitize(image, box)
+        digitization = digitize(image, box, reading=reading)
     except DigitizeError as exc:
         return SignalReading.failed(str(exc))
     return SignalReading(digitization, measure(digitization))

@@ -1,0 +1,87 @@
+"""One page reading for standard printouts of any cart: rendered styles of other carts (testing.synthetic),
+their layouts described truthfully, 3x4 pages with rhythm strips digitized, and the reasons a clinician reads."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ecg_desktop.core.outcome import NOT_ASSESSABLE, SIGNALS_BELOW
+from ecg_desktop.core.page.reading import read_page
+from ecg_desktop.core.page.reasons import OTHER_CART_PRINTOUT
+from ecg_desktop.core.signals.digitize import LEADS, digitize
+from ecg_desktop.testing.synthetic import STYLE_CONDITIONS, reconstruction_snr, render_condition, render_printout
+
+#: conditions the page reading reads; not yet: no_grid (1 px traces on white fade in the analysis copy) and plain
+#: (no boundary marks at all, only labels, which traces often touch): README, Digitized signals
+READ = [name for name in STYLE_CONDITIONS if name not in ("no_grid", "plain")]
+#: layout -> the words a reason gives for it
+WORDS = {"3x4+3": "a 3x4 layout with 3 rhythm strips", "3x4": "a 3x4 layout without a rhythm strip",
+         "6x2": "a 6x2 layout", "12x1": "a 12x1 layout"}
+UNTRUE = ("0 panels", "No ECG grid", "not an ECG", "dark trace ink")
+
+
+def _median_snr(image: np.ndarray, truth) -> float:
+    dig, drawn = digitize(image), truth.drawn_leads()
+    return float(np.median([reconstruction_snr(drawn[lead][~np.isnan(drawn[lead])],
+                                               np.nan_to_num(dig.lead(lead)[~np.isnan(drawn[lead])]), truth.fs)
+                            for lead in LEADS]))
+
+
+@pytest.mark.parametrize("condition", READ)
+def test_every_style_reads_as_a_3x4_page_with_a_rhythm_strip_and_is_digitized(condition: str) -> None:
+    image, truth = render_condition(condition, seed=1, heart_rate=75)
+    reading = read_page(image)
+    assert reading.layout.name == "3x4+1", (condition, reading.layout.description)
+    assert len(reading.layout.rows) == 4 and all(row.pulse is not None for row in reading.layout.rows)
+    assert _median_snr(image, truth) >= (13.0 if condition in ("brown", "blue") else 16.0), condition
+
+
+@pytest.mark.parametrize("style", ["red", "green", "pink"])
+def test_another_carts_page_is_named_so_and_not_answered(style: str, model) -> None:
+    image = render_printout(style=style, seed=2, heart_rate=90)
+    reading = read_page(image)
+    assert [r.code for r in reading.reasons] == ["unsupported_layout"]
+    assert reading.reasons[0].message.startswith("Found a 3x4 layout with a rhythm strip, from another ECG cart;")
+    result = model.classify(image)
+    assert not result.assessable and result.other_printout == OTHER_CART_PRINTOUT and result.signals_follow
+    assert result.headline(model.manifest) == f"{NOT_ASSESSABLE} ({OTHER_CART_PRINTOUT})"
+    assert result.headline(model.manifest, signals_shown=True).endswith(f"; {SIGNALS_BELOW}")
+    assert not any(text in reason.message for reason in result.reasons for text in UNTRUE)
+
+
+@pytest.mark.parametrize("layout", list(WORDS))
+@pytest.mark.parametrize("style", ["edan", "red", "blue"])
+def test_other_layouts_are_described_as_what_they_are(layout: str, style: str) -> None:
+    reading = read_page(render_printout(layout=layout, style=style, seed=0, heart_rate=70))
+    assert reading.layout.name == layout, reading.layout.description
+    assert len(reading.reasons) == 1 and reading.reasons[0].message.startswith(f"Found {WORDS[layout]}")
+
+
+def test_a_3x4_page_with_three_rhythm_strips_is_digitized_and_each_strip_named() -> None:
+    image, truth = render_condition("red", seed=3, heart_rate=70, layout="3x4+3")
+    dig = digitize(image)
+    assert [strip.lead for strip in dig.strips] == [panel.lead for panel in truth.panels if panel.xs.size > 2000]
+
+
+def test_a_page_upside_down_with_little_header_is_turned_by_its_pulses() -> None:
+    image = render_printout(style="pink", seed=4)  # a blank top third: the header cue says nothing
+    reading = read_page(np.ascontiguousarray(image[::-1, ::-1]))
+    assert reading.page_transform.quarter_turns == 2 and reading.layout.name == "3x4+1"
+
+
+def test_the_digitizer_reuses_a_page_reading() -> None:
+    image = render_printout(style="red", seed=5)
+    page = read_page(image)
+    again, reused = digitize(image), digitize(image, reading=page)
+    assert np.array_equal(again.signals(), reused.signals(), equal_nan=True)
+
+
+def test_real_scans_read_as_the_supported_printout(data_dir) -> None:
+    from ecg_desktop.core.loading.image_io import load_for_analysis
+
+    for path in sorted(data_dir.glob("*/*.jpg"))[::25]:
+        scan = load_for_analysis(path)
+        reading = read_page(scan.pixels, image_size=scan.file_size)
+        assert not reading.reasons and reading.layout.name == "3x4+1", path.name
+        assert "separators" in reading.layout.marks and all(row.pulse is not None for row in reading.layout.rows)
