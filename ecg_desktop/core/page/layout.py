@@ -177,9 +177,9 @@ def read_layout(ink: InkMap, px_per_mm: tuple[float, float] | None) -> PageLayou
     px_per_mv = float(np.median(heights)) if heights else 10 * mm_y
     spanning = _long_lines(mask, round(_SPANNING_ROWS * spacing), axis=0)  # lines across rows: no QRS is as long
     separators = _separator_xs(spanning, rows, row_width, half, mm_x)
-    fitted = _separator_axis(separators)
+    fitted = _separator_axis(separators) or _separator_axis(evidence.tick_xs(rows, row_width), _MARK_MM * mm_x)
     px_per_s = row_width / ROW_SECONDS
-    if fitted is not None:  # printed lines measure the cart's time axis more finely than where traces begin and end
+    if fitted is not None:  # printed marks measure the cart's time axis more finely than where traces begin and end
         start, px_per_s = fitted
         rows = [replace(r, x_start=start, x_end=start + ROW_SECONDS * px_per_s)
                 if abs(r.x_start - start) < _ALIGN_MM * mm_x else r for r in rows]
@@ -187,13 +187,19 @@ def read_layout(ink: InkMap, px_per_mm: tuple[float, float] | None) -> PageLayou
                       bool(heights), (mm_x, mm_y), grid_scale, trace)
 
 
-def _separator_axis(separators: list[tuple[float, float]]) -> tuple[float, float] | None:
-    """Time 0's x and pixels a second from separator lines (x, share of the row's 10 s at which each stands), or
-    None without two lines apart."""
-    if len({share for _, share in separators}) < 2:
+def _separator_axis(marks: list[tuple[float, float]], outlier: float | None = None) -> tuple[float, float] | None:
+    """Time 0's x and pixels a second from boundary marks (x, share of the row's 10 s at which each stands), or
+    None without two shares. With ``outlier``, marks further than it from a first fit (a QRS complex taken for a
+    tick) are left out of a second."""
+    if len({share for _, share in marks}) < 2:
         return None
-    xs, at = np.array([x for x, _ in separators]), np.array([share for _, share in separators])
+    xs, at = np.array([x for x, _ in marks]), np.array([share for _, share in marks])
     slope, start = np.polyfit(at, xs, 1)
+    if outlier is not None:
+        near = np.abs(xs - (start + slope * at)) <= outlier
+        if len(set(at[near])) < 2:
+            return None
+        slope, start = np.polyfit(at[near], xs[near], 1)
     return float(start), float(slope) / ROW_SECONDS
 
 
@@ -404,15 +410,31 @@ class _Evidence:
 
     def _tick(self, x0: int, x1: int, y: int) -> bool:
         """A short vertical stroke across the baseline, about as far above it as below (QRS strokes are not)."""
+        return bool(self.tick_columns(x0, x1, y).size)
+
+    def tick_columns(self, x0: int, x1: int, y: int) -> np.ndarray:
+        """The columns from ``x0`` to ``x1`` holding a tick across the baseline at ``y``."""
         low, high = (round(v * self.mm_y) for v in _TICK_MM)
         column = self.mask[max(0, y - high) : y + high + 1, x0:x1]
         centre = min(y, high)
-        for x in range(column.shape[1]):
-            for s, e in zip(*_runs(column[:, x] > 0)):
-                length = e - s
-                if low <= length < high and min(centre - s, e - centre) >= 0.3 * length:
-                    return True
-        return False
+        found = [x for x in range(column.shape[1])
+                 if any(low <= e - s < high and min(centre - s, e - centre) >= 0.3 * (e - s)
+                        for s, e in zip(*_runs(column[:, x] > 0)))]
+        return x0 + np.array(found, float)
+
+    def tick_xs(self, rows: list[TraceRow], row_width: float) -> list[tuple[float, float]]:
+        """Ticks at the panel boundaries of the rows with panels: (x, share of the row's width)."""
+        found = []
+        for row in rows:
+            for k in range(1, row.panels):
+                x = row.x_start + k * row_width / row.panels
+                columns = self.tick_columns(max(0, round(x - 2 * self.mm_x)), round(x + 2 * self.mm_x) + 1,
+                                            round(row.baseline))
+                if columns.size:  # the stroke nearest the boundary (a QRS complex may stand beside it)
+                    strokes = np.split(columns, np.flatnonzero(np.diff(columns) > 1) + 1)
+                    nearest = min(strokes, key=lambda stroke: abs(stroke.mean() - x))
+                    found.append((float(nearest.mean()), k / row.panels))
+        return found
 
     def _label(self, x: float, y0: int, y1: int) -> bool:
         """Glyphs (small ink of a letter's height) starting just right of ``x`` in the row's band."""
