@@ -138,9 +138,9 @@ def digitize(image: np.ndarray, box: CropBox | None = None, *, image_size: tuple
             where = f"the rhythm strip in row {panel.row + 1}" if panel in strips else f"lead {panel.lead}"
             warnings.append(f"Only {100 * traced:.0f}% of {where} could be traced.")
     named = []
-    for strip in strips:
+    for strip, usual in zip(strips, layout.known.rhythm_leads):
         lead, notes = identify_rhythm_lead(ink, geometry.starts[strip.row], geometry.baselines[strip.row],
-                                           geometry.px_per_mm, leads, strip)
+                                           geometry.px_per_mm, leads, strip, usual)
         warnings += notes
         named.append(_renamed(strip, lead))
     to_page = _PagePixels(region.x0, region.y0, factor / reading.page_scale)

@@ -17,8 +17,7 @@ from ecg_desktop.core.page.ink import InkMap
 if TYPE_CHECKING:
     from ecg_desktop.core.signals.trace import PanelTrace
 
-DEFAULT = "II"
-_MAX_MISFIT = 0.3  # the strip differs from the matching panel by at most this share of its size
+_MAX_MISFIT = 0.4  # the strip differs from the matching panel by at most this share of its size
 _MISFIT_MARGIN = 0.6  # and by at most this share of its difference from the other candidate
 _LABEL_MM = 6.0  # the label begins at the strip's start and is at most this wide
 _LABEL_HEIGHT_MM = (0.3, 4.5)  # glyphs stand this far above the 0 mV line
@@ -30,23 +29,24 @@ _MAX_PITCH = 0.8  # letters of the label stand closer than this share of their h
 
 
 def identify_rhythm_lead(ink: InkMap, x0: float, baseline: float, px_per_mm: float, panels: list[PanelTrace],
-                         strip: PanelTrace) -> tuple[str, list[str]]:
+                         strip: PanelTrace, usual: str) -> tuple[str, list[str]]:
     """A rhythm strip's lead and warnings: its label where it reads "II" or "III" and its shape agrees, else the
     lead panel its shape matches (``panels``: the 12 lead panels; ``x0``, ``baseline``: the strip's time 0 and
-    0 mV line, ink-map pixels)."""
+    0 mV line, ink-map pixels; ``usual``: the lead the layout usually prints there, core.page.known_layouts)."""
     label = _label_lead(ink, x0, baseline, px_per_mm)
-    shape = _shape_lead(panels, strip)
+    shape = _shape_lead(panels, strip, usual)
     if label is not None and (shape is None or shape == label):
         return label, []
     if shape is not None:
         said = f'its label reads "{label}"' if label else "its label could not be read"
         return shape, [f"A rhythm strip was taken as lead {shape} from its shape ({said})."]
-    return DEFAULT, [(f"A rhythm strip's label could not be read and its shape matches no lead panel "
-                      f"clearly: it is taken as lead {DEFAULT}.")]
+    return usual, [(f"A rhythm strip's label could not be read and its shape matches no lead panel "
+                    f"clearly: it is taken as lead {usual}, the usual one there.")]
 
 
-def _shape_lead(panels: list[PanelTrace], strip: PanelTrace) -> str | None:
-    """The lead whose panel matches the strip over the same 2.5 s clearly, else None.
+def _shape_lead(panels: list[PanelTrace], strip: PanelTrace, usual: str) -> str | None:
+    """The lead whose panel matches the strip over the same 2.5 s clearly, else None; the ``usual`` lead when it
+    matches and no other matches clearly better (II, V5 and V6 can look alike).
 
     II and III often look alike (III = II - I), so the match is the relative size of their differences.
     """
@@ -64,6 +64,8 @@ def _shape_lead(panels: list[PanelTrace], strip: PanelTrace) -> str | None:
     if len(misfit) < 2:
         return None
     best = min(misfit, key=misfit.__getitem__)
+    if misfit.get(usual, np.inf) <= _MAX_MISFIT and misfit[best] > _MISFIT_MARGIN * misfit[usual]:
+        return usual
     others = [v for k, v in misfit.items() if k != best]
     return best if misfit[best] <= _MAX_MISFIT and misfit[best] <= _MISFIT_MARGIN * min(others) else None
 
