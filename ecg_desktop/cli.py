@@ -260,7 +260,7 @@ def _report(model: EcgModel, args: argparse.Namespace) -> int:
         signals=read_signals(load_image(page.path), reading=reading) if args.signals or result.signals_follow else None,
     )
     log.info("report written for scan %s", file_id(page.path))
-    print(f"{page.path}: {result.verdict(model.manifest)}; report written to {args.out}")
+    print(f"{page.path}: {result.verdict(model.manifest).rstrip('.')}; report written to {args.out}")
     return 0
 
 

@@ -89,7 +89,6 @@ class PageLayout:
     rows: tuple[TraceRow, ...]
     known: KnownLayout | None  # the standard layout matched, None when none is
     marks: tuple[str, ...]  # how panel boundaries are drawn: "separators", "ticks", "gaps", "labels"
-    separators: tuple[float, ...]  # x of full-height separator lines at panel boundaries
     px_per_s: float
     px_per_mv: float
     gain_measured: bool  # px_per_mv from calibration pulses (else 10 mm/mV on the grid is assumed)
@@ -177,17 +176,16 @@ def read_layout(ink: InkMap, px_per_mm: tuple[float, float] | None) -> PageLayou
     px_per_mv = float(np.median(heights)) if heights else 10 * mm_y
     spanning = _long_lines(mask, round(_SPANNING_ROWS * spacing), axis=0)  # lines across rows: no QRS is as long
     separators = _separator_xs(spanning, rows, row_width, half, mm_x)
-    fitted = _separator_axis(separators) or _separator_axis(evidence.tick_xs(rows, row_width), _MARK_MM * mm_x)
+    fitted = _time_axis(separators) or _time_axis(evidence.tick_xs(rows, row_width), _MARK_MM * mm_x)
     px_per_s = row_width / ROW_SECONDS
     if fitted is not None:  # printed marks measure the cart's time axis more finely than where traces begin and end
         start, px_per_s = fitted
         rows = [replace(r, x_start=start, x_end=start + ROW_SECONDS * px_per_s)
                 if abs(r.x_start - start) < _ALIGN_MM * mm_x else r for r in rows]
-    return PageLayout(tuple(rows), known, marks, tuple(sorted({x for x, _ in separators})), px_per_s, px_per_mv,
-                      bool(heights), (mm_x, mm_y), grid_scale, trace)
+    return PageLayout(tuple(rows), known, marks, px_per_s, px_per_mv, bool(heights), (mm_x, mm_y), grid_scale, trace)
 
 
-def _separator_axis(marks: list[tuple[float, float]], outlier: float | None = None) -> tuple[float, float] | None:
+def _time_axis(marks: list[tuple[float, float]], outlier: float | None = None) -> tuple[float, float] | None:
     """Time 0's x and pixels a second from boundary marks (x, share of the row's 10 s at which each stands), or
     None without two shares. With ``outlier``, marks further than it from a first fit (a QRS complex taken for a
     tick) are left out of a second."""

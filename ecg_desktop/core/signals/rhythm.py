@@ -37,6 +37,8 @@ def identify_rhythm_lead(ink: InkMap, x0: float, baseline: float, px_per_mm: flo
     shape = _shape_lead(panels, strip, usual)
     if label is not None and (shape is None or shape == label):
         return label, []
+    if shape is not None and label is None and shape == usual:
+        return shape, []  # the usual lead, and the strip's shape says so
     if shape is not None:
         said = f'its label reads "{label}"' if label else "its label could not be read"
         return shape, [f"A rhythm strip was taken as lead {shape} from its shape ({said})."]
