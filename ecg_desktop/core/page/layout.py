@@ -161,8 +161,8 @@ def read_layout(ink: InkMap, px_per_mm: tuple[float, float] | None) -> PageLayou
     widest = max((row.width for row in rows), default=0.0)
     rows = [row for row in rows if row.width >= _MIN_ROW_SHARE * widest]  # not a line of text or a short scrap
     if rows:  # the rows of a standard page begin together; a faint first stretch of trace makes one begin late
-        middle = float(np.median([row.x_start for row in rows]))
-        start = min(row.x_start for row in rows if abs(row.x_start - middle) < _ALIGN_MM * mm_x)
+        middle = float(np.median([row.x_start for row in rows]))  # (between two starts when rows are even)
+        start = min((row.x_start for row in rows if abs(row.x_start - middle) < _ALIGN_MM * mm_x), default=middle)
         rows = [replace(row, x_start=start) if abs(row.x_start - middle) < _ALIGN_MM * mm_x else row for row in rows]
     row_width = float(np.median([row.width for row in rows])) if rows else float(width)
     standard = _STANDARD_ROW_MM * mm_x
