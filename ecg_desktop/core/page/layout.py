@@ -95,6 +95,8 @@ class PageLayout:
     px_per_mm: tuple[float, float]  # along x and y: the grid's, or assumed from the region's width
     grid_scale: bool  # px_per_mm comes from a grid
     trace: np.ndarray  # uint8 mask of trace ink (rows of traces, without lines, labels and text)
+    time_marks: tuple[tuple[float, float, float], ...] = ()  # the boundary marks the time axis was measured on:
+    # (x, share of the row's 10 s, the row's 0 mV y); none when it comes from where the rows' traces begin and end
 
     @property
     def name(self) -> str | None:
@@ -175,30 +177,37 @@ def read_layout(ink: InkMap, px_per_mm: tuple[float, float] | None) -> PageLayou
     heights = [r.pulse.height for r in rows if r.pulse is not None]
     px_per_mv = float(np.median(heights)) if heights else 10 * mm_y
     spanning = _long_lines(mask, round(_SPANNING_ROWS * spacing), axis=0)  # lines across rows: no QRS is as long
-    separators = _separator_xs(spanning, rows, row_width, half, mm_x)
-    fitted = _time_axis(separators) or _time_axis(evidence.tick_xs(rows, row_width), _MARK_MM * mm_x)
+    marked = _separator_xs(spanning, rows, row_width, half, mm_x)
+    if len({share for _, share, _ in marked}) < 2:
+        marked = _near_a_line(evidence.tick_xs(rows, row_width), _MARK_MM * mm_x)
     px_per_s = row_width / ROW_SECONDS
-    if fitted is not None:  # printed marks measure the cart's time axis more finely than where traces begin and end
-        start, px_per_s = fitted
-        rows = [replace(r, x_start=start, x_end=start + ROW_SECONDS * px_per_s)
-                if abs(r.x_start - start) < _ALIGN_MM * mm_x else r for r in rows]
-    return PageLayout(tuple(rows), known, marks, px_per_s, px_per_mv, bool(heights), (mm_x, mm_y), grid_scale, trace)
+    if marked:  # printed marks measure the cart's time axis more finely than where traces begin and end
+        start, px_per_s = time_axis(marked)
+        rows = aligned(rows, start, px_per_s, _ALIGN_MM * mm_x)
+    return PageLayout(tuple(rows), known, marks, px_per_s, px_per_mv, bool(heights), (mm_x, mm_y), grid_scale, trace,
+                      tuple(marked))
 
 
-def _time_axis(marks: list[tuple[float, float]], outlier: float | None = None) -> tuple[float, float] | None:
-    """Time 0's x and pixels a second from boundary marks (x, share of the row's 10 s at which each stands), or
-    None without two shares. With ``outlier``, marks further than it from a first fit (a QRS complex taken for a
-    tick) are left out of a second."""
-    if len({share for _, share in marks}) < 2:
-        return None
-    xs, at = np.array([x for x, _ in marks]), np.array([share for _, share in marks])
-    slope, start = np.polyfit(at, xs, 1)
-    if outlier is not None:
-        near = np.abs(xs - (start + slope * at)) <= outlier
-        if len(set(at[near])) < 2:
-            return None
-        slope, start = np.polyfit(at[near], xs[near], 1)
+def time_axis(marks: list[tuple[float, float, float]] | tuple[tuple[float, float, float], ...]) -> tuple[float, float]:
+    """Time 0's x and pixels a second from boundary marks (x, share of the row's 10 s, y) at two shares or more."""
+    slope, start = np.polyfit([share for _, share, _ in marks], [x for x, _, _ in marks], 1)
     return float(start), float(slope) / ROW_SECONDS
+
+
+def aligned(rows: list[TraceRow], start: float, px_per_s: float, reach: float) -> list[TraceRow]:
+    """The rows beginning within ``reach`` of ``start`` made to begin there and span 10 s at ``px_per_s``."""
+    return [replace(row, x_start=start, x_end=start + ROW_SECONDS * px_per_s) if abs(row.x_start - start) < reach
+            else row for row in rows]
+
+
+def _near_a_line(marks: list[tuple[float, float, float]], outlier: float) -> list[tuple[float, float, float]]:
+    """Marks within ``outlier`` of the line fitted through them all (a QRS complex taken for a tick is not), if at
+    two shares or more; else none."""
+    if len({share for _, share, _ in marks}) < 2:
+        return []
+    start, px_per_s = time_axis(marks)
+    near = [m for m in marks if abs(m[0] - start - m[1] * ROW_SECONDS * px_per_s) <= outlier]
+    return near if len({share for _, share, _ in near}) >= 2 else []
 
 
 def _long_lines(mask: np.ndarray, length: int, axis: int) -> np.ndarray:
@@ -329,11 +338,11 @@ def _pulse(ink: InkMap, trace: np.ndarray, densest: float, first: int, mm_x: flo
             if abs(y_from + (ba + bb) / 2 - densest) > _PULSE_FOOT_MM * mm_y:
                 continue
             inner = np.arange(int(np.ceil(xa + 0.3 * mm_x)), int(xb - 0.3 * mm_x) + 1)
-            top = _line_centre(ink, y_from + (ta + tb) / 2 + 0.2 * mm_y, inner, mm_y)
+            top = line_centre(ink, y_from + (ta + tb) / 2 + 0.2 * mm_y, inner, mm_y)
             if top is None:
                 continue
             foot_columns = np.arange(int(xa - mm_x), int(xa - 0.3 * mm_x))
-            foot = _line_centre(ink, y_from + (ba + bb) / 2 - 0.2 * mm_y, foot_columns, mm_y)
+            foot = line_centre(ink, y_from + (ba + bb) / 2 - 0.2 * mm_y, foot_columns, mm_y)
             if foot is None:
                 foot = y_from + (ba + bb) / 2 - 0.5
             joined = _runs_on(trace, foot, xb, mm_x, mm_y)
@@ -358,7 +367,7 @@ def _runs_on(trace: np.ndarray, foot: float, x: float, mm_x: float, mm_y: float)
     return bool(window.size) and bool(window.any(axis=0).all())
 
 
-def _line_centre(ink: InkMap, y: float, columns: np.ndarray, mm: float) -> float | None:
+def line_centre(ink: InkMap, y: float, columns: np.ndarray, mm: float) -> float | None:
     """y of the centre of a horizontal printed line near ``y`` over ``columns`` (median of per-column centres)."""
     reach = max(2, round(_LINE_MM * mm))
     lo, hi = max(0, round(y) - reach), min(ink.mask.shape[0], round(y) + reach + 1)
@@ -420,8 +429,8 @@ class _Evidence:
                         for s, e in zip(*_runs(column[:, x] > 0)))]
         return x0 + np.array(found, float)
 
-    def tick_xs(self, rows: list[TraceRow], row_width: float) -> list[tuple[float, float]]:
-        """Ticks at the panel boundaries of the rows with panels: (x, share of the row's width)."""
+    def tick_xs(self, rows: list[TraceRow], row_width: float) -> list[tuple[float, float, float]]:
+        """Ticks at the panel boundaries of the rows with panels: (x, share of the row's width, its 0 mV y)."""
         found = []
         for row in rows:
             for k in range(1, row.panels):
@@ -431,7 +440,7 @@ class _Evidence:
                 if columns.size:  # the stroke nearest the boundary (a QRS complex may stand beside it)
                     strokes = np.split(columns, np.flatnonzero(np.diff(columns) > 1) + 1)
                     nearest = min(strokes, key=lambda stroke: abs(stroke.mean() - x))
-                    found.append((float(nearest.mean()), k / row.panels))
+                    found.append((float(nearest.mean()), k / row.panels, row.baseline))
         return found
 
     def _label(self, x: float, y0: int, y1: int) -> bool:
@@ -447,8 +456,8 @@ class _Evidence:
 
 
 def _separator_xs(lines: np.ndarray, rows: list[TraceRow], row_width: float, half: int, mm: float
-                  ) -> list[tuple[float, float]]:
-    """Vertical ``lines`` at the panel boundaries of the rows with panels: (x, share of the row's width)."""
+                  ) -> list[tuple[float, float, float]]:
+    """Vertical ``lines`` at the panel boundaries of the rows with panels: (x, share of the row's width, its 0 mV y)."""
     found = []
     for row in rows:
         y = round(row.baseline)
@@ -457,7 +466,7 @@ def _separator_xs(lines: np.ndarray, rows: list[TraceRow], row_width: float, hal
             lo, hi = max(0, round(x - 2 * mm)), round(x + 2 * mm) + 1
             columns = np.flatnonzero(lines[max(0, y - half) : y + half + 1, lo:hi].any(axis=0))
             if columns.size:
-                found.append((float(lo + columns.mean()), k / row.panels))
+                found.append((float(lo + columns.mean()), k / row.panels, row.baseline))
     return found
 
 

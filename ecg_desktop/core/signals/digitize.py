@@ -39,7 +39,7 @@ from ecg_desktop.core.page.crop import CropBox
 from ecg_desktop.core.page.geometry import PageTransform
 from ecg_desktop.core.page.ink import InkMap, ink_map
 from ecg_desktop.core.page.known_layouts import KnownLayout
-from ecg_desktop.core.page.layout import PageLayout
+from ecg_desktop.core.page.layout import PageLayout, line_centre, time_axis
 from ecg_desktop.core.page.reading import PageReading, read_page, upright
 from ecg_desktop.core.signals.rhythm import identify_rhythm_lead
 from ecg_desktop.core.signals.trace import PanelTrace, trace_line
@@ -52,6 +52,7 @@ DURATION_S = COLUMNS * PANEL_S
 _HOLD_MM = 1.0  # a trace's last found level is held this far past its ends (separator margins)
 _MAX_GAP_MM = 2.0  # a break in the trace longer than this is left empty (NaN), shorter ones are bridged
 _MIN_TRACED = 0.5  # a panel with less of its width traced than this is reported
+_ALIGN_MM = 6.0  # rows beginning this close to the time axis's start begin there (as core.page.layout)
 _LABEL_MM = (8.0, 4.5)  # a lead label stands at most this far right of a panel's start and above its baseline
 
 
@@ -126,7 +127,8 @@ def digitize(image: np.ndarray, box: CropBox | None = None, *, image_size: tuple
     factor = page.shape[1] / reading.work.shape[1]  # this image's pixels per analysis-copy pixel
     region = reading.box.scaled(factor, factor).clamped(page.shape[1], page.shape[0])
     ink = ink_map(page[region.y0 : region.y1, region.x0 : region.x1])
-    geometry = PrintGeometry.of(layout, factor, (reading.box.x0 * factor - region.x0, reading.box.y0 * factor - region.y0))
+    geometry = PrintGeometry.of(layout, factor, (reading.box.x0 * factor - region.x0, reading.box.y0 * factor - region.y0),
+                                ink)
     warnings = _scale_warnings(layout)
     if reading.grid is None:
         warnings.append("No ECG grid was measured (a faint copy?): the time scale comes from the rows' 10 s width "
@@ -175,23 +177,52 @@ class PrintGeometry:
     margin: float  # columns left out on each side of a marked panel boundary (a separator or a tick)
 
     @classmethod
-    def of(cls, layout: PageLayout, factor: float, offset: tuple[float, float]) -> PrintGeometry:
-        """``layout`` (analysis-copy region pixels) in pixels ``factor`` times finer, shifted by ``offset``."""
+    def of(cls, layout: PageLayout, factor: float, offset: tuple[float, float], ink: InkMap) -> PrintGeometry:
+        """``layout`` (analysis-copy region pixels) in the pixels of ``ink``, ``factor`` times finer and shifted by
+        ``offset``: the printed lines the reading measured (pulses' foot and top, boundary marks) are measured
+        again there, where they are ``factor`` times sharper; the layout itself is not read again."""
         def x(value: float) -> float:
             return (value + 0.5) * factor - 0.5 + offset[0]
 
         def y(value: float) -> float:
             return (value + 0.5) * factor - 0.5 + offset[1]
 
-        px_per_mm = layout.px_per_mm[0] * factor
+        mm = layout.px_per_mm[0] * factor
+        baselines, heights = [], []
+        for row in layout.rows:
+            pulse = row.pulse
+            foot = top = None
+            if pulse is not None:
+                foot = line_centre(ink, y(pulse.foot), np.arange(int(x(pulse.x0) - mm), int(x(pulse.x0) - 0.4 * mm)), mm)
+                top = line_centre(ink, y(pulse.top), np.arange(int(np.ceil(x(pulse.x0) + 0.4 * mm)),
+                                                               int(x(pulse.x1) - 0.4 * mm) + 1), mm)
+            baselines.append(foot if foot is not None else y(row.baseline))
+            if foot is not None and top is not None:
+                heights.append(foot - top)
+        px_per_mv = float(np.median(heights)) if heights else layout.px_per_mv * factor
+        starts, px_per_s = [x(row.x_start) for row in layout.rows], layout.px_per_s * factor
+        if layout.time_marks:
+            marks = [(_mark_centre(ink, x(mx), y(my), factor, mm), share, my) for mx, share, my in layout.time_marks]
+            start, px_per_s = time_axis(marks)
+            starts = [start if abs(s - start) < _ALIGN_MM * mm else s for s in starts]
         marked = {"separators", "ticks"} & set(layout.marks)
-        return cls(tuple(x(row.x_start) for row in layout.rows), tuple(y(row.baseline) for row in layout.rows),
-                   layout.px_per_s * factor, layout.px_per_mv * factor, px_per_mm,
-                   0.3 * px_per_mm + 0.5 if marked else 0.0)
+        return cls(tuple(starts), tuple(baselines), px_per_s, px_per_mv, mm, 0.3 * mm + 0.5 if marked else 0.0)
 
     def panel_x(self, row: int, column: int) -> float:
         """x where panel ``column`` of ``row`` begins."""
         return self.starts[row] + column * PANEL_S * self.px_per_s
+
+
+def _mark_centre(ink: InkMap, x: float, y: float, factor: float, mm: float) -> float:
+    """The darkness-weighted centre of the vertical mark (a separator or a tick) near ``x`` across the 0 mV line
+    at ``y``; the trace running along that line darkens every column alike and is taken away."""
+    lo, hi = max(0, round(x - 1.5 * factor)), min(ink.mask.shape[1], round(x + 1.5 * factor) + 1)
+    top, bottom = max(0, round(y - 1.5 * mm)), min(ink.mask.shape[0], round(y + 1.5 * mm) + 1)
+    if hi <= lo or bottom <= top:
+        return x
+    weights = ink.darkness[top:bottom, lo:hi].sum(axis=0)
+    weights = np.clip(weights - np.median(weights), 0, None)
+    return float(np.dot(weights, np.arange(lo, hi)) / weights.sum()) if weights.sum() > 0 else x
 
 
 def _trace_panels(ink: InkMap, geometry: PrintGeometry, known: KnownLayout) -> tuple[list[PanelTrace], list[PanelTrace]]:
