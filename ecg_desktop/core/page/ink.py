@@ -33,7 +33,12 @@ class InkMap:
 
     @cached_property
     def darkness(self) -> np.ndarray:
-        return np.clip(1.0 - self.bright.astype(np.float32) / np.maximum(self.paper.astype(np.float32), 1.0), 0.0, 1.0)
+        return self.darkness_of(slice(None), slice(None))
+
+    def darkness_of(self, rows: slice | np.ndarray, columns: slice | np.ndarray) -> np.ndarray:
+        """``darkness`` of some pixels only (``bright[rows, columns]``), without working it out for the whole map."""
+        bright, paper = self.bright[rows, columns], self.paper[rows, columns]
+        return np.clip(1.0 - bright.astype(np.float32) / np.maximum(paper.astype(np.float32), 1.0), 0.0, 1.0)
 
     @cached_property
     def _components(self) -> tuple[np.ndarray, np.ndarray]:

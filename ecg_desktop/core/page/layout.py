@@ -176,7 +176,7 @@ def read_layout(ink: InkMap, px_per_mm: tuple[float, float] | None) -> PageLayou
     rows = [TraceRow(r.baseline, r.x_start, r.x_start + row_width, r.pulse, n) for r, n in zip(rows, panels)]
     heights = [r.pulse.height for r in rows if r.pulse is not None]
     px_per_mv = float(np.median(heights)) if heights else 10 * mm_y
-    spanning = _long_lines(mask, round(_SPANNING_ROWS * spacing), axis=0)  # lines across rows: no QRS is as long
+    spanning = _long_lines(vertical, round(_SPANNING_ROWS * spacing), axis=0)  # lines across rows: no QRS is as long
     marked = _separator_xs(spanning, rows, row_width, half, mm_x)
     if len({share for _, share, _ in marked}) < 2:
         marked = _near_a_line(evidence.tick_xs(rows, row_width), _MARK_MM * mm_x)
@@ -374,7 +374,7 @@ def line_centre(ink: InkMap, y: float, columns: np.ndarray, mm: float) -> float 
     columns = columns[(columns >= 0) & (columns < ink.mask.shape[1])]
     if hi <= lo or columns.size == 0:
         return None
-    window = ink.darkness[lo:hi, columns]
+    window = ink.darkness_of(slice(lo, hi), columns)
     mass = window.sum(axis=0)
     keep = mass > 0.5 * mass.max()
     if not np.any(keep) or mass.max() <= 0:
