@@ -21,6 +21,7 @@ from ecg_desktop.core.classify.model import EcgModel
 from ecg_desktop.core.classify.saliency import GRID, occlusion_saliency
 from ecg_desktop.core.loading.image_io import load_image
 from ecg_desktop.core.page.crop import find_diagnostic_region
+from ecg_desktop.core.page.reading import read_page
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ecg-images"
 
@@ -54,7 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     for label, threads in (("1 thread", 1), ("default threads", 0)):
         model = EcgModel.load(threads=threads)
         classify = median_seconds(lambda m=model: m.classify(image, crop=crop), args.repeats)
-        saliency = median_seconds(lambda m=model: occlusion_saliency(m, image, crop, grid=args.grid), args.repeats)
+        page = read_page(image, crop=crop)
+        saliency = median_seconds(lambda m=model, p=page: occlusion_saliency(m, p, grid=args.grid), args.repeats)
         print(f"{label:>16}: classify {classify * 1000:7.1f} ms   saliency {saliency * 1000:7.1f} ms")
     return 0
 

@@ -256,7 +256,7 @@ def _report(model: EcgModel, args: argparse.Namespace) -> int:
         args.out, image=scan.pixels, result=result, manifest=model.manifest, source_name=page.path.name,
         patient=PatientInfo(args.patient_id, args.patient_name, args.date_of_birth),
         options=ReportOptions(facility=args.facility, page_size=args.page_size),
-        saliency=saliency_of(model, scan, result) if args.saliency else None,
+        saliency=saliency_of(model, reading, result) if args.saliency else None,
         signals=read_signals(load_image(page.path), reading=reading) if args.signals or result.signals_follow else None,
     )
     log.info("report written for scan %s", file_id(page.path))

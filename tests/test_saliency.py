@@ -30,6 +30,7 @@ from ecg_desktop.core.classify.saliency import (
     top_leads,
 )
 from ecg_desktop.core.page.crop import CropBox, find_diagnostic_region
+from ecg_desktop.core.page.reading import read_page
 from ecg_desktop.testing.synthetic import render_printout
 
 LEADS = {"I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6", RHYTHM}
@@ -43,7 +44,8 @@ def scan() -> tuple[np.ndarray, CropBox]:
 
 @pytest.fixture(scope="module")
 def saliency(model: EcgModel, scan: tuple[np.ndarray, CropBox]) -> Saliency:
-    return occlusion_saliency(model, *scan)
+    image, crop = scan
+    return occlusion_saliency(model, read_page(image, crop=crop))
 
 
 def test_saliency_shape_range_and_leads(model: EcgModel, scan, saliency: Saliency) -> None:
@@ -93,12 +95,12 @@ def test_lead_boxes_cover_the_layout() -> None:
 def test_saliency_follows_the_content(model: EcgModel, scan, saliency: Saliency) -> None:
     image, crop = scan
     other = render_printout(kind="st_elevation", seed=5)
-    assert not np.allclose(occlusion_saliency(model, other, crop).heatmap, saliency.heatmap, atol=0.05)
+    assert not np.allclose(occlusion_saliency(model, read_page(other, crop=crop)).heatmap, saliency.heatmap, atol=0.05)
 
     blanked = image.copy()
     middle = (crop.x0 + crop.x1) // 2
     blanked[crop.y0 : crop.y1, middle : crop.x1] = 255  # the right half of the grid becomes blank paper
-    half = occlusion_saliency(model, blanked, crop)
+    half = occlusion_saliency(model, read_page(blanked, crop=crop))
     assert np.abs(half.heatmap - saliency.heatmap).max() > 0.01  # the map moves with the content
     assert half.heatmap[:, GRID // 2 + 1 :].max() < 0.02  # hiding blank paper changes nothing
     assert max(half.lead_scores[lead] for lead in ("V4", "V5", "V6")) < 0.02

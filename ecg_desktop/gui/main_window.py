@@ -29,7 +29,7 @@ from ecg_desktop.core import resources
 from ecg_desktop.core.classify.model import Classification, EcgModel
 from ecg_desktop.core.classify.saliency import Saliency, describe_top_leads, saliency_of
 from ecg_desktop.core.loading import pdf_pages
-from ecg_desktop.core.loading.image_io import SCAN_SUFFIXES, AnalysisImage
+from ecg_desktop.core.loading.image_io import SCAN_SUFFIXES
 from ecg_desktop.core.logs import file_id
 from ecg_desktop.core.outcome import format_percent
 from ecg_desktop.core.page.crop import CropBox
@@ -316,7 +316,7 @@ class MainWindow(QMainWindow):
             self._show_saliency(self.saliency)
             return
         self.panel.show_saliency("Finding the leads that drove the result…")
-        self.saliency_controller.compute(self.scan, self.result)
+        self.saliency_controller.compute(self.scan, self.result, self.reading)
 
     def _drop_saliency(self) -> None:
         """The scan or the crop is changing: the shown map no longer matches it."""
@@ -483,8 +483,8 @@ class MainWindow(QMainWindow):
         return create_worker(
             _write_report_with_overlays, path, model=self.model, saliency=self.current_saliency(),
             with_saliency=self.acts.saliency.isChecked(), signals=self.current_signals(),
-            with_signals=self.acts.traces.isChecked(), box=self._signals_box(), image=self.scan.image,
-            analysis=self.scan.analysis, result=self.result, source_name=self.scan.path.name, patient=patient,
+            with_signals=self._signals_wanted(), box=self._signals_box(), image=self.scan.image,
+            reading=self.reading, result=self.result, source_name=self.scan.path.name, patient=patient,
             options=options, _start_thread=False, _ignore_errors=True,
         )
 
@@ -687,20 +687,21 @@ def _status_text(result: Classification, model: EcgModel) -> str:
 
 def _write_report_with_overlays(
     path: Path, *, model: EcgModel, saliency: Saliency | None, with_saliency: bool, signals: SignalReading | None,
-    with_signals: bool, box: CropBox | None, image: np.ndarray, analysis: AnalysisImage, result: Classification,
+    with_signals: bool, box: CropBox | None, image: np.ndarray, reading: PageReading, result: Classification,
     **kwargs: object,
 ) -> Path:
     """Worker: the PDF report of the full-size ``image``; with ``with_saliency`` (View ▸ Show Saliency on) also
-    the map the viewer shows, computed here (by the core, on ``analysis``) if not yet available; with
+    the map the viewer shows, computed here (by the core, on the page ``reading`` classified) if not yet available;
+    with
     ``with_signals`` (View ▸ Show Digitized Traces on) the measurements and leads, digitized here if need be."""
     if not with_saliency:
         saliency = None
     elif saliency is None:
-        saliency = saliency_of(model, analysis, result)
+        saliency = saliency_of(model, reading, result)
     if not with_signals:
         signals = None
     elif signals is None:
-        signals = read_signals(image, box)
+        signals = read_signals(image, box, reading=reading)
     return write_report(path, image=image, result=result, manifest=model.manifest, saliency=saliency,
                         signals=signals, **kwargs)
 

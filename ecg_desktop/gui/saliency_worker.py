@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, Signal
 from ecg_desktop.core.classify.model import Classification, EcgModel
 from ecg_desktop.core.classify.saliency import Saliency, saliency_of
 from ecg_desktop.core.page.crop import CropBox
+from ecg_desktop.core.page.reading import PageReading
 from ecg_desktop.gui.inference import InferenceController, OpenedScan
 
 
@@ -38,9 +39,10 @@ class SaliencyController(InferenceController):
     def __init__(self, model: EcgModel | None, parent: QObject | None = None) -> None:
         super().__init__(model, parent)
 
-    def compute(self, scan: OpenedScan, result: Classification) -> int:
-        """Start computing the saliency of ``result`` (its crop of ``scan``); returns the request's generation."""
-        return self._submit(_saliency_of, self.model, scan, result)
+    def compute(self, scan: OpenedScan, result: Classification, reading: PageReading) -> int:
+        """Start computing the saliency of ``result`` (its crop of ``scan``, read as ``reading``); returns the
+        request's generation."""
+        return self._submit(_saliency_of, self.model, scan, result, reading)
 
     def _on_returned(self, generation: int, value: tuple[OpenedScan, tuple[CropBox, Saliency, float]] | None) -> None:
         if value is None or generation != self.generation:
@@ -51,13 +53,14 @@ class SaliencyController(InferenceController):
 
 
 def _saliency_of(
-    model: EcgModel | None, scan: OpenedScan, result: Classification, is_current: Callable[[], bool]
+    model: EcgModel | None, scan: OpenedScan, result: Classification, reading: PageReading,
+    is_current: Callable[[], bool],
 ) -> tuple[OpenedScan, tuple[CropBox, Saliency, float]] | None:
     """Worker: the core's saliency of one result (skipped if already superseded or if there is none)."""
     if not is_current() or model is None:
         return None
     started = time.perf_counter()
-    saliency = saliency_of(model, scan.analysis, result)
+    saliency = saliency_of(model, reading, result)
     if saliency is None:
         return None
     return scan, (result.crop, saliency, time.perf_counter() - started)

@@ -15,9 +15,7 @@ import numpy as np
 
 from ecg_desktop.core.classify.model import Classification, EcgModel
 from ecg_desktop.core.classify.preprocess import preprocess
-from ecg_desktop.core.loading.image_io import AnalysisImage
-from ecg_desktop.core.page.crop import CropBox
-from ecg_desktop.core.page.reading import read_page
+from ecg_desktop.core.page.reading import PageReading
 
 # The standard printout (3 rows of 4 leads, then a rhythm strip), as fractions of the grid crop.
 LEAD_ROWS = (("I", "aVR", "V1", "V4"), ("II", "aVL", "V2", "V5"), ("III", "aVF", "V3", "V6"))
@@ -77,16 +75,12 @@ def lead_scores_of(heatmap: np.ndarray, size: int) -> dict[str, float]:
     return {name: float(pixels[y0:y1, x0:x1].mean()) for name, (x0, y0, x1, y1) in lead_boxes(size).items()}
 
 
-def occlusion_saliency(
-    model: EcgModel, image: np.ndarray, crop: CropBox, *, grid: int = GRID, patch: int = PATCH,
-    image_size: tuple[int, int] | None = None,
-) -> Saliency:
+def occlusion_saliency(model: EcgModel, page: PageReading, *, grid: int = GRID, patch: int = PATCH) -> Saliency:
     """Occlusion map on a ``grid`` x ``grid`` lattice, and per-lead scores taken from it, for the top class.
 
-    ``crop`` and ``image_size`` as for EcgModel.classify, so the input is the one that was classified.
+    ``page`` is the page reading that was classified (EcgModel.classify_page), so the input is the one classified.
     """
     size = model.manifest.input_size
-    page = read_page(image, image_size=image_size, crop=crop)
     batch = preprocess(page.work, page.box)[None]
     base = model.probabilities(batch)[0]
     top = int(np.argmax(base))
@@ -103,13 +97,13 @@ def occlusion_saliency(
     return Saliency(model.manifest.class_ids[top], heatmap, lead_scores_of(heatmap, size))
 
 
-def saliency_of(model: EcgModel, scan: AnalysisImage, result: Classification) -> Saliency | None:
-    """The map of ``result``'s crop, on the analysis copy the model classified: the one map the viewer, the PDF
-    report and the command line show. None for a scan that is not assessable (no answer to explain).
+def saliency_of(model: EcgModel, page: PageReading, result: Classification) -> Saliency | None:
+    """The map of ``result``, on the page reading it was classified from: the one map the viewer, the PDF report
+    and the command line show. None for a scan that is not assessable (no answer to explain).
     """
     if not result.assessable:
         return None
-    return occlusion_saliency(model, scan.pixels, result.crop, image_size=scan.file_size)
+    return occlusion_saliency(model, page)
 
 
 MIN_NAMED_DROP = 0.005  # a lead is named only when hiding it lowered the answer's probability this much (0.01 shown)
