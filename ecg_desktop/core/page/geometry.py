@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from ecg_desktop.core.page.crop import grid_periods
+from ecg_desktop.core.page.ink import brightest_channel
 
 _WORK_SIDE = 400  # long side of the reduced copy analysed
 _INK_FRACTION = 0.6  # ink is darker than this fraction of the paper brightness (in its brightest channel)
@@ -95,11 +96,14 @@ class PageTransform:
         return PageTransform(homography / homography[2, 2], size, self.quarter_turns, self.skew_deg, self.rectified)
 
 
-def find_page_transform(image: np.ndarray) -> PageTransform:
-    """The transform making a BGR (or grey) uint8 printout image upright, deskewed and, for photos, rectified."""
+def find_page_transform(image: np.ndarray, bright: np.ndarray | None = None) -> PageTransform:
+    """The transform making a BGR (or grey) uint8 printout image upright, deskewed and, for photos, rectified.
+
+    ``bright``: the image's brightest channel (core.page.ink.brightest_channel), when already worked out.
+    """
     height, width = image.shape[:2]
     homography, size, rectified = np.eye(3), (width, height), False
-    small, factor = _reduced(image)
+    small, factor = _reduced(image, bright)
     corners = _page_corners(small)
     if corners is not None:
         homography, size = _rectification((corners + 0.5) * factor - 0.5)
@@ -119,25 +123,19 @@ def find_page_transform(image: np.ndarray) -> PageTransform:
     return PageTransform(rotation @ turned @ homography, size, turns, skew, rectified)
 
 
-def _reduced(image: np.ndarray) -> tuple[np.ndarray, int]:
+def _reduced(image: np.ndarray, bright: np.ndarray | None = None) -> tuple[np.ndarray, int]:
     """The brightest channel reduced to a long side of about :data:`_WORK_SIDE` (integer factor), and the factor.
 
     Ink is dark in every channel, a coloured grid is not. Each reduced pixel is the darkest of its
     block, so that thin ink lines survive the reduction.
     """
     height, width = image.shape[:2]
-    bright = image if image.ndim == 2 else _brightest_channel(image)
+    bright = brightest_channel(image) if bright is None else bright
     factor = max(1, round(max(width, height) / _WORK_SIDE))
     if factor == 1:
         return bright, 1
     darkest = cv2.erode(bright, np.ones((factor, factor), np.uint8), anchor=(0, 0))
     return np.ascontiguousarray(darkest[: height - height % factor : factor, : width - width % factor : factor]), factor
-
-
-def _brightest_channel(image: np.ndarray) -> np.ndarray:
-    """The per-pixel maximum over the colour channels (of contiguous planes: faster than strided views)."""
-    blue, green, red = cv2.split(image)
-    return cv2.max(cv2.max(blue, green), red)
 
 
 def _pixel_scale(factor_x: float, factor_y: float) -> np.ndarray:

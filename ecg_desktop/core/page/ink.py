@@ -55,7 +55,8 @@ class InkMap:
 
 
 def brightest_channel(region: np.ndarray) -> np.ndarray:
-    """The per-pixel maximum over the colour channels (a grey image as it is)."""
+    """The per-pixel maximum over the colour channels (a grey image as it is; of contiguous planes, faster than
+    strided views)."""
     if region.ndim == 2:
         return region
     blue, green, red = cv2.split(region)
@@ -75,8 +76,8 @@ def paper_relative_ink(channel: np.ndarray, ratio: float = INK_RATIO, block: int
     return cv2.compare(channel, cv2.multiply(local_paper(channel, block), ratio), cv2.CMP_LT)
 
 
-def ink_map(region: np.ndarray) -> InkMap:
-    """The ink of a BGR (or grey) uint8 region."""
-    bright = brightest_channel(region)
+def ink_map(region: np.ndarray, bright: np.ndarray | None = None) -> InkMap:
+    """The ink of a BGR (or grey) uint8 region (``bright``: its brightest channel, when already worked out)."""
+    bright = brightest_channel(region) if bright is None else bright
     paper = local_paper(bright)
     return InkMap(cv2.compare(bright, cv2.multiply(paper, INK_RATIO), cv2.CMP_LT) > 0, bright, paper)

@@ -232,13 +232,21 @@ def _long_lines(mask: np.ndarray, length: int, axis: int) -> np.ndarray:
 
 
 def _trace_and_small(inked: np.ndarray, min_width: float) -> tuple[np.ndarray, np.ndarray]:
-    """Ink of wide connected pieces (traces) and of the small ones (letters, digits, dots), as uint8 masks."""
-    closed = cv2.morphologyEx(inked, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
-    _, labels, stats, _ = components(closed)
-    wide = stats[:, cv2.CC_STAT_WIDTH] >= min_width
+    """Ink of wide connected pieces (traces) and of the small ones (letters, digits, dots), as uint8 masks.
+
+    The pieces are told apart on a copy half as fine, where a 2 x 2 block holding ink is ink (which also
+    bridges a faint trace's one-pixel breaks): a quarter of the work.
+    """
+    height, width = inked.shape
+    even = inked[: height - height % 2, : width - width % 2]
+    pooled = np.ascontiguousarray(cv2.dilate(even, np.ones((2, 2), np.uint8), anchor=(0, 0))[::2, ::2])
+    _, labels, stats, _ = components(pooled)
+    wide = stats[:, cv2.CC_STAT_WIDTH] >= min_width / 2
     wide[0] = False
-    keep = wide.astype(np.uint8)
-    trace = cv2.bitwise_and(np.take(keep, labels), inked)
+    keep = np.zeros_like(inked)
+    keep[: even.shape[0], : even.shape[1]] = cv2.resize(np.take(wide.astype(np.uint8), labels),
+                                                         (even.shape[1], even.shape[0]), interpolation=cv2.INTER_NEAREST)
+    trace = cv2.bitwise_and(keep, inked)
     small = cv2.subtract(inked, trace)
     return trace, small
 

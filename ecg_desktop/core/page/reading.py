@@ -16,7 +16,7 @@ from ecg_desktop.core.classify.preprocess import reduce_for_analysis
 from ecg_desktop.core.outcome import Reason
 from ecg_desktop.core.page.crop import CropBox, CropResult, find_diagnostic_region
 from ecg_desktop.core.page.geometry import PageTransform, find_page_transform
-from ecg_desktop.core.page.ink import InkMap, ink_map
+from ecg_desktop.core.page.ink import InkMap, brightest_channel, ink_map
 from ecg_desktop.core.page.layout import PageLayout, read_layout
 from ecg_desktop.core.page.reasons import crop_reasons, page_reasons
 
@@ -68,7 +68,8 @@ def read_page(
     """
     analysis = reduce_for_analysis(image)
     width, height = image_size or (image.shape[1], image.shape[0])
-    transform, work, found, detected = orient(analysis, turn=crop is None)
+    page = orient(analysis, turn=crop is None)
+    transform, work, found, detected = page.transform, page.work, page.found, page.detected
     page_transform = transform.scaled(width / analysis.shape[1], height / analysis.shape[0])
     page_size = page_transform.size
     sx, sy = page_size[0] / work.shape[1], page_size[1] / work.shape[0]
@@ -80,7 +81,7 @@ def read_page(
         box = crop.scaled(1 / sx, 1 / sy).clamped(work.shape[1], work.shape[0])
         if grid is None:
             grid = _grid(find_diagnostic_region(work[box.y0 : box.y1, box.x0 : box.x1]))
-        region = _Region.read(work, box, grid)
+        region = _Region.read(work, box, grid, page.bright)
         reasons = crop_reasons(detected.layout, found.box, box) if found.grid_found else ()
         reasons = reasons or page_reasons(grid is not None, region.layout)
     full = crop if crop is not None else box.scaled(sx, sy)
@@ -88,22 +89,39 @@ def read_page(
                        region.layout, reasons)
 
 
-def orient(analysis: np.ndarray, *, turn: bool = True) -> tuple[PageTransform, np.ndarray, CropResult, _Region]:
+@dataclass(frozen=True)
+class Oriented:
+    """The upright page (``work``, and its brightest channel when worked out exactly), its automatic region
+    (``found``) and what that region holds (``detected``)."""
+
+    transform: PageTransform
+    work: np.ndarray
+    bright: np.ndarray | None
+    found: CropResult
+    detected: _Region
+
+    @classmethod
+    def read(cls, transform: PageTransform, analysis: np.ndarray, bright: np.ndarray) -> Oriented:
+        """``analysis`` made upright by ``transform`` and its region read."""
+        work = transform.apply(analysis)
+        work_bright = transform.apply(bright) if transform.is_quarter_turn else None  # exact: no interpolation
+        found = find_diagnostic_region(work)
+        return cls(transform, work, work_bright, found, _Region.read(work, found.box, _grid(found), work_bright))
+
+
+def orient(analysis: np.ndarray, *, turn: bool = True) -> Oriented:
     """The upright page (core.page.geometry), its automatic region and what the region holds.
 
     With ``turn``, a page whose rows mostly show no calibration pulse where they begin, but mostly do half
     turned, is half turned: the header cue of core.page.geometry fails on pages with little of a header.
     """
-    transform = find_page_transform(analysis)
-    work = transform.apply(analysis)
-    found, detected = _read_detected(work)
-    if turn and detected.layout.rows and not _mostly_pulsed(detected.layout):
-        turned_transform = transform.turned_half()
-        turned_work = turned_transform.apply(analysis)
-        turned_found, turned = _read_detected(turned_work)
-        if _mostly_pulsed(turned.layout):
-            return turned_transform, turned_work, turned_found, turned
-    return transform, work, found, detected
+    bright = brightest_channel(analysis)
+    page = Oriented.read(find_page_transform(analysis, bright), analysis, bright)
+    if turn and page.detected.layout.rows and not _mostly_pulsed(page.detected.layout):
+        turned = Oriented.read(page.transform.turned_half(), analysis, bright)
+        if _mostly_pulsed(turned.detected.layout):
+            return turned
+    return page
 
 
 def _mostly_pulsed(layout: PageLayout) -> bool:
@@ -111,10 +129,10 @@ def _mostly_pulsed(layout: PageLayout) -> bool:
     return sum(row.pulse is not None for row in layout.rows) > len(layout.rows) / 2
 
 
-def as_it_comes(analysis: np.ndarray, *, turn: bool = True) -> tuple[PageTransform, np.ndarray, CropResult, _Region]:
+def as_it_comes(analysis: np.ndarray, *, turn: bool = True) -> Oriented:
     """:func:`orient` leaving the page as it comes: no turn, deskew or rectification."""
-    found, detected = _read_detected(analysis)
-    return PageTransform.identity(analysis.shape[1], analysis.shape[0]), analysis, found, detected
+    identity = PageTransform.identity(analysis.shape[1], analysis.shape[0])
+    return Oriented.read(identity, analysis, brightest_channel(analysis))
 
 
 @dataclass(frozen=True)
@@ -126,15 +144,11 @@ class _Region:
     layout: PageLayout
 
     @classmethod
-    def read(cls, work: np.ndarray, box: CropBox, grid: Grid | None) -> _Region:
-        ink = ink_map(work[box.y0 : box.y1, box.x0 : box.x1])
+    def read(cls, work: np.ndarray, box: CropBox, grid: Grid | None, bright: np.ndarray | None) -> _Region:
+        """``box`` of ``work`` (``bright``: its brightest channel, when worked out) read."""
+        rows, columns = slice(box.y0, box.y1), slice(box.x0, box.x1)
+        ink = ink_map(work[rows, columns], None if bright is None else bright[rows, columns])
         return cls(grid, ink, read_layout(ink, grid.px_per_mm if grid else None))
-
-
-def _read_detected(work: np.ndarray) -> tuple[CropResult, _Region]:
-    """The automatic region of ``work`` and what it holds."""
-    found = find_diagnostic_region(work)
-    return found, _Region.read(work, found.box, _grid(found))
 
 
 def _grid(found: CropResult) -> Grid | None:
