@@ -430,12 +430,15 @@ class _Evidence:
     def tick_columns(self, x0: int, x1: int, y: int) -> np.ndarray:
         """The columns from ``x0`` to ``x1`` holding a tick across the baseline at ``y``."""
         low, high = (round(v * self.mm_y) for v in _TICK_MM)
-        column = self.mask[max(0, y - high) : y + high + 1, x0:x1]
+        block = self.mask[max(0, y - high) : y + high + 1, x0:x1] > 0
         centre = min(y, high)
-        found = [x for x in range(column.shape[1])
-                 if any(low <= e - s < high and min(centre - s, e - centre) >= 0.3 * (e - s)
-                        for s, e in zip(*_runs(column[:, x] > 0)))]
-        return x0 + np.array(found, float)
+        if centre >= block.shape[0] or block.shape[1] == 0:
+            return np.zeros(0)
+        up, down = (np.where(part.all(axis=0), part.shape[0], np.argmin(part, axis=0))
+                    for part in (block[centre::-1], block[centre:]))  # ink rows from the baseline up and down
+        length = up + down - 1  # of the stroke through the baseline
+        across = block[centre] & (low <= length) & (length < high) & (np.minimum(up - 1, down) >= 0.3 * length)
+        return x0 + np.flatnonzero(across).astype(float)
 
     def tick_xs(self, rows: list[TraceRow], row_width: float) -> list[tuple[float, float, float]]:
         """Ticks at the panel boundaries of the rows with panels: (x, share of the row's width, its 0 mV y)."""
