@@ -63,6 +63,14 @@ def brightest_channel(region: np.ndarray) -> np.ndarray:
     return cv2.max(cv2.max(blue, green), red)
 
 
+def channel_extremes(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The per-pixel minimum and maximum over the colour channels (darkest, brightest) of one split."""
+    if image.ndim == 2:
+        return image, image
+    blue, green, red = cv2.split(image)
+    return cv2.min(cv2.min(blue, green), red), cv2.max(cv2.max(blue, green), red)
+
+
 def local_paper(channel: np.ndarray, block: int = PAPER_BLOCK) -> np.ndarray:
     """The local paper brightness of a single-channel uint8 image: the brightest nearby, on a ``block`` times
     smaller copy dilated 5x5, brought back to full size."""
@@ -80,4 +88,4 @@ def ink_map(region: np.ndarray, bright: np.ndarray | None = None) -> InkMap:
     """The ink of a BGR (or grey) uint8 region (``bright``: its brightest channel, when already worked out)."""
     bright = brightest_channel(region) if bright is None else bright
     paper = local_paper(bright)
-    return InkMap(cv2.compare(bright, cv2.multiply(paper, INK_RATIO), cv2.CMP_LT) > 0, bright, paper)
+    return InkMap(np.less(bright, cv2.multiply(paper, INK_RATIO)), bright, paper)

@@ -193,9 +193,9 @@ class PrintGeometry:
             pulse = row.pulse
             foot = top = None
             if pulse is not None:
-                foot = line_centre(ink, y(pulse.foot), np.arange(int(x(pulse.x0) - mm), int(x(pulse.x0) - 0.4 * mm)), mm)
-                top = line_centre(ink, y(pulse.top), np.arange(int(np.ceil(x(pulse.x0) + 0.4 * mm)),
-                                                               int(x(pulse.x1) - 0.4 * mm) + 1), mm)
+                foot = line_centre(ink, y(pulse.foot), int(x(pulse.x0) - mm), int(x(pulse.x0) - 0.4 * mm), mm)
+                top = line_centre(ink, y(pulse.top), int(np.ceil(x(pulse.x0) + 0.4 * mm)),
+                                  int(x(pulse.x1) - 0.4 * mm) + 1, mm)
             baselines.append(foot if foot is not None else y(row.baseline))
             if foot is not None and top is not None:
                 heights.append(foot - top)
