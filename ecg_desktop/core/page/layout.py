@@ -47,6 +47,7 @@ _MARK_DRIFT = 0.005  # plus this share of its distance from the row's start (sca
 _GAP_MM = 0.6  # blank this far on both sides of a boundary is a gap
 _TICK_MM = (1.2, 6.0)  # a tick: a vertical stroke this long across the baseline
 _LABEL_MM = (1.2, 6.5, 14.0)  # a label: glyphs this tall (min, max), starting within this of a boundary
+_LABEL_COLUMNS_MM = 1.5  # a label touching the trace: columns this wide in all crossed by ink twice or more
 _DRAWN_MARKS = ("separators", "gaps")  # marks no trace makes by chance
 _MIN_SCORE = 0.75  # share of a layout's checks its page must pass
 _SPEED_TOLERANCE = 0.15  # rows' width may differ from 10 s at 25 mm/s on the grid by this share
@@ -468,15 +469,19 @@ class _Evidence:
         return found
 
     def _label(self, x: float, y0: int, y1: int) -> bool:
-        """Glyphs (small ink of a letter's height) starting just right of ``x`` in the row's band."""
+        """Glyphs starting just right of ``x`` in the row's band: small ink of a letter's height, or, for a label
+        touching the trace, columns crossed by ink more than once (a trace crosses each column once)."""
         low, high, reach = _LABEL_MM
         x0, x1 = max(0, round(x - 0.5 * self.mm_x)), min(self.small.shape[1], round(x + reach * self.mm_x))
         glyphs = self.small[y0:y1, x0:x1]
-        if not glyphs.any():
-            return False
-        rows = np.flatnonzero(glyphs.any(axis=1))
-        tall = rows[-1] - rows[0] + 1
-        return low * self.mm_y <= tall <= high * self.mm_y and np.count_nonzero(glyphs) >= 3 * self.mm_x
+        if glyphs.any():
+            rows = np.flatnonzero(glyphs.any(axis=1))
+            tall = rows[-1] - rows[0] + 1
+            if low * self.mm_y <= tall <= high * self.mm_y and np.count_nonzero(glyphs) >= 3 * self.mm_x:
+                return True
+        inked = cv2.bitwise_or(self.trace[y0:y1, x0:x1], glyphs)
+        crossings = _counts(cv2.subtract(inked[1:], inked[:-1]), 0) + inked[0]  # runs of ink down each column
+        return np.count_nonzero(crossings >= 2) >= _LABEL_COLUMNS_MM * self.mm_x
 
 
 def _separator_xs(lines: np.ndarray, rows: list[TraceRow], row_width: float, half: int, mm: float
