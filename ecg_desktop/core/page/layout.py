@@ -48,6 +48,7 @@ _GAP_MM = 0.6  # blank this far on both sides of a boundary is a gap
 _TICK_MM = (1.2, 6.0)  # a tick: a vertical stroke this long across the baseline
 _LABEL_MM = (1.2, 6.5, 14.0)  # a label: glyphs this tall (min, max), starting within this of a boundary
 _LABEL_COLUMNS_MM = 1.5  # a label touching the trace: columns this wide in all crossed by ink twice or more
+_MIN_TICKED = 0.5  # ticks measure the time axis when found at this share of the panel boundaries at least
 _DRAWN_MARKS = ("separators", "gaps")  # marks no trace makes by chance
 _MIN_SCORE = 0.75  # share of a layout's checks its page must pass
 _SPEED_TOLERANCE = 0.15  # rows' width may differ from 10 s at 25 mm/s on the grid by this share
@@ -180,7 +181,7 @@ def read_layout(ink: InkMap, px_per_mm: tuple[float, float] | None) -> PageLayou
     spanning = _long_lines(vertical, round(_SPANNING_ROWS * spacing), axis=0)  # lines across rows: no QRS is as long
     marked = _separator_xs(spanning, rows, row_width, half, mm_x)
     if len({share for _, share, _ in marked}) < 2:
-        marked = _near_a_line(evidence.tick_xs(rows, row_width), _MARK_MM * mm_x)
+        marked = _near_a_line(evidence.tick_xs(rows, row_width), _MARK_MM * mm_x, sum(r.panels - 1 for r in rows))
     px_per_s = row_width / ROW_SECONDS
     if marked:  # printed marks measure the cart's time axis more finely than where traces begin and end
         start, px_per_s = time_axis(marked)
@@ -201,14 +202,17 @@ def aligned(rows: list[TraceRow], start: float, px_per_s: float, reach: float) -
             else row for row in rows]
 
 
-def _near_a_line(marks: list[tuple[float, float, float]], outlier: float) -> list[tuple[float, float, float]]:
+def _near_a_line(marks: list[tuple[float, float, float]], outlier: float, boundaries: int
+                 ) -> list[tuple[float, float, float]]:
     """Marks within ``outlier`` of the line fitted through them all (a QRS complex taken for a tick is not), if at
-    two shares or more; else none."""
+    two shares or more and at most of the rows' ``boundaries`` (a cart that draws ticks draws them at every one;
+    QRS complexes by chance near a few boundaries are not a time axis); else none."""
     if len({share for _, share, _ in marks}) < 2:
         return []
     start, px_per_s = time_axis(marks)
     near = [m for m in marks if abs(m[0] - start - m[1] * ROW_SECONDS * px_per_s) <= outlier]
-    return near if len({share for _, share, _ in near}) >= 2 else []
+    enough = len(near) >= _MIN_TICKED * boundaries
+    return near if enough and len({share for _, share, _ in near}) >= 2 else []
 
 
 def _counts(mask: np.ndarray, axis: int) -> np.ndarray:
