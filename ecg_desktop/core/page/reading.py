@@ -149,7 +149,7 @@ class _Region:
     def read(cls, work: np.ndarray, box: CropBox, grid: Grid | None, bright: np.ndarray | None) -> _Region:
         """``box`` of ``work`` (``bright``: its brightest channel, when worked out) read."""
         rows, columns = slice(box.y0, box.y1), slice(box.x0, box.x1)
-        ink = ink_map(work[rows, columns], None if bright is None else bright[rows, columns])
+        ink = ink_map(work[rows, columns], None if bright is None else bright[rows, columns], grid=grid is not None)
         return cls(grid, ink, read_layout(ink, grid.px_per_mm if grid else None))
 
 
