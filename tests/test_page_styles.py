@@ -10,7 +10,13 @@ from ecg_desktop.core.outcome import NOT_ASSESSABLE, SIGNALS_BELOW
 from ecg_desktop.core.page.reading import read_page
 from ecg_desktop.core.page.reasons import OTHER_CART_PRINTOUT
 from ecg_desktop.core.signals.digitize import LEADS, digitize
-from ecg_desktop.testing.synthetic import STYLE_CONDITIONS, STYLES, reconstruction_snr, render_condition, render_printout
+from ecg_desktop.testing.synthetic import (
+    STYLE_CONDITIONS,
+    STYLES,
+    reconstruction_snr,
+    render_condition,
+    render_printout,
+)
 
 #: every rendered style and degradation (STYLE_CONDITIONS) is read and digitized
 READ = list(STYLE_CONDITIONS)
