@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 INK_RATIO = 0.6  # darker than 60% of the local paper brightness is ink
-NO_GRID_INK_RATIO = 0.8  # on paper without a grid faint ink is no grid line: darker than 80% is ink
+FAINT_INK_RATIO = 0.8  # on paper without a grid faint ink is no grid line: darker than 80% is ink
 PAPER_BLOCK = 8  # paper brightness is estimated on a copy this many times smaller, then dilated 5x5
 
 
@@ -31,6 +31,7 @@ class InkMap:
     mask: np.ndarray
     bright: np.ndarray
     paper: np.ndarray
+    ratio: float = INK_RATIO  # ink is darker than this share of the local paper
 
     @cached_property
     def darkness(self) -> np.ndarray:
@@ -85,9 +86,9 @@ def paper_relative_ink(channel: np.ndarray, ratio: float = INK_RATIO, block: int
     return cv2.compare(channel, cv2.multiply(local_paper(channel, block), ratio), cv2.CMP_LT)
 
 
-def ink_map(region: np.ndarray, bright: np.ndarray | None = None, *, grid: bool = True) -> InkMap:
-    """The ink of a BGR (or grey) uint8 region (``bright``: its brightest channel, when already worked out) on
-    grid paper, or on paper without a grid (``grid`` False: thin, faint traces, e.g. 1 px lines, stay whole)."""
+def ink_map(region: np.ndarray, bright: np.ndarray | None = None, *, ratio: float = INK_RATIO) -> InkMap:
+    """The ink of a BGR (or grey) uint8 region (``bright``: its brightest channel, when already worked out);
+    ``ratio`` :data:`FAINT_INK_RATIO` keeps thin, faint traces whole on paper without a grid."""
     bright = brightest_channel(region) if bright is None else bright
     paper = local_paper(bright)
-    return InkMap(np.less(bright, cv2.multiply(paper, INK_RATIO if grid else NO_GRID_INK_RATIO)), bright, paper)
+    return InkMap(np.less(bright, cv2.multiply(paper, ratio)), bright, paper, ratio)

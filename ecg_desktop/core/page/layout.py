@@ -47,7 +47,7 @@ _MARK_DRIFT = 0.005  # plus this share of its distance from the row's start (sca
 _GAP_MM = 0.6  # blank this far on both sides of a boundary is a gap
 _TICK_MM = (1.2, 6.0)  # a tick: a vertical stroke this long across the baseline
 _LABEL_MM = (1.2, 6.5, 14.0)  # a label: glyphs this tall (min, max), starting within this of a boundary
-_LABEL_COLUMNS_MM = 1.5  # a label touching the trace: columns this wide in all crossed by ink twice or more
+_LABEL_COLUMNS_MM = (1.5, 8.0)  # a label touching the trace: columns this wide in all crossed by ink 2-4 times
 _MIN_TICKED = 0.5  # ticks measure the time axis when found at this share of the panel boundaries at least
 _DRAWN_MARKS = ("separators", "gaps")  # marks no trace makes by chance
 _MIN_SCORE = 0.75  # share of a layout's checks its page must pass
@@ -128,6 +128,11 @@ class PageLayout:
             count = len(self.rows)
             return f"{count} row{'s' if count > 1 else ''} of ECG traces in a layout this app does not know"
         return self.known.words
+
+    @property
+    def calibrated(self) -> bool:
+        """A known layout with calibration pulses or measured boundary marks: traces, with or without a grid."""
+        return self.known is not None and (bool(self.time_marks) or any(row.pulse for row in self.rows))
 
     @property
     def standard_speed(self) -> bool:
@@ -485,7 +490,8 @@ class _Evidence:
                 return True
         inked = cv2.bitwise_or(self.trace[y0:y1, x0:x1], glyphs)
         crossings = _counts(cv2.subtract(inked[1:], inked[:-1]), 0) + inked[0]  # runs of ink down each column
-        return np.count_nonzero(crossings >= 2) >= _LABEL_COLUMNS_MM * self.mm_x
+        lettered = np.count_nonzero((crossings >= 2) & (crossings <= 4))  # a letter's strokes and the trace
+        return _LABEL_COLUMNS_MM[0] * self.mm_x <= lettered <= _LABEL_COLUMNS_MM[1] * self.mm_x
 
 
 def _separator_xs(lines: np.ndarray, rows: list[TraceRow], row_width: float, half: int, mm: float

@@ -16,7 +16,7 @@ from ecg_desktop.core.classify.preprocess import reduce_for_analysis
 from ecg_desktop.core.outcome import Reason
 from ecg_desktop.core.page.crop import CropBox, CropResult, find_diagnostic_region
 from ecg_desktop.core.page.geometry import PageTransform, find_page_transform
-from ecg_desktop.core.page.ink import InkMap, channel_extremes, ink_map
+from ecg_desktop.core.page.ink import FAINT_INK_RATIO, InkMap, channel_extremes, ink_map
 from ecg_desktop.core.page.layout import PageLayout, read_layout
 from ecg_desktop.core.page.reasons import crop_reasons, page_reasons
 
@@ -149,8 +149,14 @@ class _Region:
     def read(cls, work: np.ndarray, box: CropBox, grid: Grid | None, bright: np.ndarray | None) -> _Region:
         """``box`` of ``work`` (``bright``: its brightest channel, when worked out) read."""
         rows, columns = slice(box.y0, box.y1), slice(box.x0, box.x1)
-        ink = ink_map(work[rows, columns], None if bright is None else bright[rows, columns], grid=grid is not None)
-        return cls(grid, ink, read_layout(ink, grid.px_per_mm if grid else None))
+        region, bright = work[rows, columns], None if bright is None else bright[rows, columns]
+        ink = ink_map(region, bright)
+        layout = read_layout(ink, grid.px_per_mm if grid else None)
+        if grid is None and not layout.calibrated:  # paper without a grid: thin, faint traces (no grid line is ink)
+            faint = ink_map(region, ink.bright, ratio=FAINT_INK_RATIO)
+            if (faint_layout := read_layout(faint, None)).calibrated:
+                return cls(grid, faint, faint_layout)
+        return cls(grid, ink, layout)
 
 
 def _grid(found: CropResult) -> Grid | None:

@@ -126,7 +126,7 @@ def digitize(image: np.ndarray, box: CropBox | None = None, *, image_size: tuple
     page = upright(image, reading.page_transform, reading.source_size)
     factor = page.shape[1] / reading.work.shape[1]  # this image's pixels per analysis-copy pixel
     region = reading.box.scaled(factor, factor).clamped(page.shape[1], page.shape[0])
-    ink = ink_map(page[region.y0 : region.y1, region.x0 : region.x1], grid=reading.grid is not None)
+    ink = ink_map(page[region.y0 : region.y1, region.x0 : region.x1], ratio=reading.ink.ratio)
     geometry = PrintGeometry.of(layout, factor, (reading.box.x0 * factor - region.x0, reading.box.y0 * factor - region.y0),
                                 ink)
     warnings = _scale_warnings(layout)
