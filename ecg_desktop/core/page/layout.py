@@ -33,7 +33,7 @@ _MIN_COVER = 0.3  # a trace row covers at least this share of the region's width
 _BRIDGE_MM = 15.0  # blank stretches shorter than this inside a row are part of it
 _STANDARD_ROW_MM = 250.0  # 10 s at 25 mm/s
 _WIDTH_TRUST = 0.02  # rows' measured width is taken over the grid's 250 mm when they agree this closely
-_SPANNING_ROWS = 1.3  # a separator line measured for the time axis is longer than this many row spacings
+_SPANNING_ROWS = 2.0  # a separator line measured for the time axis is longer than this many row spacings
 _ALIGN_MM = 6.0  # rows beginning this close to the others' start begin with them
 _MIN_ROW_SHARE = 0.6  # a trace row is at least this share of the widest row's width
 _PULSE_SEARCH_MM = (20.0, 12.0)  # a row's pulse lies this far left / right of where its ink begins
@@ -48,7 +48,9 @@ _GAP_MM = 0.6  # blank this far on both sides of a boundary is a gap
 _TICK_MM = (1.2, 6.0)  # a tick: a vertical stroke this long across the baseline
 _LABEL_MM = (1.2, 6.5, 14.0)  # a label: glyphs this tall (min, max), starting within this of a boundary
 _LABEL_COLUMNS_MM = (1.5, 8.0)  # a label touching the trace: columns this wide in all crossed by ink 2-4 times
-_MIN_TICKED = 0.5  # ticks measure the time axis when found at this share of the panel boundaries at least
+_TICK_REACH_MM = 4.0  # the ticks' time 0 lies this close to where the rows' traces begin
+_TICK_ALIGN_MM = 0.5  # the ticks of one boundary stand this close to their median x, row under row
+_MIN_TICKED = 0.6  # ticks measure the time axis when found at this share of the panel boundaries at least
 _DRAWN_MARKS = ("separators", "gaps")  # marks no trace makes by chance
 _MIN_SCORE = 0.75  # share of a layout's checks its page must pass
 _SPEED_TOLERANCE = 0.15  # rows' width may differ from 10 s at 25 mm/s on the grid by this share
@@ -186,7 +188,8 @@ def read_layout(ink: InkMap, px_per_mm: tuple[float, float] | None) -> PageLayou
     spanning = _long_lines(vertical, round(_SPANNING_ROWS * spacing), axis=0)  # lines across rows: no QRS is as long
     marked = _separator_xs(spanning, rows, row_width, half, mm_x)
     if len({share for _, share, _ in marked}) < 2:
-        marked = _near_a_line(evidence.tick_xs(rows, row_width), _MARK_MM * mm_x, sum(r.panels - 1 for r in rows))
+        ticks = evidence.tick_xs(rows, standard if grid_scale else row_width)
+        marked = _near_a_line(ticks, _MARK_MM * mm_x, sum(r.panels - 1 for r in rows))
     px_per_s = row_width / ROW_SECONDS
     if marked:  # printed marks measure the cart's time axis more finely than where traces begin and end
         start, px_per_s = time_axis(marked)
@@ -464,18 +467,48 @@ class _Evidence:
         return x0 + np.flatnonzero(across).astype(float)
 
     def tick_xs(self, rows: list[TraceRow], row_width: float) -> list[tuple[float, float, float]]:
-        """Ticks at the panel boundaries of the rows with panels: (x, share of the row's width, its 0 mV y)."""
+        """Ticks at the panel boundaries of the rows with panels: (x, share of the row's width, its 0 mV y).
+
+        Every tick across each row's baseline is a candidate (a steep QRS complex can make one); the boundaries
+        are where the most candidates, over all rows, stand a panel's width apart from one time 0 within
+        :data:`_TICK_REACH_MM` of where the rows' traces begin; of those, the ones in line with the other rows'
+        at the same boundary (a cart ticks every row at the same x), at boundaries a panel's width apart (a QRS
+        complex beside a tick in every row, the leads being simultaneous, moves one boundary's ticks together).
+        """
+        ticked = [row for row in rows if row.panels > 1]
+        candidates = [self._tick_centres(row) for row in ticked]
+        tolerance = _MARK_MM * self.mm_x
+        best: tuple[int, float, float] = (0, 0.0, 0.0)  # support, nearness to where the traces begin, time 0
+        for row, centres in zip(ticked, candidates):
+            panel = row_width / row.panels
+            for start in (c - k * panel for c in centres for k in range(1, row.panels)):
+                if abs(start - row.x_start) > _TICK_REACH_MM * self.mm_x:
+                    continue
+                support = sum(any(abs(c - start - k * row_width / other.panels) <= tolerance for c in cs)
+                              for other, cs in zip(ticked, candidates) for k in range(1, other.panels))
+                best = max(best, (support, -abs(start - row.x_start), start))
+        if best[0] == 0:
+            return []
         found = []
-        for row in rows:
+        for row, centres in zip(ticked, candidates):
             for k in range(1, row.panels):
-                x = row.x_start + k * row_width / row.panels
-                columns = self.tick_columns(max(0, round(x - 2 * self.mm_x)), round(x + 2 * self.mm_x) + 1,
-                                            round(row.baseline))
-                if columns.size:  # the stroke nearest the boundary (a QRS complex may stand beside it)
-                    strokes = np.split(columns, np.flatnonzero(np.diff(columns) > 1) + 1)
-                    nearest = min(strokes, key=lambda stroke: abs(stroke.mean() - x))
-                    found.append((float(nearest.mean()), k / row.panels, row.baseline))
-        return found
+                x = best[2] + k * row_width / row.panels
+                near = [c for c in centres if abs(c - x) <= tolerance]
+                if near:
+                    found.append((min(near, key=lambda c: abs(c - x)), k / row.panels, row.baseline))
+        align = _TICK_ALIGN_MM * self.mm_x
+        shares = {share: float(np.median([x for x, s, _ in found if s == share])) for _, share, _ in found}
+        starts = {share: x - share * row_width for share, x in shares.items()}  # each boundary's time 0
+        start = float(np.median(list(starts.values())))
+        return [(x, share, y) for x, share, y in found
+                if abs(x - shares[share]) <= align and abs(starts[share] - start) <= align]
+
+    def _tick_centres(self, row: TraceRow) -> list[float]:
+        """The centre x of each tick across ``row``'s baseline."""
+        columns = self.tick_columns(0, self.mask.shape[1], round(row.baseline))
+        if not columns.size:
+            return []
+        return [float(stroke.mean()) for stroke in np.split(columns, np.flatnonzero(np.diff(columns) > 1) + 1)]
 
     def _label(self, x: float, y0: int, y1: int) -> bool:
         """Glyphs starting just right of ``x`` in the row's band: small ink of a letter's height, or, for a label
