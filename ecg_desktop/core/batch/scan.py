@@ -62,8 +62,13 @@ def output_stem(path: Path) -> str:
     output, so no report is ever written over another patient's; a resumed or repeated batch names a scan's outputs
     the same way again.
     """
-    digest = hashlib.blake2b(os.fsencode(result_key(path)), digest_size=4).hexdigest()
-    return f"{pdf_pages.report_stem(path)}-{digest}"
+    return stem_of_key(result_key(path))
+
+
+def stem_of_key(key: str) -> str:
+    """output_stem for a results.csv ``file`` key: its stem (escaped as the key is) and 8 hex digits of the key."""
+    digest = hashlib.blake2b(os.fsencode(key), digest_size=4).hexdigest()
+    return f"{pdf_pages.report_stem(key)}-{digest}"
 
 
 def classify_one(
