@@ -155,15 +155,20 @@ class ResultsCsv:
         self._synced_at = float("-inf")
         self.columns = [
             "file", "assessable", "label", *(f"p_{c}" for c in class_ids), "findings", "reasons", "low_confidence",
-            "out_of_distribution", "crop", "warnings", "error", "model_version",
+            "out_of_distribution", "crop", "warnings", "error", "model_version", "reason_messages",
         ]
 
     @property
     def header(self) -> bytes:
-        """The header line this batch writes (and the only one it appends under)."""
-        buffer = io.StringIO()
-        csv.writer(buffer).writerow(self.columns)
-        return buffer.getvalue().encode("utf-8")
+        """The header line this batch writes."""
+        return _header_line(self.columns)
+
+    @property
+    def _headers(self) -> dict[bytes, list[str]]:
+        """The header lines this batch appends under, and the columns it then writes: its own, and the columns
+        before ``reason_messages`` was added (an unfinished batch of that version goes on without it)."""
+        earlier = self.columns[:-1]
+        return {_header_line(self.columns): self.columns, _header_line(earlier): earlier}
 
     def check_columns(self) -> None:
         """Refuse to write into a results.csv that is not one of this version's and model's (other columns, other
@@ -183,7 +188,8 @@ class ResultsCsv:
         line = head.partition(b"\n")[0] + b"\n" if b"\n" in head else None
         if line is None and self.header.startswith(head):
             return  # empty, or our header cut short
-        if line is not None and line.rstrip(b"\r\n") == self.header.rstrip(b"\r\n"):
+        if line is not None and line.replace(b"\r\n", b"\n") in self._headers:
+            self.columns = self._headers[line.replace(b"\r\n", b"\n")]
             return
         raise OverwriteRefused(
             f"{self.path} is not one this version of ECG Desk and this model write (an earlier version of ECG Desk "
@@ -229,8 +235,8 @@ class ResultsCsv:
         it never keeps half a row. A half row left by an earlier crash is dropped before appending.
         """
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=self.columns)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644)
+        writer = csv.DictWriter(buffer, fieldnames=self.columns, extrasaction="ignore")
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o666)
         try:
             size = _complete_size(fd)
             if size == 0:
@@ -281,6 +287,7 @@ class ResultsCsv:
                 label=result.label or "",
                 findings=";".join(result.findings),
                 reasons=";".join(reason.code for reason in result.reasons),
+                reason_messages=REASONS_APART.join(reason.message for reason in result.reasons),
                 low_confidence=_flag(result.low_confidence),
                 out_of_distribution=_flag(result.out_of_distribution),
                 crop=" ".join(map(str, result.crop.as_list())),
@@ -288,6 +295,11 @@ class ResultsCsv:
                 **{f"p_{c}": f"{p:.4f}" for c, p in probabilities.items() if c in self.class_ids},
             )
         return row
+
+
+def _header_line(columns: list[str]) -> bytes:
+    """The header line of ``columns``, ending in a bare newline (results.csv rows end in CR LF, or LF)."""
+    return (",".join(columns) + "\n").encode("utf-8")
 
 
 def _fields(line: str) -> list[str] | None:
@@ -302,7 +314,8 @@ def _flag(value: bool) -> str:
     return "true" if value else "false"
 
 
-#: What the summary says for a reason recorded in an earlier run (results.csv keeps the code, not the sentence).
+REASONS_APART = " | "  # between the sentences of a row's reason_messages, as between its warnings
+#: What the summary says for a reason recorded by an earlier version (results.csv kept the code, not the sentence).
 RECORDED_REASONS = {
     "not_an_ecg": "The classified region's dark trace ink is outside the range of the training printouts "
                   "(blank, noisy or not an ECG trace).",
@@ -348,10 +361,8 @@ def _recorded_result(row: dict[str, str], manifest: Manifest) -> Classification 
         crop = CropBox(*(int(v) for v in row.get("crop", "").split()))
     except (TypeError, ValueError):
         crop = CropBox(0, 0, 1, 1)
-    codes = [c for c in (row.get("reasons") or "").split(";") if c in REASON_CODES]
     label = row.get("label") or None
     assessable = row["assessable"] == "true" and label is not None and label in probabilities
-    reasons = () if assessable else tuple(Reason(c, RECORDED_REASONS.get(c, c)) for c in codes or ["image_quality"])
     return Classification(
         label=label if assessable else None,
         probabilities=probabilities,
@@ -360,8 +371,19 @@ def _recorded_result(row: dict[str, str], manifest: Manifest) -> Classification 
         warnings=tuple(w for w in (row.get("warnings") or "").split(" | ") if w),
         low_confidence=assessable and row.get("low_confidence") == "true",
         out_of_distribution=row.get("out_of_distribution") == "true",
-        reasons=reasons,
+        reasons=() if assessable else _recorded_reasons(row),
     )
+
+
+def _recorded_reasons(row: dict[str, str]) -> tuple[Reason, ...]:
+    """The reasons a results.csv row records: its own sentences (``reason_messages``) when it has one per code,
+    else (a row of an earlier version) the sentence RECORDED_REASONS has for each code."""
+    codes = (row.get("reasons") or "").split(";")
+    messages = (row.get("reason_messages") or "").split(REASONS_APART)
+    if len(messages) != len(codes) or not all(messages):
+        messages = [RECORDED_REASONS.get(code, code) for code in codes]
+    reasons = tuple(Reason(code, message) for code, message in zip(codes, messages) if code in REASON_CODES)
+    return reasons or (Reason("image_quality", RECORDED_REASONS["image_quality"]),)
 
 
 def _holds(fd: int, offset: int, data: bytes) -> bool:
@@ -544,7 +566,7 @@ def run_batch(
     (core.batch.cluster): the same rows, in the order they finish, and no PDF reports (CLUSTER_WRITES_NO_PDF).
     Memory stays flat with the number of files, except with ``pdf``: the summary PDF lists every file.
     PDF reports are ``OUT/<output stem>.pdf`` (see output_stem); ``OUT/summary.pdf`` lists every file of results.csv
-    and is written whenever a run ends with all of them recorded.
+    and is written at the end of a run that recorded files and of any run that ends with every file recorded.
     One run writes into a folder at a time (core.outputs.one_writer: another is refused with FolderBusyError), and
     nothing it did not create is written over (a results.csv, summary.pdf, report or measurements.jsonl of another
     kind is refused with OverwriteRefused).
@@ -634,8 +656,9 @@ def _run_locked(
             progress = progress.after(item, seconds=time.monotonic() - started)
             yield BatchStep(item, progress)
         finished = not should_stop()
-        rows = summary_rows(results, model.manifest, recorded, plan.shown_name) if pdf and finished else []
-        if rows:  # every row is there (this run's, or earlier runs': also after a kill after the last row)
+        # Every row there (also when a kill came after the last row), or this run's cancelled with some rows.
+        rows = summary_rows(results, model.manifest, recorded, plan.shown_name) if pdf and (finished or recorded) else []
+        if rows:
             _remove_unrecorded()
             write_batch_summary(summary, rows=rows, manifest=model.manifest, options=options)
             give_file_mode(summary)
