@@ -284,6 +284,8 @@ def test_stale_part_files_are_removed_and_reports_get_the_mode_of_results_csv(mo
     _scans(folder, 1)
     out.mkdir()
     (out / ".scan 00-1a2b3c4d.k2j4h5g6.part").touch()  # left by a kill while a report was written
+    (out / ".summary.x_83ekmd.part").write_bytes(b"%PDF-1.4 half a summary")
+    (out / ".my.notes123.part").write_text("a user's file that only looks like ours")
     previous = os.umask(0o027)
     outputs._umask.cache_clear()
     try:
@@ -291,7 +293,8 @@ def test_stale_part_files_are_removed_and_reports_get_the_mode_of_results_csv(mo
     finally:
         os.umask(previous)
         outputs._umask.cache_clear()
-    assert not list(out.glob(".*.part"))
+    assert [part.name for part in out.glob(".*.part")] == [".my.notes123.part"]
+    (out / ".my.notes123.part").unlink()
     modes = {path.name: path.stat().st_mode & 0o777 for path in out.iterdir()}
     assert set(modes.values()) == {0o640}, modes  # results.csv, the report and the summary alike
 
@@ -339,7 +342,7 @@ def test_workers_out_of_range_is_a_usage_error(tmp_path: Path, capsys, workers: 
     assert "--workers" in capsys.readouterr().err
 
 
-def test_workers_range_is_the_cores(model, tmp_path: Path) -> None:
+def test_the_core_accepts_64_workers_and_refuses_0(model, tmp_path: Path) -> None:
     from ecg_desktop.cli import build_parser
 
     assert build_parser().parse_args(["batch", "x", "--out", "y", "--workers", "64"]).workers == 64

@@ -8,12 +8,15 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from ecg_desktop.core.errors import EcgDeskError
 
 LOCK_NAME = ".ecg-desk.lock"  # in an output folder: locked by the run writing into it
+# A report being written: ".<stem>." + tempfile's 8 random characters + ".part" (core.reports.report_pdf).
+_STALE_PART = re.compile(r"^\..+\.[a-z0-9_]{8}\.part$")
 MEASUREMENTS_FILE = "measurements.jsonl"  # digitize's (and batch --digitize's) measurement lines, appended to
 
 
@@ -123,10 +126,7 @@ def starts_with(prefix: bytes) -> Callable[[Path], bool]:
 
 def is_measurements_file(path: Path) -> bool:
     """A test for refuse_overwrite: an empty file, or lines of measurements (JSON objects starting with "file")."""
-    try:
-        return path.stat().st_size == 0 or starts_with(b'{"file": ')(path)
-    except OSError:
-        return False
+    return _is_empty(path) or starts_with(b'{"file": ')(path)
 
 
 def give_file_mode(path: Path) -> None:
@@ -149,11 +149,20 @@ def _umask() -> int:
 
 
 def remove_stale_parts(folder: Path) -> int:
-    """Remove the hidden ``.NAME.XXXX.part`` files that reports being written leave when their process is
-    killed (only while holding the folder's lock: no run of ours is writing one then). Returns how many."""
+    """Remove the hidden ``.NAME.XXXXXXXX.part`` files that reports being written leave when their process is
+    killed: empty, or the start of a PDF (call it only while holding the folder's lock: no run of ours is writing
+    one then). A file of that name holding anything else is not ours and stays. Returns how many were removed."""
     removed = 0
     for part in folder.glob(".*.part"):
-        with contextlib.suppress(OSError):
-            part.unlink()
-            removed += 1
+        if _STALE_PART.match(part.name) and (_is_empty(part) or starts_with(b"%PDF")(part)):
+            with contextlib.suppress(OSError):
+                part.unlink()
+                removed += 1
     return removed
+
+
+def _is_empty(path: Path) -> bool:
+    try:
+        return path.stat().st_size == 0
+    except OSError:
+        return False

@@ -137,7 +137,8 @@ def result_key(path: Path) -> str:
 
 
 def _pages(path: Path, *, skip_reports: bool = False) -> list[Path]:
-    """The scans in the file at ``path``: every page of a PDF or TIFF, else the file itself."""
+    """The scans in the file at ``path``: every page of a PDF or TIFF, else (or when it cannot be read) the file
+    itself."""
     if pdf_pages.is_pdf_file(path):
         return pdf_pages.pages_of(path, skip_reports=skip_reports)
     if tiff_pages.is_tiff_file(path):
@@ -161,7 +162,7 @@ def _walk(folder: Path) -> Iterator[Path]:
         for name in sorted(names):
             path = Path(root) / name
             if path.suffix.lower() in _LISTED:
-                yield from _pages(path, skip_reports=True) if path.exists() else [path]
+                yield from _pages(path, skip_reports=True)
     yield from _unreadable_folders(unreadable)
 
 
