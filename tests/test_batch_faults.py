@@ -149,6 +149,18 @@ def test_batch_into_its_input_folder_keeps_a_cart_summary_pdf(tmp_path: Path, ca
     assert cart.read_bytes() == before and not (folder / "results.csv").exists()
 
 
+def test_a_report_name_held_by_another_pdf_is_not_written_over(model, tmp_path: Path) -> None:
+    folder, out = tmp_path / "scans", tmp_path / "out"
+    scans = _scans(folder, 2)
+    out.mkdir()
+    taken = out / f"{output_stem(scans[0])}.pdf"
+    taken.write_bytes(b"%PDF-1.4 someone else's document")
+    items = {step.item.path: step.item for step in run_batch(model, plan_batch([folder], out), workers=1, pdf=True)}
+    assert items[scans[0]].result is not None and "PDF report not written" in items[scans[0]].error
+    assert "was not written by ECG Desk" in items[scans[0]].error and items[scans[1]].error is None
+    assert taken.read_bytes() == b"%PDF-1.4 someone else's document"
+
+
 @pytest.mark.parametrize("content", [
     b"name,age\rjane,40\rjohn,50\r",  # CR line endings
     b"name,age",  # one line, no final newline
