@@ -48,7 +48,7 @@ from ecg_desktop.core.signals.signal_reading import SignalReading
 log = logging.getLogger(__name__)
 SYNC_SECONDS = 1.0  # results.csv is synced to the disk with the first row this long after the last sync
 DEFAULT_WORKERS = 2  # files decoded and classified at once (about one per CPU core), unless the user says
-MAX_WORKERS = 64  # more only adds memory (two files in flight per worker), never speed
+MAX_WORKERS = 64  # beyond about one per CPU core, more workers only add memory (README, --workers)
 SIGNALS_FOLDER = "signals"  # with digitize: OUT/signals/<output stem>.csv per scan (see output_stem)
 
 
@@ -655,13 +655,14 @@ def _run_locked(
                 recorded.append(item)
             progress = progress.after(item, seconds=time.monotonic() - started)
             yield BatchStep(item, progress)
-        finished = not should_stop()
+        complete = not should_stop()
         # Every row there (also when a kill came after the last row), or this run's cancelled with some rows.
-        rows = summary_rows(results, model.manifest, recorded, plan.shown_name) if pdf and (finished or recorded) else []
+        rows = summary_rows(results, model.manifest, recorded, plan.shown_name) if pdf and (complete or recorded) else []
         if rows:
             _remove_unrecorded()
             write_batch_summary(summary, rows=rows, manifest=model.manifest, options=options)
             give_file_mode(summary)
+        finished = True
     except EcgDeskError as exc:
         log.error("batch stopped by %s", type(exc).__name__)
         raise
