@@ -113,6 +113,18 @@ def test_a_killed_batch_leaves_no_lock(tmp_path: Path) -> None:
         pass
 
 
+def test_a_folder_without_locks_is_written_unguarded_not_refused(tmp_path: Path, monkeypatch, caplog) -> None:
+    import fcntl
+
+    def no_locks(fd: int, operation: int) -> None:
+        raise OSError(errno.ENOLCK, os.strerror(errno.ENOLCK))
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    with one_writer(tmp_path):
+        pass
+    assert "output folder not locked" in caplog.text
+
+
 # -- 3. never write over anything the run did not create ------------------------------------------------------
 
 

@@ -6,7 +6,9 @@ The batch, ``digitize`` and ``report`` (and the window's batch, through the batc
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
+import logging
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -18,6 +20,11 @@ LOCK_NAME = ".ecg-desk.lock"  # in an output folder: locked by the run writing i
 # A report being written: ".<stem>." + tempfile's 8 random characters + ".part" (core.reports.report_pdf).
 _STALE_PART = re.compile(r"^\..+\.[a-z0-9_]{8}\.part$")
 MEASUREMENTS_FILE = "measurements.jsonl"  # digitize's (and batch --digitize's) measurement lines, appended to
+
+
+# What a lock held by another run fails with: flock (EWOULDBLOCK), Windows' msvcrt.locking (EACCES, EDEADLOCK).
+_HELD = {errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES, getattr(errno, "EDEADLOCK", errno.EDEADLK)}
+log = logging.getLogger(__name__)
 
 
 class FolderBusyError(EcgDeskError):
@@ -35,6 +42,7 @@ def one_writer(folder: Path) -> Iterator[None]:
 
     The lock is the operating system's (flock, or a byte-range lock on Windows) on ``folder/.ecg-desk.lock``:
     it goes when the process does, however it ends (a kill, a power cut), so a stale lock never blocks a run.
+    On a file system that has no locks (some network shares) the run goes on unguarded, and logs so.
     The file is removed on release, while still locked; a run that locked a file removed meanwhile tries again.
     """
     path = folder / LOCK_NAME
@@ -62,6 +70,9 @@ def _open_locked(path: Path, folder: Path) -> int:
     try:
         _lock(fd)
     except OSError as exc:
+        if exc.errno not in _HELD:  # a file system without locks (some network shares): write, unguarded
+            log.warning("output folder not locked: %s", exc.strerror or type(exc).__name__)
+            return fd
         os.close(fd)
         raise FolderBusyError(
             f"Another ECG Desk run is writing into {folder}: wait until it has finished, or choose another "
