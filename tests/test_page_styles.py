@@ -100,3 +100,17 @@ def test_real_scans_read_as_the_supported_printout(data_dir) -> None:
         reading = read_page(scan.pixels, image_size=scan.file_size)
         assert not reading.reasons and reading.layout.name == "3x4+1", path.name
         assert "separators" in reading.layout.marks and all(row.pulse is not None for row in reading.layout.rows)
+
+
+@pytest.mark.parametrize(("condition", "case"), [
+    ("red", {"heart_rate": 160, "kind": "irregular", "amplitude": 1.4, "seed": 123, "rhythm_lead": "III"}),  # tall QRS
+    ("rotated", {"heart_rate": 140, "kind": "irregular", "amplitude": 0.6, "seed": 114}),  # a QRS by every row's tick
+])
+def test_the_time_axis_stands_on_the_ticks_not_on_qrs_complexes_beside_them(condition: str, case: dict) -> None:
+    image, truth = render_condition(condition, **case)
+    reading = read_page(image)
+    scale, x0 = reading.page_scale, reading.crop.x0
+    drawn = {share: truth.x0 + share * 10 * truth.px_per_s for share in (0.25, 0.5, 0.75)}
+    marks = reading.layout.time_marks
+    assert len(marks) >= 6
+    assert all(abs(x * scale + x0 - drawn[share]) <= 4 for x, share, _ in marks), marks  # 4 px: half a millimetre

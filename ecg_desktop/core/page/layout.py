@@ -477,7 +477,7 @@ class _Evidence:
         """
         ticked = [row for row in rows if row.panels > 1]
         candidates = [self._tick_centres(row) for row in ticked]
-        tolerance = _MARK_MM * self.mm_x
+        tolerance = _TICK_ALIGN_MM * self.mm_x  # printed ticks stand where the grid's scale puts them, to a pixel
         best: tuple[int, float, float] = (0, 0.0, 0.0)  # support, nearness to where the traces begin, time 0
         for row, centres in zip(ticked, candidates):
             panel = row_width / row.panels
@@ -496,12 +496,11 @@ class _Evidence:
                 near = [c for c in centres if abs(c - x) <= tolerance]
                 if near:
                     found.append((min(near, key=lambda c: abs(c - x)), k / row.panels, row.baseline))
-        align = _TICK_ALIGN_MM * self.mm_x
         shares = {share: float(np.median([x for x, s, _ in found if s == share])) for _, share, _ in found}
         starts = {share: x - share * row_width for share, x in shares.items()}  # each boundary's time 0
         start = float(np.median(list(starts.values())))
         return [(x, share, y) for x, share, y in found
-                if abs(x - shares[share]) <= align and abs(starts[share] - start) <= align]
+                if abs(x - shares[share]) <= tolerance and abs(starts[share] - start) <= tolerance]
 
     def _tick_centres(self, row: TraceRow) -> list[float]:
         """The centre x of each tick across ``row``'s baseline."""
@@ -515,6 +514,8 @@ class _Evidence:
         touching the trace, columns crossed by ink more than once (a trace crosses each column once)."""
         low, high, reach = _LABEL_MM
         x0, x1 = max(0, round(x - 0.5 * self.mm_x)), min(self.small.shape[1], round(x + reach * self.mm_x))
+        if x1 <= x0 or y1 - y0 < 2:
+            return False
         glyphs = self.small[y0:y1, x0:x1]
         if glyphs.any():
             rows = np.flatnonzero(glyphs.any(axis=1))
