@@ -42,7 +42,7 @@ from ecg_desktop.core.page.known_layouts import KnownLayout
 from ecg_desktop.core.page.layout import PageLayout, line_centre, time_axis
 from ecg_desktop.core.page.reading import PageReading, read_page, upright
 from ecg_desktop.core.signals.rhythm import identify_rhythm_lead
-from ecg_desktop.core.signals.trace import PanelTrace, trace_line
+from ecg_desktop.core.signals.trace import InkRuns, PanelTrace, trace_line
 
 LEADS = ("I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6")
 COLUMNS = 4
@@ -133,7 +133,8 @@ def digitize(image: np.ndarray, box: CropBox | None = None, *, image_size: tuple
     if reading.grid is None:
         warnings.append("No ECG grid was measured (a faint copy?): the time scale comes from the rows' 10 s width "
                         "and the voltage scale from the calibration pulses.")
-    leads, strips = _trace_panels(ink, geometry, layout.known)
+    runs = InkRuns.of(ink)  # the runs of ink every panel is traced in, found once
+    leads, strips = _trace_panels(runs, geometry, layout.known)
     for panel in (*leads, *strips):
         traced = np.count_nonzero(~np.isnan(panel.values_mv)) / panel.values_mv.size
         if traced < _MIN_TRACED:
@@ -141,7 +142,7 @@ def digitize(image: np.ndarray, box: CropBox | None = None, *, image_size: tuple
             warnings.append(f"Only {100 * traced:.0f}% of {where} could be traced.")
     named = []
     for strip, usual in zip(strips, layout.known.rhythm_leads):
-        lead, notes = identify_rhythm_lead(ink, geometry.starts[strip.row], geometry.baselines[strip.row],
+        lead, notes = identify_rhythm_lead(runs, geometry.starts[strip.row], geometry.baselines[strip.row],
                                            geometry.px_per_mm, leads, strip, usual)
         warnings += notes
         named.append(_renamed(strip, lead))
@@ -220,12 +221,12 @@ def _mark_centre(ink: InkMap, x: float, y: float, factor: float, mm: float) -> f
     top, bottom = max(0, round(y - 1.5 * mm)), min(ink.mask.shape[0], round(y + 1.5 * mm) + 1)
     if hi <= lo or bottom <= top:
         return x
-    weights = ink.darkness[top:bottom, lo:hi].sum(axis=0)
+    weights = ink.darkness_of(slice(top, bottom), slice(lo, hi)).sum(axis=0)
     weights = np.clip(weights - np.median(weights), 0, None)
     return float(np.dot(weights, np.arange(lo, hi)) / weights.sum()) if weights.sum() > 0 else x
 
 
-def _trace_panels(ink: InkMap, geometry: PrintGeometry, known: KnownLayout) -> tuple[list[PanelTrace], list[PanelTrace]]:
+def _trace_panels(ink: InkRuns, geometry: PrintGeometry, known: KnownLayout) -> tuple[list[PanelTrace], list[PanelTrace]]:
     """Every lead panel of ``known``'s rows, and its rhythm strips (named "II" for now), in ink-map pixels."""
     spacing = float(np.median(np.diff(geometry.baselines)))
     margin = geometry.margin
@@ -243,7 +244,7 @@ def _trace_panels(ink: InkMap, geometry: PrintGeometry, known: KnownLayout) -> t
     return leads, strips
 
 
-def _panel(ink: InkMap, geometry: PrintGeometry, lead: str, row: int, column: int, span: tuple[float, float],
+def _panel(ink: InkRuns, geometry: PrintGeometry, lead: str, row: int, column: int, span: tuple[float, float],
            spacing: float, hidden: tuple[bool, bool], samples: int = round(PANEL_S * FS)) -> PanelTrace:
     """Trace one panel between the x of ``span`` and sample it at :data:`FS` (mV; ink-map pixels)."""
     x_from, x_to = span

@@ -12,10 +12,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ecg_desktop.core.page.ink import InkMap
-
 if TYPE_CHECKING:
-    from ecg_desktop.core.signals.trace import PanelTrace
+    from ecg_desktop.core.signals.trace import InkRuns, PanelTrace
 
 _MAX_MISFIT = 0.4  # the strip differs from the matching panel by at most this share of its size
 _MISFIT_MARGIN = 0.6  # and by at most this share of its difference from the other candidate
@@ -28,7 +26,7 @@ _FIRST_STEM_MM = 1.0  # the label's first letter stands this close to the strip'
 _MAX_PITCH = 0.8  # letters of the label stand closer than this share of their height
 
 
-def identify_rhythm_lead(ink: InkMap, x0: float, baseline: float, px_per_mm: float, panels: list[PanelTrace],
+def identify_rhythm_lead(ink: InkRuns, x0: float, baseline: float, px_per_mm: float, panels: list[PanelTrace],
                          strip: PanelTrace, usual: str) -> tuple[str, list[str]]:
     """A rhythm strip's lead and warnings: its label where it reads "II" or "III" and its shape agrees, else the
     lead panel its shape matches (``panels``: the 12 lead panels; ``x0``, ``baseline``: the strip's time 0 and
@@ -72,7 +70,7 @@ def _shape_lead(panels: list[PanelTrace], strip: PanelTrace, usual: str) -> str 
     return best if misfit[best] <= _MAX_MISFIT and misfit[best] <= _MISFIT_MARGIN * min(others) else None
 
 
-def _label_lead(ink: InkMap, x0: float, baseline: float, mm: float) -> str | None:
+def _label_lead(ink: InkRuns, x0: float, baseline: float, mm: float) -> str | None:
     """"II" or "III" from the upright strokes of the small blobs of ink standing on the strip's start, else None.
 
     Traces are wide blobs and are left out; a label touching a trace is part of it and is not read.
@@ -83,7 +81,7 @@ def _label_lead(ink: InkMap, x0: float, baseline: float, mm: float) -> str | Non
         return None
     dots = (ink.blob_size <= _DOT_MM * mm).all(axis=1)  # grid dots, noise
     small = (ink.blob_size[:, 0] <= _LABEL_MM * mm) & (ink.blob_size[:, 1] <= _LABEL_HEIGHT_MM[1] * mm) & ~dots
-    band = ink.mask[top:bottom, x_a:x_b] & small[ink.blobs[top:bottom, x_a:x_b]]
+    band = ink.ink.mask[top:bottom, x_a:x_b] & small[ink.blobs[top:bottom, x_a:x_b]]
     inked = np.flatnonzero(band.any(axis=1))
     if inked.size == 0 or inked[-1] - inked[0] + 1 < _MIN_GLYPH_MM * mm:
         return None
@@ -97,6 +95,6 @@ def _label_lead(ink: InkMap, x0: float, baseline: float, mm: float) -> str | Non
     if np.diff(centres).max() > _MAX_PITCH * (inked[-1] - inked[0] + 1):
         return None  # a letter between two is missing: merged with a trace
     after = round(centres[-1] + 0.75 * pitch), round(centres[-1] + 1.25 * pitch) + 1
-    if (ink.mask[rows, after[0] : after[1]] & ~dots[ink.blobs[rows, after[0] : after[1]]]).any():
+    if (ink.ink.mask[rows, after[0] : after[1]] & ~dots[ink.blobs[rows, after[0] : after[1]]]).any():
         return None  # ink where a further letter would stand: maybe one merged with a trace
     return {2: "II", 3: "III"}.get(centres.size)

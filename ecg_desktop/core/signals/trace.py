@@ -54,7 +54,7 @@ class TracedLine:
     thickness: float  # the pen's width, pixels
 
 
-def trace_line(ink: InkMap, x_from: float, x_to: float, baseline: float, spacing: float, *,
+def trace_line(ink: InkMap | InkRuns, x_from: float, x_to: float, baseline: float, spacing: float, *,
                label: tuple[float, float] = (0.0, 0.0), hidden: tuple[bool, bool] = (False, False)
                ) -> TracedLine | None:
     """The trace between ``x_from`` and ``x_to`` of the row whose 0 mV line is at ``baseline``, or None.
@@ -62,15 +62,17 @@ def trace_line(ink: InkMap, x_from: float, x_to: float, baseline: float, spacing
     ``spacing`` is the distance between row baselines: the search reaches most of a spacing up and down.
     ``label`` (x end, y top): where the panel's lead label may stand on the trace, left of x end and
     below y top. ``hidden`` (left, right): a separator hides the trace just beyond that end; the ink
-    the pen left past it still tells where a steep trace came from (or went to) there.
+    the pen left past it still tells where a steep trace came from (or went to) there. ``ink``: the ink map, or
+    its :class:`InkRuns` when several panels are traced in it (found once for all).
     """
-    height, width = ink.mask.shape
+    runs_of_map = ink if isinstance(ink, InkRuns) else InkRuns.of(ink)
+    height, width = runs_of_map.shape
     x_a, x_b = max(0, int(np.ceil(x_from))), min(width, int(np.floor(x_to)) + 1)
     reach = _REACH * spacing
     y_a, y_b = max(0, round(baseline - reach)), min(height, round(baseline + reach) + 1)
     if x_b - x_a < 2 or y_b - y_a < 2:
         return None
-    runs = _Runs.of(ink, x_a, x_b, y_a, y_b, baseline - y_a, _SPECK_WIDTH * spacing, _DOT * spacing)
+    runs = _Runs.of(runs_of_map, x_a, x_b, y_a, y_b, baseline - y_a, _SPECK_WIDTH * spacing, _DOT * spacing)
     columns, picks = _chain(runs, baseline - y_a, spacing)
     if columns.size < 2:
         return None
@@ -92,6 +94,72 @@ def trace_line(ink: InkMap, x_from: float, x_to: float, baseline: float, spacing
     return TracedLine(xs + x_a, ys + y_a, thickness)
 
 
+@dataclass(frozen=True, eq=False)
+class InkRuns:
+    """Every vertical run of ink of an ink map, with what tracing needs of it, worked out once for all its panels:
+    the runs' darkness sums (over their pixels, and their antialiased edge pixels just above and below, which
+    are not ink) and the width and height of the blob of ink each belongs to. Runs are in column order, then
+    top to bottom; pixels (``pixel_*``) in the same order."""
+
+    ink: InkMap
+    column: np.ndarray  # each run's column
+    start: np.ndarray  # first row
+    end: np.ndarray  # row after the last
+    first: np.ndarray  # (width + 1,): index of each column's first run
+    pixel_start: np.ndarray  # index of each run's first pixel
+    pixel_first: np.ndarray  # (width + 1,): index of each column's first pixel
+    pixel_row: np.ndarray
+    pixel_dark: np.ndarray  # float32 darkness of each ink pixel (InkMap.darkness)
+    mass: np.ndarray  # (pixels + 1,): cumulative darkness over the pixels (float64)
+    moment: np.ndarray  # (pixels + 1,): cumulative darkness times row
+    above: np.ndarray  # darkness of the pixel above each run (0 at the map's top)
+    below: np.ndarray  # darkness of the pixel below each run (0 at the map's bottom)
+    blob_width: np.ndarray  # width of each run's blob
+    blob_height: np.ndarray
+    blobs: np.ndarray  # label of each pixel's blob, 0 on paper (as InkMap.blobs)
+    blob_size: np.ndarray  # (labels, 2): width, height of each blob (as InkMap.blob_size)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.ink.mask.shape
+
+    @classmethod
+    def of(cls, ink: InkMap) -> InkRuns:
+        height, width = ink.mask.shape
+        found = cv2.findNonZero(cv2.transpose(ink.mask.view(np.uint8)))  # (x, y) of the transposed map
+        found = np.zeros((0, 2), np.int32) if found is None else found.reshape(-1, 2)
+        row, column = found[:, 0].astype(np.int64), found[:, 1].astype(np.int64)
+        flat = column * height + row  # column-major order
+        new = np.ones(flat.size, bool)
+        new[1:] = (np.diff(flat) != 1) | (row[1:] == 0)
+        pixel_start = np.flatnonzero(new)
+        run_column, start = column[pixel_start], row[pixel_start]
+        end = row[np.r_[pixel_start[1:], flat.size] - 1] + 1
+        dark = ink.darkness_of(row, column)
+        mass = np.zeros(flat.size + 1)
+        np.cumsum(dark, dtype=np.float64, out=mass[1:])
+        moment = np.zeros(flat.size + 1)
+        np.cumsum(dark * row.astype(np.float64), out=moment[1:])
+        above = np.where(start > 0, ink.darkness_of(np.maximum(start - 1, 0), run_column), 0.0)
+        below = np.where(end < height, ink.darkness_of(np.minimum(end, height - 1), run_column), 0.0)
+        blobs, blob_size = _components(ink.mask)
+        labels = blobs[start, run_column]
+        every = np.arange(width + 1)
+        return cls(ink, run_column, start, end, np.searchsorted(run_column, every), pixel_start,
+                   np.searchsorted(column, every), row, dark, mass, moment, above, below,
+                   blob_size[labels, 0], blob_size[labels, 1], blobs, blob_size)
+
+
+def _components(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The 8-connected blobs of ``mask``: labels per pixel and (width, height) per label, as InkMap's (16-bit labels
+    while they fit: the same labels, in half the time)."""
+    try:
+        _, blobs, stats, _ = cv2.connectedComponentsWithStats(mask.view(np.uint8), connectivity=8, ltype=cv2.CV_16U)
+    except cv2.error:  # more than 65,534 blobs
+        _, blobs, stats, _ = cv2.connectedComponentsWithStats(mask.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
+    return blobs, stats[:, [cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT]]
+
+
 @dataclass(frozen=True)
 class _Runs:
     """Up to :data:`_MAX_RUNS` runs of ink per column, as (columns, runs) arrays; missing runs have start inf."""
@@ -103,25 +171,32 @@ class _Runs:
     speck: np.ndarray  # bool: the run belongs to a blob of ink narrower than ``speck_width``
 
     @classmethod
-    def of(cls, ink: InkMap, x_a: int, x_b: int, y_a: int, y_b: int, baseline: float, speck_width: float,
+    def of(cls, ink: InkRuns, x_a: int, x_b: int, y_a: int, y_b: int, baseline: float, speck_width: float,
            dot: float) -> _Runs:
-        band = ink.mask[y_a:y_b, x_a:x_b]
-        dark = ink.darkness[y_a:y_b, x_a:x_b]
-        h, w = band.shape
-        padded = np.zeros((h + 2, w), np.int8)
-        padded[1:-1] = band
-        step = np.diff(padded, axis=0).T  # (w, h + 1)
-        cols, starts = np.nonzero(step == 1)
-        ends = np.nonzero(step == -1)[1]
-        mass = cv2.integral(dark, sdepth=cv2.CV_64F)  # (h + 1, w + 1): sums above and left of each corner
-        moment = cv2.integral(dark * np.arange(h, dtype=np.float32)[:, None], sdepth=cv2.CV_64F)
-        lo, hi = np.maximum(starts - 1, 0), np.minimum(ends + 1, h)  # antialiased edges below the threshold
-        weight = _column_sums(mass, lo, hi, cols)
-        centres = _column_sums(moment, lo, hi, cols) / np.maximum(weight, 1e-6)
-        solid = float(np.percentile(dark[band], _SOLID_PERCENTILE)) if band.any() else 1.0
-        blob = ink.blobs[y_a + starts, x_a + cols]
-        specks = (ink.blob_size[:, 0] < speck_width)[blob]
-        dots = (ink.blob_size <= dot).all(axis=1)[blob]
+        """The runs of ``ink`` in columns ``x_a``-``x_b`` cut to rows ``y_a``-``y_b`` (a run's antialiased edge
+        pixels count where they are inside those rows), in that band's pixels."""
+        w = x_b - x_a
+        near = slice(ink.first[x_a], ink.first[x_b])
+        inside = (ink.end[near] > y_a) & (ink.start[near] < y_b)
+        index = ink.first[x_a] + np.flatnonzero(inside)
+        first, last = ink.start[index], ink.end[index]
+        top, bottom = np.maximum(first, y_a), np.minimum(last, y_b)
+        cols = ink.column[index] - x_a
+        pixels = ink.pixel_start[index] + (top - first)
+        ends_at = pixels + (bottom - top)
+        edge_above, edge_below = first > y_a, last < y_b  # antialiased edges inside the band
+        weight = (ink.mass[ends_at] - ink.mass[pixels] + np.where(edge_above, ink.above[index], 0.0)
+                  + np.where(edge_below, ink.below[index], 0.0))
+        moment = (ink.moment[ends_at] - ink.moment[pixels] + np.where(edge_above, ink.above[index] * (first - 1), 0.0)
+                  + np.where(edge_below, ink.below[index] * last, 0.0))
+        centres = moment / np.maximum(weight, 1e-6) - y_a
+        starts, ends = top - y_a, bottom - y_a
+        columns = slice(ink.pixel_first[x_a], ink.pixel_first[x_b])
+        rows = ink.pixel_row[columns]
+        solid_ink = ink.pixel_dark[columns][(rows >= y_a) & (rows < y_b)]
+        solid = float(np.percentile(solid_ink, _SOLID_PERCENTILE)) if solid_ink.size else 1.0
+        specks = ink.blob_width[index] < speck_width
+        dots = (ink.blob_width[index] <= dot) & (ink.blob_height[index] <= dot)
         centres[dots] = np.inf  # sorted last, beyond the kept runs
         order = np.lexsort((np.abs(centres - baseline), cols))
         rank = np.arange(cols.size) - np.searchsorted(cols[order], cols[order])
@@ -135,29 +210,41 @@ class _Runs:
         return cls(*out)
 
 
-def _column_sums(integral: np.ndarray, lo: np.ndarray, hi: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Sums of rows ``lo`` to ``hi`` (exclusive) of columns ``cols``, from an integral image."""
-    return (integral[hi, cols + 1] - integral[hi, cols] - integral[lo, cols + 1] + integral[lo, cols]).astype(np.float64)
-
-
 def _chain(runs: _Runs, baseline: float, spacing: float) -> tuple[np.ndarray, np.ndarray]:
-    """The cheapest chain of runs: its columns and the run picked in each, left to right."""
+    """The cheapest chain of runs: its columns and the run picked in each, left to right.
+
+    The costs and picks are those of taking every column in turn with array operations over all its and its
+    predecessors' run slots; done faster with the same sums in the same order: most columns of a trace hold one
+    run that plainly goes on from the previous column's one run (``_plain``): those are chained in whole
+    stretches; a column among few runs is worked out on plain floats, over its runs only.
+    """
     width, slots = runs.start.shape
     distance = np.maximum(np.abs(runs.centre - baseline) / spacing - _FREE_ZONE, 0.0)
     node = (_ROW_COST * np.nan_to_num(distance) ** 2 + _SPECK_COST * runs.speck
             - _INK_REWARD * np.nan_to_num(runs.length))
     node[~np.isfinite(runs.start)] = np.inf
-    links = _link_costs(runs)  # (width, LOOKBACK * slots, slots)
     cost = np.full((width + _LOOKBACK, slots), np.inf)  # _LOOKBACK rows of padding before column 0
     back = np.zeros((width, slots), np.int16)  # index into the previous LOOKBACK columns' runs, -1: chain start
     counts = np.isfinite(runs.start).sum(axis=1)
-    occupied = np.flatnonzero(counts)
+    if not counts.any():
+        return np.zeros(0, int), np.zeros(0, int)
     lone = (counts == 1) & (np.convolve(counts > 1, np.ones(_LOOKBACK + 1), mode="full")[: width] == 0)
-    single = links[:, ::slots, 0].tolist()  # lone runs: the link from column j - k's first run, per k
+    first_links = _first_links(runs)  # (width, LOOKBACK): from the first run of column j - k to column j's
+    plain = _plain(lone, counts, node[:, 0], first_links)
+    occupied = np.flatnonzero((counts > 0) & ~plain)
+    before = np.convolve(counts, np.ones(_LOOKBACK), mode="full")[: width]  # runs in columns j - LOOKBACK .. j - 1
+    before = np.r_[0, before[:-1]]
+    heavy = np.flatnonzero((counts > 0) & ~lone & ~plain & (counts * before > _FEW_PAIRS))
+    links = dict(zip(heavy.tolist(), _link_costs(runs, heavy)))  # (LOOKBACK * slots, slots) per such column
+    edges = np.flatnonzero(np.diff(np.r_[0, plain.view(np.int8), 0]))
+    stretches = dict(zip(edges[::2] - 1, edges[1::2]))  # column before a stretch of plain columns -> its end
+    single = first_links.tolist()
     first_cost = [np.inf] * (width + _LOOKBACK)  # a plain copy of cost[:, 0] for the lone-run fast path
-    node_first = node[:, 0].tolist()
+    rows: dict[int, list[float]] = {}  # costs of the runs of columns with several
+    node_list, counts_list = node.tolist(), counts.tolist()
+    run_starts, run_ends = runs.start.tolist(), runs.end.tolist()
     every = np.arange(slots)
-    for j in occupied:
+    for j in occupied.tolist():
         start = _SKIP_COST * j
         if lone[j]:  # this and the previous columns hold one run each: plain floats, no arrays
             best, pick = start, -1
@@ -166,21 +253,53 @@ def _chain(runs: _Runs, baseline: float, spacing: float) -> tuple[np.ndarray, np
                 if total < best:
                     best, pick = total, (k - 1) * slots
             back[j, 0] = pick
-            first_cost[j + _LOOKBACK] = cost[j + _LOOKBACK, 0] = best + node_first[j]
-            continue
-        earlier = cost[j : j + _LOOKBACK][::-1].ravel()  # columns j - 1, j - 2, ... (padded)
-        total = earlier[:, None] + links[j]
-        pick = np.argmin(total, axis=0)
-        best = total[pick, every]
-        back[j] = np.where(best < start, pick, -1)
-        cost[j + _LOOKBACK] = np.minimum(best, start) + node[j]
-        first_cost[j + _LOOKBACK] = float(cost[j + _LOOKBACK, 0])
-    if occupied.size == 0:
-        return np.zeros(0, int), np.zeros(0, int)
+            first_cost[j + _LOOKBACK] = cost[j + _LOOKBACK, 0] = best + node_list[j][0]
+        elif j in links:  # many runs around: arrays
+            earlier = cost[j : j + _LOOKBACK][::-1].ravel()  # columns j - 1, j - 2, ... (padded)
+            total = earlier[:, None] + links[j]
+            pick = np.argmin(total, axis=0)
+            best = total[pick, every]
+            back[j] = np.where(best < start, pick, -1)
+            cost[j + _LOOKBACK] = np.minimum(best, start) + node[j]
+            rows[j] = cost[j + _LOOKBACK].tolist()
+            first_cost[j + _LOOKBACK] = rows[j][0]
+        else:  # a few runs: as the arrays would, over the runs present only (missing ones cost inf)
+            here = []
+            for i in range(counts_list[j]):
+                top, bottom = run_starts[j][i], run_ends[j][i]
+                best, pick = np.inf, 0
+                for k in range(1, min(_LOOKBACK, j) + 1):
+                    previous = j - k
+                    costs = rows[previous] if counts_list[previous] > 1 else [first_cost[previous + _LOOKBACK]]
+                    skip = _SKIP_COST * (k - 1)
+                    for slot in range(counts_list[previous]):
+                        gap = max(0.0, max(top - run_ends[previous][slot], run_starts[previous][slot] - bottom))
+                        total = costs[slot] + (_GAP_COST * gap + skip)
+                        if total < best:
+                            best, pick = total, (k - 1) * slots + slot
+                back[j, i] = pick if best < start else -1
+                here.append(min(best, start) + node_list[j][i])
+            cost[j + _LOOKBACK, : len(here)] = here
+            rows[j] = here
+            first_cost[j + _LOOKBACK] = here[0]
+        if (stop := stretches.get(j)) is not None:  # columns j + 1 .. stop - 1 go on from their left neighbour
+            steps = np.empty(2 * (stop - j) - 1)
+            steps[0] = first_cost[j + _LOOKBACK]
+            steps[1::2], steps[2::2] = first_links[j + 1 : stop, 0], node[j + 1 : stop, 0]
+            chained = np.add.accumulate(steps)[2::2]  # cost + link, + node: one column at a time's sums
+            cost[j + 1 + _LOOKBACK : stop + _LOOKBACK, 0] = chained
+            first_cost[j + 1 + _LOOKBACK : stop + _LOOKBACK] = chained.tolist()
     finish = cost[_LOOKBACK:] + _SKIP_COST * (width - 1 - np.arange(width))[:, None]
     j, i = (int(v) for v in np.unravel_index(int(np.argmin(finish)), finish.shape))
+    stretch_first = np.maximum.accumulate(np.where(plain, -1, np.arange(width)))  # a plain column's stretch - 1
     columns, picks = [j], [i]
     while back[j, i] >= 0:
+        if i == 0 and plain[j]:  # back to the column before the stretch, through all of it
+            first = int(stretch_first[j])
+            columns += range(j - 1, first - 1, -1)
+            picks += [0] * (j - first)
+            j = first
+            continue
         step, i = divmod(int(back[j, i]), slots)
         j -= step + 1
         columns.append(j)
@@ -188,16 +307,63 @@ def _chain(runs: _Runs, baseline: float, spacing: float) -> tuple[np.ndarray, np
     return np.array(columns[::-1]), np.array(picks[::-1])
 
 
-def _link_costs(runs: _Runs) -> np.ndarray:
-    """Cost of chaining each run of column j - k (k = 1.._LOOKBACK) to each run of column j: (width, k*slot, slot)."""
-    width, slots = runs.start.shape
+_FEW_PAIRS = 24  # a column whose runs times its predecessors' runs are at most this is worked out on plain floats
+
+
+def _first_links(runs: _Runs) -> np.ndarray:
+    """:func:`_link_costs` from the first run of column j - k to the first run of column j: (width, LOOKBACK)."""
+    width = runs.start.shape[0]
+    starts = np.where(np.isfinite(runs.start[:, 0]), runs.start[:, 0], 1e9)
+    ends = np.where(np.isfinite(runs.end[:, 0]), runs.end[:, 0], -1e9)
+    links = np.full((width, _LOOKBACK), np.inf)
+    for k in range(1, _LOOKBACK + 1):
+        gap = np.maximum(0.0, np.maximum(starts[k:] - ends[:-k], starts[:-k] - ends[k:]))
+        links[k:, k - 1] = _GAP_COST * gap + _SKIP_COST * (k - 1)
+    return links
+
+
+_TIE_MARGIN = 1e-6  # the plain-column bounds hold by this much (far beyond rounding), so no tie is decided otherwise
+
+
+def _plain(lone: np.ndarray, counts: np.ndarray, node: np.ndarray, single: np.ndarray) -> np.ndarray:
+    """Columns whose one run certainly chains to the previous column's one run: going on from there costs less than
+    starting a chain, or than coming from two or three columns back (``single``: (width, LOOKBACK) link costs from
+    the first run of columns j - 1, j - 2, j - 3; ``node``: each column's first run's cost).
+
+    The bounds use only that a column's cost is at most its left neighbour's plus their link and its node, or a
+    chain starting there (costs are never needed). Column j's cost then is that sum, and its back link column j - 1.
+    """
+    width = lone.size
+    plain = np.zeros(width, bool)
+    if width <= _LOOKBACK or _LOOKBACK != 3:
+        return plain
+    j = np.arange(_LOOKBACK, width)
+    one, two, three = single[j, 0], single[j, 1], single[j, 2]
+    via_left = node[j - 1] + one  # the left neighbour's node and the link to it
+    prior = single[j - 1, 0] + via_left  # from two columns back through the left neighbour
+    with np.errstate(invalid="ignore"):
+        beats_start = via_left < _SKIP_COST - _TIE_MARGIN
+        beats_two = prior < two - _TIE_MARGIN
+        beats_three = ((single[j - 2, 0] + node[j - 2] + prior < three - _TIE_MARGIN)
+                       | (single[j - 1, 1] + via_left < three - _TIE_MARGIN))
+    plain[j] = lone[j] & (counts[j - 1] == 1) & beats_start & beats_two & beats_three
+    return plain
+
+
+def _link_costs(runs: _Runs, columns: np.ndarray) -> np.ndarray:
+    """Cost of chaining each run of column j - k (k = 1.._LOOKBACK) to each run of column j, for each of ``columns``:
+    (columns, k*slot, slot)."""
+    slots = runs.start.shape[1]
     starts = np.where(np.isfinite(runs.start), runs.start, 1e9)
     ends = np.where(np.isfinite(runs.end), runs.end, -1e9)
-    links = np.full((width, _LOOKBACK, slots, slots), np.inf)
+    links = np.full((columns.size, _LOOKBACK, slots, slots), np.inf)
     for k in range(1, _LOOKBACK + 1):
-        gap = np.maximum(0.0, np.maximum(starts[k:, None, :] - ends[:-k, :, None], starts[:-k, :, None] - ends[k:, None, :]))
-        links[k:, k - 1] = _GAP_COST * gap + _SKIP_COST * (k - 1)
-    return links.reshape(width, _LOOKBACK * slots, slots)
+        has = columns >= k
+        here, there = columns[has], columns[has] - k
+        gap = np.maximum(0.0, np.maximum(starts[here, None, :] - ends[there, :, None],
+                                         starts[there, :, None] - ends[here, None, :]))
+        links[has, k - 1] = _GAP_COST * gap + _SKIP_COST * (k - 1)
+    return links.reshape(columns.size, _LOOKBACK * slots, slots)
 
 
 def _pen_width(columns: np.ndarray, centres: np.ndarray, lengths: np.ndarray) -> float:
