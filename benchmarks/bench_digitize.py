@@ -2,6 +2,7 @@
 
     nice -n 19 .venv/bin/python benchmarks/bench_digitize.py [--cases 24] [--conditions clean,grey,...]
                                                              [--styles red,creased,...] [--real 60] [--data DIR]
+                                                             [--progressive]
 
 Rendered printouts: the project renderer draws known signals (heart rates 40-160, three rhythm kinds,
 amplitudes 0.6-2.5x, so that the rows overlap at the top end); each page is read clean and under the
@@ -22,7 +23,12 @@ Real scans (``--real N`` of the dataset, spread over its classes): the EDAN cart
 rate in the footer ("<heart>58"). It is read by template matching of the footer's digits (no OCR
 library is available offline): the templates come from the footer's fixed text of the same scan
 ("0.67~25Hz  AC50  25mm/s  10mm/mV  4*2.5s+1r ... SE-3"); 8 and 9, which it lacks, are told apart by
-their lower halves. The digitized heart rate is compared with it.
+their lower halves. The digitized heart rate is compared with it. The real scans are baseline copies of the data
+set's (benchmarks/baseline_copies.py: jpegtran, the same pixels, as the ECG cart writes them), or with
+``--progressive`` its progressive files as they are; their speed is measured with OpenCV on one thread (as a batch
+worker runs it), each step's CPU time per scan, and given as multiples of the decode floor (OpenCV's reduced decode,
+measured on the same files in the same run): the full-size decode and the digitizer (digitize given the page
+reading, and measure) are what ``batch --digitize`` adds to a scan's classification.
 """
 
 from __future__ import annotations
@@ -39,8 +45,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from baseline_copies import describe, scan_files  # benchmarks/, beside this script
+
 from ecg_desktop.core.loading.image_io import load_image
-from ecg_desktop.core.page.reading import upright
+from ecg_desktop.core.page.reading import read_page, upright
 from ecg_desktop.core.signals.digitize import LEADS, Digitization, DigitizeError, digitize
 from ecg_desktop.core.signals.measure import measure
 from ecg_desktop.testing.synthetic import (
@@ -176,23 +184,43 @@ def _cell(value: float | None, fmt: str, width: int) -> str:
     return f"{'-' if value is None else fmt.format(value):>{width}}"
 
 
-def bench_real(data: Path, count: int) -> None:
-    """Print the digitized against the printed heart rate on ``count`` real scans."""
-    files = sorted(data.glob("*/*.jpg"))
-    files = files[:: max(1, len(files) // count)][:count] if count else []
+def bench_real(data: Path, count: int, *, progressive: bool = False) -> None:
+    """Print the digitized against the printed heart rate on ``count`` real scans, and the digitizer's speed."""
+    files = scan_files(data, count, progressive=progressive)
+    print(describe(files, data, progressive=progressive) + "; OpenCV on one thread")
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        _read_real(files)
+    finally:
+        cv2.setNumThreads(threads)
+
+
+def _read_real(files: list[Path]) -> None:
+    """bench_real's work, OpenCV on one thread."""
     errors, unread, failed, walls = [], 0, 0, []
+    steps: dict[str, list[float]] = {name: [] for name in ("decode floor", "full decode", "page reading", "digitizer")}
     for path in files:
+        cpu = time.process_time()
+        cv2.imread(str(path), cv2.IMREAD_REDUCED_COLOR_2)
+        steps["decode floor"].append(time.process_time() - cpu)
+        cpu = time.process_time()
         image = load_image(path)
-        started = time.perf_counter()
+        steps["full decode"].append(time.process_time() - cpu)
+        started, cpu = time.perf_counter(), time.process_time()
+        page = read_page(image)  # as digitize(image) reads it (a batch reads the reduced decode's)
+        read = time.process_time()
         try:
-            dig = digitize(image)
+            dig = digitize(image, reading=page)
         except DigitizeError as exc:
             failed += 1
             print(f"  {path.name}: not digitized: {exc}")
             continue
-        walls.append(time.perf_counter() - started)
-        printed = footer_heart_rate(upright(image, dig.page_transform, dig.source_size), dig.crop.y1)
+        walls.append(time.perf_counter() - started)  # as before: the page reading and digitize
         found = measure(dig).heart_rate_bpm
+        steps["page reading"].append(read - cpu)
+        steps["digitizer"].append(time.process_time() - read)
+        printed = footer_heart_rate(upright(image, dig.page_transform, dig.source_size), dig.crop.y1)
         if printed is None:
             unread += 1
             continue
@@ -203,6 +231,13 @@ def bench_real(data: Path, count: int) -> None:
     print(f"real scans: {len(files)}, not digitized {failed}, footer not read {unread}; heart rate vs printed: "
           f"median error {np.median(errors):.1f} bpm, within 3 bpm {np.mean(errors <= 3):.1%}, "
           f"max {errors.max():.0f}; {1000 * statistics.median(walls):.0f} ms/scan")
+    median = {name: 1000 * statistics.median(values) for name, values in steps.items()}
+    floor = median["decode floor"]
+    print("real scans, median CPU ms a scan: " + ", ".join(f"{name} {ms:.1f}" for name, ms in median.items())
+          + " (digitizer: digitize given the page reading, and measure)")
+    print("as multiples of the decode floor: " + ", ".join(f"{name} {ms / floor:.2f}x" for name, ms in median.items())
+          + f"; what batch --digitize adds to a scan (full decode + digitizer): "
+          f"{(median['full decode'] + median['digitizer']) / floor:.2f}x")
 
 
 def footer_heart_rate(page: np.ndarray, grid_bottom: int) -> int | None:
@@ -303,6 +338,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="other carts' printouts, comma-separated STYLE_CONDITIONS (empty: none)")
     parser.add_argument("--real", type=int, default=60, help="real scans to compare heart rates on (0: none)")
     parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--progressive", action="store_true",
+                        help="read the data set's progressive files as they are, not baseline copies")
     args = parser.parse_args(argv)
     conditions, styles = ([name for name in names.split(",") if name] for names in (args.conditions, args.styles))
     if args.cases and conditions:
@@ -310,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.cases and styles:
         bench_styles(rendered_cases(args.cases), styles)
     if args.real and args.data.is_dir():
-        bench_real(args.data, args.real)
+        bench_real(args.data, args.real, progressive=args.progressive)
     return 0
 
 

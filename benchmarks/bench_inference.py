@@ -1,6 +1,12 @@
 """End-to-end speed and memory of the inference pipeline (a benchmark, not a test).
 
     .venv/bin/python benchmarks/bench_inference.py [--scans N] [--data DIR] [--workers 2] [--opencv-threads N]
+                                                   [--progressive]
+
+It reads baseline copies of the data set's scans (made once by benchmarks/baseline_copies.py with jpegtran, the
+same pixels: the ECG cart writes baseline JPEGs, the data set holds progressive ones), or with ``--progressive`` the
+data set's files as they are. The decode floor is OpenCV's reduced (analysis-size) decode of each file on one
+thread, measured in the same run; every figure is also given as a multiple of it.
 
 Prints, for single scans with one thread per scan (as the window and each batch worker run them), the
 median wall and CPU time of each stage (decode at the analysis size, page reading: upright, grid crop
@@ -27,6 +33,8 @@ import cv2
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from baseline_copies import describe, scan_files  # benchmarks/, beside this script
+
 from ecg_desktop.core.batch.run import classify_files
 from ecg_desktop.core.classify.fingerprint import layout_fingerprint
 from ecg_desktop.core.classify.model import EcgModel
@@ -39,12 +47,12 @@ STAGES = ("decode", "page reading", "preprocess", "fingerprint", "cnn", "lightgb
 MAX_RATIO, MIN_RATE, MAX_MB = 3.0, 70.0, 500.0
 
 
-def scans(data: Path, count: int) -> list[Path]:
-    """Real dataset scans (2213x1572 JPEG) spread over the classes, or rendered ones when the dataset is absent."""
-    found = sorted(data.glob("*/*.jpg"))
+def scans(data: Path, count: int, *, progressive: bool = False) -> tuple[list[Path], str]:
+    """Real dataset scans (2213x1572 JPEG) spread over the classes (baseline copies unless ``progressive``), or
+    rendered ones when the dataset is absent; and a line saying which."""
+    found = scan_files(data, count, progressive=progressive)
     if found:
-        step = max(1, len(found) // count)
-        return found[::step][:count]
+        return found, describe(found, data, progressive=progressive)
     from ecg_desktop.testing.synthetic import render_printout
 
     folder = Path(tempfile.mkdtemp())
@@ -53,7 +61,7 @@ def scans(data: Path, count: int) -> list[Path]:
         path = folder / f"scan{i}.jpg"
         cv2.imwrite(str(path), render_printout(seed=i), [cv2.IMWRITE_JPEG_QUALITY, 90])
         paths.append(path)
-    return paths
+    return paths, f"{count} rendered scans (no data set in {data})"
 
 
 def _clocks() -> tuple[float, float]:
@@ -90,6 +98,22 @@ def per_decode(times: dict[str, list[float]]) -> float:
     return statistics.median(total / decode for total, decode in zip(times["total"], times["decode"]))
 
 
+def decode_floor(files: list[Path]) -> tuple[float, float]:
+    """Median wall and CPU milliseconds of OpenCV's reduced (analysis-size) decode of each file on one thread."""
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        walls, cpus = [], []
+        for path in files:
+            wall, cpu = _clocks()
+            cv2.imread(str(path), cv2.IMREAD_REDUCED_COLOR_2)
+            walls.append((time.perf_counter() - wall) * 1000)
+            cpus.append((time.process_time() - cpu) * 1000)
+    finally:
+        cv2.setNumThreads(threads)
+    return statistics.median(walls), statistics.median(cpus)
+
+
 def full_size_decode_ms(files: list[Path]) -> float:
     """Median milliseconds to decode a scan at full size (what the viewer shows), for comparison."""
     times = []
@@ -119,12 +143,17 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--opencv-threads", type=int, default=None, help="cv2.setNumThreads (default: OpenCV's)")
+    parser.add_argument("--progressive", action="store_true",
+                        help="time the data set's progressive files as they are, not baseline copies")
     args = parser.parse_args()
     if args.opencv_threads is not None:
         cv2.setNumThreads(args.opencv_threads)
-    files = scans(args.data, args.scans)
+    files, source = scans(args.data, args.scans, progressive=args.progressive)
     width, height = load_image(files[0]).shape[1::-1]
-    print(f"{len(files)} scans of {width}x{height} from {files[0].parent.parent}; OpenCV threads {cv2.getNumThreads()}")
+    print(f"{source}; {width}x{height}; OpenCV threads {cv2.getNumThreads()}")
+    decode_floor(files[:5])  # warm-up
+    floor_wall, floor_cpu = decode_floor(files)
+    print(f"decode floor (OpenCV reduced decode, one thread): median {floor_wall:.2f} ms wall, {floor_cpu:.2f} ms CPU")
 
     model = EcgModel.load(threads=1)
     single_scan_stages(model, files[:5])  # warm-up
@@ -135,6 +164,8 @@ def main() -> int:
         print(f"| {key} | {statistics.median(wall[key]):.1f} | {statistics.median(cpu[key]):.1f} |")
     ratio_wall, ratio_cpu = per_decode(wall), per_decode(cpu)
     print(f"scan / its decode (median of per-scan ratios): {ratio_wall:.2f} wall, {ratio_cpu:.2f} CPU")
+    print(f"scan / decode floor: {statistics.median(wall['total']) / floor_wall:.2f} wall, "
+          f"{statistics.median(cpu['total']) / floor_cpu:.2f} CPU")
     full = full_size_decode_ms(files)
     decode = statistics.median(wall["decode"])
     print(f"(full-size decode, not on the model's path: {full:.1f} ms, {full / decode:.1f}x the reduced one)")
@@ -144,6 +175,10 @@ def main() -> int:
     print(f"\nbatch, {args.workers} workers: median {rate:.1f} scans/s over {args.runs} runs "
           f"(min {min(rates):.1f}, max {max(rates):.1f}); {per_scan_cpu:.1f} ms CPU per scan, so at most "
           f"{args.workers * 1000 / per_scan_cpu:.1f} scans/s on {args.workers} otherwise idle cores")
+    core_ms = args.workers * 1000 / rate  # a scan's share of the workers' cores
+    print(f"batch / decode floor: {core_ms:.1f} ms of {args.workers} cores a scan = {core_ms / floor_wall:.2f}x the "
+          f"floor; {per_scan_cpu / floor_cpu:.2f}x in CPU; at 3x the floor: {args.workers * 1000 / (3 * floor_wall):.1f} "
+          "scans/s")
     decode_cpu = statistics.median(cpu["decode"])
     print(f"batch CPU per scan / single-scan decode CPU: {per_scan_cpu / decode_cpu:.2f}; at {MAX_RATIO:.0f}x its decode "
           f"a scan would allow at most {args.workers * 1000 / (MAX_RATIO * decode_cpu):.1f} scans/s here, and "
@@ -154,6 +189,8 @@ def main() -> int:
     print("\n| target | measured | ratio to target |\n|---|---|---|")
     print(f"| scan <= {MAX_RATIO:.0f}x its decode | {ratio_wall:.2f}x wall, {ratio_cpu:.2f}x CPU | "
           f"{ratio_wall / MAX_RATIO:.2f}, {ratio_cpu / MAX_RATIO:.2f} |")
+    print(f"| batch <= {MAX_RATIO:.0f}x the decode floor, {args.workers} workers | {core_ms / floor_wall:.2f}x "
+          f"({per_scan_cpu / floor_cpu:.2f}x CPU) | {core_ms / floor_wall / MAX_RATIO:.2f} |")
     print(f"| >= {MIN_RATE:.0f} scans/s, {args.workers} workers | {rate:.1f} scans/s | {rate / MIN_RATE:.2f} |")
     print(f"| < {MAX_MB:.0f} MB peak | {peak_mb:.0f} MB | {peak_mb / MAX_MB:.2f} |")
     return 0
