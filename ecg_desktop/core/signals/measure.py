@@ -97,23 +97,28 @@ def _filled(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.interp(at, at[traced], values[traced]), traced
 
 
-def _energy(values: np.ndarray, fs: int) -> np.ndarray:
-    """QRS energy of one lead: band-passed slope squared, smoothed, normalised by its own typical peak (0 where absent)."""
-    filled, traced = _filled(values)
-    if traced.mean() < 0.05:
-        return np.zeros_like(values)
-    slope = np.gradient(bandpass_zero_phase(filled, _BAND_HZ, fs))
+def _energies(leads: list[np.ndarray], fs: int) -> list[np.ndarray]:
+    """QRS energy of each lead: band-passed slope squared, smoothed, normalised by its own typical peak (0 where absent;
+    the leads band-passed together, each as on its own)."""
+    out = [np.zeros_like(values) for values in leads]
+    filled = [_filled(values) for values in leads]
+    used = [i for i, (_, traced) in enumerate(filled) if traced.mean() >= 0.05]
+    if not used:
+        return out
+    slopes = np.gradient(bandpass_zero_phase(np.stack([filled[i][0] for i in used]), _BAND_HZ, fs), axis=-1)
     window = max(1, round(_ENERGY_WINDOW_S * fs))
-    energy = np.convolve(slope**2, np.ones(window) / window, mode="same")
-    energy[~traced] = 0.0
-    scale = np.percentile(energy[traced], 98)
-    return energy / scale if scale > 0 else energy * 0
+    for i, slope in zip(used, slopes):
+        traced = filled[i][1]
+        energy = np.convolve(slope**2, np.ones(window) / window, mode="same")
+        energy[~traced] = 0.0
+        scale = np.percentile(energy[traced], 98)
+        out[i] = energy / scale if scale > 0 else energy * 0
+    return out
 
 
 def _r_peaks(leads: dict[str, np.ndarray], fs: int, rhythm_lead: str) -> np.ndarray:
     """Sample indices of the R waves: peaks of the rhythm lead's QRS energy plus the other leads' (half weight)."""
-    rhythm = _energy(leads[rhythm_lead], fs)
-    others = [_energy(v, fs) for name, v in leads.items() if name != rhythm_lead]
+    rhythm, *others = _energies([leads[rhythm_lead], *(v for name, v in leads.items() if name != rhythm_lead)], fs)
     present = np.sum([o > 0 for o in others], axis=0)
     combined = rhythm + 0.5 * np.sum(others, axis=0) / np.maximum(present, 1)
     typical = np.percentile(combined, 99)
