@@ -238,15 +238,17 @@ def _chain(runs: _Runs, baseline: float, spacing: float) -> tuple[np.ndarray, np
     links = dict(zip(heavy.tolist(), _link_costs(runs, heavy)))  # (LOOKBACK * slots, slots) per such column
     edges = np.flatnonzero(np.diff(np.r_[0, plain.view(np.int8), 0]))
     stretches = dict(zip(edges[::2] - 1, edges[1::2]))  # column before a stretch of plain columns -> its end
-    single = first_links.tolist()
     first_cost = [np.inf] * (width + _LOOKBACK)  # a plain copy of cost[:, 0] for the lone-run fast path
     rows: dict[int, list[float]] = {}  # costs of the runs of columns with several
-    node_list, counts_list = node.tolist(), counts.tolist()
-    run_starts, run_ends = runs.start.tolist(), runs.end.tolist()
+    # plain floats of the columns worked out one at a time, and of those they look back to
+    single, node_list = (dict(zip(occupied.tolist(), values[occupied].tolist())) for values in (first_links, node))
+    near = np.unique(np.maximum(occupied[:, None] - np.arange(_LOOKBACK + 1), 0))
+    run_starts, run_ends = (dict(zip(near.tolist(), values[near].tolist())) for values in (runs.start, runs.end))
+    counts_list, lone_list = counts.tolist(), lone.tolist()
     every = np.arange(slots)
     for j in occupied.tolist():
         start = _SKIP_COST * j
-        if lone[j]:  # this and the previous columns hold one run each: plain floats, no arrays
+        if lone_list[j]:  # this and the previous columns hold one run each: plain floats, no arrays
             best, pick = start, -1
             for k in range(1, _LOOKBACK + 1):
                 total = first_cost[j + _LOOKBACK - k] + single[j][k - 1]
