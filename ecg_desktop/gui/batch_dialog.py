@@ -106,7 +106,7 @@ class BatchDialog(QDialog):
         self.progress = QProgressBar(objectName="batchProgress", minimum=0, maximum=1, value=0)
         self.progress.setTextVisible(False)
         # One line each, elided: a long folder path must never widen the dialog past the screen.
-        self.progress_label = ElidedLabel("Choose a folder and press Start.", objectName="batchStatus", middle=True)
+        self.progress_label = ElidedLabel("Choose a folder and press Start.", objectName="batchStatus")
         self.table = self._build_table()
         self.table_note = ElidedLabel(objectName="tableNote")
         self.table_note.hide()

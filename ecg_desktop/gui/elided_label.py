@@ -24,11 +24,11 @@ def elide_words(text: str, metrics: QFontMetrics, width: int) -> str:
 
 
 class ElidedLabel(QLabel):
-    """A one-line label whose text is elided to its width (whole words, or the middle of a path with ``middle``)."""
+    """A one-line label whose text is elided to its width at a word (elide_words)."""
 
-    def __init__(self, text: str = "", parent: QWidget | None = None, *, objectName: str = "", middle: bool = False):
+    def __init__(self, text: str = "", parent: QWidget | None = None, *, objectName: str = "") -> None:
         super().__init__(parent, objectName=objectName)
-        self._full, self._middle = "", middle
+        self._full = ""
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.setText(text)
 
@@ -48,11 +48,7 @@ class ElidedLabel(QLabel):
         self._elide()
 
     def _elide(self) -> None:
-        metrics, width = self.fontMetrics(), max(self.contentsRect().width(), 0)
-        if self._middle:
-            shown = metrics.elidedText(self._full, Qt.TextElideMode.ElideMiddle, width)
-        else:
-            shown = elide_words(self._full, metrics, width)
+        shown = elide_words(self._full, self.fontMetrics(), max(self.contentsRect().width(), 0))
         super().setText(shown)
         self.setToolTip(self._full if shown != self._full else "")
 
