@@ -20,7 +20,7 @@ QToolBar QToolButton:checked {{ background: #dbe6f7; border: 1px solid {ACCENT};
 QToolBar QToolButton:checked:hover {{ background: #cddcf3; }}
 QStatusBar {{ background: #f7f8fa; border-top: 1px solid #d9dee5; color: #3a4553; }}
 QStatusBar QLabel {{ color: {MUTED}; padding: 0 8px; }}
-QStatusBar QLabel#statusMessage {{ color: #3a4553; padding: 0 2px; }}
+QStatusBar QLabel#statusMessage {{ color: #3a4553; padding: 0; }}
 QSplitter::handle {{ background: #d9dee5; }}
 #resultPanel, #resultScroll, #resultBody {{ background: #ffffff; }}
 #resultPanel {{ border-left: 1px solid #d9dee5; }}
