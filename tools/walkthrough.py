@@ -92,7 +92,8 @@ def run(window: MainWindow, args: argparse.Namespace) -> None:
         dialog.pdf_check.setChecked(True)
         dialog.start()
         for _ in range(args.rows):
-            wait(dialog.itemShown)
+            if dialog.running:
+                wait(dialog.itemShown)
         if args.scenario == "batch-close":
             while_modal(args.out, dialog.close, after_ms=800)  # the question, answered Cancel by closing it
             return
