@@ -89,3 +89,29 @@ def test_output_folder_and_pdf_option_are_remembered(qtbot, main_window, tmp_pat
     again = main_window.batch_dialog
     assert again.output_edit.text() == str(out) and again.pdf_check.isChecked()
     again.close_button.click()
+
+
+def test_a_batch_in_the_background_says_when_it_ends_and_quitting_asks(
+    qtbot, main_window, scan_folder_30: Path, tmp_path: Path, monkeypatch
+) -> None:
+    asked: list[bool] = []
+    answers = iter([batch_dialog.KEEP_RUNNING, batch_dialog.STAY, batch_dialog.STOP])
+
+    def ask(parent, progress: str, *, quitting: bool = False) -> str:
+        asked.append(quitting)
+        return next(answers)
+
+    monkeypatch.setattr(batch_dialog, "ask_close_while_running", ask)
+    main_window.open_batch(folder=scan_folder_30)
+    dialog = main_window.batch_dialog
+    dialog.output_edit.setText(str(tmp_path / "out"))
+    with qtbot.waitSignal(dialog.itemShown, timeout=WAIT_MS):
+        dialog.start()
+    dialog.close()  # keep running in the background
+    assert not dialog.isVisible() and dialog.running
+    main_window.close()  # quitting asks; Cancel keeps the app and the batch
+    assert main_window.isVisible() and dialog.running
+    with qtbot.waitSignal(dialog.batchFinished, timeout=WAIT_MS):
+        main_window.close()  # Stop and Quit
+    assert asked == [False, True, True] and not main_window.isVisible()
+    assert main_window.statusBar().currentMessage().startswith("Process Folder: Cancelled")
