@@ -1,7 +1,7 @@
 """Write digitized printouts: a CSV and a WFDB record per scan, and one measurement line (JSON) per scan.
 
-For each scan, ``OUT/<name>.csv`` has the header ``time_s,I_mV,II_mV,...,V6_mV`` (units in the names) and 5000 rows (0 to 10 s at
-500 Hz), values in mV with an empty cell where a lead is not printed; ``OUT/<name>.hea`` + ``.dat``
+For each scan, ``OUT/<name>.csv`` has the header ``time_s,I_mV,II_mV,...,V6_mV`` (units in the names) and
+5000 rows (0 to 10 s at 500 Hz), values in mV with an empty cell where a lead is not printed; ``OUT/<name>.hea`` + ``.dat``
 is the same content as a WFDB record (16-bit, 1 uV steps; not printed is WFDB's invalid sample, read
 back as NaN). ``<name>`` is the scan's file stem (a PDF page adds ``-page<N>``), made unique within a
 run, and kept to letters, digits, ``-`` and ``_`` as WFDB record names must be. The measurement line
