@@ -12,25 +12,40 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ecg_desktop import __version__
-from ecg_desktop.core.batch.progress import BatchProgress
-from ecg_desktop.core.batch.run import DEFAULT_WORKERS, classify_files, find_scans, plan_batch, run_batch
-from ecg_desktop.core.batch.scan import BatchItem
-from ecg_desktop.core.classify.model import EcgModel
-from ecg_desktop.core.errors import EcgDeskError, ModelError
-from ecg_desktop.core.logs import file_id, setup_logging
+
+if TYPE_CHECKING:  # the core is imported in main(), where Ctrl-C during start-up is caught
+    from ecg_desktop.core.batch.progress import BatchProgress
+    from ecg_desktop.core.batch.scan import BatchItem
+    from ecg_desktop.core.classify.model import EcgModel
 
 COMMANDS = {"classify", "batch", "report", "digitize"}
+INTERRUPTED = 130  # the exit status of a command stopped by Ctrl-C
 log = logging.getLogger("ecg_desktop.cli")
 
 
+def _workers(text: str) -> int:
+    """``--workers``: a whole number the core accepts (core.batch.run.check_workers)."""
+    from ecg_desktop.core.batch.run import check_workers
+    from ecg_desktop.core.errors import EcgDeskError
+
+    try:
+        return check_workers(int(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a whole number is needed, not {text!r}") from None
+    except EcgDeskError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from ecg_desktop.core.batch.run import DEFAULT_WORKERS
+
     parser = argparse.ArgumentParser(prog="ecg-desktop", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="store_true", help="print the app and model versions")
@@ -41,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("paths", nargs="+", type=Path)
     classify.add_argument("--json", action="store_true", help="one JSON object per line")
     classify.add_argument(
-        "--workers", type=int, default=DEFAULT_WORKERS, help="files decoded and classified in parallel"
+        "--workers", type=_workers, default=DEFAULT_WORKERS, help="files decoded and classified in parallel (1-64)"
     )
 
     batch = commands.add_parser("batch", help="classify a folder, or the files in a list, into results.csv (and PDFs)")
@@ -54,7 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--digitize", action="store_true",
                        help="also write each scan's signals (OUTDIR/signals/NAME.csv) and measurements "
                             "(OUTDIR/measurements.jsonl)")
-    batch.add_argument("--workers", type=int, default=DEFAULT_WORKERS)
+    batch.add_argument("--workers", type=_workers, default=DEFAULT_WORKERS,
+                       help="files decoded and classified in parallel (1-64)")
     batch.add_argument("--rerun", action="store_true", help="classify again files already in results.csv")
     batch.add_argument("--facility", default="", help="facility name printed on PDF reports")
     batch.add_argument("--scheduler", metavar="ADDRESS",
@@ -84,7 +100,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+    """Run the command ``argv`` names; its exit status. Ctrl-C at any time, start-up included, ends it with a
+    line and status 130 (a batch first says how far it got)."""
+    try:
+        return _main(sys.argv[1:] if argv is None else argv)
+    except KeyboardInterrupt:
+        print("ecg-desktop: stopped (Ctrl-C).", file=sys.stderr)
+        return INTERRUPTED
+
+
+def _main(argv: list[str]) -> int:
+    from ecg_desktop.core.classify.model import EcgModel
+    from ecg_desktop.core.errors import EcgDeskError, ModelError
+    from ecg_desktop.core.logs import setup_logging
+
     if not argv or (argv[0] not in COMMANDS and not argv[0].startswith("-")):
         return _start_gui(Path(argv[0]) if argv else None)
     args = build_parser().parse_args(argv)
@@ -96,9 +125,9 @@ def main(argv: list[str] | None = None) -> int:
         return _start_gui(None)
     setup_logging()  # $ECG_DESK_LOG_DIR or the user's data folder; events only, never paths or patient data
     log.info("ECG Desk %s: %s command", __version__, args.command)
-    if args.command == "digitize":
-        return _digitize(args)
     try:
+        if args.command == "digitize":
+            return _digitize(args)
         try:
             model = EcgModel.load(threads=1 if getattr(args, "workers", 1) > 1 else 0)
         except ModelError as exc:
@@ -114,7 +143,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _digitize(args: argparse.Namespace) -> int:
     """One JSON line per scan on stdout (the same lines in OUT/measurements.jsonl); exit 1 if any scan failed."""
-    from ecg_desktop.core.signals.export import FORMATS, MEASUREMENTS_FILE, digitize_files
+    from ecg_desktop.core.batch.run import find_scans
+    from ecg_desktop.core.names import json_line
+    from ecg_desktop.core.outputs import MEASUREMENTS_FILE
+    from ecg_desktop.core.signals.export import FORMATS, digitize_files
 
     formats = tuple(f.strip() for f in args.format.split(",") if f.strip())
     if not formats or set(formats) - set(FORMATS):
@@ -124,7 +156,7 @@ def _digitize(args: argparse.Namespace) -> int:
     failed = 0
     for line in digitize_files([*(item.path for item in missing), *files], args.out, formats):
         failed += line["error"] is not None
-        print(json.dumps(line, ensure_ascii=False), flush=True)
+        print(json_line(line), flush=True)
     log.info("digitize finished: %d digitized, %d failed", len(files) + len(missing) - failed, failed)
     print(f"{len(files) + len(missing) - failed} scans digitized, {failed} failed; measurements in "
           f"{args.out / MEASUREMENTS_FILE}", file=sys.stderr)
@@ -155,6 +187,9 @@ def _self_test() -> int:
 
 
 def _print_version() -> int:
+    from ecg_desktop.core.classify.model import EcgModel
+    from ecg_desktop.core.errors import ModelError
+
     try:
         model_version = EcgModel.load().version
     except ModelError as exc:
@@ -164,11 +199,18 @@ def _print_version() -> int:
 
 
 def _classify(model: EcgModel, args: argparse.Namespace) -> int:
+    """One line per file (JSON with --json); exit 1 if a file failed or none was found."""
+    from ecg_desktop.core.batch.run import classify_files, find_scans, nothing_found
+    from ecg_desktop.core.names import json_line
+
     files, missing = find_scans(args.paths)
+    if not files and not missing:
+        print(f"ecg-desktop: {nothing_found(args.paths)}", file=sys.stderr)
+        return 1
     failed = 0
     for item in [*missing, *classify_files(model, files, workers=args.workers)]:
         failed += item.failed
-        print(json.dumps(_as_json(item, model), ensure_ascii=False) if args.json else _as_text(item, model), flush=True)
+        print(json_line(_as_json(item, model)) if args.json else _as_text(item, model), flush=True)
     log.info("classify finished: %d classified, %d failed", len(files) + len(missing) - failed, failed)
     return 1 if failed else 0
 
@@ -199,21 +241,29 @@ def _rounded(probabilities: dict[str, float] | None) -> dict[str, float] | None:
 
 
 def _as_text(item: BatchItem, model: EcgModel) -> str:
+    from ecg_desktop.core.names import name_text
+
     if item.result is None:
-        return f"{item.path}: ERROR {item.error}"
+        return name_text(f"{item.path}: ERROR {item.error}")
     result = item.result
     verdict = result.verdict(model.manifest)
     if result.diagnostic_probabilities is not None:
         verdict += " (" + "  ".join(f"{k} {v:.2f}" for k, v in result.diagnostic_probabilities.items()) + ")"
-    return f"{item.path}: {verdict}" + "".join(f"\n    warning: {w}" for w in result.warnings)
+    return name_text(f"{item.path}: {verdict}") + "".join(f"\n    warning: {name_text(w)}" for w in result.warnings)
 
 
 def _batch(model: EcgModel, args: argparse.Namespace) -> int:
     """Ctrl-C stops the batch with every row so far in results.csv (exit 130); running it again goes on."""
     from ecg_desktop.core.batch.listing import ListFile
+    from ecg_desktop.core.batch.run import plan_batch, run_batch
+    from ecg_desktop.core.names import name_text
     from ecg_desktop.core.reports.report_pdf import ReportOptions
 
-    plan = plan_batch(ListFile(args.from_list) if args.from_list else [args.folder], args.out, rerun=args.rerun)
+    plan = plan_batch(ListFile(args.from_list) if args.from_list else [args.folder], args.out, rerun=args.rerun,
+                      pdf=args.pdf, digitize=args.digitize)
+    if plan.nothing_found:
+        print(f"ecg-desktop: {plan.nothing_found}", file=sys.stderr)
+        return 1
     if plan.skipped:
         print(f"{plan.skipped} files already in {args.out / 'results.csv'} are skipped (--rerun to redo them)")
     bar = _ProgressBar(enabled=sys.stderr.isatty())
@@ -225,14 +275,14 @@ def _batch(model: EcgModel, args: argparse.Namespace) -> int:
         for step in steps:
             progress = step.progress
             if step.item.error:
-                bar.note(f"{'failed: ' if step.item.failed else ''}{step.item.path}: {step.item.error}")
+                bar.note(name_text(f"{'failed: ' if step.item.failed else ''}{step.item.path}: {step.item.error}"))
             if step.item.signals and step.item.signals["error"]:
-                bar.note(f"not digitized: {step.item.path}: {step.item.signals['error']}")
+                bar.note(name_text(f"not digitized: {step.item.path}: {step.item.signals['error']}"))
             bar.update(progress)
     except KeyboardInterrupt:
         bar.finish()
         print(f"{progress.summary(cancelled=True)} Results: {args.out / 'results.csv'}")
-        return 130
+        return INTERRUPTED
     bar.finish()
     print(f"{progress.summary()} Results: {args.out / 'results.csv'}")
     return 1 if progress.has_problems else 0
@@ -240,12 +290,17 @@ def _batch(model: EcgModel, args: argparse.Namespace) -> int:
 
 def _report(model: EcgModel, args: argparse.Namespace) -> int:
     from ecg_desktop.core.classify.saliency import saliency_of
+    from ecg_desktop.core.loading import pdf_pages
     from ecg_desktop.core.loading.image_io import load_for_analysis, load_image
     from ecg_desktop.core.loading.page_choice import default_page
+    from ecg_desktop.core.logs import file_id
+    from ecg_desktop.core.names import name_text
+    from ecg_desktop.core.outputs import give_file_mode, refuse_overwrite
     from ecg_desktop.core.page.reading import read_page
     from ecg_desktop.core.reports.report_pdf import PatientInfo, ReportOptions, write_report
     from ecg_desktop.core.signals.signal_reading import read_signals
 
+    refuse_overwrite(args.out, ours=pdf_pages.is_report_file, inputs=[pdf_pages.split_page_ref(args.scan)[0]])
     page = default_page(args.scan)
     if page.note():
         print(f"{page.note()}; name another page as '{args.scan}#page=N'.", file=sys.stderr)
@@ -253,14 +308,15 @@ def _report(model: EcgModel, args: argparse.Namespace) -> int:
     reading = read_page(scan.pixels, image_size=scan.file_size)
     result = model.classify_page(reading)
     write_report(
-        args.out, image=scan.pixels, result=result, manifest=model.manifest, source_name=page.path.name,
+        args.out, image=scan.pixels, result=result, manifest=model.manifest, source_name=name_text(page.path.name),
         patient=PatientInfo(args.patient_id, args.patient_name, args.date_of_birth),
         options=ReportOptions(facility=args.facility, page_size=args.page_size),
         saliency=saliency_of(model, reading, result) if args.saliency else None,
         signals=read_signals(load_image(page.path), reading=reading) if args.signals or result.signals_follow else None,
     )
+    give_file_mode(args.out)
     log.info("report written for scan %s", file_id(page.path))
-    print(f"{page.path}: {result.verdict(model.manifest).rstrip('.')}; report written to {args.out}")
+    print(name_text(f"{page.path}: {result.verdict(model.manifest).rstrip('.')}; report written to {args.out}"))
     return 0
 
 

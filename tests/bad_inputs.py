@@ -198,13 +198,19 @@ def unreadable_files(monkeypatch, *names: str):
     if os.geteuid() != 0:  # chmod 000 already refuses us
         yield
         return
-    original = pathlib.Path.read_bytes
+    original, original_open = pathlib.Path.read_bytes, os.open
 
     def read_bytes(self: Path) -> bytes:
         if self.name in names:
             raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(self))
         return original(self)
 
+    def os_open(path, *args, **kwargs) -> int:
+        if Path(path).name in names:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return original_open(path, *args, **kwargs)
+
     with monkeypatch.context() as patch:
         patch.setattr(pathlib.Path, "read_bytes", read_bytes)
+        patch.setattr(os, "open", os_open)
         yield

@@ -10,11 +10,16 @@ from ecg_desktop.core.outcome import NOT_ASSESSABLE, SIGNALS_BELOW
 from ecg_desktop.core.page.reading import read_page
 from ecg_desktop.core.page.reasons import OTHER_CART_PRINTOUT
 from ecg_desktop.core.signals.digitize import LEADS, digitize
-from ecg_desktop.testing.synthetic import STYLE_CONDITIONS, reconstruction_snr, render_condition, render_printout
+from ecg_desktop.testing.synthetic import (
+    STYLE_CONDITIONS,
+    STYLES,
+    reconstruction_snr,
+    render_condition,
+    render_printout,
+)
 
-#: conditions the page reading reads; not yet: no_grid (1 px traces on white fade in the analysis copy) and plain
-#: (no boundary marks at all, only labels, which traces often touch): README, Digitized signals
-READ = [name for name in STYLE_CONDITIONS if name not in ("no_grid", "plain")]
+#: every rendered style and degradation (STYLE_CONDITIONS) is read and digitized
+READ = list(STYLE_CONDITIONS)
 #: layout -> the words a reason gives for it
 WORDS = {"3x4+3": "a 3x4 layout with 3 rhythm strips", "3x4": "a 3x4 layout without a rhythm strip",
          "6x2": "a 6x2 layout", "12x1": "a 12x1 layout"}
@@ -33,8 +38,18 @@ def test_every_style_reads_as_a_3x4_page_with_a_rhythm_strip_and_is_digitized(co
     image, truth = render_condition(condition, seed=1, heart_rate=75)
     reading = read_page(image)
     assert reading.layout.name == "3x4+1", (condition, reading.layout.description)
-    assert len(reading.layout.rows) == 4 and all(row.pulse is not None for row in reading.layout.rows)
+    pulsed = STYLES[STYLE_CONDITIONS[condition][0]].pulse != "none"
+    assert len(reading.layout.rows) == 4 and all((row.pulse is not None) == pulsed for row in reading.layout.rows)
     assert _median_snr(image, truth) >= (13.0 if condition in ("brown", "blue") else 16.0), condition
+
+
+def test_a_page_without_a_grid_is_described_and_digitized_but_not_answered(model) -> None:
+    image, _ = render_condition("no_grid", seed=2, heart_rate=80)
+    reading = read_page(image)
+    assert reading.grid is None and reading.layout.time_marks  # ticks at the panel boundaries give the time axis
+    assert [r.code for r in reading.reasons] == ["no_grid"]
+    assert reading.reasons[0].message.startswith("Found a 3x4 layout with a rhythm strip, but no ECG grid")
+    assert not model.classify(image).assessable and len(digitize(image, reading=reading).strips) == 1
 
 
 @pytest.mark.parametrize("style", ["red", "green", "pink"])

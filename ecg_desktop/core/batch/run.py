@@ -3,6 +3,7 @@ record each result at once (and, with ``digitize``, each scan's signals and meas
 
 from __future__ import annotations
 
+import codecs
 import collections
 import contextlib
 import csv
@@ -23,11 +24,23 @@ import numpy as np
 
 from ecg_desktop.core.batch.listing import ListFile, PathKeys, list_scans, result_key
 from ecg_desktop.core.batch.progress import BatchProgress
-from ecg_desktop.core.batch.scan import BatchItem, Report, classify_one, output_stem
+from ecg_desktop.core.batch.scan import BatchItem, Report, classify_one, output_stem, stem_of_key
 from ecg_desktop.core.classify.manifest import Manifest
 from ecg_desktop.core.classify.model import Classification, EcgModel
 from ecg_desktop.core.errors import EcgDeskError
+from ecg_desktop.core.loading import pdf_pages
+from ecg_desktop.core.loading.image_io import SUPPORTED
+from ecg_desktop.core.names import json_line, name_text
 from ecg_desktop.core.outcome import REASON_CODES, Reason
+from ecg_desktop.core.outputs import (
+    MEASUREMENTS_FILE,
+    OverwriteRefused,
+    give_file_mode,
+    is_measurements_file,
+    one_writer,
+    refuse_overwrite,
+    remove_stale_parts,
+)
 from ecg_desktop.core.page.crop import CropBox
 from ecg_desktop.core.reports.report_pdf import BatchRow, ReportOptions, write_batch_summary, write_report
 from ecg_desktop.core.signals.signal_reading import SignalReading
@@ -35,9 +48,8 @@ from ecg_desktop.core.signals.signal_reading import SignalReading
 log = logging.getLogger(__name__)
 SYNC_SECONDS = 1.0  # results.csv is synced to the disk with the first row this long after the last sync
 DEFAULT_WORKERS = 2  # files decoded and classified at once (about one per CPU core), unless the user says
-MAX_WORKERS = 16
+MAX_WORKERS = 64  # beyond about one per CPU core, more workers only add memory (README, --workers)
 SIGNALS_FOLDER = "signals"  # with digitize: OUT/signals/<output stem>.csv per scan (see output_stem)
-MEASUREMENTS_FILE = "measurements.jsonl"  # with digitize: one measurement line per recorded scan
 
 
 @dataclass(frozen=True)
@@ -143,23 +155,47 @@ class ResultsCsv:
         self._synced_at = float("-inf")
         self.columns = [
             "file", "assessable", "label", *(f"p_{c}" for c in class_ids), "findings", "reasons", "low_confidence",
-            "out_of_distribution", "crop", "warnings", "error", "model_version",
+            "out_of_distribution", "crop", "warnings", "error", "model_version", "reason_messages",
         ]
 
+    @property
+    def header(self) -> bytes:
+        """The header line this batch writes."""
+        return _header_line(self.columns)
+
+    @property
+    def _headers(self) -> dict[bytes, list[str]]:
+        """The header lines this batch appends under, and the columns it then writes: its own, and the columns
+        before ``reason_messages`` was added (an unfinished batch of that version goes on without it)."""
+        earlier = self.columns[:-1]
+        return {_header_line(self.columns): self.columns, _header_line(earlier): earlier}
+
     def check_columns(self) -> None:
-        """Refuse to append to a results.csv whose header is not this one (an earlier version, another model)."""
+        """Refuse to write into a results.csv that is not one of this version's and model's (other columns, other
+        line endings, or not a results file at all): it is never written over or appended to.
+
+        A byte-order mark before our header (a spreadsheet program saved it) is ours; so is a header cut short
+        by a crash during the first write (then rewritten whole).
+        """
         try:
             with self.path.open("rb") as stream:
-                first = stream.readline()
+                head = stream.read(len(self.header) + 8)
         except FileNotFoundError:
             return
         except OSError as exc:
             raise EcgDeskError(f"Cannot read {self.path} to resume the batch: {exc.strerror or exc}.") from exc
-        if first.endswith(b"\n") and next(csv.reader([first.decode("utf-8", errors="replace")])) != self.columns:
-            raise EcgDeskError(
-                f"{self.path} was written by an earlier version of ECG Desk or another model, with other columns. "
-                "Move or rename it, or choose another output folder, and run the batch again."
-            )
+        head = head.removeprefix(codecs.BOM_UTF8)
+        line = head.partition(b"\n")[0] + b"\n" if b"\n" in head else None
+        if line is None and self.header.startswith(head):
+            return  # empty, or our header cut short
+        if line is not None and line.replace(b"\r\n", b"\n") in self._headers:
+            self.columns = self._headers[line.replace(b"\r\n", b"\n")]
+            return
+        raise OverwriteRefused(
+            f"{self.path} is not one this version of ECG Desk and this model write (an earlier version of ECG Desk "
+            "or another model wrote it, or it is not a results file); it is never written over or appended to. "
+            "Move or rename it, or choose another output folder, and run the batch again."
+        )
 
     def done_files(self) -> PathKeys:
         """Files already recorded (with a label or an error), for resuming a batch; read as a stream.
@@ -169,15 +205,28 @@ class ResultsCsv:
         return PathKeys(row["file"] for row in self.rows())
 
     def rows(self) -> Iterator[dict[str, str]]:
-        """Every complete row recorded so far, in file order, read one line at a time (a last row cut short is
-        left out: every row is one line)."""
+        """Every complete row recorded so far, in file order, read one line at a time.
+
+        Every row of ours is one line: each line is parsed by itself (csv module), so a stray line (a note with
+        an open quote, a line cut short, NUL bytes) is left out alone and never swallows the rows after it.
+        A byte-order mark before the header is skipped.
+        """
         try:
             stream = self.path.open("rb")
         except FileNotFoundError:
             return
         with stream:
-            lines = (line.decode("utf-8", errors="replace") for line in stream if line.endswith(b"\n"))
-            yield from (row for row in csv.DictReader(lines) if row.get("file"))
+            columns: list[str] | None = None
+            for raw in stream:
+                if not raw.endswith(b"\n"):
+                    continue  # a last row cut short
+                fields = _fields(raw.decode("utf-8", errors="replace"))
+                if columns is None:
+                    columns = [name.removeprefix("\ufeff") for name in fields or []]
+                elif fields is not None and len(fields) == len(columns):
+                    row = dict(zip(columns, fields))
+                    if row.get("file"):
+                        yield row
 
     def append(self, item: BatchItem) -> None:
         """Write one row in one write (synced to the disk if the last sync is SYNC_SECONDS old).
@@ -186,8 +235,8 @@ class ResultsCsv:
         it never keeps half a row. A half row left by an earlier crash is dropped before appending.
         """
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=self.columns)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644)
+        writer = csv.DictWriter(buffer, fieldnames=self.columns, extrasaction="ignore")
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o666)
         try:
             size = _complete_size(fd)
             if size == 0:
@@ -224,6 +273,11 @@ class ResultsCsv:
             self._synced_at = time.monotonic()
 
     def row(self, item: BatchItem) -> dict[str, str]:
+        """The cells of ``item``'s row: one line of UTF-8 text (messages on one line, names escaped, see
+        core.names)."""
+        return {key: name_text(" ".join(value.splitlines())) for key, value in self._cells(item).items()}
+
+    def _cells(self, item: BatchItem) -> dict[str, str]:
         result = item.result
         row = {"file": result_key(item.path), "error": item.error or "", "model_version": self.model_version}
         if result is not None:
@@ -233,20 +287,35 @@ class ResultsCsv:
                 label=result.label or "",
                 findings=";".join(result.findings),
                 reasons=";".join(reason.code for reason in result.reasons),
+                reason_messages=REASONS_APART.join(reason.message for reason in result.reasons),
                 low_confidence=_flag(result.low_confidence),
                 out_of_distribution=_flag(result.out_of_distribution),
                 crop=" ".join(map(str, result.crop.as_list())),
                 warnings=" | ".join(result.warnings),
                 **{f"p_{c}": f"{p:.4f}" for c, p in probabilities.items() if c in self.class_ids},
             )
-        return {key: " ".join(value.splitlines()) for key, value in row.items()}  # one line per row
+        return row
+
+
+def _header_line(columns: list[str]) -> bytes:
+    """The header line of ``columns``, ending in a bare newline (results.csv rows end in CR LF, or LF)."""
+    return (",".join(columns) + "\n").encode("utf-8")
+
+
+def _fields(line: str) -> list[str] | None:
+    """The cells of one line of results.csv; None for a line the csv module cannot read."""
+    try:
+        return next(csv.reader([line]), None)
+    except csv.Error:
+        return None
 
 
 def _flag(value: bool) -> str:
     return "true" if value else "false"
 
 
-#: What the summary says for a reason recorded in an earlier run (results.csv keeps the code, not the sentence).
+REASONS_APART = " | "  # between the sentences of a row's reason_messages, as between its warnings
+#: What the summary says for a reason recorded by an earlier version (results.csv kept the code, not the sentence).
 RECORDED_REASONS = {
     "not_an_ecg": "The classified region's dark trace ink is outside the range of the training printouts "
                   "(blank, noisy or not an ECG trace).",
@@ -292,10 +361,8 @@ def _recorded_result(row: dict[str, str], manifest: Manifest) -> Classification 
         crop = CropBox(*(int(v) for v in row.get("crop", "").split()))
     except (TypeError, ValueError):
         crop = CropBox(0, 0, 1, 1)
-    codes = [c for c in (row.get("reasons") or "").split(";") if c in REASON_CODES]
     label = row.get("label") or None
     assessable = row["assessable"] == "true" and label is not None and label in probabilities
-    reasons = () if assessable else tuple(Reason(c, RECORDED_REASONS.get(c, c)) for c in codes or ["image_quality"])
     return Classification(
         label=label if assessable else None,
         probabilities=probabilities,
@@ -304,8 +371,19 @@ def _recorded_result(row: dict[str, str], manifest: Manifest) -> Classification 
         warnings=tuple(w for w in (row.get("warnings") or "").split(" | ") if w),
         low_confidence=assessable and row.get("low_confidence") == "true",
         out_of_distribution=row.get("out_of_distribution") == "true",
-        reasons=reasons,
+        reasons=() if assessable else _recorded_reasons(row),
     )
+
+
+def _recorded_reasons(row: dict[str, str]) -> tuple[Reason, ...]:
+    """The reasons a results.csv row records: its own sentences (``reason_messages``) when it has one per code,
+    else (a row of an earlier version) the sentence RECORDED_REASONS has for each code."""
+    codes = (row.get("reasons") or "").split(";")
+    messages = (row.get("reason_messages") or "").split(REASONS_APART)
+    if len(messages) != len(codes) or not all(messages):
+        messages = [RECORDED_REASONS.get(code, code) for code in codes]
+    reasons = tuple(Reason(code, message) for code, message in zip(codes, messages) if code in REASON_CODES)
+    return reasons or (Reason("image_quality", RECORDED_REASONS["image_quality"]),)
 
 
 def _holds(fd: int, offset: int, data: bytes) -> bool:
@@ -344,9 +422,19 @@ class BatchPlan:
 
     out_dir: Path
     inputs: tuple[str | Path, ...] | ListFile  # folders and files, or a list file (read again as the batch runs)
-    done: PathKeys  # the files already in results.csv (none with rerun)
+    done: PathKeys  # the files already done: in results.csv, with their outputs (none with rerun)
     total: int  # files this run records: those to classify and those not found
-    skipped: int  # files already in results.csv, not classified again
+    skipped: int  # files already done, not classified again
+    rerun: bool = False
+    outputs: tuple[bool, bool] = (False, False)  # whether PDF reports and signals counted for a file to be done
+    stamp: tuple[int, int] | None = None  # results.csv's size and time when planned (None: not there)
+
+    @property
+    def nothing_found(self) -> str | None:
+        """What to say when the inputs hold no scan at all (None when they hold some)."""
+        if self.total or self.skipped:
+            return None
+        return nothing_found([self.inputs.path] if isinstance(self.inputs, ListFile) else self.inputs)
 
     def files(self) -> Iterator[Path]:
         """The files to record, in listing order, listed again from the inputs one at a time."""
@@ -355,11 +443,12 @@ class BatchPlan:
     def shown_name(self, path: Path) -> str:
         """How the batch's PDF report and summary name a scan: its path below the input folder it was found in
         (``ward 3/scan.jpg``), so two scans with one name in different folders are told apart; a file given
-        by itself, by its name; from a list file, as the list names it. ``path`` may be a results.csv key."""
+        by itself, by its name; from a list file, as the list names it. ``path`` may be a results.csv key. Names
+        that are not UTF-8 text are escaped (core.names)."""
         if isinstance(self.inputs, ListFile):
-            return str(path)
+            return name_text(str(path))
         base = next((base for base in self._folder_bases if path.is_relative_to(base)), None)
-        return path.name if base is None else path.relative_to(base).as_posix()
+        return name_text(path.name if base is None else path.relative_to(base).as_posix())
 
     @functools.cached_property
     def _folder_bases(self) -> tuple[Path, ...]:
@@ -372,15 +461,26 @@ class BatchPlan:
         return BatchProgress(total=self.total, skipped=self.skipped)
 
 
-def plan_batch(paths: Iterable[str | Path] | ListFile, out_dir: Path, *, rerun: bool = False) -> BatchPlan:
-    """Count the scans ``paths`` name, leaving out those already in ``out_dir/results.csv`` (unless ``rerun``).
+def nothing_found(inputs: Iterable[str | Path]) -> str:
+    """What a command says when ``inputs`` (folders, files or a list file) name no scan at all."""
+    return name_text(f"No scans found in {', '.join(map(str, inputs))} (looked for {SUPPORTED}); nothing to do.")
+
+
+def plan_batch(
+    paths: Iterable[str | Path] | ListFile, out_dir: Path, *, rerun: bool = False, pdf: bool = False,
+    digitize: bool = False,
+) -> BatchPlan:
+    """Count the scans ``paths`` name, leaving out those already done in ``out_dir`` (unless ``rerun``): a file
+    is done when it has its row in results.csv and, for a scan that was read, its PDF report (with ``pdf``) and
+    its measurement line (with ``digitize``). run_batch plans again if it is asked for other outputs.
 
     The listing is walked once here to count and again as the batch runs (run_batch).
     """
+    results = out_dir / "results.csv"
     try:
-        done = PathKeys() if rerun else ResultsCsv(out_dir / "results.csv", [], "").done_files()
+        done = PathKeys() if rerun else _done_files(out_dir, pdf=pdf, digitize=digitize)
     except (OSError, csv.Error) as exc:
-        raise EcgDeskError(f"Cannot read {out_dir / 'results.csv'} to resume the batch: {exc}.") from exc
+        raise EcgDeskError(f"Cannot read {results} to resume the batch: {exc}.") from exc
     inputs = paths if isinstance(paths, ListFile) else tuple(paths)
     total = skipped = 0
     for listed in list_scans(inputs):
@@ -388,7 +488,52 @@ def plan_batch(paths: Iterable[str | Path] | ListFile, out_dir: Path, *, rerun: 
             skipped += 1
         else:
             total += 1
-    return BatchPlan(out_dir, inputs, done, total, skipped)
+    return BatchPlan(out_dir, inputs, done, total, skipped, rerun, (pdf, digitize), _stamp(results))
+
+
+def _done_files(out_dir: Path, *, pdf: bool, digitize: bool) -> PathKeys:
+    """The files results.csv records whose outputs are there too (see plan_batch)."""
+    rows = ResultsCsv(out_dir / "results.csv", [], "").rows()
+    reports = set(os.listdir(out_dir)) if pdf and out_dir.is_dir() else None
+    measured = _measured_files(out_dir / MEASUREMENTS_FILE) if digitize else None
+    return PathKeys(row["file"] for row in rows if _outputs_there(row, reports, measured))
+
+
+def _outputs_there(row: dict[str, str], reports: set[str] | None, measured: PathKeys | None) -> bool:
+    """Whether a results.csv row's file has its PDF report (among ``reports``, the output folder's names) and its
+    measurement line (in ``measured``); None is not asked for. A file that was not read has no outputs."""
+    if row.get("assessable") not in ("true", "false"):
+        return True
+    key = row["file"]
+    return (reports is None or f"{stem_of_key(key)}.pdf" in reports) and (measured is None or key in measured)
+
+
+def _measured_files(path: Path) -> PathKeys:
+    """The ``file`` of every whole line of a measurements.jsonl (none when it is not there)."""
+    keys = PathKeys()
+    with contextlib.suppress(FileNotFoundError), path.open("rb") as stream:
+        for raw in stream:
+            with contextlib.suppress(ValueError, TypeError, KeyError):
+                keys.add(json.loads(raw)["file"])
+    return keys
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_size, info.st_mtime_ns
+
+
+def check_workers(workers: int) -> int:
+    """``workers`` if it is a number of files to process at once that a batch accepts, else EcgDeskError."""
+    if not 1 <= workers <= MAX_WORKERS:
+        raise EcgDeskError(
+            f"The number of files processed at once must be from 1 to {MAX_WORKERS} (about one per CPU core), "
+            f"not {workers}."
+        )
+    return workers
 
 
 #: Why a batch on a Dask cluster writes no PDF reports (see run_batch).
@@ -420,7 +565,11 @@ def run_batch(
     With ``scheduler``, the address of a Dask scheduler, the files are classified on that cluster
     (core.batch.cluster): the same rows, in the order they finish, and no PDF reports (CLUSTER_WRITES_NO_PDF).
     Memory stays flat with the number of files, except with ``pdf``: the summary PDF lists every file.
-    PDF reports are ``OUT/<output stem>.pdf`` (see output_stem).
+    PDF reports are ``OUT/<output stem>.pdf`` (see output_stem); ``OUT/summary.pdf`` lists every file of results.csv
+    and is written at the end of a run that recorded files and of any run that ends with every file recorded.
+    One run writes into a folder at a time (core.outputs.one_writer: another is refused with FolderBusyError), and
+    nothing it did not create is written over (a results.csv, summary.pdf, report or measurements.jsonl of another
+    kind is refused with OverwriteRefused).
     With ``digitize``, each scan's signals go to ``OUT/signals/<output stem>.csv`` and its measurement line is appended to
     ``OUT/measurements.jsonl`` with its row (PDF reports then hold the measurements and leads too); not on a cluster
     (CLUSTER_DIGITIZES_NOTHING). A scan being digitized when the batch stops may leave its CSV, without its lines.
@@ -429,14 +578,30 @@ def run_batch(
         raise EcgDeskError(CLUSTER_WRITES_NO_PDF)
     if scheduler is not None and digitize:
         raise EcgDeskError(CLUSTER_DIGITIZES_NOTHING)
-    options = options or ReportOptions()
-    started = time.monotonic()
+    check_workers(workers)
     try:
         plan.out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise EcgDeskError(f"Cannot create the output folder {plan.out_dir}: {exc.strerror or exc}.") from exc
+    with one_writer(plan.out_dir):
+        yield from _run_locked(model, plan, workers=workers, pdf=pdf, options=options or ReportOptions(),
+                               should_stop=should_stop, scheduler=scheduler, digitize=digitize)
+
+
+def _run_locked(
+    model: EcgModel, plan: BatchPlan, *, workers: int, pdf: bool, options: ReportOptions,
+    should_stop: Callable[[], bool], scheduler: str | None, digitize: bool,
+) -> Iterator[BatchStep]:
+    """run_batch while it holds the output folder's lock: nothing else writes there meanwhile."""
+    started = time.monotonic()
     results = ResultsCsv(plan.out_dir / "results.csv", model.manifest.class_ids, model.version)
     results.check_columns()
+    summary = plan.out_dir / "summary.pdf"
+    if pdf:
+        refuse_overwrite(summary, ours=pdf_pages.is_report_file)
+    remove_stale_parts(plan.out_dir)
+    if plan.stamp != _stamp(results.path) or plan.outputs != (pdf, digitize):  # written meanwhile, or other outputs
+        plan = plan_batch(plan.inputs, plan.out_dir, rerun=plan.rerun, pdf=pdf, digitize=digitize)
     signals_dir = plan.out_dir / SIGNALS_FOLDER if digitize else None
     measurements = _open_measurements(plan.out_dir, signals_dir) if digitize else None
 
@@ -448,8 +613,10 @@ def run_batch(
 
     def write_pdf(path: Path, image: np.ndarray, result: Classification, signals: SignalReading | None) -> None:
         target = plan.out_dir / f"{output_stem(path)}.pdf"
+        refuse_overwrite(target, ours=pdf_pages.is_report_file, inputs=[path])
         write_report(target, image=image, result=result, manifest=model.manifest, source_name=plan.shown_name(path),
                      options=options, signals=signals)
+        give_file_mode(target)
         with lock:
             if stopped:
                 with contextlib.suppress(OSError):
@@ -488,11 +655,13 @@ def run_batch(
                 recorded.append(item)
             progress = progress.after(item, seconds=time.monotonic() - started)
             yield BatchStep(item, progress)
-        if pdf and recorded:
+        complete = not should_stop()
+        # Every row there (also when a kill came after the last row), or this run's cancelled with some rows.
+        rows = summary_rows(results, model.manifest, recorded, plan.shown_name) if pdf and (complete or recorded) else []
+        if rows:
             _remove_unrecorded()
-            write_batch_summary(plan.out_dir / "summary.pdf",
-                                rows=summary_rows(results, model.manifest, recorded, plan.shown_name),
-                                manifest=model.manifest, options=options)
+            write_batch_summary(summary, rows=rows, manifest=model.manifest, options=options)
+            give_file_mode(summary)
         finished = True
     except EcgDeskError as exc:
         log.error("batch stopped by %s", type(exc).__name__)
@@ -509,7 +678,8 @@ def run_batch(
 
 
 def _open_measurements(out_dir: Path, signals_dir: Path) -> io.TextIOWrapper:
-    """``out_dir/measurements.jsonl`` opened to append, and the signals folder created."""
+    """``out_dir/measurements.jsonl`` opened to append (refused if it is not ours), and the signals folder created."""
+    refuse_overwrite(out_dir / MEASUREMENTS_FILE, ours=is_measurements_file)
     try:
         signals_dir.mkdir(exist_ok=True)
         return open(out_dir / MEASUREMENTS_FILE, "a", encoding="utf-8")
@@ -519,7 +689,7 @@ def _open_measurements(out_dir: Path, signals_dir: Path) -> io.TextIOWrapper:
 
 def _append_line(measurements: io.TextIOWrapper, line: dict) -> None:
     try:
-        measurements.write(json.dumps(line, ensure_ascii=False) + "\n")
+        measurements.write(json_line(line) + "\n")
         measurements.flush()
     except OSError as exc:
         raise EcgDeskError(f"Cannot write {measurements.name} ({exc.strerror or exc}); the measurements up to the "

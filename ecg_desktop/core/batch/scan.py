@@ -21,10 +21,12 @@ from ecg_desktop.core.errors import EcgDeskError
 from ecg_desktop.core.loading import pdf_pages
 from ecg_desktop.core.loading.image_io import load_for_analysis, load_image
 from ecg_desktop.core.logs import file_id
+from ecg_desktop.core.outputs import refuse_overwrite, starts_with
 from ecg_desktop.core.page.reading import PageReading, read_page
 from ecg_desktop.core.signals.signal_reading import SignalReading, export_signals, measurement_line, read_signals
 
 log = logging.getLogger(__name__)
+SIGNALS_HEADER = b"time_s,I,II,III,"  # how a signals CSV of ours starts (core.signals.export.write_csv)
 
 
 @dataclass(frozen=True)
@@ -62,8 +64,13 @@ def output_stem(path: Path) -> str:
     output, so no report is ever written over another patient's; a resumed or repeated batch names a scan's outputs
     the same way again.
     """
-    digest = hashlib.blake2b(os.fsencode(result_key(path)), digest_size=4).hexdigest()
-    return f"{pdf_pages.report_stem(path)}-{digest}"
+    return stem_of_key(result_key(path))
+
+
+def stem_of_key(key: str) -> str:
+    """output_stem for a results.csv ``file`` key: its stem (escaped as the key is) and 8 hex digits of the key."""
+    digest = hashlib.blake2b(os.fsencode(key), digest_size=4).hexdigest()
+    return f"{pdf_pages.report_stem(key)}-{digest}"
 
 
 def classify_one(
@@ -102,10 +109,11 @@ def digitize_into(path: Path, signals_dir: Path, page: PageReading) -> tuple[Sig
     A scan that cannot be digitized (or whose CSV cannot be written) has its error in the line: its
     classification stands.
     """
+    target = signals_dir / f"{output_stem(path)}.csv"
     try:
+        refuse_overwrite(target, ours=starts_with(SIGNALS_HEADER))
         reading = read_signals(load_image(path), reading=page)
-        outputs = [] if reading.digitization is None else export_signals(
-            signals_dir / f"{output_stem(path)}.csv", reading, "csv")
+        outputs = [] if reading.digitization is None else export_signals(target, reading, "csv")
     except EcgDeskError as exc:
         reading, outputs = SignalReading.failed(str(exc)), []
     except Exception as exc:  # noqa: BLE001 -- a batch never stops for one file (the log gets the type, not the message)

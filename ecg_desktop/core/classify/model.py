@@ -204,7 +204,7 @@ class EcgModel:
         warnings = [SMALL_CROP_WARNING] if page.crop.width < 100 or page.crop.height < 100 else []
         reasons = list(page.reasons) or self._unlike_printout(page)  # the finer check, when the page reads
         batch = preprocess(page.work, page.box)[None]
-        if not page.reasons or page.layout.known is None:  # a standard printout of another kind is an ECG
+        if not page.reasons or not page.layout.calibrated:  # a standard printout of another kind is an ECG
             reasons += self._ink_reasons(batch)
         features, _ = self.features(batch)
         distance = float(self._distribution.distance(features)[0]) if self._distribution else None

@@ -13,11 +13,11 @@ from PIL import Image
 
 from ecg_desktop.core.classify.preprocess import analysis_reduction, reduce_for_analysis, reduced_size
 from ecg_desktop.core.errors import ImageLoadError, ImageSizeError
-from ecg_desktop.core.loading import pdf_pages
+from ecg_desktop.core.loading import pdf_pages, tiff_pages
+from ecg_desktop.core.loading.file_bytes import read_scan_bytes
 
 MAX_PIXELS = 100_000_000
 MIN_SIDE = 200
-MAX_FILE_BYTES = 1 << 30  # no scan is a gigabyte; such a file (a video, a disk image) is not read into memory
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp"})
 SCAN_SUFFIXES = IMAGE_SUFFIXES | {pdf_pages.PDF_SUFFIX}  # what a folder search picks up: images and PDFs
 SUPPORTED = "JPEG, PNG, TIFF, BMP, or a page of a PDF"
@@ -83,12 +83,16 @@ def _is_jpeg(path: Path) -> bool:
 
 
 def _load(path: Path, *, reduce: bool) -> AnalysisImage:
-    pdf, page = pdf_pages.split_page_ref(path)
+    document, page = pdf_pages.split_page_ref(path)
     if page is not None:
-        image = pdf_pages.render_page(_read_bytes(pdf), page, path.name, max_pixels=MAX_PIXELS)
+        data = read_scan_bytes(document)
+        if tiff_pages.is_tiff_file(document):
+            image = _to_bgr8(_rgb_to_bgr(tiff_pages.read_page(data, page, path.name, max_pixels=MAX_PIXELS)))
+        else:
+            image = pdf_pages.render_page(data, page, path.name, max_pixels=MAX_PIXELS)
         _check_min_side(path, image.shape[1], image.shape[0])
         return _full_size(image, reduce=reduce)
-    data = _read_bytes(path)
+    data = read_scan_bytes(path)
     width, height, fmt = _probe(path, data)
     if width * height > MAX_PIXELS:
         raise ImageSizeError(
@@ -124,32 +128,6 @@ def _check_min_side(path: Path, width: int, height: int) -> None:
             f"{path.name}: {width}x{height} pixels is too small to hold a readable ECG "
             f"(each side must be at least {MIN_SIDE} pixels)."
         )
-
-
-def _read_bytes(path: Path) -> bytes:
-    if not path.exists():
-        if path.is_symlink():
-            raise ImageLoadError(f"{path.name}: is a link to a file that does not exist (or a loop of links).")
-        raise ImageLoadError(f"{path}: no such file.")
-    if path.is_dir():
-        raise ImageLoadError(f"{path}: is a folder, not an image file.")
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise ImageLoadError(
-                f"{path.name}: the file is larger than {MAX_FILE_BYTES >> 20} MB, far too large for a scan."
-            )
-        data = path.read_bytes()
-    except PermissionError as exc:
-        raise ImageLoadError(
-            f"{path.name}: cannot be read: permission denied (ask for read access to this file, or copy it)."
-        ) from exc
-    except OSError as exc:
-        raise ImageLoadError(
-            f"{path.name}: cannot be read ({exc.strerror or exc}); if it is still being copied, try again later."
-        ) from exc
-    if not data:
-        raise ImageLoadError(f"{path.name}: the file is empty (0 bytes); it may not have finished copying.")
-    return data
 
 
 def _probe(path: Path, data: bytes) -> tuple[int, int, str]:
@@ -203,6 +181,13 @@ def _log_refusal(what: str, exc: Exception) -> None:
     """Log why a decoder refused a file: the exception's type and message (decoders read from memory, so the
     message holds no file name; the caller's ImageLoadError, which names the file, is not logged)."""
     log.warning("%s: %s: %s", what, type(exc).__name__, exc)
+
+
+def _rgb_to_bgr(image: np.ndarray) -> np.ndarray:
+    """Pillow's RGB(A) channel order as OpenCV's BGR(A); grey images as they are."""
+    if image.ndim == 3 and image.shape[2] in (3, 4):
+        return image[:, :, [2, 1, 0, 3][: image.shape[2]]]
+    return image
 
 
 def _to_bgr8(image: np.ndarray) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 A page is named by a fragment on the PDF's path, ``scan.pdf#page=2`` (pages count from 1). That name is a
 plain ``Path``, so batch results, results.csv (and its resume), the CLI and the GUI carry pages like files.
+The pages of a multi-page TIFF are named the same way (``scan.tif#page=2``, see tiff_pages).
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ecg_desktop.core.errors import ImageLoadError
+from ecg_desktop.core.loading.file_bytes import read_scan_bytes
 
 if TYPE_CHECKING:
     from pypdfium2 import PdfDocument
 
 PDF_SUFFIX = ".pdf"
+PAGED_SUFFIXES = (PDF_SUFFIX, ".tif", ".tiff")  # files whose pages are named ``file#page=N``
 PAGE_DPI = 200
 DEFAULT_MAX_PIXELS = 100_000_000
 REPORT_CREATOR = "ECG Desk"  # the /Creator of the PDFs ECG Desk writes: never read back as scans
@@ -31,18 +34,18 @@ _LOCK = threading.Lock()  # PDFium is not thread-safe: one call at a time in the
 
 
 def page_ref(path: str | Path, page: int) -> Path:
-    """The name of page ``page`` (from 1) of the PDF at ``path``: ``path#page=N``."""
+    """The name of page ``page`` (from 1) of the PDF (or TIFF) at ``path``: ``path#page=N``."""
     return Path(f"{path}#page={page}")
 
 
 def split_page_ref(path: str | Path) -> tuple[Path, int | None]:
-    """``(pdf, page)`` for a page name ``file.pdf#page=N``; ``(path, None)`` for anything else.
+    """``(file, page)`` for a page name ``file.pdf#page=N`` (or ``file.tif#page=N``); ``(path, None)`` otherwise.
 
     A file that really exists under that name is a file, not a page.
     """
     path = Path(path)
     match = _FRAGMENT.match(path.name)
-    if match is None or not match["name"].lower().endswith(PDF_SUFFIX) or path.exists():
+    if match is None or not match["name"].lower().endswith(PAGED_SUFFIXES) or path.exists():
         return path, None
     return path.with_name(match["name"]), int(match["page"])
 
@@ -122,7 +125,7 @@ def pages_of(path: str | Path, *, skip_reports: bool = False) -> list[Path]:
     """
     path = Path(path)
     try:
-        with _document(path.read_bytes(), path.name) as document:
+        with _document(read_scan_bytes(path), path.name) as document:
             if skip_reports and _is_report(document):
                 return []
             count = len(document)
@@ -165,6 +168,15 @@ def _load_error(code: int) -> str:
     if code == pdfium.FPDF_ERR_SECURITY:
         return "is protected by a security scheme that cannot be read; save an unprotected copy of it first"
     return "is damaged or is not a PDF document"  # FPDF_ERR_FORMAT, _FILE, _UNKNOWN
+
+
+def is_report_file(path: str | Path) -> bool:
+    """Whether the file at ``path`` is a PDF that ECG Desk wrote (a report or a batch summary)."""
+    try:
+        with _document(read_scan_bytes(Path(path)), Path(path).name) as document:
+            return _is_report(document)
+    except ImageLoadError:
+        return False
 
 
 def _is_report(document: PdfDocument) -> bool:

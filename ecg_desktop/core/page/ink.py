@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 INK_RATIO = 0.6  # darker than 60% of the local paper brightness is ink
+FAINT_INK_RATIO = 0.8  # on paper without a grid faint ink is no grid line: darker than 80% is ink
 PAPER_BLOCK = 8  # paper brightness is estimated on a copy this many times smaller, then dilated 5x5
 
 
@@ -30,6 +31,7 @@ class InkMap:
     mask: np.ndarray
     bright: np.ndarray
     paper: np.ndarray
+    ratio: float = INK_RATIO  # ink is darker than this share of the local paper
 
     @cached_property
     def darkness(self) -> np.ndarray:
@@ -63,6 +65,14 @@ def brightest_channel(region: np.ndarray) -> np.ndarray:
     return cv2.max(cv2.max(blue, green), red)
 
 
+def channel_extremes(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The per-pixel minimum and maximum over the colour channels (darkest, brightest) of one split."""
+    if image.ndim == 2:
+        return image, image
+    blue, green, red = cv2.split(image)
+    return cv2.min(cv2.min(blue, green), red), cv2.max(cv2.max(blue, green), red)
+
+
 def local_paper(channel: np.ndarray, block: int = PAPER_BLOCK) -> np.ndarray:
     """The local paper brightness of a single-channel uint8 image: the brightest nearby, on a ``block`` times
     smaller copy dilated 5x5, brought back to full size."""
@@ -76,8 +86,9 @@ def paper_relative_ink(channel: np.ndarray, ratio: float = INK_RATIO, block: int
     return cv2.compare(channel, cv2.multiply(local_paper(channel, block), ratio), cv2.CMP_LT)
 
 
-def ink_map(region: np.ndarray, bright: np.ndarray | None = None) -> InkMap:
-    """The ink of a BGR (or grey) uint8 region (``bright``: its brightest channel, when already worked out)."""
+def ink_map(region: np.ndarray, bright: np.ndarray | None = None, *, ratio: float = INK_RATIO) -> InkMap:
+    """The ink of a BGR (or grey) uint8 region (``bright``: its brightest channel, when already worked out);
+    ``ratio`` :data:`FAINT_INK_RATIO` keeps thin, faint traces whole on paper without a grid."""
     bright = brightest_channel(region) if bright is None else bright
     paper = local_paper(bright)
-    return InkMap(cv2.compare(bright, cv2.multiply(paper, INK_RATIO), cv2.CMP_LT) > 0, bright, paper)
+    return InkMap(np.less(bright, cv2.multiply(paper, ratio)), bright, paper, ratio)

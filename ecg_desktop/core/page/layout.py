@@ -33,12 +33,12 @@ _MIN_COVER = 0.3  # a trace row covers at least this share of the region's width
 _BRIDGE_MM = 15.0  # blank stretches shorter than this inside a row are part of it
 _STANDARD_ROW_MM = 250.0  # 10 s at 25 mm/s
 _WIDTH_TRUST = 0.02  # rows' measured width is taken over the grid's 250 mm when they agree this closely
-_SPANNING_ROWS = 1.3  # a separator line measured for the time axis is longer than this many row spacings
+_SPANNING_ROWS = 2.0  # a separator line measured for the time axis is longer than this many row spacings
 _ALIGN_MM = 6.0  # rows beginning this close to the others' start begin with them
 _MIN_ROW_SHARE = 0.6  # a trace row is at least this share of the widest row's width
 _PULSE_SEARCH_MM = (20.0, 12.0)  # a row's pulse lies this far left / right of where its ink begins
 _PULSE_HEIGHT_MM = (4.5, 24.0)  # 1 mV at 5 to 20 mm/mV, with a margin
-_PULSE_WIDTH_MM = (1.0, 7.5)  # between a pulse's two sides
+_PULSE_WIDTH_MM = (1.5, 7.5)  # between a pulse's two sides (a label "II" is about 1 mm wide)
 _PULSE_MATCH_MM = 1.5  # the two sides start and end this close
 _PULSE_FOOT_MM = 4.0  # a pulse's foot lies this close to the row's densest ink
 _LINE_MM = 1.0  # half-height of the window in which a printed horizontal line's centre is measured
@@ -47,6 +47,10 @@ _MARK_DRIFT = 0.005  # plus this share of its distance from the row's start (sca
 _GAP_MM = 0.6  # blank this far on both sides of a boundary is a gap
 _TICK_MM = (1.2, 6.0)  # a tick: a vertical stroke this long across the baseline
 _LABEL_MM = (1.2, 6.5, 14.0)  # a label: glyphs this tall (min, max), starting within this of a boundary
+_LABEL_COLUMNS_MM = (1.5, 8.0)  # a label touching the trace: columns this wide in all crossed by ink 2-4 times
+_TICK_REACH_MM = 4.0  # the ticks' time 0 lies this close to where the rows' traces begin
+_TICK_ALIGN_MM = 0.5  # the ticks of one boundary stand this close to their median x, row under row
+_MIN_TICKED = 0.6  # ticks measure the time axis when found at this share of the panel boundaries at least
 _DRAWN_MARKS = ("separators", "gaps")  # marks no trace makes by chance
 _MIN_SCORE = 0.75  # share of a layout's checks its page must pass
 _SPEED_TOLERANCE = 0.15  # rows' width may differ from 10 s at 25 mm/s on the grid by this share
@@ -128,6 +132,11 @@ class PageLayout:
         return self.known.words
 
     @property
+    def calibrated(self) -> bool:
+        """A known layout with calibration pulses or measured boundary marks: traces, with or without a grid."""
+        return self.known is not None and (bool(self.time_marks) or any(row.pulse for row in self.rows))
+
+    @property
     def standard_speed(self) -> bool:
         """Rows as long as 10 s at 25 mm/s on the grid (or no grid to tell by)."""
         return not self.grid_scale or abs(self.speed_mm_s / 25 - 1) <= _SPEED_TOLERANCE
@@ -179,7 +188,8 @@ def read_layout(ink: InkMap, px_per_mm: tuple[float, float] | None) -> PageLayou
     spanning = _long_lines(vertical, round(_SPANNING_ROWS * spacing), axis=0)  # lines across rows: no QRS is as long
     marked = _separator_xs(spanning, rows, row_width, half, mm_x)
     if len({share for _, share, _ in marked}) < 2:
-        marked = _near_a_line(evidence.tick_xs(rows, row_width), _MARK_MM * mm_x)
+        ticks = evidence.tick_xs(rows, standard if grid_scale else row_width)
+        marked = _near_a_line(ticks, _MARK_MM * mm_x, sum(r.panels - 1 for r in rows))
     px_per_s = row_width / ROW_SECONDS
     if marked:  # printed marks measure the cart's time axis more finely than where traces begin and end
         start, px_per_s = time_axis(marked)
@@ -200,35 +210,56 @@ def aligned(rows: list[TraceRow], start: float, px_per_s: float, reach: float) -
             else row for row in rows]
 
 
-def _near_a_line(marks: list[tuple[float, float, float]], outlier: float) -> list[tuple[float, float, float]]:
+def _near_a_line(marks: list[tuple[float, float, float]], outlier: float, boundaries: int
+                 ) -> list[tuple[float, float, float]]:
     """Marks within ``outlier`` of the line fitted through them all (a QRS complex taken for a tick is not), if at
-    two shares or more; else none."""
+    two shares or more and at most of the rows' ``boundaries`` (a cart that draws ticks draws them at every one;
+    QRS complexes by chance near a few boundaries are not a time axis); else none."""
     if len({share for _, share, _ in marks}) < 2:
         return []
     start, px_per_s = time_axis(marks)
     near = [m for m in marks if abs(m[0] - start - m[1] * ROW_SECONDS * px_per_s) <= outlier]
-    return near if len({share for _, share, _ in near}) >= 2 else []
+    enough = len(near) >= _MIN_TICKED * boundaries
+    return near if enough and len({share for _, share, _ in near}) >= 2 else []
+
+
+def _counts(mask: np.ndarray, axis: int) -> np.ndarray:
+    """``np.count_nonzero(mask, axis=axis)`` of a 0/1 uint8 mask, summed by OpenCV (several times faster)."""
+    return cv2.reduce(mask, axis, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
 
 
 def _long_lines(mask: np.ndarray, length: int, axis: int) -> np.ndarray:
-    """Straight runs of ink at least ``length`` long, down (axis 0) or across (axis 1).
+    """Straight runs of ink at least ``length`` long, down (axis 0) or across (axis 1), in a 0/1 uint8 mask.
 
-    Only the columns (rows) holding that much ink at all are opened: few do, and the rest cannot.
+    Only the columns (rows) holding that much ink at all are looked at: few do, and the rest cannot.
     """
     lines = np.zeros_like(mask)
-    if length >= mask.shape[axis]:
-        return lines
-    candidates = np.flatnonzero(np.count_nonzero(mask, axis=axis) >= length)
+    candidates = np.flatnonzero(_counts(mask, axis) >= length)
     if candidates.size == 0:
         return lines
-    kernel = np.ones((length, 1) if axis == 0 else (1, length), np.uint8)
-    picked = np.ascontiguousarray(mask[:, candidates] if axis == 0 else mask[candidates])
-    opened = cv2.morphologyEx(picked, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
     if axis == 0:
-        lines[:, candidates] = opened
+        lines[:, candidates] = _long_runs(mask[:, candidates].T, length).T
     else:
-        lines[candidates] = opened
+        lines[candidates] = _long_runs(mask[candidates], length)
     return lines
+
+
+def _runs(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The runs of ink along each row of a 0/1 array: their row, start and (exclusive) end, row by row, in order."""
+    padded = np.zeros((lines.shape[0], lines.shape[1] + 2), np.int8)
+    padded[:, 1:-1] = lines
+    which, edges = np.nonzero(np.diff(padded, axis=1))  # each run's start, then its end
+    return which[::2], edges[::2], edges[1::2]
+
+
+def _long_runs(lines: np.ndarray, length: int) -> np.ndarray:
+    """The runs at least ``length`` long along each row of a 0/1 uint8 array (its opening by a ``length`` line)."""
+    which, starts, ends = _runs(lines)
+    long = ends - starts >= length
+    steps = np.zeros((lines.shape[0], lines.shape[1] + 1), np.int8)
+    steps[which[long], starts[long]] = 1
+    steps[which[long], ends[long]] = -1
+    return np.cumsum(steps[:, :-1], axis=1, dtype=np.int8).view(np.uint8)
 
 
 def _trace_and_small(inked: np.ndarray, min_width: float) -> tuple[np.ndarray, np.ndarray]:
@@ -257,7 +288,7 @@ def _row_peaks(trace: np.ndarray, mm: float) -> list[int]:
     Neighbouring peaks closer than a minimum gap, or without a clear dip between them (a trace
     swinging between two levels, as in ventricular tachycardia), count as one.
     """
-    profile = np.count_nonzero(trace, axis=1).astype(np.float32)
+    profile = _counts(trace, 1).astype(np.float32)
     window = max(1, round(3 * mm)) | 1
     smooth = np.convolve(profile, np.ones(window, np.float32) / window, mode="same")
     if smooth.max() <= 0:
@@ -280,7 +311,7 @@ def _row(ink: InkMap, trace: np.ndarray, peak: int, half: int, mm_x: float, mm_y
     """The row around ``peak``: its densest ink, the extent of its trace, its pulse and its time 0."""
     top, bottom = max(0, peak - half), min(trace.shape[0], peak + half + 1)
     band = trace[top:bottom]
-    profile = np.count_nonzero(band, axis=1)
+    profile = _counts(band, 1)
     densest = float(top + np.argmax(profile))
     first, last = _extent(band.any(axis=0), round(_BRIDGE_MM * mm_x))
     pulse = _pulse(ink, trace, densest, first, mm_x, mm_y)
@@ -305,26 +336,21 @@ def _extent(cover: np.ndarray, bridge: int) -> tuple[int, int]:
     return int(starts[widest]), int(ends[widest])
 
 
-def _runs(column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Starts and (exclusive) ends of the runs of True in a boolean vector."""
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], column.view(np.int8), [0]])))
-    return edges[::2], edges[1::2]
-
-
 def _strokes(mask: np.ndarray, x_from: int, min_length: int, tolerance: float) -> list[tuple[float, int, int]]:
-    """Vertical strokes (x centre, top, bottom) at least ``min_length`` long in ``mask`` (offset by ``x_from``)."""
+    """Vertical strokes (x centre, top, bottom) at least ``min_length`` long in a 0/1 uint8 ``mask`` (offset by
+    ``x_from``): runs of ink down neighbouring columns that start and end within ``tolerance`` of each other."""
+    columns = np.flatnonzero(_counts(mask, 0) >= min_length)
+    which, starts, ends = _runs(mask[:, columns].T)  # column by column, top down
+    long = ends - starts >= min_length
     groups: list[list[tuple[int, int, int]]] = []
-    for x in np.flatnonzero(np.count_nonzero(mask, axis=0) >= min_length):
-        for s, e in zip(*_runs(mask[:, x] > 0)):
-            if e - s < min_length:
-                continue
-            match = next((g for g in groups if g[-1][0] == x - 1 and abs(g[-1][1] - s) <= tolerance
-                          and abs(g[-1][2] - e) <= tolerance), None)
-            if match is None:
-                groups.append([(int(x), int(s), int(e))])
-            else:
-                match.append((int(x), int(s), int(e)))
-    return [(x_from + float(np.mean([p[0] for p in g])), min(p[1] for p in g), max(p[2] for p in g)) for g in groups]
+    for x, s, e in zip(columns[which[long]].tolist(), starts[long].tolist(), ends[long].tolist()):
+        match = next((g for g in groups if g[-1][0] == x - 1 and abs(g[-1][1] - s) <= tolerance
+                      and abs(g[-1][2] - e) <= tolerance), None)
+        if match is None:
+            groups.append([(x, s, e)])
+        else:
+            match.append((x, s, e))
+    return [(x_from + sum(p[0] for p in g) / len(g), min(p[1] for p in g), max(p[2] for p in g)) for g in groups]
 
 
 def _pulse(ink: InkMap, trace: np.ndarray, densest: float, first: int, mm_x: float, mm_y: float) -> Pulse | None:
@@ -345,12 +371,11 @@ def _pulse(ink: InkMap, trace: np.ndarray, densest: float, first: int, mm_x: flo
                 continue
             if abs(y_from + (ba + bb) / 2 - densest) > _PULSE_FOOT_MM * mm_y:
                 continue
-            inner = np.arange(int(np.ceil(xa + 0.3 * mm_x)), int(xb - 0.3 * mm_x) + 1)
-            top = line_centre(ink, y_from + (ta + tb) / 2 + 0.2 * mm_y, inner, mm_y)
+            inner = int(np.ceil(xa + 0.3 * mm_x)), int(xb - 0.3 * mm_x) + 1
+            top = line_centre(ink, y_from + (ta + tb) / 2 + 0.2 * mm_y, *inner, mm_y)
             if top is None:
                 continue
-            foot_columns = np.arange(int(xa - mm_x), int(xa - 0.3 * mm_x))
-            foot = line_centre(ink, y_from + (ba + bb) / 2 - 0.2 * mm_y, foot_columns, mm_y)
+            foot = line_centre(ink, y_from + (ba + bb) / 2 - 0.2 * mm_y, int(xa - mm_x), int(xa - 0.3 * mm_x), mm_y)
             if foot is None:
                 foot = y_from + (ba + bb) / 2 - 0.5
             joined = _runs_on(trace, foot, xb, mm_x, mm_y)
@@ -375,14 +400,15 @@ def _runs_on(trace: np.ndarray, foot: float, x: float, mm_x: float, mm_y: float)
     return bool(window.size) and bool(window.any(axis=0).all())
 
 
-def line_centre(ink: InkMap, y: float, columns: np.ndarray, mm: float) -> float | None:
-    """y of the centre of a horizontal printed line near ``y`` over ``columns`` (median of per-column centres)."""
+def line_centre(ink: InkMap, y: float, x0: int, x1: int, mm: float) -> float | None:
+    """y of the centre of a horizontal printed line near ``y`` over columns ``x0`` to ``x1`` (exclusive; median of
+    per-column centres)."""
     reach = max(2, round(_LINE_MM * mm))
     lo, hi = max(0, round(y) - reach), min(ink.mask.shape[0], round(y) + reach + 1)
-    columns = columns[(columns >= 0) & (columns < ink.mask.shape[1])]
-    if hi <= lo or columns.size == 0:
+    x0, x1 = max(0, x0), min(ink.mask.shape[1], x1)
+    if hi <= lo or x1 <= x0:
         return None
-    window = ink.darkness_of(slice(lo, hi), columns)
+    window = ink.darkness_of(slice(lo, hi), slice(x0, x1))
     mass = window.sum(axis=0)
     keep = mass > 0.5 * mass.max()
     if not np.any(keep) or mass.max() <= 0:
@@ -441,29 +467,64 @@ class _Evidence:
         return x0 + np.flatnonzero(across).astype(float)
 
     def tick_xs(self, rows: list[TraceRow], row_width: float) -> list[tuple[float, float, float]]:
-        """Ticks at the panel boundaries of the rows with panels: (x, share of the row's width, its 0 mV y)."""
+        """Ticks at the panel boundaries of the rows with panels: (x, share of the row's width, its 0 mV y).
+
+        Every tick across each row's baseline is a candidate (a steep QRS complex can make one); the boundaries
+        are where the most candidates, over all rows, stand a panel's width apart from one time 0 within
+        :data:`_TICK_REACH_MM` of where the rows' traces begin; of those, the ones in line with the other rows'
+        at the same boundary (a cart ticks every row at the same x), at boundaries a panel's width apart (a QRS
+        complex beside a tick in every row, the leads being simultaneous, moves one boundary's ticks together).
+        """
+        ticked = [row for row in rows if row.panels > 1]
+        candidates = [self._tick_centres(row) for row in ticked]
+        tolerance = _MARK_MM * self.mm_x
+        best: tuple[int, float, float] = (0, 0.0, 0.0)  # support, nearness to where the traces begin, time 0
+        for row, centres in zip(ticked, candidates):
+            panel = row_width / row.panels
+            for start in (c - k * panel for c in centres for k in range(1, row.panels)):
+                if abs(start - row.x_start) > _TICK_REACH_MM * self.mm_x:
+                    continue
+                support = sum(any(abs(c - start - k * row_width / other.panels) <= tolerance for c in cs)
+                              for other, cs in zip(ticked, candidates) for k in range(1, other.panels))
+                best = max(best, (support, -abs(start - row.x_start), start))
+        if best[0] == 0:
+            return []
         found = []
-        for row in rows:
+        for row, centres in zip(ticked, candidates):
             for k in range(1, row.panels):
-                x = row.x_start + k * row_width / row.panels
-                columns = self.tick_columns(max(0, round(x - 2 * self.mm_x)), round(x + 2 * self.mm_x) + 1,
-                                            round(row.baseline))
-                if columns.size:  # the stroke nearest the boundary (a QRS complex may stand beside it)
-                    strokes = np.split(columns, np.flatnonzero(np.diff(columns) > 1) + 1)
-                    nearest = min(strokes, key=lambda stroke: abs(stroke.mean() - x))
-                    found.append((float(nearest.mean()), k / row.panels, row.baseline))
-        return found
+                x = best[2] + k * row_width / row.panels
+                near = [c for c in centres if abs(c - x) <= tolerance]
+                if near:
+                    found.append((min(near, key=lambda c: abs(c - x)), k / row.panels, row.baseline))
+        align = _TICK_ALIGN_MM * self.mm_x
+        shares = {share: float(np.median([x for x, s, _ in found if s == share])) for _, share, _ in found}
+        starts = {share: x - share * row_width for share, x in shares.items()}  # each boundary's time 0
+        start = float(np.median(list(starts.values())))
+        return [(x, share, y) for x, share, y in found
+                if abs(x - shares[share]) <= align and abs(starts[share] - start) <= align]
+
+    def _tick_centres(self, row: TraceRow) -> list[float]:
+        """The centre x of each tick across ``row``'s baseline."""
+        columns = self.tick_columns(0, self.mask.shape[1], round(row.baseline))
+        if not columns.size:
+            return []
+        return [float(stroke.mean()) for stroke in np.split(columns, np.flatnonzero(np.diff(columns) > 1) + 1)]
 
     def _label(self, x: float, y0: int, y1: int) -> bool:
-        """Glyphs (small ink of a letter's height) starting just right of ``x`` in the row's band."""
+        """Glyphs starting just right of ``x`` in the row's band: small ink of a letter's height, or, for a label
+        touching the trace, columns crossed by ink more than once (a trace crosses each column once)."""
         low, high, reach = _LABEL_MM
         x0, x1 = max(0, round(x - 0.5 * self.mm_x)), min(self.small.shape[1], round(x + reach * self.mm_x))
         glyphs = self.small[y0:y1, x0:x1]
-        if not glyphs.any():
-            return False
-        rows = np.flatnonzero(glyphs.any(axis=1))
-        tall = rows[-1] - rows[0] + 1
-        return low * self.mm_y <= tall <= high * self.mm_y and np.count_nonzero(glyphs) >= 3 * self.mm_x
+        if glyphs.any():
+            rows = np.flatnonzero(glyphs.any(axis=1))
+            tall = rows[-1] - rows[0] + 1
+            if low * self.mm_y <= tall <= high * self.mm_y and np.count_nonzero(glyphs) >= 3 * self.mm_x:
+                return True
+        inked = cv2.bitwise_or(self.trace[y0:y1, x0:x1], glyphs)
+        crossings = _counts(cv2.subtract(inked[1:], inked[:-1]), 0) + inked[0]  # runs of ink down each column
+        lettered = np.count_nonzero((crossings >= 2) & (crossings <= 4))  # a letter's strokes and the trace
+        return _LABEL_COLUMNS_MM[0] * self.mm_x <= lettered <= _LABEL_COLUMNS_MM[1] * self.mm_x
 
 
 def _separator_xs(lines: np.ndarray, rows: list[TraceRow], row_width: float, half: int, mm: float

@@ -16,7 +16,7 @@ from ecg_desktop.core.classify.preprocess import reduce_for_analysis
 from ecg_desktop.core.outcome import Reason
 from ecg_desktop.core.page.crop import CropBox, CropResult, find_diagnostic_region
 from ecg_desktop.core.page.geometry import PageTransform, find_page_transform
-from ecg_desktop.core.page.ink import InkMap, brightest_channel, ink_map
+from ecg_desktop.core.page.ink import FAINT_INK_RATIO, InkMap, channel_extremes, ink_map
 from ecg_desktop.core.page.layout import PageLayout, read_layout
 from ecg_desktop.core.page.reasons import crop_reasons, page_reasons
 
@@ -101,12 +101,14 @@ class Oriented:
     detected: _Region
 
     @classmethod
-    def read(cls, transform: PageTransform, analysis: np.ndarray, bright: np.ndarray) -> Oriented:
-        """``analysis`` made upright by ``transform`` and its region read."""
+    def read(cls, transform: PageTransform, analysis: np.ndarray, extremes: tuple[np.ndarray, np.ndarray]) -> Oriented:
+        """``analysis`` made upright by ``transform`` and its region read (``extremes``: its darkest and brightest
+        channels, core.page.ink.channel_extremes)."""
         work = transform.apply(analysis)
-        work_bright = transform.apply(bright) if transform.is_quarter_turn else None  # exact: no interpolation
-        found = find_diagnostic_region(work)
-        return cls(transform, work, work_bright, found, _Region.read(work, found.box, _grid(found), work_bright))
+        exact = transform.is_quarter_turn  # no interpolation: the channels turn as the page does
+        dark, bright = (transform.apply(channel) if exact else None for channel in extremes)
+        found = find_diagnostic_region(work, dark)
+        return cls(transform, work, bright, found, _Region.read(work, found.box, _grid(found), bright))
 
 
 def orient(analysis: np.ndarray, *, turn: bool = True) -> Oriented:
@@ -115,10 +117,10 @@ def orient(analysis: np.ndarray, *, turn: bool = True) -> Oriented:
     With ``turn``, a page whose rows mostly show no calibration pulse where they begin, but mostly do half
     turned, is half turned: the header cue of core.page.geometry fails on pages with little of a header.
     """
-    bright = brightest_channel(analysis)
-    page = Oriented.read(find_page_transform(analysis, bright), analysis, bright)
+    extremes = channel_extremes(analysis)
+    page = Oriented.read(find_page_transform(analysis, extremes[1]), analysis, extremes)
     if turn and page.detected.layout.rows and not _mostly_pulsed(page.detected.layout):
-        turned = Oriented.read(page.transform.turned_half(), analysis, bright)
+        turned = Oriented.read(page.transform.turned_half(), analysis, extremes)
         if _mostly_pulsed(turned.detected.layout):
             return turned
     return page
@@ -132,7 +134,7 @@ def _mostly_pulsed(layout: PageLayout) -> bool:
 def as_it_comes(analysis: np.ndarray, *, turn: bool = True) -> Oriented:
     """:func:`orient` leaving the page as it comes: no turn, deskew or rectification."""
     identity = PageTransform.identity(analysis.shape[1], analysis.shape[0])
-    return Oriented.read(identity, analysis, brightest_channel(analysis))
+    return Oriented.read(identity, analysis, channel_extremes(analysis))
 
 
 @dataclass(frozen=True)
@@ -147,8 +149,14 @@ class _Region:
     def read(cls, work: np.ndarray, box: CropBox, grid: Grid | None, bright: np.ndarray | None) -> _Region:
         """``box`` of ``work`` (``bright``: its brightest channel, when worked out) read."""
         rows, columns = slice(box.y0, box.y1), slice(box.x0, box.x1)
-        ink = ink_map(work[rows, columns], None if bright is None else bright[rows, columns])
-        return cls(grid, ink, read_layout(ink, grid.px_per_mm if grid else None))
+        region, bright = work[rows, columns], None if bright is None else bright[rows, columns]
+        ink = ink_map(region, bright)
+        layout = read_layout(ink, grid.px_per_mm if grid else None)
+        if grid is None and not layout.calibrated:  # paper without a grid: thin, faint traces (no grid line is ink)
+            faint = ink_map(region, ink.bright, ratio=FAINT_INK_RATIO)
+            if (faint_layout := read_layout(faint, None)).calibrated:
+                return cls(grid, faint, faint_layout)
+        return cls(grid, ink, layout)
 
 
 def _grid(found: CropResult) -> Grid | None:

@@ -30,8 +30,8 @@ NO_GRID_REASON = Reason(
 
 def page_reasons(grid_found: bool, layout: PageLayout) -> tuple[Reason, ...]:
     """No reasons for the supported printout; otherwise one saying what was found instead."""
-    if not grid_found and (layout.known is None or not any(row.pulse is not None for row in layout.rows)):
-        return (NO_GRID_REASON,)  # without a grid, only a known layout with calibration pulses is known to be traces
+    if not grid_found and not layout.calibrated:
+        return (NO_GRID_REASON,)  # without a grid, only pulses or marked boundaries tell that the traces are an ECG
     if not grid_found:
         return (Reason("no_grid", f"Found {layout.description}, but no ECG grid could be measured around the "
                                   f"traces; this model reads only {SUPPORTED_TEXT}."),)

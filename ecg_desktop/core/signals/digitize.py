@@ -126,7 +126,7 @@ def digitize(image: np.ndarray, box: CropBox | None = None, *, image_size: tuple
     page = upright(image, reading.page_transform, reading.source_size)
     factor = page.shape[1] / reading.work.shape[1]  # this image's pixels per analysis-copy pixel
     region = reading.box.scaled(factor, factor).clamped(page.shape[1], page.shape[0])
-    ink = ink_map(page[region.y0 : region.y1, region.x0 : region.x1])
+    ink = ink_map(page[region.y0 : region.y1, region.x0 : region.x1], ratio=reading.ink.ratio)
     geometry = PrintGeometry.of(layout, factor, (reading.box.x0 * factor - region.x0, reading.box.y0 * factor - region.y0),
                                 ink)
     warnings = _scale_warnings(layout)
@@ -193,9 +193,9 @@ class PrintGeometry:
             pulse = row.pulse
             foot = top = None
             if pulse is not None:
-                foot = line_centre(ink, y(pulse.foot), np.arange(int(x(pulse.x0) - mm), int(x(pulse.x0) - 0.4 * mm)), mm)
-                top = line_centre(ink, y(pulse.top), np.arange(int(np.ceil(x(pulse.x0) + 0.4 * mm)),
-                                                               int(x(pulse.x1) - 0.4 * mm) + 1), mm)
+                foot = line_centre(ink, y(pulse.foot), int(x(pulse.x0) - mm), int(x(pulse.x0) - 0.4 * mm), mm)
+                top = line_centre(ink, y(pulse.top), int(np.ceil(x(pulse.x0) + 0.4 * mm)),
+                                  int(x(pulse.x1) - 0.4 * mm) + 1, mm)
             baselines.append(foot if foot is not None else y(row.baseline))
             if foot is not None and top is not None:
                 heights.append(foot - top)

@@ -10,9 +10,10 @@ holds ``file``, the :class:`core.signals.measure.Measurements` fields, ``warning
 
 from __future__ import annotations
 
+import contextlib
 import csv
-import json
 import logging
+import os
 import traceback
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -23,31 +24,42 @@ from ecg_desktop.core.errors import EcgDeskError
 from ecg_desktop.core.loading.image_io import load_image
 from ecg_desktop.core.loading.pdf_pages import report_stem
 from ecg_desktop.core.logs import file_id
+from ecg_desktop.core.names import json_line
+from ecg_desktop.core.outputs import MEASUREMENTS_FILE, is_measurements_file, one_writer, refuse_overwrite
 from ecg_desktop.core.signals.digitize import LEADS, Digitization, digitize
 from ecg_desktop.core.signals.measure import NONE, measure
 from ecg_desktop.core.signals.wfdb_record import record_name, write_record
 
 FORMATS = ("csv", "wfdb")
-MEASUREMENTS_FILE = "measurements.jsonl"
 _ADC_GAIN = 1000.0  # WFDB digital units per mV
 log = logging.getLogger(__name__)
 
 
 def digitize_files(paths: Iterable[Path], out_dir: Path, formats: tuple[str, ...] = FORMATS) -> Iterator[dict]:
-    """Digitize each scan into ``out_dir`` and yield its measurement line (a dict), also written (and flushed)
-    to ``out_dir/measurements.jsonl``, which holds this run's lines; a scan that cannot be read or digitized
-    gets its ``error`` and the run goes on."""
+    """Digitize each scan into ``out_dir`` and yield its measurement line (a dict), also appended (and flushed)
+    to ``out_dir/measurements.jsonl``, which keeps the lines of earlier runs; a scan that cannot be read or
+    digitized gets its ``error`` and the run goes on.
+
+    Holds the folder's lock (core.outputs.one_writer) while it runs, and never writes over a file it did not
+    create: a record name already taken in ``out_dir`` gets a number, a measurements.jsonl of another kind is
+    refused (OverwriteRefused).
+    """
     unknown = set(formats) - set(FORMATS)
     if unknown:
         raise ValueError(f"unknown format(s) {sorted(unknown)}; expected some of {FORMATS}")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    used: set[str] = set()
-    with open(out_dir / MEASUREMENTS_FILE, "w", encoding="utf-8") as log:
-        for path in paths:
-            line = _digitize_one(path, out_dir, _unique_name(path, used), formats)
-            log.write(json.dumps(line, ensure_ascii=False) + "\n")
-            log.flush()
-            yield line
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise EcgDeskError(f"Cannot create the output folder {out_dir}: {exc.strerror or exc}.") from exc
+    with one_writer(out_dir):
+        refuse_overwrite(out_dir / MEASUREMENTS_FILE, ours=is_measurements_file)
+        used = {name.lower() for name in os.listdir(out_dir)}
+        with open(out_dir / MEASUREMENTS_FILE, "a", encoding="utf-8") as log:
+            for path in paths:
+                line = _digitize_one(path, out_dir, _unique_name(path, used), formats)
+                log.write(json_line(line) + "\n")
+                log.flush()
+                yield line
 
 
 def _digitize_one(path: Path, out_dir: Path, name: str, formats: tuple[str, ...]) -> dict:
@@ -72,13 +84,14 @@ def _digitize_one(path: Path, out_dir: Path, name: str, formats: tuple[str, ...]
 
 
 def _unique_name(path: Path, used: set[str]) -> str:
-    """A record name for ``path``: its stem (plus ``-page<N>`` for a PDF page), WFDB-safe, not yet in ``used``."""
+    """A record name for ``path``: its stem (plus ``-page<N>`` for a PDF page), WFDB-safe, whose files are not in
+    ``used`` (the lower-case names of the folder's files and of the names given so far)."""
     base = record_name(report_stem(path), "scan")
     name, n = base, 1
-    while name.lower() in used:
+    while any(f"{name}{suffix}".lower() in used for suffix in (".csv", ".hea", ".dat")):
         n += 1
         name = f"{base}-{n}"
-    used.add(name.lower())
+    used.update(f"{name}{suffix}".lower() for suffix in (".csv", ".hea", ".dat"))
     return name
 
 
@@ -88,11 +101,16 @@ CSV_COLUMNS = ("time_s", *(f"{lead}_mV" for lead in LEADS))  # each column's uni
 def write_csv(path: Path, dig: Digitization) -> Path:
     """``path``: time in s and the 12 leads in mV (CSV_COLUMNS), one row per sample, empty where a lead is not printed."""
     signals = dig.signals()
-    with open(path, "w", newline="", encoding="utf-8") as file:
-        writer = csv.writer(file)
-        writer.writerow(CSV_COLUMNS)
-        for t, row in zip(dig.time_s, signals):
-            writer.writerow((f"{t:.3f}", *("" if np.isnan(v) else f"{v:.4f}" for v in row)))
+    try:
+        with open(path, "w", newline="", encoding="utf-8") as file:
+            writer = csv.writer(file)
+            writer.writerow(CSV_COLUMNS)
+            for t, row in zip(dig.time_s, signals):
+                writer.writerow((f"{t:.3f}", *("" if np.isnan(v) else f"{v:.4f}" for v in row)))
+    except BaseException:  # a full disk, Ctrl-C: no CSV cut short is left to be taken for the signals
+        with contextlib.suppress(OSError):
+            path.unlink()
+        raise
     return path
 
 
