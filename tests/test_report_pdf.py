@@ -97,6 +97,17 @@ def test_report_contents(tmp_path: Path, manifest: Manifest) -> None:
     assert out.stat().st_size < 1_000_000
 
 
+def test_a_report_gets_the_mode_a_new_file_gets(tmp_path: Path, manifest: Manifest) -> None:
+    """Written through a private temporary file (0600), a report ends with the mode of any new file (0666 less the
+    umask), as results.csv does: the window's Save Report, ``report`` and a batch's PDFs alike."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    out = _report(tmp_path / "report.pdf", manifest)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask
+    summary = write_batch_summary(tmp_path / "summary.pdf", rows=[], manifest=manifest)
+    assert summary.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
 def test_report_low_confidence_and_warnings(tmp_path: Path, manifest: Manifest) -> None:
     out = _report(tmp_path / "r.pdf", manifest, _result(low=True, warnings=(WARNING,)))
     text = _text(out)

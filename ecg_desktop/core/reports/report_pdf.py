@@ -48,6 +48,7 @@ from ecg_desktop.core.errors import ReportWriteError
 from ecg_desktop.core.loading.pdf_pages import REPORT_CREATOR
 from ecg_desktop.core.notices import ATTRIBUTION, DISCLAIMER
 from ecg_desktop.core.outcome import NOT_ASSESSABLE, format_percent
+from ecg_desktop.core.outputs import give_file_mode
 from ecg_desktop.core.page.crop import CropBox
 from ecg_desktop.core.signals.measurement_text import (
     MEASUREMENTS_NOTE,
@@ -569,6 +570,7 @@ def _write_pdf(
             doc.build(story(doc), onFirstPage=_footer, onLaterPages=_footer)
             stream.flush()
             os.fsync(stream.fileno())
+        give_file_mode(part)  # the mode a new file gets, as results.csv (the temporary file's is 0600)
         os.replace(part, target)
     except BaseException as exc:
         if part is not None:
