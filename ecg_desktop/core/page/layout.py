@@ -201,8 +201,9 @@ def read_layout(ink: InkMap, px_per_mm: tuple[float, float] | None) -> PageLayou
 
 def time_axis(marks: list[tuple[float, float, float]] | tuple[tuple[float, float, float], ...]) -> tuple[float, float]:
     """Time 0's x and pixels a second from boundary marks (x, share of the row's 10 s, y) at two shares or more."""
-    slope, start = np.polyfit([share for _, share, _ in marks], [x for x, _, _ in marks], 1)
-    return float(start), float(slope) / ROW_SECONDS
+    shares, xs = np.array([share for _, share, _ in marks]), np.array([x for x, _, _ in marks])
+    slope = float(np.dot(shares - shares.mean(), xs - xs.mean()) / np.sum((shares - shares.mean()) ** 2))
+    return float(xs.mean() - slope * shares.mean()), slope / ROW_SECONDS  # the least-squares line
 
 
 def aligned(rows: list[TraceRow], start: float, px_per_s: float, reach: float) -> list[TraceRow]:
