@@ -295,7 +295,7 @@ def _report(model: EcgModel, args: argparse.Namespace) -> int:
     from ecg_desktop.core.loading.page_choice import default_page
     from ecg_desktop.core.logs import file_id
     from ecg_desktop.core.names import name_text
-    from ecg_desktop.core.outputs import give_file_mode, refuse_overwrite
+    from ecg_desktop.core.outputs import refuse_overwrite
     from ecg_desktop.core.page.reading import read_page
     from ecg_desktop.core.reports.report_pdf import PatientInfo, ReportOptions, write_report
     from ecg_desktop.core.signals.signal_reading import read_signals
@@ -314,7 +314,6 @@ def _report(model: EcgModel, args: argparse.Namespace) -> int:
         saliency=saliency_of(model, reading, result) if args.saliency else None,
         signals=read_signals(load_image(page.path), reading=reading) if args.signals or result.signals_follow else None,
     )
-    give_file_mode(args.out)
     log.info("report written for scan %s", file_id(page.path))
     print(name_text(f"{page.path}: {result.verdict(model.manifest).rstrip('.')}; report written to {args.out}"))
     return 0

@@ -50,7 +50,7 @@ def test_batch_digitize_writes_signals_and_measurements_beside_results(model, fo
         assert line["error"] is None and line["outputs"] == [str(csv_path)]
         assert abs(line["heart_rate_bpm"] - rate) <= 3, line
         rows = csv_path.read_text(encoding="utf-8").splitlines()
-        assert rows[0] == "time_s," + ",".join(LEADS) and len(rows) == 5001
+        assert rows[0] == "time_s," + ",".join(f"{lead}_mV" for lead in LEADS) and len(rows) == 5001
     letter = lines["letter.png"]
     assert letter["error"] and letter["outputs"] == [] and letter["heart_rate_bpm"] is None
     assert sorted(p.name for p in (out / "signals").iterdir()) == sorted(

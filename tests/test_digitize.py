@@ -177,7 +177,7 @@ def test_cli_writes_csv_wfdb_and_measurement_lines(tmp_path: Path, capsys: pytes
 
     with open(out / "scan_1.csv", newline="") as file:
         rows = list(csv.reader(file))
-    assert rows[0] == ["time_s", *LEADS] and len(rows) == 1 + 10 * FS
+    assert rows[0] == ["time_s", *(f"{lead}_mV" for lead in LEADS)] and len(rows) == 1 + 10 * FS  # units named
     assert rows[1][0] == "0.000" and rows[-1][0] == "9.998"
     table = np.array([[float(v) if v else np.nan for v in row[1:]] for row in rows[1:]])
     assert np.isnan(table[:, LEADS.index("V1")][: round(5 * FS) - 5]).all()  # V1 is printed from 5 to 7.5 s

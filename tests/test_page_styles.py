@@ -49,7 +49,12 @@ def test_a_page_without_a_grid_is_described_and_digitized_but_not_answered(model
     assert reading.grid is None and reading.layout.time_marks  # ticks at the panel boundaries give the time axis
     assert [r.code for r in reading.reasons] == ["no_grid"]
     assert reading.reasons[0].message.startswith("Found a 3x4 layout with a rhythm strip, but no ECG grid")
-    assert not model.classify(image).assessable and len(digitize(image, reading=reading).strips) == 1
+    result = model.classify(image)
+    assert not result.assessable and result.other_printout == OTHER_CART_PRINTOUT and result.signals_follow
+    digitized = digitize(image, reading=reading)
+    assert len(digitized.strips) == 1
+    assert digitized.warnings == (("No ECG grid was measured: the time scale comes from the panel marks, the voltage "
+                                   "scale from 10 mm/mV on a page taken to be A4 (check amplitudes)."),)
 
 
 @pytest.mark.parametrize("style", ["red", "green", "pink"])

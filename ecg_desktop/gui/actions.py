@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar
+from PySide6.QtGui import QAction, QKeySequence, QResizeEvent
+from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar, QToolButton
 
 from ecg_desktop.gui.icons import icon
 
@@ -116,22 +116,59 @@ def _fill_menu_bar(window: QMainWindow, acts: Actions) -> None:
     view_menu.addActions([acts.fit, acts.actual_size, acts.zoom_in, acts.zoom_out])
     view_menu.addSeparator()
     view_menu.addAction(acts.reset_crop)
-    view_menu.addAction(acts.saliency)
-    view_menu.addAction(acts.traces)
+    for act in (acts.saliency, acts.traces):  # a plain check box in the menu: on and off read at a glance
+        act.setIconVisibleInMenu(False)
+        view_menu.addAction(act)
     menu_bar.addMenu("&Batch").addAction(acts.batch)
     menu_bar.addMenu("&Help").addAction(acts.about)
 
 
 def _add_toolbar(window: QMainWindow, acts: Actions) -> None:
     """The toolbar: file, zoom, crop and saliency, batch."""
-    toolbar = QToolBar("Main", window, objectName="mainToolbar", movable=False, floatable=False)
-    toolbar.setIconSize(QSize(20, 20))
-    toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+    toolbar = AdaptiveToolBar(window, compact_first=[acts.fit, acts.actual_size, acts.zoom_in, acts.zoom_out])
     toolbar.addActions([acts.open, acts.save_report, acts.print])
     toolbar.addSeparator()
     toolbar.addActions([acts.fit, acts.actual_size, acts.zoom_in, acts.zoom_out])
     toolbar.addSeparator()
-    toolbar.addActions([acts.reset_crop, acts.saliency])  # no room for Show Digitized Traces on a laptop screen
+    toolbar.addActions([acts.reset_crop, acts.saliency])  # Show Digitized Traces is in the View menu (Ctrl+T)
     toolbar.addSeparator()
     toolbar.addAction(acts.batch)
     window.addToolBar(toolbar)
+
+
+class AdaptiveToolBar(QToolBar):
+    """A toolbar that drops button texts, least needed first, until every button fits its width.
+
+    Level 0: every button with its text; 1: the ``compact_first`` buttons as icons only (their tooltips keep the
+    text); 2: every button as an icon. A small screen (1024 px) thus shows every action without an overflow menu.
+    """
+
+    def __init__(self, window: QMainWindow, *, compact_first: list[QAction]) -> None:
+        super().__init__("Main", window, objectName="mainToolbar", movable=False, floatable=False)
+        self.setIconSize(QSize(20, 20))
+        self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self._compact_first = compact_first
+        self.level = 0
+
+    def set_level(self, level: int) -> None:
+        """Show the buttons at ``level`` (0 to 2, see the class)."""
+        self.level = level
+        for act in self.actions():
+            button = self.widgetForAction(act)
+            if isinstance(button, QToolButton):
+                icon_only = level >= 2 or (level == 1 and act in self._compact_first)
+                button.setToolButtonStyle(
+                    Qt.ToolButtonStyle.ToolButtonIconOnly if icon_only else Qt.ToolButtonStyle.ToolButtonTextBesideIcon
+                )
+
+    def fit_width(self, width: int) -> None:
+        """The widest level whose buttons all fit in ``width`` pixels."""
+        for level in range(3):
+            self.set_level(level)
+            if self.sizeHint().width() <= width:
+                return
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self.fit_width(event.size().width())

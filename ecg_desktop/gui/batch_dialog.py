@@ -8,7 +8,7 @@ from collections import deque
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QThreadPool, QUrl, Signal
-from PySide6.QtGui import QColor, QDesktopServices
+from PySide6.QtGui import QColor, QDesktopServices, QGuiApplication, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QTableWidget,
@@ -36,9 +37,31 @@ from ecg_desktop.core.outcome import format_percent
 from ecg_desktop.core.palette import ALARM, CAUTION
 from ecg_desktop.core.reports.report_pdf import ReportOptions
 from ecg_desktop.gui.batch_job import batch_job
+from ecg_desktop.gui.elided_label import ElidedLabel
 from ecg_desktop.gui.errors import show_error
 
 OUTPUT_SUBFOLDER = "ECG Desk results"
+FIRST_SIZE = (1120, 640)  # shrunk to the screen on a small one (a 1024x600 netbook)
+FRAME = (16, 40)  # a window manager's borders and title bar
+KEEP_RUNNING, STOP, STAY = "keep running", "stop", "stay"
+
+
+def ask_close_while_running(parent: QWidget, progress: str, *, quitting: bool = False) -> str:
+    """Ask what closing the dialog (or quitting the app, ``quitting``) does to a running batch: KEEP_RUNNING (in the
+    background; Batch ▸ Process Folder shows it again), STOP (files done so far stay in results.csv) or STAY."""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Question)
+    box.setWindowTitle("Quit ECG Desk" if quitting else "Close Process Folder")
+    box.setText("A batch is still running.")
+    kept = "Stopping keeps every file done so far in results.csv; Start again later resumes where it stopped."
+    box.setInformativeText(f"{progress}\n\n{kept}" if progress else kept)
+    keep = None if quitting else box.addButton("Keep Running in Background", QMessageBox.ButtonRole.AcceptRole)
+    stop = box.addButton("Stop and Quit" if quitting else "Stop Batch", QMessageBox.ButtonRole.DestructiveRole)
+    stay = box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(keep or stay)
+    box.exec()
+    clicked = box.clickedButton()
+    return KEEP_RUNNING if keep is not None and clicked is keep else STOP if clicked is stop else STAY
 
 
 def _wrapped(lines: list[str]) -> str:
@@ -57,11 +80,14 @@ class BatchDialog(QDialog):
 
     itemShown = Signal(object)  # BatchItem, after its row was added
     batchFinished = Signal(bool)  # True if it was cancelled
+    batchStarted = Signal(str, bool)  # the output folder the user chose ("" if it follows the scans) and the PDF option
 
     def __init__(
         self, model: EcgModel, parent: QWidget | None = None, *, options: ReportOptions = ReportOptions(),
-        workers: int = DEFAULT_WORKERS, folder: str = "",
+        workers: int = DEFAULT_WORKERS, folder: str = "", output: str = "", pdf: bool = False,
     ) -> None:
+        """``folder``: the scans folder shown; ``output``: an output folder the user chose before ("": the output
+        follows the scans folder); ``pdf``: the PDF option as last used."""
         super().__init__(parent)
         self.model, self.options, self.workers = model, options, workers
         self.items: deque[BatchItem] = deque(maxlen=TABLE_ROWS)  # the files in the table (the latest ones)
@@ -73,23 +99,27 @@ class BatchDialog(QDialog):
         self._pool.setMaxThreadCount(1)
         self._stop = threading.Event()
         self._close_when_done = False
+        self._fitted = False
         self.setWindowTitle("Process Folder")
-        self.resize(1120, 640)
+        self.resize(*FIRST_SIZE)
 
         self.progress = QProgressBar(objectName="batchProgress", minimum=0, maximum=1, value=0)
         self.progress.setTextVisible(False)
-        self.progress_label = QLabel("Choose a folder and press Start.", objectName="batchStatus")
+        # One line each, elided: a long folder path must never widen the dialog past the screen.
+        self.progress_label = ElidedLabel("Choose a folder and press Start.", objectName="batchStatus")
         self.table = self._build_table()
-        self.table_note = QLabel(objectName="tableNote", visible=False)
+        self.table_note = ElidedLabel(objectName="tableNote")
+        self.table_note.hide()
         layout = QVBoxLayout(self)
-        layout.addLayout(self._build_folder_grid(folder))
+        layout.addLayout(self._build_folder_grid(folder, output))
+        self.pdf_check.setChecked(pdf)
         layout.addWidget(self.progress)
         layout.addWidget(self.progress_label)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.table_note)
         layout.addLayout(self._build_buttons())
 
-    def _build_folder_grid(self, folder: str) -> QGridLayout:
+    def _build_folder_grid(self, folder: str, output: str) -> QGridLayout:
         """The scans and output folders with their Browse buttons, and the PDF and re-run options."""
         self.input_edit = QLineEdit(
             folder, objectName="inputFolder", placeholderText="folder with scans (searched recursively)"
@@ -97,7 +127,8 @@ class BatchDialog(QDialog):
         self.output_edit = QLineEdit(objectName="outputFolder", placeholderText="where results.csv and PDFs go")
         # The output follows the scans folder until the user types or browses an output folder of their own:
         # results of another folder must never be appended to the previous folder's results.csv.
-        self.output_explicit = False
+        self.output_explicit = bool(output)
+        self.output_edit.setText(output)
         self._follow_input(folder)
         self.input_edit.textEdited.connect(self._follow_input)
         self.output_edit.textEdited.connect(self._on_output_edited)
@@ -180,6 +211,7 @@ class BatchDialog(QDialog):
             pdf=self.pdf_check.isChecked(), options=self.options, workers=self.workers, stop=self._stop,
             _start_thread=False, _ignore_errors=True,
         )
+        self.batchStarted.emit(str(out_dir) if self.output_explicit else "", self.pdf_check.isChecked())
         worker.yielded.connect(self._on_yielded)
         worker.errored.connect(self._on_errored)
         worker.finished.connect(self._on_finished)
@@ -199,12 +231,38 @@ class BatchDialog(QDialog):
         return self._pool.waitForDone(msecs)
 
     def reject(self) -> None:
-        """Close, Esc or the window's close button: a running batch is stopped first, then the dialog closes."""
-        if self.running:
+        """Close, Esc or the window's close button. A running batch asks first: it keeps running in the background
+        (the dialog hides; Batch ▸ Process Folder shows it again), or it stops and the dialog closes once it has."""
+        if not self.running:
+            super().reject()
+            return
+        if self._close_when_done:  # already stopping
+            return
+        answer = ask_close_while_running(self, self.progress_label.text())
+        if answer == KEEP_RUNNING:
+            self.hide()
+        elif answer == STOP:
             self._close_when_done = True
             self.cancel()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._fitted:
+            self._fitted = True
+            self.fit_to_screen()
+
+    def fit_to_screen(self) -> None:
+        """Shrink the dialog (title bar and borders included) to the screen's available area, and move it onto it."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
             return
-        super().reject()
+        available = screen.availableGeometry()
+        width = max(min(self.width(), available.width() - FRAME[0]), self.minimumSizeHint().width())
+        height = max(min(self.height(), available.height() - FRAME[1]), self.minimumSizeHint().height())
+        self.resize(width, height)
+        x = min(max(self.frameGeometry().x(), available.x()), available.right() + 1 - width - FRAME[0])
+        y = min(max(self.frameGeometry().y(), available.y()), available.bottom() + 1 - height - FRAME[1])
+        self.move(x, y)
 
     # -- worker signals ----------------------------------------------------------------------
     def _on_yielded(self, value: BatchPlan | BatchStep) -> None:
@@ -253,7 +311,8 @@ class BatchDialog(QDialog):
         self.table.insertRow(row)
         manifest = self.model.manifest
         result = item.result
-        cells = [item.path.name, "Failed" if item.failed else result.headline(manifest)]
+        name = self.plan.shown_name(item.path) if self.plan is not None else item.path.name  # "ward 3/scan.jpg"
+        cells = [name, "Failed" if item.failed else result.headline(manifest)]
         if result is not None and result.low_confidence:
             cells[1] += " (low confidence)"
         probabilities = result.diagnostic_probabilities if result else None

@@ -20,7 +20,7 @@ def batch_job(
 ) -> Iterator[BatchPlan | BatchStep]:
     """Worker generator: yield the plan, then one BatchStep per scan, each already in results.csv."""
     lower_thread_priority()
-    plan = plan_batch([folder], out_dir, rerun=rerun)
+    plan = plan_batch([folder], out_dir, rerun=rerun, pdf=pdf)
     yield plan
     yield from run_batch(model, plan, workers=workers, pdf=pdf, options=options, should_stop=stop.is_set)
 

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
 )
 
 from ecg_desktop.core import palette
+from ecg_desktop.core.classify.result_text import CLASSIFIED_REGION
 from ecg_desktop.core.page.crop import CropBox
 
 HANDLE_PX = 11  # handle size on screen, whatever the zoom
@@ -39,6 +40,7 @@ class CropItem(QGraphicsObject):
         self._bounds = QRectF()
         self._rect = QRectF()
         self._drag: tuple[str, QPointF, QRectF] | None = None
+        self.label = CLASSIFIED_REGION  # the tag's words (core.classify.result_text.region_name)
         self.setAcceptHoverEvents(True)
         self.setZValue(10)
         self.setVisible(False)
@@ -49,10 +51,11 @@ class CropItem(QGraphicsObject):
         self.prepareGeometryChange()
         self._bounds = QRectF(0, 0, width, height)
 
-    def set_box(self, box: CropBox) -> None:
-        """Show ``box`` (no signal: this is the program speaking, not the user)."""
+    def set_box(self, box: CropBox, *, label: str | None = None) -> None:
+        """Show ``box``, tagged ``label`` if given (no signal: this is the program speaking, not the user)."""
         self.prepareGeometryChange()
         self._rect = QRectF(box.x0, box.y0, box.width, box.height)
+        self.label = label or self.label
         self.setVisible(True)
         self.update()
 
@@ -129,7 +132,8 @@ class CropItem(QGraphicsObject):
         self._paint_tag(painter)
 
     def _paint_tag(self, painter: QPainter) -> None:
-        """A small 'Classified region' tag at the box's top-left corner, constant size on screen."""
+        """A small tag ('Classified region', or 'Region examined') at the box's top-left corner, constant size on
+        screen."""
         corner = painter.worldTransform().map(self._rect.topLeft())
         painter.save()
         painter.resetTransform()
@@ -137,7 +141,7 @@ class CropItem(QGraphicsObject):
         font.setPointSizeF(8.5)
         font.setBold(True)
         painter.setFont(font)
-        text = f"Classified region  {round(self._rect.width())} × {round(self._rect.height())}"
+        text = f"{self.label}  {round(self._rect.width())} × {round(self._rect.height())}"
         box = painter.fontMetrics().boundingRect(text).adjusted(-6, -3, 6, 3)
         box.moveTopLeft(corner.toPoint() + QPointF(HANDLE_PX, HANDLE_PX).toPoint())
         painter.setPen(Qt.PenStyle.NoPen)

@@ -27,11 +27,11 @@ from superqt.utils import create_worker
 
 from ecg_desktop.core import resources
 from ecg_desktop.core.classify.model import Classification, EcgModel
-from ecg_desktop.core.classify.saliency import Saliency, describe_top_leads, saliency_of
+from ecg_desktop.core.classify.result_text import region_name, status_line
+from ecg_desktop.core.classify.saliency import Saliency, saliency_line, saliency_of
 from ecg_desktop.core.loading import pdf_pages
 from ecg_desktop.core.loading.image_io import SCAN_SUFFIXES
 from ecg_desktop.core.logs import file_id
-from ecg_desktop.core.outcome import format_percent
 from ecg_desktop.core.page.crop import CropBox
 from ecg_desktop.core.page.reading import PageReading
 from ecg_desktop.core.reports.report_pdf import PatientInfo, ReportOptions, write_report
@@ -40,6 +40,7 @@ from ecg_desktop.core.signals.signal_reading import EXPORT_FILTERS, SignalReadin
 from ecg_desktop.core.signals.trace_overlay import trace_lines
 from ecg_desktop.gui.about_dialog import AboutDialog
 from ecg_desktop.gui.actions import build_actions
+from ecg_desktop.gui.elided_label import StatusBar
 from ecg_desktop.gui.errors import show_error, user_message
 from ecg_desktop.gui.inference import InferenceController, OpenedScan, Outcome
 from ecg_desktop.gui.printing import make_printer, print_pdf
@@ -167,7 +168,7 @@ class MainWindow(QMainWindow):
 
     def open_dialog(self) -> None:
         start = self.settings.last_folder or str(Path.home())
-        path, _ = QFileDialog.getOpenFileName(self, "Open ECG OpenedScan", start, IMAGE_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, "Open ECG Scan", start, IMAGE_FILTER)
         if path:
             self.open_path(path)
 
@@ -228,14 +229,15 @@ class MainWindow(QMainWindow):
             self.store.save(self.settings)
             self._show_page_box(scan)
         self.scan, self.result, self.reading = scan, result, outcome.reading
-        self.viewer.crop_item.set_box(result.crop if result else scan.auto_crop)
+        self.viewer.crop_item.set_box(result.crop if result else scan.auto_crop, label=region_name(result))
         self.viewer.crop_item.setVisible(result is not None)  # no model: nothing was classified
         page_note = self._page_note(scan)
         if result is None:
             self.statusBar().showMessage(f"Opened {scan.path.name} (not classified: no model).{page_note}", STATUS_MS)
         else:
             self.panel.show_result(result, edited_crop=self._edited_request)
-            self.statusBar().showMessage(f"{scan.path.name}: {_status_text(result, self.model)}{page_note}", STATUS_MS)
+            self.statusBar().showMessage(f"{scan.path.name}: {status_line(result, self.model.manifest)}{page_note}",
+                                         STATUS_MS)
         self._update_actions()
         self._request_saliency()
         self._request_signals()
@@ -332,7 +334,7 @@ class MainWindow(QMainWindow):
 
     def _show_saliency(self, outcome: SaliencyOutcome) -> None:
         self.viewer.show_heatmap(outcome.saliency.heatmap, outcome.crop)
-        self.panel.show_saliency(f"Leads that drove the result: {describe_top_leads(outcome.saliency)}", legend=True)
+        self.panel.show_saliency(saliency_line(outcome.saliency), legend=True)
         self.saliencyShown.emit(outcome)
 
     def _on_saliency_failed(self, generation: int, error: Exception) -> None:
@@ -414,12 +416,12 @@ class MainWindow(QMainWindow):
         """File ▸ Export Signals: a CSV or a WFDB record, chosen by the dialog's filter."""
         if self.scan is None:
             return
-        folder = Path(self.settings.last_folder) if self.settings.last_folder else self.scan.path.parent
-        suggested = str(folder / f"{pdf_pages.report_stem(self.scan.path)}-signals.csv")
+        suggested = str(self._save_folder() / f"{pdf_pages.report_stem(self.scan.path)}-signals.csv")
         path, chosen = QFileDialog.getSaveFileName(
             self, "Export Signals", suggested, ";;".join(EXPORT_FILTERS.values())
         )
         if path:
+            self._remember_save_folder(Path(path))
             fmt = next((f for f, text in EXPORT_FILTERS.items() if text == chosen), "csv")
             suffix = ".csv" if fmt == "csv" else ".hea"
             self.export_signals(Path(path if path.lower().endswith(suffix) else f"{path}{suffix}"), fmt)
@@ -449,6 +451,18 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     # -- reports, printing -------------------------------------------------------------------------
+    def _save_folder(self) -> Path:
+        """Where a save dialog starts: the folder last saved to, else the shown scan's folder."""
+        saved = Path(self.settings.save_folder) if self.settings.save_folder else None
+        if saved is not None and saved.is_dir():
+            return saved
+        return self.scan.path.parent if self.scan is not None else Path.home()
+
+    def _remember_save_folder(self, path: Path) -> None:
+        if str(path.parent) != self.settings.save_folder:
+            self.settings = replace(self.settings, save_folder=str(path.parent))
+            self.store.save(self.settings)
+
     def report_options(self) -> ReportOptions:
         return ReportOptions(facility=self.settings.facility, page_size=self.settings.page_size)
 
@@ -458,11 +472,11 @@ class MainWindow(QMainWindow):
         dialog = PatientDialog(self, source_name=self.scan.path.name)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return
-        folder = Path(self.settings.last_folder) if self.settings.last_folder else self.scan.path.parent
-        suggested = str(folder / f"{pdf_pages.report_stem(self.scan.path)}-report.pdf")
+        suggested = str(self._save_folder() / f"{pdf_pages.report_stem(self.scan.path)}-report.pdf")
         path, _ = QFileDialog.getSaveFileName(self, "Save Report", suggested, "PDF documents (*.pdf)")
         if path:
             path = path if path.lower().endswith(".pdf") else f"{path}.pdf"
+            self._remember_save_folder(Path(path))
             self.save_report(Path(path), dialog.patient(), acquisition_date=dialog.acquisition_date.text().strip())
 
     def save_report(self, path: Path, patient: PatientInfo = PatientInfo(), *, acquisition_date: str = "") -> None:
@@ -494,16 +508,16 @@ class MainWindow(QMainWindow):
         self.reportSaved.emit(Path(path))
 
     def print_dialog(self) -> None:
-        """File ▸ Print: the patient details, the printer, then the same pages Save Report writes."""
+        """File ▸ Print: the printer first, then the optional patient details, then the pages Save Report writes."""
         if self.scan is None or self.result is None or self.model is None:
-            return
-        details = PatientDialog(self, source_name=self.scan.path.name)
-        if details.exec() != QDialog.DialogCode.Accepted:
             return
         printer = make_printer(self.settings.page_size)
         dialog = QPrintDialog(printer, self)
         dialog.setWindowTitle("Print ECG Report")
         if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        details = PatientDialog(self, source_name=self.scan.path.name, printing=True)
+        if details.exec() != QDialog.DialogCode.Accepted:
             return
         self.print_report(printer, details.patient(), acquisition_date=details.acquisition_date.text().strip())
 
@@ -559,10 +573,24 @@ class MainWindow(QMainWindow):
             start = str(folder or self.settings.last_folder or "")
             self.batch_dialog = BatchDialog(
                 self.model, self, options=self.report_options(), workers=self.settings.batch_workers, folder=start,
+                output=self.settings.batch_output, pdf=self.settings.batch_pdf,
             )
+            self.batch_dialog.batchStarted.connect(self._remember_batch_choices)
+            self.batch_dialog.batchFinished.connect(self._on_batch_finished)
         self.batch_dialog.show()
         self.batch_dialog.raise_()
         self.batch_dialog.activateWindow()
+
+    def _remember_batch_choices(self, output: str, pdf: bool) -> None:
+        """Process Folder started: its output folder (if the user chose one) and PDF option are the next defaults."""
+        self.settings = replace(self.settings, batch_output=output, batch_pdf=pdf)
+        self.store.save(self.settings)
+
+    def _on_batch_finished(self, cancelled: bool) -> None:
+        """A batch running in the background (its dialog hidden) says in the status bar that it ended."""
+        dialog = self.batch_dialog
+        if dialog is not None and not dialog.isVisible():
+            self.statusBar().showMessage(f"Process Folder: {dialog.progress_label.text()}", STATUS_MS)
 
     # -- window state ----------------------------------------------------------------------------------
     def showEvent(self, event: QShowEvent) -> None:
@@ -573,6 +601,11 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.batch_dialog is not None and self.batch_dialog.running:
+            from ecg_desktop.gui.batch_dialog import STOP, ask_close_while_running
+
+            if ask_close_while_running(self, self.batch_dialog.progress_label.text(), quitting=True) != STOP:
+                event.ignore()
+                return
             self.batch_dialog.cancel()
             self.batch_dialog.wait(5000)
         self.controller.invalidate()
@@ -620,7 +653,8 @@ class MainWindow(QMainWindow):
         self.move(x, y)  # move() places the frame's top-left corner
 
     def _build_status_bar(self) -> None:
-        bar = self.statusBar()
+        bar = StatusBar(self)
+        self.setStatusBar(bar)
         self.busy_bar = QProgressBar(objectName="busyBar", minimum=0, maximum=0, maximumWidth=90, maximumHeight=12)
         self.busy_bar.setTextVisible(False)
         self.busy_bar.hide()
@@ -676,13 +710,6 @@ class MainWindow(QMainWindow):
             act = menu.addAction(path.stem.removeprefix("sample_").replace("_", " ").capitalize())
             act.triggered.connect(lambda _=False, p=path: self.open_path(p))
         menu.setEnabled(bool(samples))
-
-
-def _status_text(result: Classification, model: EcgModel) -> str:
-    """The status-bar line for a result: 'Normal (92.5 %).' or 'Not assessable by this model — reasons'."""
-    if not result.assessable:
-        return result.verdict(model.manifest)
-    return f"{result.headline(model.manifest)} ({format_percent(result.top_probability)})."
 
 
 def _write_report_with_overlays(

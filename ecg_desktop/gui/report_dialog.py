@@ -10,9 +10,10 @@ from ecg_desktop.core.reports.report_pdf import PatientInfo
 class PatientDialog(QDialog):
     """Patient ID, name, date of birth and acquisition date; every field may stay empty."""
 
-    def __init__(self, parent: QWidget | None = None, *, source_name: str = "") -> None:
+    def __init__(self, parent: QWidget | None = None, *, source_name: str = "", printing: bool = False) -> None:
+        """``printing``: asked after the print dialog, so the dialog says Print Report and its button Print."""
         super().__init__(parent)
-        self.setWindowTitle("Save Report")
+        self.setWindowTitle("Print Report" if printing else "Save Report")
         self.patient_id = QLineEdit(objectName="patientId")
         self.name = QLineEdit(objectName="patientName")
         self.date_of_birth = QLineEdit(objectName="dateOfBirth", placeholderText="e.g. 1961-04-23")
@@ -27,7 +28,8 @@ class PatientDialog(QDialog):
         form.addRow("Name:", self.name)
         form.addRow("Date of birth:", self.date_of_birth)
         form.addRow("Acquisition date:", self.acquisition_date)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        buttons.addButton("Print" if printing else "Save", QDialogButtonBox.ButtonRole.AcceptRole).setDefault(True)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)

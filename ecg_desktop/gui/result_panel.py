@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from ecg_desktop.core.classify.heat_overlay import LEGEND_TICKS, LEGEND_TITLE, legend_bar
 from ecg_desktop.core.classify.manifest import Manifest
 from ecg_desktop.core.classify.model import Classification
+from ecg_desktop.core.classify.result_text import crop_text, findings_text, region_name
 from ecg_desktop.core.notices import DISCLAIMER, DISCLAIMER_SHORT
 from ecg_desktop.core.outcome import format_percent
 from ecg_desktop.core.signals.measurement_text import (
@@ -145,7 +146,8 @@ class ResultPanel(QWidget):
         layout.addWidget(self.warnings_caption)
         layout.addWidget(self.warnings_label)
         layout.addSpacing(4)
-        layout.addWidget(_label("CLASSIFIED REGION", "caption"))
+        self.region_caption = _label(region_name(None).upper(), "caption")
+        layout.addWidget(self.region_caption)
         self.crop_label = _label("–", "detail", wrap=True)
         layout.addWidget(self.crop_label)
 
@@ -213,8 +215,8 @@ class ResultPanel(QWidget):
         self.low_confidence_label.setVisible(result.low_confidence)
         self.status_label.hide()
         self._set_bars(result.diagnostic_probabilities, result.label, visible=result.assessable)
-        names = [self.manifest.display_name(f) for f in result.findings]
-        self.findings_label.setText(", ".join(names) if names else ("None" if result.assessable else "–"))
+        self.findings_label.setText(findings_text(result, self.manifest))
+        self.region_caption.setText(region_name(result).upper())
         self.crop_label.setText(crop_text(result, edited_crop=edited_crop))
         self._set_warnings(result.warnings)
 
@@ -296,23 +298,6 @@ class SaliencyLegend(QWidget):
         layout.addWidget(self.title_label)
         layout.addWidget(self.bar_label)
         layout.addLayout(ticks)
-
-
-def crop_text(result: Classification, *, edited_crop: bool = False) -> str:
-    """The CLASSIFIED REGION line: the box, and whether the user set it, the grid was found automatically, or
-    no grid was found and the whole image was used."""
-    crop = result.crop
-    box = f"{crop.width} × {crop.height} px at ({crop.x0}, {crop.y0})"
-    if edited_crop:
-        return f"{box}, set by you (View ▸ Reset Crop restores the automatic one)."
-    whole = result.image_size is not None and crop.as_list() == [0, 0, *result.image_size]
-    if any(reason.code == "no_grid" for reason in result.reasons):
-        if whole:
-            return f"The whole image ({crop.width} × {crop.height} px): no ECG grid was found to crop to."
-        return f"{box}: no ECG grid was found in it."
-    if whole:
-        return f"The whole image ({crop.width} × {crop.height} px), where the ECG grid was found."
-    return f"{box}, found automatically."
 
 
 def _label(text: str, name: str, *, wrap: bool = False) -> QLabel:

@@ -26,6 +26,9 @@ class AppSettings:
     last_folder: str = ""
     recent_files: tuple[str, ...] = field(default_factory=tuple)
     show_traces: bool = False  # View ▸ Show Digitized Traces
+    save_folder: str = ""  # where the last report or signals were saved: the next save dialog starts there
+    batch_output: str = ""  # the output folder the user last chose in Process Folder ("": beside the scans)
+    batch_pdf: bool = False  # Process Folder's "Write a PDF report per scan" option, as last used
 
     def with_recent(self, path: Path) -> AppSettings:
         """These settings with ``path`` first in the recent files (no duplicates, at most MAX_RECENT)."""
@@ -60,6 +63,9 @@ class SettingsStore:
             last_folder=str(q.value("files/last_folder", "") or ""),
             recent_files=tuple(_as_list(q.value("files/recent", []))[:MAX_RECENT]),
             show_traces=_as_bool(q.value("view/show_traces", default.show_traces)),
+            save_folder=str(q.value("files/save_folder", "") or ""),
+            batch_output=str(q.value("batch/output", "") or ""),
+            batch_pdf=_as_bool(q.value("batch/pdf", default.batch_pdf)),
         )
 
     def save(self, settings: AppSettings) -> None:
@@ -72,6 +78,9 @@ class SettingsStore:
         q.setValue("files/last_folder", settings.last_folder)
         q.setValue("files/recent", list(settings.recent_files))
         q.setValue("view/show_traces", settings.show_traces)
+        q.setValue("files/save_folder", settings.save_folder)
+        q.setValue("batch/output", settings.batch_output)
+        q.setValue("batch/pdf", settings.batch_pdf)
         q.sync()
 
     def window_state(self, key: str) -> QByteArray | None:

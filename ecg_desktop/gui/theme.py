@@ -13,13 +13,14 @@ DISABLED_BUTTON = "#e6e9ee"
 STYLE_SHEET = f"""
 QMainWindow {{ background: #eef1f5; }}
 QToolBar {{ background: #f7f8fa; border: none; border-bottom: 1px solid #d9dee5; spacing: 4px; padding: 3px 6px; }}
-QToolBar QToolButton {{ padding: 4px 8px; border-radius: 4px; color: #1d2633; }}
+QToolBar QToolButton {{ padding: 4px 8px; border-radius: 4px; color: #1d2633; border: 1px solid transparent; }}
 QToolBar QToolButton:hover {{ background: #e3e8ef; }}
 QToolBar QToolButton:disabled {{ color: {DISABLED_TEXT}; }}
-QToolBar QToolButton:checked {{ background: #dbe6f7; border: 1px solid {ACCENT}; color: {ACCENT}; font-weight: 600; }}
+QToolBar QToolButton:checked {{ background: #dbe6f7; border: 1px solid {ACCENT}; color: {ACCENT}; }}
 QToolBar QToolButton:checked:hover {{ background: #cddcf3; }}
 QStatusBar {{ background: #f7f8fa; border-top: 1px solid #d9dee5; color: #3a4553; }}
 QStatusBar QLabel {{ color: {MUTED}; padding: 0 8px; }}
+QStatusBar QLabel#statusMessage {{ color: #3a4553; padding: 0; }}
 QSplitter::handle {{ background: #d9dee5; }}
 #resultPanel, #resultScroll, #resultBody {{ background: #ffffff; }}
 #resultPanel {{ border-left: 1px solid #d9dee5; }}

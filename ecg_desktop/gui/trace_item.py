@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 from ecg_desktop.core.signals.trace_overlay import TraceLine
 
 PEN_WIDTH = 1.5  # screen pixels
+MARGIN = 12.0  # image pixels around the lines that a redraw covers: the pen's half width at zooms down to 1/16
 
 
 class TraceItem(QGraphicsItem):
@@ -34,11 +35,12 @@ class TraceItem(QGraphicsItem):
         self.show()
 
     def boundingRect(self) -> QRectF:
-        return self._rect.adjusted(-2, -2, 2, 2)
+        return self._rect.adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         for colour, polygon in self._polylines:
-            pen = QPen(colour, PEN_WIDTH)
+            # round joins: a sharp R-wave tip keeps its point (a bevel join would cut it flat)
+            pen = QPen(colour, PEN_WIDTH, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
             pen.setCosmetic(True)
             painter.setPen(pen)
             painter.drawPolyline(polygon)

@@ -26,6 +26,7 @@ class WelcomePage(QWidget):
             objectName="welcomeText",
         )
         text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        text.setWordWrap(True)  # a small screen's narrow viewer wraps it instead of widening the window
         self.text_label = text
         self.open_button = QPushButton("Open Scan…")
         self.sample_button = QPushButton("Open a Sample", objectName="sampleButton", visible=has_samples)
@@ -43,7 +44,7 @@ class WelcomePage(QWidget):
         layout.addStretch(2)
         layout.addWidget(title, alignment=Qt.AlignmentFlag.AlignCenter)
         layout.addSpacing(6)
-        layout.addWidget(text, alignment=Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(text)
         layout.addSpacing(18)
         layout.addLayout(buttons)
         layout.addStretch(3)

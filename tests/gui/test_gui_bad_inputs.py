@@ -47,7 +47,8 @@ def test_batch_dialog_records_the_whole_corpus(qtbot, gui_model, tmp_path: Path)
     assert expected_tally(expect) in dialog.progress_label.text()
     table = dialog.table
     last = table.columnCount() - 1
-    shown = {table.item(r, 0).text(): (table.item(r, 1).text(), table.item(r, last).text())
+    # the table names a scan by its path below the scans folder ("sub folder/scan.png"): compared here by name
+    shown = {Path(table.item(r, 0).text()).name: (table.item(r, 1).text(), table.item(r, last).text())
              for r in range(table.rowCount())}
     assert table.rowCount() == len(shown) == len(expect) and set(shown) == set(expect)
     rows = {Path(r["file"]).name: r for r in _rows(out / "results.csv")}

@@ -123,18 +123,6 @@ def test_cancel_starts_no_new_file_and_keeps_every_row_shown(
     assert "Cancelled" in dialog.progress_label.text()
 
 
-def test_closing_a_running_batch_stops_it_first(qtbot, gui_model, scan_folder_30: Path, tmp_path: Path) -> None:
-    dialog = make_dialog(qtbot, gui_model, scan_folder_30, tmp_path / "out", pdf=True)
-    with qtbot.waitSignal(dialog.itemShown, timeout=WAIT_MS):
-        dialog.start()
-    with qtbot.waitSignal(dialog.batchFinished, timeout=WAIT_MS) as finished:
-        dialog.close()  # the window's close button
-        assert dialog.isVisible()  # still open until the worker has stopped
-    assert finished.args == [True]
-    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=WAIT_MS)
-    assert len(read_rows(tmp_path / "out" / "results.csv")) == len(dialog.items) < 30
-
-
 @pytest.mark.parametrize("pdf", [True, False], ids=["pdf", "csv-only"])
 def test_gui_stays_responsive_during_a_batch(qtbot, gui_model, scan_folder_30: Path, tmp_path: Path, pdf: bool) -> None:
     """The event loop keeps running while rows arrive: a 20 ms timer ticks between the first and the last row

@@ -132,7 +132,7 @@ def test_export_signals_writes_the_csv_contract(qtbot, main_window, printout: Pa
         main_window.export_signals(target, "csv")
     assert exported.args[0] == [target]
     rows = target.read_text(encoding="utf-8").splitlines()
-    assert rows[0] == "time_s," + ",".join(LEADS)
+    assert rows[0] == "time_s," + ",".join(f"{lead}_mV" for lead in LEADS)  # each column says its unit
     assert len(rows) == 5001 and rows[1].startswith("0.000,")
 
 

@@ -35,7 +35,6 @@ from ecg_desktop.core.outcome import REASON_CODES, Reason
 from ecg_desktop.core.outputs import (
     MEASUREMENTS_FILE,
     OverwriteRefused,
-    give_file_mode,
     is_measurements_file,
     one_writer,
     refuse_overwrite,
@@ -616,7 +615,6 @@ def _run_locked(
         refuse_overwrite(target, ours=pdf_pages.is_report_file, inputs=[path])
         write_report(target, image=image, result=result, manifest=model.manifest, source_name=plan.shown_name(path),
                      options=options, signals=signals)
-        give_file_mode(target)
         with lock:
             if stopped:
                 with contextlib.suppress(OSError):
@@ -661,7 +659,6 @@ def _run_locked(
         if rows:
             _remove_unrecorded()
             write_batch_summary(summary, rows=rows, manifest=model.manifest, options=options)
-            give_file_mode(summary)
         finished = True
     except EcgDeskError as exc:
         log.error("batch stopped by %s", type(exc).__name__)

@@ -132,8 +132,11 @@ class Classification:
 
 
 def _other_printout(page: PageReading) -> str | None:
-    """What the page is when its own layout (not a crop, not the model's finer checks) is why no answer is given."""
-    return other_printout(page.layout) if any(r.code == "unsupported_layout" for r in page.reasons) else None
+    """What the page is when its own layout (not a crop, not the model's finer checks) is why no answer is given:
+    a layout the model does not read, or a standard page without a grid whose pulses or ticks give its scales."""
+    codes = {reason.code for reason in page.reasons}
+    readable = "unsupported_layout" in codes or ("no_grid" in codes and page.layout.calibrated)
+    return other_printout(page.layout) if readable else None
 
 
 class EcgModel:

@@ -40,6 +40,7 @@ _PULSE_SEARCH_MM = (20.0, 12.0)  # a row's pulse lies this far left / right of w
 _PULSE_HEIGHT_MM = (4.5, 24.0)  # 1 mV at 5 to 20 mm/mV, with a margin
 _PULSE_WIDTH_MM = (1.5, 7.5)  # between a pulse's two sides (a label "II" is about 1 mm wide)
 _PULSE_MATCH_MM = 1.5  # the two sides start and end this close
+_RUN_ON_MM = 6.0  # a trace running on from a pulse is found this far above and below its foot
 _PULSE_FOOT_MM = 4.0  # a pulse's foot lies this close to the row's densest ink
 _LINE_MM = 1.0  # half-height of the window in which a printed horizontal line's centre is measured
 _MARK_MM = 1.5  # a boundary mark lies this close to where the layout puts the boundary
@@ -200,8 +201,9 @@ def read_layout(ink: InkMap, px_per_mm: tuple[float, float] | None) -> PageLayou
 
 def time_axis(marks: list[tuple[float, float, float]] | tuple[tuple[float, float, float], ...]) -> tuple[float, float]:
     """Time 0's x and pixels a second from boundary marks (x, share of the row's 10 s, y) at two shares or more."""
-    slope, start = np.polyfit([share for _, share, _ in marks], [x for x, _, _ in marks], 1)
-    return float(start), float(slope) / ROW_SECONDS
+    shares, xs = np.array([share for _, share, _ in marks]), np.array([x for x, _, _ in marks])
+    slope = float(np.dot(shares - shares.mean(), xs - xs.mean()) / np.sum((shares - shares.mean()) ** 2))
+    return float(xs.mean() - slope * shares.mean()), slope / ROW_SECONDS  # the least-squares line
 
 
 def aligned(rows: list[TraceRow], start: float, px_per_s: float, reach: float) -> list[TraceRow]:
@@ -394,8 +396,10 @@ def _after_gap(trace: np.ndarray, foot: float, x: float, mm_y: float) -> float:
 
 
 def _runs_on(trace: np.ndarray, foot: float, x: float, mm_x: float, mm_y: float) -> bool:
-    """Whether the trace runs on from a pulse's falling side at ``x`` without a gap (a label there is not trace)."""
-    window = trace[max(0, round(foot - 1.5 * mm_y)) : round(foot + 1.5 * mm_y) + 1,
+    """Whether the trace runs on from a pulse's falling side at ``x`` without a gap (a label there is not trace):
+    every column just after it holds trace within 6 mm of the 0 mV line (a wave there, a P or a QRS, leaves it
+    but is drawn through every column)."""
+    window = trace[max(0, round(foot - _RUN_ON_MM * mm_y)) : round(foot + _RUN_ON_MM * mm_y) + 1,
                    round(x + 0.3 * mm_x) : round(x + 2.5 * mm_x) + 1]
     return bool(window.size) and bool(window.any(axis=0).all())
 

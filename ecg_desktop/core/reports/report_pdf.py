@@ -6,6 +6,7 @@ import contextlib
 import io
 import math
 import os
+import re
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -41,11 +42,13 @@ from ecg_desktop.core.classify.heat_overlay import (
 )
 from ecg_desktop.core.classify.manifest import Manifest
 from ecg_desktop.core.classify.model import Classification
-from ecg_desktop.core.classify.saliency import Saliency, describe_top_leads, top_leads
+from ecg_desktop.core.classify.result_text import other_findings_text, report_region_sentence
+from ecg_desktop.core.classify.saliency import Saliency, saliency_line
 from ecg_desktop.core.errors import ReportWriteError
 from ecg_desktop.core.loading.pdf_pages import REPORT_CREATOR
 from ecg_desktop.core.notices import ATTRIBUTION, DISCLAIMER
 from ecg_desktop.core.outcome import NOT_ASSESSABLE, format_percent
+from ecg_desktop.core.outputs import give_file_mode
 from ecg_desktop.core.page.crop import CropBox
 from ecg_desktop.core.signals.measurement_text import (
     MEASUREMENTS_NOTE,
@@ -170,7 +173,6 @@ def _report_story(
     scan_height = (0.4 - (0.06 if saliency is not None else 0.0) - (0.16 if drawn else 0.0)) * height
     image = result.upright(image)  # the page as classified: turned, deskewed or rectified like the crop
     crop = result.crop_in(image)  # the image may be the reduced copy that was classified
-    box, (full_width, full_height) = result.crop, result.image_size or (image.shape[1], image.shape[0])
     story: list[Flowable] = [
         _p("ECG classification report", _TITLE),
         _form(
@@ -184,11 +186,7 @@ def _report_story(
         ),
         Spacer(1, 8),
         _Scan(image, crop, width, scan_height),
-        _p(
-            f"Outlined: the region that was classified, pixels ({box.x0}, {box.y0}) to ({box.x1}, {box.y1}) "
-            f"of a {full_width} x {full_height} scan.",
-            _SMALL,
-        ),
+        _p(report_region_sentence(result, (image.shape[1], image.shape[0])), _SMALL),
         Spacer(1, 6),
         *(_diagnosis(result, manifest, width, saliency) if result.assessable
           else _not_assessable(result, manifest, signals_shown=signals is not None)),
@@ -211,13 +209,12 @@ def _diagnosis(
     result: Classification, manifest: Manifest, width: float, saliency: Saliency | None
 ) -> list[Flowable]:
     """The result of an assessable scan: top class, other findings, saliency, low confidence, the bars."""
-    others = [manifest.display_name(f) for f in result.findings if f != result.label]
     story = [
         _p(f"Result: {result.headline(manifest)} ({format_percent(result.top_probability)})", _RESULT),
-        _p(f"Other findings: {', '.join(others) or 'none'}", _BODY),
+        _p(other_findings_text(result, manifest), _BODY),
     ]
     if saliency is not None:
-        story.append(_p(f"Regions that drove the result: {describe_top_leads(saliency)}", _BODY))
+        story.append(_p(saliency_line(saliency), _BODY))
     if result.low_confidence:
         story.append(
             _p("Low confidence: the model is unsure about this scan; treat the result with extra caution.", _ALERT)
@@ -232,15 +229,7 @@ def _saliency_figure(
     box = crop.clamped(image.shape[1], image.shape[0])
     region = blend_over_crop(image, crop, saliency.heatmap)[box.y0 : box.y1, box.x0 : box.x1]
     figure = _Scan(region, CropBox(0, 0, box.width, box.height), 0.5 * width, height, outline=False)
-    leads = top_leads(saliency)
-    values = ", ".join(f"{name} {saliency.lead_scores[name]:.2f}" for name in leads)
-    notes = [
-        _p(LEGEND_TITLE, _LABEL),
-        _Legend(0.42 * width),
-        _p(LEGEND_NOTE, _SMALL),
-    ]
-    if leads:
-        notes.append(_p(f"Mean drop over each named lead's panel: {values}.", _SMALL))
+    notes = [_p(LEGEND_TITLE, _LABEL), _Legend(0.42 * width), _p(LEGEND_NOTE, _SMALL)]
     table = Table([[figure, notes]], colWidths=[0.52 * width, 0.48 * width])
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (0, -1), 0)]))
     return [_p("Where the model looked (saliency map of the classified region)", _HEADING), table]
@@ -278,9 +267,11 @@ def _batch_story(rows: Sequence[BatchRow], manifest: Manifest, options: ReportOp
     counts_row = [_p(str(v), _HEADING) for v in values]
     tally = Table([[_p(h, _LABEL) for h in heads], counts_row], colWidths=width / len(heads))
     header = [_p(h, _LABEL) for h in ("File", "Result", "Probability", "Other findings", "Reasons / warnings / error")]
+    widths = [width * f for f in (0.21, 0.17, 0.15, 0.15, 0.32)]
+    name_width = widths[0] - 12  # inside the cell's 6 pt paddings
     table = LongTable(
-        [header] + [_batch_row(name, result, error, manifest) for name, result, error in rows],
-        colWidths=[width * f for f in (0.21, 0.17, 0.15, 0.15, 0.32)],
+        [header] + [_batch_row(name, result, error, manifest, name_width) for name, result, error in rows],
+        colWidths=widths,
         repeatRows=1,
     )
     table.setStyle(
@@ -308,17 +299,21 @@ def _batch_story(rows: Sequence[BatchRow], manifest: Manifest, options: ReportOp
     ]
 
 
-def _batch_row(name: str, result: Classification | None, error: str | None, manifest: Manifest) -> list[Flowable]:
+def _batch_row(
+    name: str, result: Classification | None, error: str | None, manifest: Manifest, name_width: float
+) -> list[Flowable]:
+    """One file's row of the summary table; its name (a path below the scans folder) wraps at its separators."""
+    shown = _path_paragraph(name, _BODY, name_width)
     if result is None:
-        cells = [(name, _BODY), ("Failed", _FAILED), ("-", _BODY), ("", _BODY), (error or "Not classified.", _BODY)]
-        return [_p(text, style) for text, style in cells]
+        cells = [("Failed", _FAILED), ("-", _BODY), ("", _BODY), (error or "Not classified.", _BODY)]
+        return [shown, *(_p(text, style) for text, style in cells)]
     notes = " ".join([*result.notes, *([error] if error else [])])  # sentences, each ending with a full stop
     if not result.assessable:
-        cells = [(name, _BODY), (NOT_ASSESSABLE, _STRONG), ("-", _BODY), ("", _BODY), (notes, _BODY)]
-        return [_p(text, style) for text, style in cells]
+        cells = [(NOT_ASSESSABLE, _STRONG), ("-", _BODY), ("", _BODY), (notes, _BODY)]
+        return [shown, *(_p(text, style) for text, style in cells)]
     others = ", ".join(manifest.display_name(f) for f in result.findings if f != result.label)
     return [
-        _p(name, _BODY),
+        shown,
         _p(result.headline(manifest), _STRONG),
         _p(format_percent(result.top_probability) + (" (low confidence)" if result.low_confidence else ""), _CELL),
         _p(others, _BODY),
@@ -384,12 +379,15 @@ class _Leads(Flowable):
     def draw(self) -> None:
         canvas, per_mv = self.canv, self._per_s * self._MV_PER_S
         self._grid(canvas)
-        canvas.setFont(_BOLD, 7)
+        canvas.saveState()
+        frame = canvas.beginPath()
+        frame.rect(0, 0, self.width, self.height)
+        canvas.clipPath(frame, stroke=0, fill=0)  # a spike taller than its row stops at the plot's edge
+        labels = []
         for panel in self._dig.panels:
             baseline = self.height - (panel.row + self._ABOVE) * self._ROW_MV * per_mv
             x0 = panel.start_s * self._per_s
-            canvas.setFillColor(colors.black)
-            canvas.drawString(x0 + 2, baseline + 0.35 * self._ROW_MV * per_mv, panel.lead)
+            labels.append((x0 + 2, baseline + 0.35 * self._ROW_MV * per_mv, panel.lead))
             if panel.column:  # where one lead ends and the next begins
                 canvas.setStrokeColor(colors.black)
                 canvas.setLineWidth(0.6)
@@ -397,6 +395,21 @@ class _Leads(Flowable):
             xs = x0 + np.arange(panel.values_mv.size) / panel.fs * self._per_s
             ys = baseline + panel.values_mv.astype(np.float64) * per_mv
             self._trace(canvas, xs, ys)
+        canvas.restoreState()
+        for x, y, lead in labels:
+            self._label(canvas, x, y, lead)
+
+    @staticmethod
+    def _label(canvas: Canvas, x: float, y: float, text: str) -> None:
+        """A lead's name on a white tag above the traces, so a trace running through it never hides it."""
+        size = 7
+        width = pdfmetrics.stringWidth(text, _BOLD, size)
+        canvas.setFillColor(colors.white)
+        canvas.setStrokeColor(colors.white)
+        canvas.rect(x - 1.5, y - 1.8, width + 3, size + 1.6, stroke=0, fill=1)
+        canvas.setFillColor(colors.black)
+        canvas.setFont(_BOLD, size)
+        canvas.drawString(x, y, text)
 
     def _grid(self, canvas: Canvas) -> None:
         """Minor lines every 0.04 s / 0.1 mV, major every 0.2 s / 0.5 mV, from the top left corner."""
@@ -491,6 +504,18 @@ def _form(fields: Sequence[tuple[str, str]], width: float) -> Table:
     return table
 
 
+def _path_paragraph(name: str, style: ParagraphStyle, width: float) -> Paragraph:
+    """``name`` (e.g. ``ward 3/sub/Normal(103).jpg``) in lines of at most ``width`` points, broken after a path
+    separator or at a space, never inside a folder's or a file's name unless that name alone is wider."""
+    lines: list[str] = []
+    for part in re.split(r"(?<=[/\\ ])", name):
+        if lines and pdfmetrics.stringWidth(lines[-1] + part, style.fontName, style.fontSize) <= width:
+            lines[-1] += part
+        else:
+            lines.append(part)
+    return Paragraph("<br/>".join(escape(line.rstrip(" ")) for line in lines if line), style)
+
+
 def _p(text: str, style: ParagraphStyle) -> Paragraph:
     """A paragraph of plain text (XML special characters escaped)."""
     return Paragraph(escape(text), style)
@@ -545,6 +570,7 @@ def _write_pdf(
             doc.build(story(doc), onFirstPage=_footer, onLaterPages=_footer)
             stream.flush()
             os.fsync(stream.fileno())
+        give_file_mode(part)  # the mode a new file gets, as results.csv (the temporary file's is 0600)
         os.replace(part, target)
     except BaseException as exc:
         if part is not None:

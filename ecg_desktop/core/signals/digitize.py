@@ -129,10 +129,7 @@ def digitize(image: np.ndarray, box: CropBox | None = None, *, image_size: tuple
     ink = ink_map(page[region.y0 : region.y1, region.x0 : region.x1], ratio=reading.ink.ratio)
     geometry = PrintGeometry.of(layout, factor, (reading.box.x0 * factor - region.x0, reading.box.y0 * factor - region.y0),
                                 ink)
-    warnings = _scale_warnings(layout)
-    if reading.grid is None:
-        warnings.append("No ECG grid was measured (a faint copy?): the time scale comes from the rows' 10 s width "
-                        "and the voltage scale from the calibration pulses.")
+    warnings = _scale_warnings(layout, reading.grid is not None)
     runs = InkRuns.of(ink)  # the runs of ink every panel is traced in, found once
     leads, strips = _trace_panels(runs, geometry, layout.known)
     for panel in (*leads, *strips):
@@ -155,15 +152,20 @@ def digitize(image: np.ndarray, box: CropBox | None = None, *, image_size: tuple
     )
 
 
-def _scale_warnings(layout: PageLayout) -> list[str]:
-    """What the digitizer had to assume about the page's scales."""
+def _scale_warnings(layout: PageLayout, grid: bool) -> list[str]:
+    """What the digitizer had to assume about the page's scales (``grid``: whether an ECG grid was measured)."""
     found = sum(row.pulse is not None for row in layout.rows)
-    if not found:
-        return ["No calibration pulse was found: the voltage scale assumes 10 mm/mV on the grid."]
-    if found < len(layout.rows):
-        return [(f"Calibration pulses were found for {found} of {len(layout.rows)} rows: the 0 mV line of the others "
-                "is taken from where their trace ink is densest.")]
-    return []
+    warnings = []
+    if not grid:
+        time = "the panel marks" if layout.time_marks else "the rows' 10 s width"
+        volts = "the calibration pulses" if found else "10 mm/mV on a page taken to be A4 (check amplitudes)"
+        warnings.append(f"No ECG grid was measured: the time scale comes from {time}, the voltage scale from {volts}.")
+    elif not found:
+        warnings.append("No calibration pulse was found: the voltage scale assumes 10 mm/mV on the grid.")
+    if 0 < found < len(layout.rows):
+        warnings.append(f"Calibration pulses were found for {found} of {len(layout.rows)} rows: the 0 mV line of the "
+                        "others is taken from where their trace ink is densest.")
+    return warnings
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Write digitized printouts: a CSV and a WFDB record per scan, and one measurement line (JSON) per scan.
 
-For each scan, ``OUT/<name>.csv`` has the header ``time_s,I,II,...,V6`` and 5000 rows (0 to 10 s at
-500 Hz), values in mV with an empty cell where a lead is not printed; ``OUT/<name>.hea`` + ``.dat``
+For each scan, ``OUT/<name>.csv`` has the header ``time_s,I_mV,II_mV,...,V6_mV`` (units in the names) and
+5000 rows (0 to 10 s at 500 Hz), values in mV with an empty cell where a lead is not printed; ``OUT/<name>.hea`` + ``.dat``
 is the same content as a WFDB record (16-bit, 1 uV steps; not printed is WFDB's invalid sample, read
 back as NaN). ``<name>`` is the scan's file stem (a PDF page adds ``-page<N>``), made unique within a
 run, and kept to letters, digits, ``-`` and ``_`` as WFDB record names must be. The measurement line
@@ -95,13 +95,16 @@ def _unique_name(path: Path, used: set[str]) -> str:
     return name
 
 
+CSV_COLUMNS = ("time_s", *(f"{lead}_mV" for lead in LEADS))  # each column's unit in its name
+
+
 def write_csv(path: Path, dig: Digitization) -> Path:
-    """``path``: time_s and the 12 leads in mV, one row per sample, empty where a lead is not printed."""
+    """``path``: time in s and the 12 leads in mV (CSV_COLUMNS), one row per sample, empty where a lead is not printed."""
     signals = dig.signals()
     try:
         with open(path, "w", newline="", encoding="utf-8") as file:
             writer = csv.writer(file)
-            writer.writerow(("time_s", *LEADS))
+            writer.writerow(CSV_COLUMNS)
             for t, row in zip(dig.time_s, signals):
                 writer.writerow((f"{t:.3f}", *("" if np.isnan(v) else f"{v:.4f}" for v in row)))
     except BaseException:  # a full disk, Ctrl-C: no CSV cut short is left to be taken for the signals
