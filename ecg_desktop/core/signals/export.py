@@ -71,7 +71,8 @@ def _digitize_one(path: Path, out_dir: Path, name: str, formats: tuple[str, ...]
             outputs.append(write_csv(out_dir / f"{name}.csv", dig))
         if "wfdb" in formats:
             outputs += write_wfdb(out_dir, name, dig)
-        return measurement_record(str(path), measure(dig).as_dict(), list(dig.warnings), None, outputs)
+        measured = measure(dig)
+        return measurement_record(str(path), measured.as_dict(), [*dig.warnings, *measured.notes], None, outputs)
     except EcgDeskError as exc:
         log.warning("scan %s not digitized: %s", file_id(path), type(exc).__name__)
         return measurement_record(str(path), NONE.as_dict(), [], str(exc), [])

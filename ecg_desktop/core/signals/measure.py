@@ -5,12 +5,13 @@ Beats are found on the rhythm lead (10 s), helped by every other lead printed at
 offset where the leads' combined slope falls to a fraction of its peak, the P wave's onset on lead II
 (the rhythm strip's lead when it is II), the T wave's end by the tangent method on the lead with the
 largest T wave, the axis from the net QRS deflection in I and aVF. A value that cannot be measured is
-None. These are the usual textbook methods, not a validated measurement program.
+None, and so is one outside what a heart can show (:func:`plausible`: a QT as long as the beat, a QRS of 300 ms),
+with a note saying which and why. These are the usual textbook methods, not a validated measurement program.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
@@ -31,11 +32,13 @@ _P_WINDOW_S = (0.30, 0.06)  # the P wave lies this far before the QRS onset
 _MIN_P_MV, _MIN_T_MV = 0.06, 0.05
 _WAVE_EDGE_SHARE = 0.15  # a P wave begins where it falls to this share of its amplitude
 _T_START_S = 0.08  # the T wave is searched from this long after the QRS offset
+_RATE_BPM = (20.0, 300.0)  # plausible ranges: heart rate, PR, QRS, QTc (ms); a QT ends before this share of RR
+_PR_MS, _QRS_MS, _QTC_MS, _QT_RR = (60.0, 400.0), (40.0, 200.0), (250.0, 650.0), 0.8
 
 
 @dataclass(frozen=True)
 class Measurements:
-    """Global measurements; None where not measurable."""
+    """Global measurements; None where not measurable or not plausible (``notes`` say which and why)."""
 
     heart_rate_bpm: float | None
     rr_ms: float | None
@@ -44,10 +47,12 @@ class Measurements:
     qt_ms: float | None
     qtc_ms: float | None
     axis_deg: float | None
+    notes: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, float | None]:
-        """JSON-ready values, rounded to whole units."""
-        return {k: None if v is None else round(float(v)) for k, v in asdict(self).items()}
+        """JSON-ready values, rounded to whole units (the notes apart)."""
+        values = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "notes"}
+        return {k: None if v is None else round(float(v)) for k, v in values.items()}
 
 
 NONE = Measurements(None, None, None, None, None, None, None)
@@ -85,7 +90,32 @@ def measure_signals(signals: np.ndarray, fs: int, rhythm_lead: str = "II") -> Me
             qt = 1000 * (t_end - onset) / fs
             qtc = qt / np.sqrt(rr_s)
         axis = _axis(beats, onset, offset)
-    return Measurements(60.0 / rr_s, 1000 * rr_s, pr, qrs_ms, qt, qtc, axis)
+    return plausible(Measurements(60.0 / rr_s, 1000 * rr_s, pr, qrs_ms, qt, qtc, axis))
+
+
+def plausible(found: Measurements) -> Measurements:
+    """``found`` with each value a heart cannot show set to None and a note saying so: a heart rate outside
+    20-300 bpm (then nothing is shown), PR outside 60-400 ms, QRS outside 40-200 ms, a QT reaching 80% of the RR
+    interval or a QTc outside 250-650 ms (QT and QTc both: the T wave's end was taken from something else)."""
+    rate = found.heart_rate_bpm
+    if rate is not None and not _RATE_BPM[0] <= rate <= _RATE_BPM[1]:
+        note = (f"Heart rate {rate:.0f} bpm is outside {_RATE_BPM[0]:.0f}-{_RATE_BPM[1]:.0f} bpm: the beats were not "
+                "found reliably, so no measurement is shown.")
+        return replace(NONE, notes=(note,))
+    changes: dict[str, None] = {}
+    notes = list(found.notes)
+    for field, label, (low, high) in (("pr_ms", "PR", _PR_MS), ("qrs_ms", "QRS", _QRS_MS)):
+        value = getattr(found, field)
+        if value is not None and not low <= value <= high:
+            changes[field] = None
+            notes.append(f"{label} {value:.0f} ms is outside {low:.0f}-{high:.0f} ms: not shown; read it on the printout.")
+    qt, qtc, rr = found.qt_ms, found.qtc_ms, found.rr_ms
+    if qt is not None and qtc is not None and rr is not None and (
+            qt >= _QT_RR * rr or not _QTC_MS[0] <= qtc <= _QTC_MS[1]):
+        changes["qt_ms"] = changes["qtc_ms"] = None
+        notes.append(f"QT {qt:.0f} ms at RR {rr:.0f} ms (QTc {qtc:.0f} ms) is not plausible: the T wave's end was not "
+                     "found reliably, so QT and QTc are not shown; read them on the printout.")
+    return replace(found, **changes, notes=tuple(notes))
 
 
 def _filled(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

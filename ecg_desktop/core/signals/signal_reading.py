@@ -43,8 +43,8 @@ class SignalReading:
 
     @property
     def warnings(self) -> tuple[str, ...]:
-        """What the digitizer assumed or could not read."""
-        return self.digitization.warnings if self.digitization is not None else ()
+        """What the digitizer assumed or could not read, and the measurements not shown and why."""
+        return (self.digitization.warnings if self.digitization is not None else ()) + self.measurements.notes
 
     @classmethod
     def failed(cls, reason: str) -> SignalReading:
