@@ -33,6 +33,10 @@ class InkMap:
     paper: np.ndarray
     ratio: float = INK_RATIO  # ink is darker than this share of the local paper
 
+    def with_ratio(self, ratio: float) -> InkMap:
+        """The same region's ink at another ``ratio`` of the paper (the brightest channel and paper reused)."""
+        return _compared(self.bright, self.paper, ratio)
+
     @cached_property
     def darkness(self) -> np.ndarray:
         return self.darkness_of(slice(None), slice(None))
@@ -90,5 +94,9 @@ def ink_map(region: np.ndarray, bright: np.ndarray | None = None, *, ratio: floa
     """The ink of a BGR (or grey) uint8 region (``bright``: its brightest channel, when already worked out);
     ``ratio`` :data:`FAINT_INK_RATIO` keeps thin, faint traces whole on paper without a grid."""
     bright = brightest_channel(region) if bright is None else bright
-    paper = local_paper(bright)
+    return _compared(bright, local_paper(bright), ratio)
+
+
+def _compared(bright: np.ndarray, paper: np.ndarray, ratio: float) -> InkMap:
+    """The ink: pixels of ``bright`` darker than ``ratio`` of the local ``paper``."""
     return InkMap(np.less(bright, cv2.multiply(paper, ratio)), bright, paper, ratio)

@@ -189,8 +189,9 @@ def read_layout(ink: InkMap, px_per_mm: tuple[float, float] | None) -> PageLayou
     spanning = _long_lines(vertical, round(_SPANNING_ROWS * spacing), axis=0)  # lines across rows: no QRS is as long
     marked = _separator_xs(spanning, rows, row_width, half, mm_x)
     if len({share for _, share, _ in marked}) < 2:
-        ticks = evidence.tick_xs(rows, standard if grid_scale else row_width)
-        marked = _near_a_line(ticks, _MARK_MM * mm_x, sum(r.panels - 1 for r in rows))
+        ticks = evidence.tick_xs(rows, standard if grid_scale else row_width)  # already in line with each other
+        enough = len(ticks) >= _MIN_TICKED * sum(r.panels - 1 for r in rows)  # a cart ticks every boundary
+        marked = ticks if enough and len({share for _, share, _ in ticks}) >= 2 else []
     px_per_s = row_width / ROW_SECONDS
     if marked:  # printed marks measure the cart's time axis more finely than where traces begin and end
         start, px_per_s = time_axis(marked)
@@ -210,19 +211,6 @@ def aligned(rows: list[TraceRow], start: float, px_per_s: float, reach: float) -
     """The rows beginning within ``reach`` of ``start`` made to begin there and span 10 s at ``px_per_s``."""
     return [replace(row, x_start=start, x_end=start + ROW_SECONDS * px_per_s) if abs(row.x_start - start) < reach
             else row for row in rows]
-
-
-def _near_a_line(marks: list[tuple[float, float, float]], outlier: float, boundaries: int
-                 ) -> list[tuple[float, float, float]]:
-    """Marks within ``outlier`` of the line fitted through them all (a QRS complex taken for a tick is not), if at
-    two shares or more and at most of the rows' ``boundaries`` (a cart that draws ticks draws them at every one;
-    QRS complexes by chance near a few boundaries are not a time axis); else none."""
-    if len({share for _, share, _ in marks}) < 2:
-        return []
-    start, px_per_s = time_axis(marks)
-    near = [m for m in marks if abs(m[0] - start - m[1] * ROW_SECONDS * px_per_s) <= outlier]
-    enough = len(near) >= _MIN_TICKED * boundaries
-    return near if enough and len({share for _, share, _ in near}) >= 2 else []
 
 
 def _counts(mask: np.ndarray, axis: int) -> np.ndarray:

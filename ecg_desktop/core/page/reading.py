@@ -132,7 +132,8 @@ def _mostly_pulsed(layout: PageLayout) -> bool:
 
 
 def as_it_comes(analysis: np.ndarray, *, turn: bool = True) -> Oriented:
-    """:func:`orient` leaving the page as it comes: no turn, deskew or rectification."""
+    """:func:`orient` leaving the page as it comes: no turn, deskew or rectification (``turn``, taken as
+    :func:`orient` takes it so that training.ablation can put this in its place, changes nothing)."""
     identity = PageTransform.identity(analysis.shape[1], analysis.shape[0])
     return Oriented.read(identity, analysis, channel_extremes(analysis))
 
@@ -153,7 +154,7 @@ class _Region:
         ink = ink_map(region, bright)
         layout = read_layout(ink, grid.px_per_mm if grid else None)
         if grid is None and not layout.calibrated:  # paper without a grid: thin, faint traces (no grid line is ink)
-            faint = ink_map(region, ink.bright, ratio=FAINT_INK_RATIO)
+            faint = ink.with_ratio(FAINT_INK_RATIO)
             if (faint_layout := read_layout(faint, None)).calibrated:
                 return cls(grid, faint, faint_layout)
         return cls(grid, ink, layout)
