@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
 )
 
 from ecg_desktop.core import palette
-from ecg_desktop.core.classify.result_text import CLASSIFIED_REGION
+from ecg_desktop.core.classify.result_text import region_name
 from ecg_desktop.core.page.crop import CropBox
 
 HANDLE_PX = 11  # handle size on screen, whatever the zoom
@@ -40,7 +40,7 @@ class CropItem(QGraphicsObject):
         self._bounds = QRectF()
         self._rect = QRectF()
         self._drag: tuple[str, QPointF, QRectF] | None = None
-        self.label = CLASSIFIED_REGION  # the tag's words (core.classify.result_text.region_name)
+        self.label = region_name(None)  # the tag's words
         self.setAcceptHoverEvents(True)
         self.setZValue(10)
         self.setVisible(False)

@@ -110,8 +110,10 @@ def list_scans(paths: Iterable[str | Path]) -> Iterator[Listed]:
         missing = False
         if path.is_dir():
             candidates: Iterable[Path] = _walk(path)
-        elif path.exists() or path.is_symlink():
-            candidates = _pages(path) if path.exists() else [path]
+        elif path.exists():
+            candidates = _pages(path)
+        elif path.is_symlink():
+            candidates = [path]  # a link to nothing (loading it says so)
         else:
             candidates = [path]  # a page named like scan.pdf#page=2 (loading it says if it is not there), or nothing
             missing = pdf_pages.split_page_ref(path)[1] is None

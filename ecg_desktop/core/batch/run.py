@@ -187,8 +187,9 @@ class ResultsCsv:
         line = head.partition(b"\n")[0] + b"\n" if b"\n" in head else None
         if line is None and self.header.startswith(head):
             return  # empty, or our header cut short
-        if line is not None and line.replace(b"\r\n", b"\n") in self._headers:
-            self.columns = self._headers[line.replace(b"\r\n", b"\n")]
+        columns = self._headers.get(line.replace(b"\r\n", b"\n")) if line is not None else None
+        if columns is not None:
+            self.columns = columns
             return
         raise OverwriteRefused(
             f"{self.path} is not one this version of ECG Desk and this model write (an earlier version of ECG Desk "

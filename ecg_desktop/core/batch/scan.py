@@ -19,7 +19,7 @@ from ecg_desktop.core.batch.listing import result_key
 from ecg_desktop.core.classify.model import Classification, EcgModel
 from ecg_desktop.core.errors import EcgDeskError
 from ecg_desktop.core.loading import pdf_pages
-from ecg_desktop.core.loading.image_io import load_for_analysis, load_image
+from ecg_desktop.core.loading.image_io import load_for_analysis, load_for_viewing
 from ecg_desktop.core.logs import file_id
 from ecg_desktop.core.outputs import refuse_overwrite, starts_with
 from ecg_desktop.core.page.reading import PageReading, read_page
@@ -82,10 +82,13 @@ def classify_one(
     The local pool and the workers of a Dask cluster (core.batch.cluster) both run this.
     """
     try:
-        scan = load_for_analysis(path)
+        if signals_dir is None:
+            full, scan = None, load_for_analysis(path)
+        else:  # the digitizer reads the full-size scan: decoded once for both (twice only for a JPEG)
+            full, scan = load_for_viewing(path)
         page = read_page(scan.pixels, image_size=scan.file_size)
         result = model.classify_page(page)
-        signals, line = digitize_into(path, signals_dir, page) if signals_dir is not None else (None, None)
+        signals, line = digitize_into(path, signals_dir, page, full) if full is not None else (None, None)
         if report is not None:
             try:
                 report(path, scan.pixels, result, signals)
@@ -102,17 +105,20 @@ def classify_one(
         return BatchItem(path, None, f"{path.name}: unexpected error ({type(exc).__name__}: {exc}).")
 
 
-def digitize_into(path: Path, signals_dir: Path, page: PageReading) -> tuple[SignalReading, dict]:
-    """Digitize the full-size scan, whose page the classification read (``page``), into
-    ``signals_dir/<output stem>.csv``; the signals and their measurement line.
+def digitize_into(
+    path: Path, signals_dir: Path, page: PageReading, full: np.ndarray
+) -> tuple[SignalReading, dict]:
+    """Digitize the full-size scan (``full``, as load_image reads it), whose page the classification read
+    (``page``), into ``signals_dir/<output stem>.csv``; the signals and their measurement line.
 
     A scan that cannot be digitized (or whose CSV cannot be written) has its error in the line: its
     classification stands.
     """
-    target = signals_dir / f"{output_stem(path)}.csv"
+    key = result_key(path)
+    target = signals_dir / f"{stem_of_key(key)}.csv"
     try:
         refuse_overwrite(target, ours=starts_with(SIGNALS_HEADER))
-        reading = read_signals(load_image(path), reading=page)
+        reading = read_signals(full, reading=page)
         outputs = [] if reading.digitization is None else export_signals(target, reading, "csv")
     except EcgDeskError as exc:
         reading, outputs = SignalReading.failed(str(exc)), []
@@ -120,4 +126,4 @@ def digitize_into(path: Path, signals_dir: Path, page: PageReading) -> tuple[Sig
         log.error("scan %s not digitized: unexpected %s\n%s", file_id(path), type(exc).__name__,
                   "".join(traceback.format_tb(exc.__traceback__)).rstrip())
         reading, outputs = SignalReading.failed(f"unexpected error ({type(exc).__name__}: {exc})."), []
-    return reading, measurement_line(result_key(path), reading, outputs)
+    return reading, measurement_line(key, reading, outputs)

@@ -40,8 +40,12 @@ def other_findings_text(result: Classification, manifest: Manifest) -> str:
     """The report's line under its headline: the findings besides the answer, or why there are none at all."""
     if not result.findings:
         return f"Findings: {no_findings_text(result, manifest)}"
-    others = [manifest.display_name(f) for f in result.findings if f != result.label]
-    return f"Other findings: {', '.join(others) or 'none'}"
+    return f"Other findings: {', '.join(other_findings(result, manifest)) or 'none'}"
+
+
+def other_findings(result: Classification, manifest: Manifest) -> list[str]:
+    """The display names of the findings besides the answer (the report's line and the summary's column)."""
+    return [manifest.display_name(f) for f in result.findings if f != result.label]
 
 
 def region_name(result: Classification | None) -> str:

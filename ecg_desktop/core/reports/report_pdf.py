@@ -42,7 +42,7 @@ from ecg_desktop.core.classify.heat_overlay import (
 )
 from ecg_desktop.core.classify.manifest import Manifest
 from ecg_desktop.core.classify.model import Classification
-from ecg_desktop.core.classify.result_text import other_findings_text, report_region_sentence
+from ecg_desktop.core.classify.result_text import other_findings, other_findings_text, report_region_sentence
 from ecg_desktop.core.classify.saliency import Saliency, saliency_line
 from ecg_desktop.core.errors import ReportWriteError
 from ecg_desktop.core.loading.pdf_pages import REPORT_CREATOR
@@ -311,7 +311,7 @@ def _batch_row(
     if not result.assessable:
         cells = [(NOT_ASSESSABLE, _STRONG), ("-", _BODY), ("", _BODY), (notes, _BODY)]
         return [shown, *(_p(text, style) for text, style in cells)]
-    others = ", ".join(manifest.display_name(f) for f in result.findings if f != result.label)
+    others = ", ".join(other_findings(result, manifest))
     return [
         shown,
         _p(result.headline(manifest), _STRONG),

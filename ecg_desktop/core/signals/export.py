@@ -32,6 +32,7 @@ from ecg_desktop.core.signals.wfdb_record import record_name, write_record
 
 FORMATS = ("csv", "wfdb")
 _ADC_GAIN = 1000.0  # WFDB digital units per mV
+_RECORD_SUFFIXES = (".csv", ".hea", ".dat")  # the files a record name may take in the output folder
 log = logging.getLogger(__name__)
 
 
@@ -89,10 +90,10 @@ def _unique_name(path: Path, used: set[str]) -> str:
     ``used`` (the lower-case names of the folder's files and of the names given so far)."""
     base = record_name(report_stem(path), "scan")
     name, n = base, 1
-    while any(f"{name}{suffix}".lower() in used for suffix in (".csv", ".hea", ".dat")):
+    while any(f"{name}{suffix}".lower() in used for suffix in _RECORD_SUFFIXES):
         n += 1
         name = f"{base}-{n}"
-    used.update(f"{name}{suffix}".lower() for suffix in (".csv", ".hea", ".dat"))
+    used.update(f"{name}{suffix}".lower() for suffix in _RECORD_SUFFIXES)
     return name
 
 
