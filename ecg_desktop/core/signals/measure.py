@@ -65,22 +65,14 @@ def measure(digitization: Digitization) -> Measurements:
 
 def measure_signals(signals: np.ndarray, fs: int, rhythm_lead: str = "II") -> Measurements:
     """Measure a (samples, 12) array of leads in ``digitize.LEADS`` order (mV, NaN where not printed)."""
-    leads = {name: signals[:, i].astype(np.float64) for i, name in enumerate(LEADS)}
-    peaks = _r_peaks(leads, fs, rhythm_lead)
-    if peaks.size < 2:
+    found = median_beats(signals, fs, rhythm_lead)
+    if found is None:
         return NONE
-    rr = np.diff(peaks) / fs
-    rr = rr[(rr > _RR_OUTLIER[0] * np.median(rr)) & (rr < _RR_OUTLIER[1] * np.median(rr))]
-    if rr.size == 0:
-        return NONE
-    rr_s = float(np.mean(rr))
-    beats = {name: b for name, v in leads.items() if (b := _median_beat(v, peaks, fs, rr_s)) is not None}
-    pre = round(min(_PRE_S, 0.45 * rr_s) * fs)
-    qrs = _qrs_bounds(beats, pre, fs)
+    beats, rr_s = found.beats, found.mean_rr_s
     pr = qt = qtc = axis = None
     qrs_ms = None
-    if qrs is not None:
-        onset, offset = qrs
+    if found.qrs is not None:
+        onset, offset = found.qrs
         qrs_ms = 1000 * (offset - onset) / fs
         p_lead = beats.get("II", beats.get(rhythm_lead))
         p_onset = _p_onset(p_lead, onset, fs) if p_lead is not None else None
@@ -91,6 +83,40 @@ def measure_signals(signals: np.ndarray, fs: int, rhythm_lead: str = "II") -> Me
             qtc = qt / np.sqrt(rr_s)
         axis = _axis(beats, onset, offset)
     return plausible(Measurements(60.0 / rr_s, 1000 * rr_s, pr, qrs_ms, qt, qtc, axis))
+
+
+@dataclass(frozen=True, eq=False)
+class MedianBeats:
+    """The beats of a record: each lead's median beat (mV, the R wave at index ``r``), the RR intervals kept
+    and the QRS onset and offset (indices into the beats; None when not found)."""
+
+    beats: dict[str, np.ndarray]
+    r: int
+    rr_intervals_s: np.ndarray
+    qrs: tuple[int, int] | None
+    fs: int
+
+    @property
+    def mean_rr_s(self) -> float:
+        """The mean RR interval (s)."""
+        return float(np.mean(self.rr_intervals_s))
+
+
+def median_beats(signals: np.ndarray, fs: int, rhythm_lead: str = "II") -> MedianBeats | None:
+    """The median beats of a (samples, 12) array of leads in ``digitize.LEADS`` order; None with fewer than two
+    beats found."""
+    leads = {name: signals[:, i].astype(np.float64) for i, name in enumerate(LEADS)}
+    peaks = _r_peaks(leads, fs, rhythm_lead)
+    if peaks.size < 2:
+        return None
+    rr = np.diff(peaks) / fs
+    rr = rr[(rr > _RR_OUTLIER[0] * np.median(rr)) & (rr < _RR_OUTLIER[1] * np.median(rr))]
+    if rr.size == 0:
+        return None
+    rr_s = float(np.mean(rr))
+    beats = {name: b for name, v in leads.items() if (b := _median_beat(v, peaks, fs, rr_s)) is not None}
+    pre = round(min(_PRE_S, 0.45 * rr_s) * fs)
+    return MedianBeats(beats, pre, rr, _qrs_bounds(beats, pre, fs), fs)
 
 
 def plausible(found: Measurements) -> Measurements:
