@@ -6,6 +6,7 @@ API (Qt-free; everything a front end needs to show or export a digitization)::
     dig = digitize(image, box)           # box: CropBox in full-size pixels of the upright page (a user's crop)
     dig = digitize(small, image_size=(w, h))  # a reduced copy of a w x h file: coarser, same coordinates
     dig = digitize(image, reading=page)  # the page reading already made of this scan (a classification's)
+    dig = digitize_reading(page)         # the same, in the reading's own analysis-size copy (the model's input)
     dig.signals()                        # (5000, 12) float32 mV, columns LEADS, NaN where a lead is not printed
     dig.lead("V1")                       # one column of it
     dig.time_s                           # (5000,) sample times, 0 to 10 s
@@ -115,6 +116,17 @@ def digitize(image: np.ndarray, box: CropBox | None = None, *, image_size: tuple
     :class:`DigitizeError` when the page has no 3x4 layout with a rhythm strip to read.
     """
     reading = reading or read_page(image, image_size=image_size, crop=box)
+    return _digitize(upright(image, reading.page_transform, reading.source_size), reading)
+
+
+def digitize_reading(reading: PageReading) -> Digitization:
+    """Digitize a page from its reading alone, in the upright analysis-size copy the reading keeps: coarser than
+    the full-size file (the model's signal branch reads it so, as its image branch does), no second decode."""
+    return _digitize(reading.work, reading)
+
+
+def _digitize(page: np.ndarray, reading: PageReading) -> Digitization:
+    """Digitize ``page``, the upright page of ``reading`` at any size."""
     layout = reading.layout
     if not layout.rows:
         raise DigitizeError("No ECG traces were found on this page, so there is nothing to digitize.")
@@ -123,7 +135,6 @@ def digitize(image: np.ndarray, box: CropBox | None = None, *, image_size: tuple
     if not layout.standard_speed:
         raise DigitizeError(f"Found {layout.description} ({' and '.join(layout.scale_problems())}); the digitizer "
                             "reads printouts at 25 mm/s.")
-    page = upright(image, reading.page_transform, reading.source_size)
     factor = page.shape[1] / reading.work.shape[1]  # this image's pixels per analysis-copy pixel
     region = reading.box.scaled(factor, factor).clamped(page.shape[1], page.shape[0])
     ink = ink_map(page[region.y0 : region.y1, region.x0 : region.x1], ratio=reading.ink.ratio)
