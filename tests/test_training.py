@@ -84,8 +84,14 @@ def test_one_command_tiny_run_writes_loadable_models(tiny_dataset: Path, tmp_pat
     cached = sorted(p.name for p in (out / "cache").glob("*/*.pt"))
     assert cached == ["final.pt", "fold0.pt", "fold1.pt"]
     metrics = json.loads((out / "metrics.json").read_text())
-    assert set(metrics["classifiers"]) == {
-        "cnn_softmax", "lightgbm", "xgboost", "random_forest", "naive_bayes", "decision_rule"}
+    assert set(metrics["classifiers"]) == {"cnn_softmax", "lightgbm", "xgboost", "random_forest", "naive_bayes",
+                                           "signals_alone", "lightgbm_signals", "decision_rule"}
+    # The signal branch is scored on the same folds and shipped only when it beats the image branch alone.
+    image, combined = (metrics["classifiers"][n]["macro_f1_mean"] for n in ("lightgbm", "lightgbm_signals"))
+    assert metrics["shipped"] == ("lightgbm_signals" if combined > image else "lightgbm")
+    assert set(metrics["acquisition_conditions_by_branch"]) == {"lightgbm", "signals_alone", "lightgbm_signals"}
+    assert metrics["acquisition_conditions"] == metrics["acquisition_conditions_by_branch"][metrics["shipped"]]
+    assert metrics["signal_branch"]["scans"] == metrics["dataset"]["files"]
     assert len(metrics["classifiers"]["lightgbm"]["macro_f1_per_fold"]) == 2
     assert metrics["onnx_max_abs_difference"] < 1e-4
     assert list(metrics["acquisition_conditions"]) == list(CONDITIONS)  # held-out scans as clinics have them
@@ -93,12 +99,15 @@ def test_one_command_tiny_run_writes_loadable_models(tiny_dataset: Path, tmp_pat
     assert "| upside_down |" in readme.read_text()
     for name in ("training_curves.png", "lightgbm_feature_importance.png", "confusion_matrices.png"):
         assert (out / name).stat().st_size > 1000
-    assert "LightGBM on CNN features (shipped)" in readme.read_text() and "PLACEHOLDER-TABLE" not in readme.read_text()
+    shipped_row = {"lightgbm": "Image branch: LightGBM on CNN features (shipped)",
+                   "lightgbm_signals": "Image + signal branch: LightGBM stacker on both (shipped)"}[metrics["shipped"]]
+    assert shipped_row in readme.read_text() and "PLACEHOLDER-TABLE" not in readme.read_text()
     model = EcgModel.load(out)
     probs = model.probabilities(np.random.default_rng(0).random((2, 3, 227, 227), dtype=np.float32))
     assert probs.shape == (2, 4) and np.allclose(probs.sum(1), 1)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["thresholds"]["mi_operating_point"]["threshold"] == manifest["thresholds"]["findings"]["mi"]
+    assert ("signal_stacker" in manifest["files"]) == (metrics["shipped"] == "lightgbm_signals")
 
     # A stopped run started again reuses every trained CNN instead of training it again.
     (out / "cache" / next((out / "cache").iterdir()).name / "fold1.pt").unlink()
@@ -124,7 +133,7 @@ def test_one_command_tiny_run_writes_loadable_models(tiny_dataset: Path, tmp_pat
     assert ablation.main(["--data", str(tiny_dataset), "--cache", str(out / "cache"), "--folds", "2", "--epochs", "1",
                           "--only-folds", "0", "--out", str(table)]) == 0
     tables = json.loads(table.read_text())
-    for name, row in json.loads((out / "metrics.json").read_text())["acquisition_conditions"].items():
+    for name, row in json.loads((out / "metrics.json").read_text())["acquisition_conditions_by_branch"]["lightgbm"].items():
         assert tables["app"][name]["macro_f1_per_fold"][0] == pytest.approx(row["macro_f1_per_fold"][0])
         assert tables["no_checks"][name]["answered"] == 1.0
     # Each reading's predictions are kept beside the fold's CNN: run again, it reads and classifies nothing.

@@ -18,12 +18,18 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from training.report import NAMES as CLASSIFIER_NAMES
-from training.report import TUNING_SET, applicability_markdown, second_stage_comparison
+from training.report import (
+    TUNING_SET,
+    applicability_markdown,
+    branch_conditions_markdown,
+    flag_markdown,
+    second_stage_comparison,
+    shipped_name,
+)
 
 FEATURE_IMPORTANCE = "lightgbm_feature_importance.png"  # written next to metrics.json by training
 REQUIRED_METRICS = ("cv", "folds", "seed", "dataset", "classifiers", "shipped_bootstrap_95ci", "calibration",
                     "out_of_distribution")
-SHIPPED = "lightgbm"
 APPEARANCE_CHANGES = {"greyscale": "grey copies", "photocopy": "photocopies", "grid_hue": "other grid colours",
                       "low_resolution": "low resolution", "lighting": "uneven light", "noise": "sensor noise",
                       "blur": "blur", "jpeg": "JPEG"}
@@ -56,8 +62,8 @@ def load_inputs(models: Path) -> tuple[dict[str, Any], dict[str, Any]]:
 def render_card(metrics: dict[str, Any], manifest: dict[str, Any]) -> str:
     """The model card as Markdown."""
     missing = [key for key in REQUIRED_METRICS if key not in metrics]
-    if SHIPPED not in metrics.get("classifiers", {}):
-        missing.append(f"classifiers.{SHIPPED}")
+    if shipped_name(metrics) not in metrics.get("classifiers", {}):
+        missing.append(f"classifiers.{shipped_name(metrics)}")
     if missing:
         raise CardError(f"metrics.json lacks {', '.join(missing)}: it comes from an older training run; "
                         "run python -m training.train again")
@@ -137,7 +143,7 @@ each scan was predicted by models (CNN and classifier) trained without it and wi
 
 
 def _performance(metrics: dict, manifest: dict) -> str:
-    shipped = metrics["classifiers"][SHIPPED]
+    shipped = metrics["classifiers"][shipped_name(metrics)]
     ci = metrics["shipped_bootstrap_95ci"]
     names = _class_names(manifest)
     rows = "\n".join(
@@ -146,7 +152,7 @@ def _performance(metrics: dict, manifest: dict) -> str:
         for cid, m in shipped["per_class"].items()
     )
     return f"""
-## Performance of the shipped model (LightGBM on CNN features)
+## Performance of the shipped model ({CLASSIFIER_NAMES[shipped_name(metrics)]})
 
 Macro-F1 **{_f(shipped["macro_f1_mean"])} ± {_f(shipped["macro_f1_std"])}** (mean ± standard deviation over
 folds; 95% bootstrap interval {_ci(ci.get("macro_f1"))}); accuracy {_f(shipped["accuracy"])}.
@@ -188,7 +194,7 @@ over those answers (mean ± standard deviation over folds).
 | Condition | Answered | Macro-F1 |
 |---|---|---|
 {rows}
-"""
+""" + _lines(branch_conditions_markdown(metrics))
     ablation = metrics.get("ablation")
     if ablation:
         variants = [name for name in ablation if name in ABLATION_VARIANTS]
@@ -204,6 +210,11 @@ training does; answered share, macro-F1 of the answers):
 |---|{"---|" * len(variants)}
 """ + "\n".join(lines) + "\n"
     return text
+
+
+def _lines(lines: list[str]) -> str:
+    """Markdown lines as a block that follows another ("" for none)."""
+    return "\n".join(lines) + "\n" if lines else ""
 
 
 def _answered_f1(row: dict) -> str:
@@ -226,8 +237,8 @@ The same folds, the same CNN features; macro-F1 is mean ± standard deviation ov
 |---|---|---|
 {rows}
 
-{second_stage_comparison(metrics["classifiers"])}
-"""
+{second_stage_comparison(metrics["classifiers"], shipped_name(metrics))}
+""" + _lines(flag_markdown(metrics))
 
 
 def _calibration(metrics: dict, manifest: dict) -> str:

@@ -14,30 +14,54 @@ import numpy as np
 from sklearn.metrics import f1_score
 
 from ecg_desktop.core.classify.preprocess import PreprocessConfig, preprocess
+from ecg_desktop.core.classify.signal_branch import stack_inputs
 from ecg_desktop.core.loading.image_io import load_image
 from ecg_desktop.core.page.reading import PageReading, read_page
+from ecg_desktop.core.signals.features import page_signal_features
 from training.conditions import CONDITIONS, apply_condition
 from training.fit import predict
 
 
 def fold_condition_predictions(
     model, classifier, paths: list[Path], preprocessing: PreprocessConfig, *,
-    read: Callable[[np.ndarray], PageReading] = read_page,
+    read: Callable[[np.ndarray], PageReading] = read_page, signals: bool = False,
 ) -> dict:
-    """Per condition: the predicted class of each held-out file, and whether the app's checks refuse its page.
+    """Per condition: the predicted class of each held-out file, and whether the app's checks refuse its page;
+    with ``signals``, also the image branch's probabilities and the page's signal features (for the signal branch,
+    see with_signal_branch).
 
     ``read`` reads a page (the app's reading unless an ablation swaps it). A refused page is classified too, so
     one pass gives both the app's answers and what answering every page would give (see summarise_conditions)."""
-    predicted: dict[str, dict[str, list]] = {name: {"predicted": [], "refused": []} for name in CONDITIONS}
+    predicted: dict[str, dict[str, list]] = {
+        name: {"predicted": [], "refused": [], **({"probs": [], "features": []} if signals else {})}
+        for name in CONDITIONS
+    }
     for path in paths:
         image = load_image(path)
         seed = int.from_bytes(path.name.encode()[-4:], "little")  # the same transform in every run
         for name in CONDITIONS:
             page = read(apply_condition(name, image, seed))
             features, _ = predict(model, preprocess(page.work, page.box, config=preprocessing)[None])
-            predicted[name]["predicted"].append(int(np.argmax(classifier.predict_proba(features)[0])))
+            probs = classifier.predict_proba(features)[0]
+            predicted[name]["predicted"].append(int(np.argmax(probs)))
             predicted[name]["refused"].append(bool(page.reasons))
+            if signals:
+                predicted[name]["probs"].append(probs)
+                predicted[name]["features"].append(page_signal_features(page))
     return predicted
+
+
+def with_signal_branch(predicted: dict, stacker, signals_alone) -> tuple[dict, dict]:
+    """One fold's per-condition predictions (made with ``signals``) as the combination and the signals alone give
+    them (``stacker``, ``signals_alone``: the fold's models, see training.signal_branch)."""
+    combined, alone = {}, {}
+    for name, found in predicted.items():
+        probs, features = np.array(found["probs"]), np.array(found["features"])
+        combined[name] = {"predicted": stacker.predict_proba(stack_inputs(probs, features)).argmax(axis=1).tolist(),
+                          "refused": found["refused"]}
+        alone[name] = {"predicted": signals_alone.predict_proba(features).argmax(axis=1).tolist(),
+                       "refused": found["refused"]}
+    return combined, alone
 
 
 def summarise_conditions(per_fold: list[dict], labels_by_fold: list[np.ndarray], n_classes: int, *,

@@ -5,32 +5,75 @@ from __future__ import annotations
 from pathlib import Path
 
 NAMES = {
-    "lightgbm": "LightGBM on CNN features (shipped)",
+    "lightgbm": "Image branch: LightGBM on CNN features",
+    "signals_alone": "Signal branch alone: LightGBM on the digitized leads' features",
+    "lightgbm_signals": "Image + signal branch: LightGBM stacker on both",
     "xgboost": "XGBoost on CNN features",
     "random_forest": "Random Forest on CNN features",
     "naive_bayes": "Gaussian Naive Bayes on CNN features",
     "cnn_softmax": "CNN softmax (no second stage)",
-    "decision_rule": "Shipped rule: calibrated LightGBM + finding thresholds (cross-fitted)",
+    "decision_rule": "Shipped rule: the shipped classifier calibrated + finding thresholds (cross-fitted)",
     "seed_baseline_lightgbm": "Seed configuration: LightGBM on CNN features",
     "seed_baseline_cnn_softmax": "Seed configuration: CNN softmax",
 }
-SHIPPED = "lightgbm"
-ALTERNATIVES = ("cnn_softmax", "xgboost", "random_forest", "naive_bayes")  # same folds, same CNNs, this run
+ALTERNATIVES = ("lightgbm", "cnn_softmax", "xgboost", "random_forest", "naive_bayes")  # same folds and CNNs
+BRANCHES = ("lightgbm", "signals_alone", "lightgbm_signals")
+
+
+def shipped_name(results: dict) -> str:
+    """The classifier the run shipped (runs before the signal branch shipped LightGBM on CNN features)."""
+    return results.get("shipped", "lightgbm")
 TUNING_SET = ("These folds are a tuning set, not a test set: the CNN's epochs and regularisation were chosen "
               "on them, so every figure here is optimistic.")
 
 
-def second_stage_comparison(classifiers: dict) -> str:
-    """One sentence saying plainly whether the shipped classifier beats the alternatives measured with it."""
-    shipped, std = classifiers[SHIPPED]["macro_f1_mean"], classifiers[SHIPPED]["macro_f1_std"]
-    as_good = {name: classifiers[name]["macro_f1_mean"] for name in ALTERNATIVES
-               if name in classifiers and classifiers[name]["macro_f1_mean"] >= shipped}
+def second_stage_comparison(classifiers: dict, name: str = "lightgbm") -> str:
+    """One sentence saying plainly whether the shipped classifier ``name`` beats the alternatives measured with it."""
+    shipped, std = classifiers[name]["macro_f1_mean"], classifiers[name]["macro_f1_std"]
+    as_good = {other: classifiers[other]["macro_f1_mean"] for other in ALTERNATIVES
+               if other != name and other in classifiers and classifiers[other]["macro_f1_mean"] >= shipped}
     if not as_good:
-        return f"The shipped LightGBM has the highest mean macro-F1 of the classifiers compared ({shipped:.3f})."
+        return f"The shipped classifier ({NAMES[name]}) has the highest mean macro-F1 of those compared ({shipped:.3f})."
     gap = max(as_good.values()) - shipped
     spread = f"; the largest gap, {gap:.3f}, is smaller than the spread over folds (±{std:.3f})" if gap < std else ""
-    return (f"The shipped second stage (LightGBM, macro-F1 {shipped:.3f}) is not better than "
-            + ", ".join(f"{NAMES[name]} at {f1:.3f}" for name, f1 in as_good.items()) + f"{spread}.")
+    return (f"The shipped classifier ({NAMES[name]}, macro-F1 {shipped:.3f}) is not better than "
+            + ", ".join(f"{NAMES[other]} at {f1:.3f}" for other, f1 in as_good.items()) + f"{spread}.")
+
+
+def branch_conditions_markdown(results: dict) -> list[str]:
+    """Per acquisition condition, each branch's and the combination's out-of-fold macro-F1 (Markdown lines)."""
+    by_branch = results.get("acquisition_conditions_by_branch") or {}
+    branches = [b for b in BRANCHES if b in by_branch]
+    if len(branches) < 2:
+        return []
+    lines = ["", ("Out of fold, per acquisition condition and branch (macro-F1 of the answers, mean ± std over folds; "
+             "every branch answers the same pages):"), "",
+             "| condition | answered | " + " | ".join(NAMES[b] for b in branches) + " |",
+             "|---|---|" + "---|" * len(branches)]
+    for condition, row in by_branch[branches[0]].items():
+        cells = " | ".join(f"{by_branch[b][condition]['macro_f1_mean']:.3f} ± {by_branch[b][condition]['macro_f1_std']:.3f}"
+                           for b in branches)
+        lines.append(f"| {condition} | {100 * row['answered']:.0f}% | {cells} |")
+    return lines
+
+
+def flag_markdown(results: dict) -> list[str]:
+    """What the branches' disagreement warning flagged out of fold (Markdown lines; none without the signal branch)."""
+    flags = results.get("signal_branch")
+    if not flags:
+        return []
+    mi = flags["answered_normal"].get("mi", {"scans": 0, "unflagged": 0, "flagged": 0})
+    return ["", (f"Disagreement warning, out of fold: the image branch and the signal branch alone disagree on Normal "
+            f"against an abnormal class on {flags['disagreeing']} of {flags['scans']} scans (signals read on "
+            f"{flags['signals_read']}); with the low-confidence flag, {flags['flagged_any']} scans are flagged. "
+            f"Accuracy of the answers: {_share(flags['accuracy_unflagged'])} unflagged, "
+            f"{_share(flags['accuracy_flagged'])} flagged. MI scans answered Normal: {mi['unflagged']} without a "
+            f"flag, {mi['flagged']} with one (of {mi['scans']}); the rule's thresholds were chosen on these "
+            "predictions.")]
+
+
+def _share(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.1f}%"
 
 
 def write_metrics_markdown(results: dict, class_ids: list[str], path: Path) -> str:
@@ -45,24 +88,28 @@ def write_metrics_markdown(results: dict, class_ids: list[str], path: Path) -> s
         "| classifier | macro-F1 | accuracy | " + " | ".join(f"F1 {c}" for c in class_ids) + " |",
         "|---|---|---|" + "---|" * len(class_ids),
     ]
+    shipped = shipped_name(results)
     for name, m in results["classifiers"].items():
         folds = m["macro_f1_per_fold"]
         per_class = " | ".join(f"{m['per_class'][c]['f1']:.2f}" for c in class_ids)
+        label = NAMES.get(name, name) + (" (shipped)" if name == shipped else "")
         lines.append(
-            f"| {NAMES.get(name, name)} | {m['macro_f1_mean']:.3f} ± {m['macro_f1_std']:.3f} "
+            f"| {label} | {m['macro_f1_mean']:.3f} ± {m['macro_f1_std']:.3f} "
             f"[{min(folds):.2f}–{max(folds):.2f}] | {m['accuracy']:.3f} | {per_class} |"
         )
-    if SHIPPED in results["classifiers"]:
-        lines += ["", second_stage_comparison(results["classifiers"])]
+    if shipped in results["classifiers"]:
+        lines += ["", second_stage_comparison(results["classifiers"], shipped)]
+    lines += flag_markdown(results)
     conditions = results.get("acquisition_conditions")
     if conditions:
         lines += ["", ("Out of fold, per acquisition condition (held-out scans transformed as clinics produce them, "
-                  "read by the app's page reading; LightGBM answers, page checks only):"), "",
+                  "read by the app's page reading; the shipped classifier answers, page checks only):"), "",
                   "| condition | answered | macro-F1 of the answers | pooled |", "|---|---|---|---|"]
         for name, row in conditions.items():
             pooled = "–" if row["pooled_macro_f1"] is None else f"{row['pooled_macro_f1']:.3f}"
             lines.append(f"| {name} | {100 * row['answered']:.0f}% | {row['macro_f1_mean']:.3f} ± "
                          f"{row['macro_f1_std']:.3f} | {pooled} |")
+        lines += branch_conditions_markdown(results)
     ci = results.get("shipped_bootstrap_95ci")
     if ci:
         lines += ["", "Shipped model, 95% bootstrap intervals on pooled out-of-fold predictions: "

@@ -36,13 +36,15 @@ import onnxruntime
 import sklearn
 import torch
 
+from ecg_desktop.core.classify.decision import decide_all
 from ecg_desktop.core.classify.manifest import FORMAT_VERSION, sha256_of
 from ecg_desktop.core.classify.preprocess import INPUT_SIZE, INPUT_STYLES, PREPROCESSING, preprocess
-from training import applicability, calibration, data, plots
+from ecg_desktop.core.signals.features import FEATURE_NAMES
+from training import applicability, calibration, data, plots, signal_branch
 from training.augment import TrainingScan, augment, training_scan
 from training.cache import CnnCache
 from training.classifiers import CLASSIFIERS, fit_predict, make_lightgbm, softmax, summarise
-from training.condition_eval import fold_condition_predictions, summarise_conditions
+from training.condition_eval import fold_condition_predictions, summarise_conditions, with_signal_branch
 from training.export import export_onnx, max_abs_difference
 from training.fit import FitConfig, History, predict
 from training.input_checks import ink_range
@@ -57,6 +59,7 @@ CLASSES = [
     ("history_of_mi", "History of MI"),
 ]
 CLASS_IDS = [c for c, _ in CLASSES]
+IMAGE, SIGNALS, COMBINED = "lightgbm", "signals_alone", "lightgbm_signals"  # the branches' names in the metrics
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -102,6 +105,7 @@ class Prepared:
     labels: np.ndarray
     folds: list[tuple[np.ndarray, np.ndarray]]
     fingerprint_check: dict | None
+    signal_features: np.ndarray | None  # every scan's (core.signals.features), when the run ships models
 
 
 @dataclass
@@ -112,19 +116,21 @@ class CrossValidation:
     fold_labels: list[np.ndarray]
     histories: list[dict]
     distances: list[np.ndarray]
-    conditions: list[dict]
+    conditions: dict[str, list[dict]]  # per branch ("lightgbm" the image's), per fold: per-condition predictions
 
 
 @dataclass
 class Evaluation:
     """What the cross-validation measured, and the thresholds it chose for the shipped rule."""
 
+    shipped: str  # IMAGE or COMBINED: the one with the higher mean macro-F1 over the folds
     metrics: dict
-    by_condition: dict
+    flags: dict | None  # what the branches' disagreement warning flags out of fold (None without the signal branch)
+    by_condition: dict  # per branch
     calibration: dict
     rule: dict
     ood_threshold: float
-    oof: np.ndarray  # calibrated (cross-fitted) pooled out-of-fold LightGBM probabilities
+    oof: np.ndarray  # calibrated (cross-fitted) pooled out-of-fold probabilities of the shipped classifier
     oof_labels: np.ndarray
     distances: np.ndarray  # pooled held-out OOD distances
 
@@ -144,7 +150,8 @@ def prepare(
     args: argparse.Namespace, config: FitConfig, class_ids: list[str], log: RunLog, *, layout_check: bool = True
 ) -> Prepared:
     """Read and group the scans, compute their inputs and folds and, with ``layout_check``, fit the
-    layout-fingerprint check and write its distribution into ``args.out`` (only a run that ships models needs it)."""
+    layout-fingerprint check and write its distribution into ``args.out`` and read the scans' signal features (only
+    a run that ships models needs them)."""
     files = data.discover(args.data, class_ids, limit_per_class=args.limit_per_class)
     log(f"reading {len(files)} images from {args.data}")
     scans, images = data.load_scans(files)
@@ -154,11 +161,14 @@ def prepare(
     sources = [training_scan(image, scan.crop, config.augment, seed=args.seed + i)
                for i, (image, scan) in enumerate(zip(images, scans))]
     folds = data.grouped_folds(scans, n_folds=args.folds, seed=args.seed)
-    fingerprint_check = None
+    fingerprint_check = signal_features = None
     if layout_check:
         fingerprint_check = applicability.fit(images, [s.crop for s in scans], [test for _, test in folds], args.out)
         log(f"layout fingerprint check: {fingerprint_check}")
-    return Prepared(scans, duplicates, inputs, sources, np.array([s.label for s in scans]), folds, fingerprint_check)
+        signal_features = signal_branch.features_of(images)
+        log(f"signal features read on {int((~np.isnan(signal_features).all(axis=1)).sum())} of {len(scans)} scans")
+    return Prepared(scans, duplicates, inputs, sources, np.array([s.label for s in scans]), folds, fingerprint_check,
+                    signal_features)
 
 
 def fold_cnn(prepared: Prepared, config: FitConfig, cache: CnnCache, k: int, seed: int, log: RunLog):
@@ -205,7 +215,7 @@ def cross_validate(prepared: Prepared, config: FitConfig, class_ids: list[str], 
     acquisition condition, the shipped classifier's held-out predictions."""
     inputs, labels = prepared.inputs, prepared.labels
     paths = [s.path for s in prepared.scans]
-    cv = CrossValidation({}, [], [], [], [])
+    cv = CrossValidation({}, [], [], [], {IMAGE: []})
     for k, (train_idx, test_idx) in enumerate(prepared.folds):
         log(f"fold {k + 1}/{len(prepared.folds)}: {len(train_idx)} train, {len(test_idx)} held out")
         model, history = fold_cnn(prepared, config, cache, k, seed, log)
@@ -217,8 +227,9 @@ def cross_validate(prepared: Prepared, config: FitConfig, class_ids: list[str], 
         for name in CLASSIFIERS:
             cv.probs.setdefault(name, []).append(fit_predict(name, train_x, train_y, test_f, seed))
         cv.fold_labels.append(labels[test_idx])
-        cv.conditions.append(fold_condition_predictions(
-            model, make_lightgbm(seed).fit(train_x, train_y), [paths[i] for i in test_idx], config.preprocessing
+        cv.conditions[IMAGE].append(fold_condition_predictions(
+            model, make_lightgbm(seed).fit(train_x, train_y), [paths[i] for i in test_idx], config.preprocessing,
+            signals=True,
         ))
         log("  macro-F1 " + ", ".join(
             f"{n} {summarise([p[-1]], [labels[test_idx]], class_ids)['macro_f1_mean']:.3f}"
@@ -227,48 +238,87 @@ def cross_validate(prepared: Prepared, config: FitConfig, class_ids: list[str], 
     return cv
 
 
-def evaluate(cv: CrossValidation, class_ids: list[str], log: RunLog) -> Evaluation:
-    """Score every classifier out of fold; calibrate, and choose the rule's, low-confidence and OOD thresholds."""
+def add_signal_branch(cv: CrossValidation, prepared: Prepared, seed: int, log: RunLog) -> signal_branch.SignalBranchFolds:
+    """Score the signal branch alone and combined with the image branch on the same folds (their out-of-fold
+    probabilities and per-condition predictions join ``cv``)."""
+    branch = signal_branch.cross_validate(cv.probs[IMAGE], prepared.signal_features, prepared.folds, cv.fold_labels,
+                                          seed)
+    cv.probs[SIGNALS], cv.probs[COMBINED] = branch.signals, branch.combined
+    cv.conditions[COMBINED], cv.conditions[SIGNALS] = [], []
+    for predicted, (stacker, alone) in zip(cv.conditions[IMAGE], branch.models):
+        combined, signals = with_signal_branch(predicted, stacker, alone)
+        cv.conditions[COMBINED].append(combined)
+        cv.conditions[SIGNALS].append(signals)
+    log("signal branch: macro-F1 " + ", ".join(
+        f"{name} {summarise(cv.probs[name], cv.fold_labels, CLASS_IDS)['macro_f1_mean']:.3f}"
+        for name in (IMAGE, SIGNALS, COMBINED)))
+    return branch
+
+
+def evaluate(cv: CrossValidation, prepared: Prepared, class_ids: list[str], log: RunLog) -> Evaluation:
+    """Score every classifier out of fold; ship the image branch or its combination with the signal branch,
+    whichever scores higher; calibrate it, and choose the rule's, low-confidence and OOD thresholds."""
     metrics = {name: summarise(p, cv.fold_labels, class_ids) for name, p in cv.probs.items()}
-    by_condition = summarise_conditions(cv.conditions, cv.fold_labels, len(class_ids))
-    log(f"per acquisition condition (out of fold): {by_condition}")
+    shipped = COMBINED if COMBINED in metrics and (
+        metrics[COMBINED]["macro_f1_mean"] > metrics[IMAGE]["macro_f1_mean"]) else IMAGE
+    log(f"shipped: {shipped}")
+    by_condition = {name: summarise_conditions(per_fold, cv.fold_labels, len(class_ids))
+                    for name, per_fold in cv.conditions.items()}
+    log(f"per acquisition condition (out of fold, shipped): {by_condition[shipped]}")
     distances = np.concatenate(cv.distances)
-    oof_raw = np.concatenate(cv.probs["lightgbm"])
+    oof_raw = np.concatenate(cv.probs[shipped])
     oof_labels = np.concatenate(cv.fold_labels)
-    oof = np.concatenate(calibration.cross_fitted(cv.probs["lightgbm"], cv.fold_labels))
+    oof = np.concatenate(calibration.cross_fitted(cv.probs[shipped], cv.fold_labels))
     calibration_summary = {
-        "method": "temperature scaling of LightGBM probabilities, fitted on out-of-fold predictions",
+        "method": f"temperature scaling of the shipped classifier's ({shipped}) probabilities, fitted on "
+                  "out-of-fold predictions",
         "temperature": calibration.fit_temperature(oof_raw, oof_labels),
         "ece_before": calibration.expected_calibration_error(oof_raw, oof_labels),
         "ece_after_cross_fitted": calibration.expected_calibration_error(oof, oof_labels),
     }
     log(f"calibration: {calibration_summary}")
-    rule = rule_thresholds(cv.probs["lightgbm"], cv.fold_labels, class_ids)
+    rule = rule_thresholds(cv.probs[shipped], cv.fold_labels, class_ids)
     metrics["decision_rule"] = rule.pop("scores")
     log(f"decision rule (cross-fitted): macro-F1 {metrics['decision_rule']['macro_f1_mean']:.3f}, "
         f"MI finding {metrics['decision_rule']['mi_finding']}; shipped thresholds {rule}")
     ood_threshold = threshold_from(distances)
     log(f"low-confidence below {rule['low_confidence']}, OOD distance above {ood_threshold:.1f}")
-    return Evaluation(metrics, by_condition, calibration_summary, rule, ood_threshold, oof,
+    flags = None
+    if SIGNALS in cv.probs:
+        answers = np.array([class_ids.index(c) for c in decide_all(oof, class_ids, rule["findings"])])
+        flags = signal_branch.flag_summary(cv.probs[IMAGE], cv.probs[SIGNALS], prepared.signal_features,
+                                           prepared.folds, answers,
+                                           oof[np.arange(len(answers)), answers], rule["low_confidence"], oof_labels,
+                                           class_ids)
+        log(f"disagreement warning (out of fold): {flags}")
+    return Evaluation(shipped, metrics, flags, by_condition, calibration_summary, rule, ood_threshold, oof,
                       oof_labels, distances)
 
 
-def train_final(prepared: Prepared, config: FitConfig, cache: CnnCache, ood_threshold: float, args: argparse.Namespace,
-                log: RunLog) -> tuple[History, lightgbm.LGBMClassifier, float]:
-    """Train the shipped CNN and LightGBM on all the data and write them (ONNX, LightGBM text, OOD distribution).
+def train_final(prepared: Prepared, config: FitConfig, cache: CnnCache, evaluation: Evaluation, cv: CrossValidation,
+                args: argparse.Namespace, log: RunLog) -> tuple[History, lightgbm.LGBMClassifier, float]:
+    """Train the shipped CNN and LightGBM on all the data and write them (ONNX, LightGBM text, OOD distribution)
+    and, when the combination is shipped, the signal branch's stacker and classifier.
 
-    Returns the CNN's curves, the classifier and the largest ONNX-vs-PyTorch output difference.
+    Returns the CNN's curves, the image branch's classifier and the largest ONNX-vs-PyTorch output difference.
     """
     log("final model: CNN and LightGBM on all data")
     model, history = final_cnn(prepared, config, cache, args.seed, log)
     features, _ = predict(model, prepared.inputs)
     train_x, train_y = classifier_training_set(model, prepared.sources, features, prepared.labels, config, args.seed)
     booster = make_lightgbm(args.seed).fit(train_x, train_y)
-    fit_distribution(features, ood_threshold).save(args.out / "feature_distribution.npz")
+    fit_distribution(features, evaluation.ood_threshold).save(args.out / "feature_distribution.npz")
     cnn_path = args.out / "cnn.onnx"
     export_onnx(model, cnn_path, input_size=INPUT_SIZE)
     onnx_diff = max_abs_difference(model, cnn_path, input_size=INPUT_SIZE)
     booster.booster_.save_model(str(args.out / "lightgbm.txt"))
+    for name in (signal_branch.STACKER_FILE, signal_branch.SIGNALS_FILE):
+        (args.out / name).unlink(missing_ok=True)
+    if evaluation.shipped == COMBINED:
+        stacker, alone = signal_branch.fit_shipped(cv.probs[IMAGE], prepared.signal_features, prepared.folds,
+                                                   cv.fold_labels, args.seed)
+        stacker.booster_.save_model(str(args.out / signal_branch.STACKER_FILE))
+        alone.booster_.save_model(str(args.out / signal_branch.SIGNALS_FILE))
     log(f"ONNX vs PyTorch max abs difference {onnx_diff:.2e}")
     return history, booster, onnx_diff
 
@@ -293,8 +343,11 @@ def run_results(args: argparse.Namespace, config: FitConfig, prepared: Prepared,
         "fit_config": asdict(config),
         "dataset": {"dir": str(args.data), "class_counts": data.class_counts(prepared.scans, CLASS_IDS),
                     **prepared.duplicates},
+        "shipped": evaluation.shipped,
         "classifiers": evaluation.metrics,
-        "acquisition_conditions": evaluation.by_condition,
+        "signal_branch": evaluation.flags,
+        "acquisition_conditions": evaluation.by_condition[evaluation.shipped],
+        "acquisition_conditions_by_branch": evaluation.by_condition,
         "shipped_bootstrap_95ci": calibration.bootstrap_f1(evaluation.oof, evaluation.oof_labels, CLASS_IDS,
                                                            seed=args.seed),
         "calibration": evaluation.calibration,
@@ -337,8 +390,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     cv = cross_validate(prepared, config, CLASS_IDS, args.seed, cache, log)
-    evaluation = evaluate(cv, CLASS_IDS, log)
-    final_history, booster, onnx_diff = train_final(prepared, config, cache, evaluation.ood_threshold, args, log)
+    add_signal_branch(cv, prepared, args.seed, log)
+    evaluation = evaluate(cv, prepared, CLASS_IDS, log)
+    final_history, booster, onnx_diff = train_final(prepared, config, cache, evaluation, cv, args, log)
     write_plots(cv, final_history, booster, evaluation.metrics, CLASS_IDS, args.out)
 
     created = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
@@ -374,12 +428,15 @@ def write_manifest(args, class_ids, evaluation: Evaluation, prepared: Prepared, 
     """manifest.json: the files with their hashes and everything the app needs to use them as trained."""
     rule, calibrated, scans = evaluation.rule, evaluation.calibration, prepared.scans
     files = {"cnn": "cnn.onnx", "classifier": "lightgbm.txt", "feature_distribution": "feature_distribution.npz"}
+    if evaluation.shipped == COMBINED:
+        files |= {"signal_stacker": signal_branch.STACKER_FILE, "signal_classifier": signal_branch.SIGNALS_FILE}
     hashes = {role: sha256_of(args.out / name) for role, name in files.items()}
-    shipped = evaluation.metrics["lightgbm"]
+    shipped = evaluation.metrics[evaluation.shipped]
     manifest = {
         "format_version": FORMAT_VERSION,
-        "model_name": "ECG Desk dual-branch CNN + LightGBM",
-        "model_version": f"{created[:10]}-{hashes['cnn'][:8]}",
+        "model_name": "ECG Desk dual-branch CNN + LightGBM" + (" with the signal branch"
+                                                               if evaluation.shipped == COMBINED else ""),
+        "model_version": f"{created[:10]}-{hashlib.sha256(''.join(hashes.values()).encode()).hexdigest()[:8]}",
         "created": created,
         "classes": [{"id": cid, "name": name} for cid, name in CLASSES],
         "preprocessing": preprocessing,
@@ -387,6 +444,8 @@ def write_manifest(args, class_ids, evaluation: Evaluation, prepared: Prepared, 
         "calibration": {"method": "temperature", "temperature": calibrated["temperature"],
                         "ece_before": calibrated["ece_before"], "ece_after": calibrated["ece_after_cross_fitted"]},
         "input_checks": input_checks,
+        **({"signal_branch": {"features": list(FEATURE_NAMES), "digitized": "the page reading's analysis-size copy"}}
+           if evaluation.shipped == COMBINED else {}),
         "thresholds": rule,
         "metrics": {
             "cv": f"grouped stratified {args.folds}-fold, out-of-fold",
