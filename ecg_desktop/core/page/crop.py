@@ -163,8 +163,12 @@ def _periods(signal: np.ndarray) -> tuple[tuple[float, float], tuple[float, floa
 
 
 def _sampled_lines(signal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every _LINE_STEP-th row (for the period across) and column, as rows (for the period down)."""
-    return signal[::_LINE_STEP], signal[:, ::_LINE_STEP].T
+    """Every _LINE_STEP-th row (for the period across) and column, as rows (for the period down), in float32.
+
+    The columns are gathered into a compact copy first: their means and the rows made of them are read from
+    it, not from the whole signal.
+    """
+    return signal[::_LINE_STEP].astype(np.float32), signal[:, ::_LINE_STEP].astype(np.float32).T
 
 
 def darkest_channel(image: np.ndarray) -> np.ndarray:
@@ -191,12 +195,20 @@ def highpass(paper: np.ndarray) -> np.ndarray:
 
 
 def grid_signal(paper: np.ndarray) -> np.ndarray:
-    """High-pass darkness of a single-channel image without the ink, clipped so that no line outweighs the rest."""
+    """High-pass darkness (int16) of a single-channel image without the ink, clipped so that no line outweighs the
+    rest."""
     signal = highpass(paper)
     away_from_ink = cv2.erode(cv2.threshold(paper, _INK_LEVEL - 1, 255, cv2.THRESH_BINARY)[1], np.ones((3, 3), np.uint8))
     signal = cv2.bitwise_and(signal, signal, mask=away_from_ink)  # 0 on ink and next to it
-    cap = max(4, int(np.percentile(np.abs(signal[::4, ::4]), 96)))
-    return np.clip(signal, -cap, cap, out=signal).astype(np.float32)
+    cap = max(4, int(_sorted_percentile(np.abs(signal[::4, ::4]), 96)))
+    return np.clip(signal, -cap, cap, out=signal)
+
+
+def _sorted_percentile(values: np.ndarray, q: float) -> float:
+    """``np.percentile(values, q)`` of small non-negative integers, taken of them sorted by their histogram (the
+    same values: NumPy's partial sort is quick on sorted ones)."""
+    counts = np.bincount(values.ravel())
+    return float(np.percentile(np.repeat(np.arange(counts.size, dtype=values.dtype), counts), q))
 
 
 def _period(lines: np.ndarray) -> tuple[float, float] | None:
@@ -316,6 +328,7 @@ def _tinted_region(small: np.ndarray, relative: bool = False) -> CropBox | None:
 def _periodic_region(signal: np.ndarray, lag: int) -> CropBox | None:
     """Bounding box of the largest block of tiles that repeat at ``lag`` both across and down."""
     tile = max(8, min(4 * lag, 32))
+    signal = signal.astype(np.float32)  # its products in float32: int16 ones overflow
     h, w = ((n - lag) // tile * tile for n in signal.shape)
     core = signal[:h, :w]
     energy = _tile_sums(core * core, tile) + 1e-3
