@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ecg_desktop.core.page.ink import colour_planes, darkest_of
+
 _WORK_WIDTH = 1120  # larger images are area-reduced to about this width (analysis copies are used as they are)
 _MIN_REGION_FRACTION = 0.2
 _TINT_WIDTH = 512
@@ -84,17 +86,18 @@ class CropResult:
     grid_pitches: tuple[float, float] | None = None  # the 5 mm square across and down (a photo's may differ)
 
 
-def find_diagnostic_region(image: np.ndarray, darkest: np.ndarray | None = None) -> CropResult:
+def find_diagnostic_region(image: np.ndarray, planes: tuple[np.ndarray, ...] | None = None) -> CropResult:
     """Locate the ECG grid (any colour, lines or dots); fall back to the whole image when none is found.
 
-    ``darkest``: the image's darkest channel (:func:`darkest_channel`), when already worked out.
+    ``planes``: the image's colour planes (core.page.ink.colour_planes), when already split.
     """
     height, width = image.shape[:2]
     none = CropResult(CropBox.full(image), grid_found=False)
     scale = min(1.0, _WORK_WIDTH / width)
     small = image if scale == 1.0 else cv2.resize(
         image, (round(width * scale), max(1, round(height * scale))), interpolation=cv2.INTER_AREA)
-    paper = darkest if darkest is not None and scale == 1.0 else darkest_channel(small)
+    planes = planes if planes is not None and scale == 1.0 else colour_planes(small)
+    paper = darkest_of(planes)  # grid lines of any hue are darker than paper in it
     signal = grid_signal(paper)
     periods = _periods(signal)
     if periods is None:
@@ -113,9 +116,9 @@ def find_diagnostic_region(image: np.ndarray, darkest: np.ndarray | None = None)
         return none
     period = (px + py) / 2
     pitch = period * 5 if signal.shape[1] / period > _MINOR_CELLS else period
-    region = _tinted_region(small)
+    region = _tinted_region(planes)
     if region is not None and min(region.width / signal.shape[1], region.height / signal.shape[0]) > _WHOLE_PAGE:
-        region = _tinted_region(small, relative=True)  # the whole photo is tinted (warm light): tint above the cast
+        region = _tinted_region(planes, relative=True)  # the whole photo is tinted (warm light): tint above the cast
         if region is not None and min(region.width / signal.shape[1], region.height / signal.shape[0]) > _WHOLE_PAGE:
             region = None
     if region is None or region.width * region.height < _MIN_REGION_FRACTION * signal.size:
@@ -138,7 +141,7 @@ def grid_periods(image: np.ndarray) -> tuple[float, float] | None:
     scale = min(1.0, _WORK_WIDTH / image.shape[1])
     small = image if scale == 1.0 else cv2.resize(
         image, (round(image.shape[1] * scale), max(1, round(image.shape[0] * scale))), interpolation=cv2.INTER_AREA)
-    signal = grid_signal(darkest_channel(small))
+    signal = grid_signal(darkest_of(colour_planes(small)))
     periods = _periods(signal)
     if periods is None or min(periods[0][1], periods[1][1]) < _MIN_PERIODICITY:
         return None
@@ -169,14 +172,6 @@ def _sampled_lines(signal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     it, not from the whole signal.
     """
     return signal[::_LINE_STEP].astype(np.float32), signal[:, ::_LINE_STEP].astype(np.float32).T
-
-
-def darkest_channel(image: np.ndarray) -> np.ndarray:
-    """The per-pixel minimum over the colour channels: grid lines of any hue are darker than paper in it."""
-    if image.ndim == 2:
-        return image
-    channels = cv2.split(image)
-    return cv2.min(cv2.min(channels[0], channels[1]), channels[2]) if len(channels) >= 3 else channels[0]
 
 
 def components(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
@@ -298,18 +293,18 @@ def _interpolate(values: np.ndarray, at: np.ndarray, below: np.ndarray) -> np.nd
     return np.diff(values)[below] * (at - below) + values[below]
 
 
-def _tinted_region(small: np.ndarray, relative: bool = False) -> CropBox | None:
+def _tinted_region(planes: tuple[np.ndarray, ...], relative: bool = False) -> CropBox | None:
     """The largest pink/red tinted block (the dataset's grid and border), as the shipped model was trained on.
 
     ``relative``: for a photo under coloured light, red over green beyond the paper's own cast (its
     ratio on the least red fifth of the page, the header and margins) and lit paper dimmed by the light.
     """
-    if small.ndim != 3:
+    if len(planes) != 3:
         return None
-    scale = _TINT_WIDTH / small.shape[1]
-    green_red = cv2.mixChannels([small], [np.empty((*small.shape[:2], 2), np.uint8)], [1, 0, 2, 1])[0]
+    height, width = planes[0].shape
+    scale = _TINT_WIDTH / width
     # Each channel is averaged on its own: without blue, green and red come out as they do with it, sooner.
-    tiny = cv2.resize(green_red, (_TINT_WIDTH, max(1, round(small.shape[0] * scale))), interpolation=cv2.INTER_AREA)
+    tiny = cv2.resize(cv2.merge(planes[1:]), (_TINT_WIDTH, max(1, round(height * scale))), interpolation=cv2.INTER_AREA)
     green, red = tiny[:, :, 0], tiny[:, :, 1].astype(np.int16)
     if relative:
         redness = red / (green + 1.0)
