@@ -8,6 +8,7 @@ faint photocopied grids all give the same high-pass periodic signal on the darke
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -26,6 +27,8 @@ _COMB_TEETH = 30
 _TEETH = _CANDIDATES[:, None] * np.arange(1, _COMB_TEETH + 1)[None, :]  # each candidate's comb: its multiples
 _GAPS = _TEETH - _CANDIDATES[:, None] / 2  # and the points half-way between them
 _TEETH_AT, _GAPS_AT = _TEETH.astype(np.intp), _GAPS.astype(np.intp)  # the samples below them
+_TEETH_FRACTION, _GAPS_FRACTION = _TEETH - _TEETH_AT, _GAPS - _GAPS_AT  # and how far past them
+_COMB_REACH = int(_TEETH_AT.max()) + 2  # samples up to the last tooth's and the one after it
 _FINE_SPAN, _FINE_STEPS = 0.04, 80  # the period is refined within 4% of the first lobe's top, in 0.05% steps
 _LINE_STEP = 6  # rows (columns) sampled for the period across (down)
 _INK_LEVEL = 160  # darker than this is ink (traces, text), left out of the grid signal
@@ -152,8 +155,9 @@ def grid_periods(image: np.ndarray) -> tuple[float, float] | None:
 
 
 def _median(values: np.ndarray) -> float:
-    """``np.median`` of uint8 values, read from their histogram (no partial sort)."""
-    counts = np.cumsum(np.bincount(values.ravel(), minlength=256))
+    """``np.median`` of uint8 values, read from their histogram (no partial sort; OpenCV's histogram counts them
+    sooner than ``np.bincount``, which widens each to an index first)."""
+    counts = np.cumsum(cv2.calcHist([np.ascontiguousarray(values)], [0], None, [256], [0, 256]).ravel().astype(np.int64))
     middle = (int(counts[-1]) - 1) / 2
     low, high = np.searchsorted(counts, [np.floor(middle), np.ceil(middle)], side="right")
     return (low + high) / 2
@@ -233,10 +237,27 @@ def _autocorrelation(lines: np.ndarray) -> np.ndarray | None:
 
 
 def _comb(auto: np.ndarray) -> np.ndarray:
-    """Each candidate period's comb contrast: the autocorrelation at its multiples minus half-way between."""
-    valid = _TEETH < auto.size - 1
-    contrast = _interpolate(auto, _TEETH, _TEETH_AT) - _interpolate(auto, _GAPS, _GAPS_AT)
-    return np.where(valid, contrast, 0).sum(axis=1) / valid.sum(axis=1)
+    """Each candidate period's comb contrast: the autocorrelation at its multiples minus half-way between.
+
+    Interpolated as :func:`_interpolate` does, bit for bit, at the fixed teeth and gaps: the autocorrelation is
+    padded with zeros up to the last tooth, so no sample below one needs clamping (the teeth past its end, and
+    their gaps, are left out).
+    """
+    valid, teeth = _valid_teeth(auto.size)
+    values = np.zeros(max(auto.size, _COMB_REACH))
+    values[: auto.size] = auto
+    slopes = np.diff(values)
+    contrast = ((slopes[_TEETH_AT] * _TEETH_FRACTION + values[_TEETH_AT])
+                - (slopes[_GAPS_AT] * _GAPS_FRACTION + values[_GAPS_AT]))
+    return np.where(valid, contrast, 0).sum(axis=1) / teeth
+
+
+@lru_cache(maxsize=8)
+def _valid_teeth(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Which comb teeth lie inside an autocorrelation of ``size`` samples (before its last), and how many for each
+    candidate period."""
+    valid = _TEETH < size - 1
+    return valid, valid.sum(axis=1)
 
 
 def _fundamental(comb: np.ndarray) -> tuple[float, float] | None:
