@@ -8,9 +8,12 @@ faint photocopied grids all give the same high-pass periodic signal on the darke
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import cv2
 import numpy as np
+
+from ecg_desktop.core.page.ink import colour_planes, darkest_of
 
 _WORK_WIDTH = 1120  # larger images are area-reduced to about this width (analysis copies are used as they are)
 _MIN_REGION_FRACTION = 0.2
@@ -24,6 +27,8 @@ _COMB_TEETH = 30
 _TEETH = _CANDIDATES[:, None] * np.arange(1, _COMB_TEETH + 1)[None, :]  # each candidate's comb: its multiples
 _GAPS = _TEETH - _CANDIDATES[:, None] / 2  # and the points half-way between them
 _TEETH_AT, _GAPS_AT = _TEETH.astype(np.intp), _GAPS.astype(np.intp)  # the samples below them
+_TEETH_FRACTION, _GAPS_FRACTION = _TEETH - _TEETH_AT, _GAPS - _GAPS_AT  # and how far past them
+_COMB_REACH = int(_TEETH_AT.max()) + 2  # samples up to the last tooth's and the one after it
 _FINE_SPAN, _FINE_STEPS = 0.04, 80  # the period is refined within 4% of the first lobe's top, in 0.05% steps
 _LINE_STEP = 6  # rows (columns) sampled for the period across (down)
 _INK_LEVEL = 160  # darker than this is ink (traces, text), left out of the grid signal
@@ -84,17 +89,18 @@ class CropResult:
     grid_pitches: tuple[float, float] | None = None  # the 5 mm square across and down (a photo's may differ)
 
 
-def find_diagnostic_region(image: np.ndarray, darkest: np.ndarray | None = None) -> CropResult:
+def find_diagnostic_region(image: np.ndarray, planes: tuple[np.ndarray, ...] | None = None) -> CropResult:
     """Locate the ECG grid (any colour, lines or dots); fall back to the whole image when none is found.
 
-    ``darkest``: the image's darkest channel (:func:`darkest_channel`), when already worked out.
+    ``planes``: the image's colour planes (core.page.ink.colour_planes), when already split.
     """
     height, width = image.shape[:2]
     none = CropResult(CropBox.full(image), grid_found=False)
     scale = min(1.0, _WORK_WIDTH / width)
     small = image if scale == 1.0 else cv2.resize(
         image, (round(width * scale), max(1, round(height * scale))), interpolation=cv2.INTER_AREA)
-    paper = darkest if darkest is not None and scale == 1.0 else darkest_channel(small)
+    planes = planes if planes is not None and scale == 1.0 else colour_planes(small)
+    paper = darkest_of(planes)  # grid lines of any hue are darker than paper in it
     signal = grid_signal(paper)
     periods = _periods(signal)
     if periods is None:
@@ -113,9 +119,9 @@ def find_diagnostic_region(image: np.ndarray, darkest: np.ndarray | None = None)
         return none
     period = (px + py) / 2
     pitch = period * 5 if signal.shape[1] / period > _MINOR_CELLS else period
-    region = _tinted_region(small)
+    region = _tinted_region(planes)
     if region is not None and min(region.width / signal.shape[1], region.height / signal.shape[0]) > _WHOLE_PAGE:
-        region = _tinted_region(small, relative=True)  # the whole photo is tinted (warm light): tint above the cast
+        region = _tinted_region(planes, relative=True)  # the whole photo is tinted (warm light): tint above the cast
         if region is not None and min(region.width / signal.shape[1], region.height / signal.shape[0]) > _WHOLE_PAGE:
             region = None
     if region is None or region.width * region.height < _MIN_REGION_FRACTION * signal.size:
@@ -138,7 +144,7 @@ def grid_periods(image: np.ndarray) -> tuple[float, float] | None:
     scale = min(1.0, _WORK_WIDTH / image.shape[1])
     small = image if scale == 1.0 else cv2.resize(
         image, (round(image.shape[1] * scale), max(1, round(image.shape[0] * scale))), interpolation=cv2.INTER_AREA)
-    signal = grid_signal(darkest_channel(small))
+    signal = grid_signal(darkest_of(colour_planes(small)))
     periods = _periods(signal)
     if periods is None or min(periods[0][1], periods[1][1]) < _MIN_PERIODICITY:
         return None
@@ -149,8 +155,9 @@ def grid_periods(image: np.ndarray) -> tuple[float, float] | None:
 
 
 def _median(values: np.ndarray) -> float:
-    """``np.median`` of uint8 values, read from their histogram (no partial sort)."""
-    counts = np.cumsum(np.bincount(values.ravel(), minlength=256))
+    """``np.median`` of uint8 values, read from their histogram (no partial sort; OpenCV's histogram counts them
+    sooner than ``np.bincount``, which widens each to an index first)."""
+    counts = np.cumsum(cv2.calcHist([np.ascontiguousarray(values)], [0], None, [256], [0, 256]).ravel().astype(np.int64))
     middle = (int(counts[-1]) - 1) / 2
     low, high = np.searchsorted(counts, [np.floor(middle), np.ceil(middle)], side="right")
     return (low + high) / 2
@@ -163,25 +170,25 @@ def _periods(signal: np.ndarray) -> tuple[tuple[float, float], tuple[float, floa
 
 
 def _sampled_lines(signal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every _LINE_STEP-th row (for the period across) and column, as rows (for the period down)."""
-    return signal[::_LINE_STEP], signal[:, ::_LINE_STEP].T
+    """Every _LINE_STEP-th row (for the period across) and column, as rows (for the period down), in float32.
 
-
-def darkest_channel(image: np.ndarray) -> np.ndarray:
-    """The per-pixel minimum over the colour channels: grid lines of any hue are darker than paper in it."""
-    if image.ndim == 2:
-        return image
-    channels = cv2.split(image)
-    return cv2.min(cv2.min(channels[0], channels[1]), channels[2]) if len(channels) >= 3 else channels[0]
+    The columns are gathered into a compact copy first: their means and the rows made of them are read from
+    it, not from the whole signal.
+    """
+    return signal[::_LINE_STEP].astype(np.float32), signal[:, ::_LINE_STEP].astype(np.float32).T
 
 
 def components(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
     """8-connected components of a uint8 mask: count, labels, stats, centroids.
 
     The same labels, stats and centroids as ``cv2.connectedComponentsWithStats`` (block-based in both), by
-    OpenCV's BBDT labelling, which takes about half the time of its default on these masks.
+    OpenCV's BBDT labelling, which takes about half the time of its default on these masks; the labels are
+    16-bit (sooner still) when the mask cannot hold more components than that: separate 8-connected components
+    are a pixel apart, so there are at most one per 2 x 2 block.
     """
-    return cv2.connectedComponentsWithStatsWithAlgorithm(mask, 8, cv2.CV_32S, cv2.CCL_BBDT)
+    height, width = mask.shape
+    label_type = cv2.CV_16U if (height + 1) // 2 * ((width + 1) // 2) < 2**16 else cv2.CV_32S
+    return cv2.connectedComponentsWithStatsWithAlgorithm(mask, 8, label_type, cv2.CCL_BBDT)
 
 
 def highpass(paper: np.ndarray) -> np.ndarray:
@@ -191,12 +198,20 @@ def highpass(paper: np.ndarray) -> np.ndarray:
 
 
 def grid_signal(paper: np.ndarray) -> np.ndarray:
-    """High-pass darkness of a single-channel image without the ink, clipped so that no line outweighs the rest."""
+    """High-pass darkness (int16) of a single-channel image without the ink, clipped so that no line outweighs the
+    rest."""
     signal = highpass(paper)
     away_from_ink = cv2.erode(cv2.threshold(paper, _INK_LEVEL - 1, 255, cv2.THRESH_BINARY)[1], np.ones((3, 3), np.uint8))
     signal = cv2.bitwise_and(signal, signal, mask=away_from_ink)  # 0 on ink and next to it
-    cap = max(4, int(np.percentile(np.abs(signal[::4, ::4]), 96)))
-    return np.clip(signal, -cap, cap, out=signal).astype(np.float32)
+    cap = max(4, int(_sorted_percentile(np.abs(signal[::4, ::4]), 96)))
+    return np.clip(signal, -cap, cap, out=signal)
+
+
+def _sorted_percentile(values: np.ndarray, q: float) -> float:
+    """``np.percentile(values, q)`` of small non-negative integers, taken of them sorted by their histogram (the
+    same values: NumPy's partial sort is quick on sorted ones)."""
+    counts = np.bincount(values.ravel())
+    return float(np.percentile(np.repeat(np.arange(counts.size, dtype=values.dtype), counts), q))
 
 
 def _period(lines: np.ndarray) -> tuple[float, float] | None:
@@ -226,10 +241,27 @@ def _autocorrelation(lines: np.ndarray) -> np.ndarray | None:
 
 
 def _comb(auto: np.ndarray) -> np.ndarray:
-    """Each candidate period's comb contrast: the autocorrelation at its multiples minus half-way between."""
-    valid = _TEETH < auto.size - 1
-    contrast = _interpolate(auto, _TEETH, _TEETH_AT) - _interpolate(auto, _GAPS, _GAPS_AT)
-    return np.where(valid, contrast, 0).sum(axis=1) / valid.sum(axis=1)
+    """Each candidate period's comb contrast: the autocorrelation at its multiples minus half-way between.
+
+    Interpolated as :func:`_interpolate` does, bit for bit, at the fixed teeth and gaps: the autocorrelation is
+    padded with zeros up to the last tooth, so no sample below one needs clamping (the teeth past its end, and
+    their gaps, are left out).
+    """
+    valid, teeth = _valid_teeth(auto.size)
+    values = np.zeros(max(auto.size, _COMB_REACH))
+    values[: auto.size] = auto
+    slopes = np.diff(values)
+    contrast = ((slopes[_TEETH_AT] * _TEETH_FRACTION + values[_TEETH_AT])
+                - (slopes[_GAPS_AT] * _GAPS_FRACTION + values[_GAPS_AT]))
+    return np.where(valid, contrast, 0).sum(axis=1) / teeth
+
+
+@lru_cache(maxsize=8)
+def _valid_teeth(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Which comb teeth lie inside an autocorrelation of ``size`` samples (before its last), and how many for each
+    candidate period."""
+    valid = _TEETH < size - 1
+    return valid, valid.sum(axis=1)
 
 
 def _fundamental(comb: np.ndarray) -> tuple[float, float] | None:
@@ -286,18 +318,18 @@ def _interpolate(values: np.ndarray, at: np.ndarray, below: np.ndarray) -> np.nd
     return np.diff(values)[below] * (at - below) + values[below]
 
 
-def _tinted_region(small: np.ndarray, relative: bool = False) -> CropBox | None:
+def _tinted_region(planes: tuple[np.ndarray, ...], relative: bool = False) -> CropBox | None:
     """The largest pink/red tinted block (the dataset's grid and border), as the shipped model was trained on.
 
     ``relative``: for a photo under coloured light, red over green beyond the paper's own cast (its
     ratio on the least red fifth of the page, the header and margins) and lit paper dimmed by the light.
     """
-    if small.ndim != 3:
+    if len(planes) != 3:
         return None
-    scale = _TINT_WIDTH / small.shape[1]
-    green_red = cv2.mixChannels([small], [np.empty((*small.shape[:2], 2), np.uint8)], [1, 0, 2, 1])[0]
+    height, width = planes[0].shape
+    scale = _TINT_WIDTH / width
     # Each channel is averaged on its own: without blue, green and red come out as they do with it, sooner.
-    tiny = cv2.resize(green_red, (_TINT_WIDTH, max(1, round(small.shape[0] * scale))), interpolation=cv2.INTER_AREA)
+    tiny = cv2.resize(cv2.merge(planes[1:]), (_TINT_WIDTH, max(1, round(height * scale))), interpolation=cv2.INTER_AREA)
     green, red = tiny[:, :, 0], tiny[:, :, 1].astype(np.int16)
     if relative:
         redness = red / (green + 1.0)
@@ -316,6 +348,7 @@ def _tinted_region(small: np.ndarray, relative: bool = False) -> CropBox | None:
 def _periodic_region(signal: np.ndarray, lag: int) -> CropBox | None:
     """Bounding box of the largest block of tiles that repeat at ``lag`` both across and down."""
     tile = max(8, min(4 * lag, 32))
+    signal = signal.astype(np.float32)  # its products in float32: int16 ones overflow
     h, w = ((n - lag) // tile * tile for n in signal.shape)
     core = signal[:h, :w]
     energy = _tile_sums(core * core, tile) + 1e-3

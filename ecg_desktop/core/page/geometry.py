@@ -12,6 +12,7 @@ Clean upright scans give the identity transform and go through exactly unchanged
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import cv2
@@ -134,8 +135,10 @@ def _reduced(image: np.ndarray, bright: np.ndarray | None = None) -> tuple[np.nd
     factor = max(1, round(max(width, height) / _WORK_SIDE))
     if factor == 1:
         return bright, 1
-    darkest = cv2.erode(bright, np.ones((factor, factor), np.uint8), anchor=(0, 0))
-    return np.ascontiguousarray(darkest[: height - height % factor : factor, : width - width % factor : factor]), factor
+    last_row = height - height % factor
+    darkest = functools.reduce(cv2.min, (bright[i:last_row:factor] for i in range(factor)))  # of each block's rows
+    darkest = cv2.erode(darkest, np.ones((1, factor), np.uint8), anchor=(0, 0))  # and of its columns
+    return np.ascontiguousarray(darkest[:, : width - width % factor : factor]), factor
 
 
 def _pixel_scale(factor_x: float, factor_y: float) -> np.ndarray:

@@ -10,7 +10,7 @@ The page reading (core.page.layout), the digitizer, the layout fingerprint and t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, reduce
 
 import cv2
 import numpy as np
@@ -60,21 +60,25 @@ class InkMap:
         return self._components[1]
 
 
+def colour_planes(image: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The colour planes of a BGR image, split once (a grey image is its own one plane): contiguous planes are
+    faster to work on than strided views."""
+    return (image,) if image.ndim == 2 else tuple(cv2.split(image))
+
+
 def brightest_channel(region: np.ndarray) -> np.ndarray:
-    """The per-pixel maximum over the colour channels (a grey image as it is; of contiguous planes, faster than
-    strided views)."""
-    if region.ndim == 2:
-        return region
-    blue, green, red = cv2.split(region)
-    return cv2.max(cv2.max(blue, green), red)
+    """The per-pixel maximum over the colour channels (a grey image as it is)."""
+    return brightest_of(colour_planes(region))
 
 
-def channel_extremes(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The per-pixel minimum and maximum over the colour channels (darkest, brightest) of one split."""
-    if image.ndim == 2:
-        return image, image
-    blue, green, red = cv2.split(image)
-    return cv2.min(cv2.min(blue, green), red), cv2.max(cv2.max(blue, green), red)
+def brightest_of(planes: tuple[np.ndarray, ...]) -> np.ndarray:
+    """The per-pixel maximum over colour planes (:func:`colour_planes`)."""
+    return reduce(cv2.max, planes)
+
+
+def darkest_of(planes: tuple[np.ndarray, ...]) -> np.ndarray:
+    """The per-pixel minimum over colour planes (:func:`colour_planes`)."""
+    return reduce(cv2.min, planes)
 
 
 def local_paper(channel: np.ndarray, block: int = PAPER_BLOCK) -> np.ndarray:

@@ -16,7 +16,7 @@ from ecg_desktop.core.classify.preprocess import reduce_for_analysis
 from ecg_desktop.core.outcome import Reason
 from ecg_desktop.core.page.crop import CropBox, CropResult, find_diagnostic_region
 from ecg_desktop.core.page.geometry import PageTransform, find_page_transform
-from ecg_desktop.core.page.ink import FAINT_INK_RATIO, InkMap, channel_extremes, ink_map
+from ecg_desktop.core.page.ink import FAINT_INK_RATIO, InkMap, brightest_of, colour_planes, ink_map
 from ecg_desktop.core.page.layout import PageLayout, read_layout
 from ecg_desktop.core.page.reasons import crop_reasons, page_reasons
 
@@ -101,14 +101,17 @@ class Oriented:
     detected: _Region
 
     @classmethod
-    def read(cls, transform: PageTransform, analysis: np.ndarray, extremes: tuple[np.ndarray, np.ndarray]) -> Oriented:
-        """``analysis`` made upright by ``transform`` and its region read (``extremes``: its darkest and brightest
-        channels, core.page.ink.channel_extremes)."""
+    def read(cls, transform: PageTransform, analysis: np.ndarray, planes: tuple[np.ndarray, ...], bright: np.ndarray
+             ) -> Oriented:
+        """``analysis`` made upright by ``transform`` and its region read (``planes``: its colour planes,
+        core.page.ink.colour_planes; ``bright``: their maximum)."""
         work = transform.apply(analysis)
-        exact = transform.is_quarter_turn  # no interpolation: the channels turn as the page does
-        dark, bright = (transform.apply(channel) if exact else None for channel in extremes)
-        found = find_diagnostic_region(work, dark)
-        return cls(transform, work, bright, found, _Region.read(work, found.box, _grid(found), bright))
+        if transform.is_quarter_turn:  # no interpolation: the planes turn as the page does
+            found = find_diagnostic_region(work, tuple(transform.apply(plane) for plane in planes))
+            upright_bright = transform.apply(bright)
+        else:
+            found, upright_bright = find_diagnostic_region(work), None
+        return cls(transform, work, upright_bright, found, _Region.read(work, found.box, _grid(found), upright_bright))
 
 
 def orient(analysis: np.ndarray, *, turn: bool = True) -> Oriented:
@@ -117,10 +120,11 @@ def orient(analysis: np.ndarray, *, turn: bool = True) -> Oriented:
     With ``turn``, a page whose rows mostly show no calibration pulse where they begin, but mostly do half
     turned, is half turned: the header cue of core.page.geometry fails on pages with little of a header.
     """
-    extremes = channel_extremes(analysis)
-    page = Oriented.read(find_page_transform(analysis, extremes[1]), analysis, extremes)
+    planes = colour_planes(analysis)
+    bright = brightest_of(planes)
+    page = Oriented.read(find_page_transform(analysis, bright), analysis, planes, bright)
     if turn and page.detected.layout.rows and not _mostly_pulsed(page.detected.layout):
-        turned = Oriented.read(page.transform.turned_half(), analysis, extremes)
+        turned = Oriented.read(page.transform.turned_half(), analysis, planes, bright)
         if _mostly_pulsed(turned.detected.layout):
             return turned
     return page
@@ -135,7 +139,8 @@ def as_it_comes(analysis: np.ndarray, *, turn: bool = True) -> Oriented:
     """:func:`orient` leaving the page as it comes: no turn, deskew or rectification (``turn``, taken as
     :func:`orient` takes it so that training.ablation can put this in its place, changes nothing)."""
     identity = PageTransform.identity(analysis.shape[1], analysis.shape[0])
-    return Oriented.read(identity, analysis, channel_extremes(analysis))
+    planes = colour_planes(analysis)
+    return Oriented.read(identity, analysis, planes, brightest_of(planes))
 
 
 @dataclass(frozen=True)
