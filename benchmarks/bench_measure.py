@@ -50,12 +50,13 @@ SCALE = 1.5
 class Comparison:
     """Paired values of each measurement (found, reference) and the pages where either side withheld it."""
 
+    keys: tuple[str, ...] = tuple(TOLERANCES)
     pairs: dict[str, list[tuple[float, float]]] = field(default_factory=lambda: {k: [] for k in TOLERANCES})
     withheld: dict[str, list[int]] = field(default_factory=lambda: {k: [0, 0] for k in TOLERANCES})
 
     def add(self, found: dict[str, float | None], reference: dict[str, float | None]) -> None:
-        for key in TOLERANCES:
-            a, b = found.get(key), reference.get(key)
+        for key in self.keys:
+            a, b = found[key], reference[key]
             if a is not None and b is not None:
                 self.pairs[key].append((a, b))
             else:
@@ -66,11 +67,11 @@ class Comparison:
         print(f"{title}: {found} minus {reference}")
         print(f"{'':>6} {'pages':>5} {'median':>7} {'IQR':>15} {'within':>12} {'only ' + reference:>14} "
               f"{'only ' + found:>14}")
-        for key, tolerance in TOLERANCES.items():
-            pairs = np.array(self.pairs[key]).reshape(-1, 2)
+        for key in self.keys:
+            tolerance, pairs = TOLERANCES[key], np.array(self.pairs[key]).reshape(-1, 2)
             gone_found, gone_reference = self.withheld[key]
             if not pairs.size:
-                print(f"{LABELS[key]:>6} {0:>5}")
+                print(f"{LABELS[key]:>6} {0:>5} {'':>35} {gone_found:>14} {gone_reference:>14}")
                 continue
             diff = pairs[:, 0] - pairs[:, 1]
             if key == "axis_deg":
@@ -162,7 +163,7 @@ def enlarged(image: np.ndarray) -> np.ndarray:
 
 def bench_rendered(count: int, conditions: list[str], neurokit: bool) -> None:
     """Print (a), (b) and (c) on ``count`` rendered pages."""
-    digitized, delineated, stability, failed = Comparison(), Comparison(), Stability(), 0
+    digitized, delineated, stability, failed = Comparison(), Comparison(("pr_ms", "qrs_ms", "qt_ms")), Stability(), 0
     for i, case in enumerate(rendered_cases(count)):
         condition = conditions[i % len(conditions)]
         page, truth = render(condition, case, seed=i)
