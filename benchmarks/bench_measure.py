@@ -1,7 +1,8 @@
 """How far the measurements (core.signals.measure) can be trusted (a benchmark, not a test).
 
     nice -n 19 .venv/bin/python benchmarks/bench_measure.py [--cases 48] [--conditions edan,red,...,jpeg_q50,...]
-                                                            [--real-every 16] [--data DIR] [--no-neurokit]
+                                                            [--real-every 16] [--enlarge-every 16] [--data DIR]
+                                                            [--no-neurokit]
 
 Rendered printouts with known signals (the cases of bench_digitize: heart rates 40-160, three rhythm kinds,
 amplitudes 0.6-2.5x), page i drawn under condition i of ``--conditions`` in turn (the renderer's STYLE_CONDITIONS:
@@ -16,15 +17,19 @@ axis 15 degrees), and on how many pages one side withheld the value:
     method, on lead II cleaned by ``ecg_clean``, R peaks by ``ecg_peaks``; the median of its per-beat intervals: P
     onset to QRS onset, QRS onset to offset, QRS onset to T offset): the method against an established delineator
     (PR only on the rhythms with P waves);
-(c) the same page enlarged 1.5x (cv2.INTER_CUBIC): on the rendered pages, and on every ``--real-every``-th real scan
-    of the data set (sorted by class and name), the share of pages whose QT is within 20 ms and QRS within 10 ms
+(c) the same page enlarged 1.5x (cv2.INTER_CUBIC): on the rendered pages, and on every ``--enlarge-every``-th real
+    scan of the data set (sorted by class and name), the share of pages whose QT is within 20 ms and QRS within 10 ms
     of the page at its own size (a value shown at one size and withheld at the other counts as a difference).
+
+On every ``--real-every``-th real scan it prints how often each value was withheld, and the notes' reasons.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,6 +95,7 @@ class Stability:
     qt_moved: int = 0
     qrs_moved: int = 0
     either_moved: int = 0
+    pr_moved: int = 0
     moved: list[str] = field(default_factory=list)
 
     def add(self, name: str, a: Measurements, b: Measurements) -> None:
@@ -98,13 +104,14 @@ class Stability:
         self.qt_moved += qt
         self.qrs_moved += qrs
         self.either_moved += qt or qrs
+        self.pr_moved += _moved(a.pr_ms, b.pr_ms, 20.0)
         if qt or qrs:
             self.moved.append(f"{name}: QT {_ms(a.qt_ms)}/{_ms(b.qt_ms)}, QRS {_ms(a.qrs_ms)}/{_ms(b.qrs_ms)}")
 
     def print(self, title: str) -> None:
         same = 1 - self.either_moved / max(self.pages, 1)
         print(f"{title}: {self.pages} pages at {SCALE}x; QT moved > 20 ms on {self.qt_moved}, QRS > 10 ms on "
-              f"{self.qrs_moved}; both within on {same:.0%}")
+              f"{self.qrs_moved}; both within on {same:.0%} (PR moved > 20 ms on {self.pr_moved})")
         for line in self.moved:
             print(f"  {line}")
 
@@ -188,24 +195,30 @@ def bench_rendered(count: int, conditions: list[str], neurokit: bool) -> None:
     stability.print("(c) rendered pages enlarged")
 
 
-def bench_real(data: Path, every: int) -> None:
-    """Print (c) on every ``every``-th real scan, and how often each value was withheld."""
-    files = sorted(data.glob("*/*.jpg"))[::every]
-    stability, withheld, failed = Stability(), dict.fromkeys(TOLERANCES, 0), 0
-    for path in files:
+def bench_real(data: Path, every: int, enlarge_every: int) -> None:
+    """Print how often each value was withheld (and why) on every ``every``-th real scan, and (c) on every
+    ``enlarge_every``-th of the data set's scans."""
+    files = sorted(data.glob("*/*.jpg"))
+    stability, withheld, reasons, failed = Stability(), dict.fromkeys(TOLERANCES, 0), Counter(), 0
+    for at, path in enumerate(files):
+        if at % every and at % enlarge_every:
+            continue
         image = load_image(path)
         try:
-            a, b = measure(digitize(image)), measure(digitize(enlarged(image)))
+            found = measure(digitize(image))
+            if at % enlarge_every == 0:
+                stability.add(f"{path.parent.name}/{path.name}", found, measure(digitize(enlarged(image))))
         except DigitizeError:
             failed += 1
             continue
-        stability.add(f"{path.parent.name}/{path.name}", a, b)
-        for key, value in a.as_dict().items():
-            if key in withheld and value is None:
-                withheld[key] += 1
-    print(f"real scans: {len(files)} (every {every}th), not digitized {failed}; withheld at their own size: "
+        if at % every == 0:
+            withheld.update({k: n + (found.as_dict()[k] is None) for k, n in withheld.items()})
+            reasons.update(re.sub(r"\d+", "N", note.split(":")[0].split("(")[0]) for note in found.notes)
+    print(f"real scans: {len(files[::every])} (every {every}), not digitized {failed}; withheld: "
           + ", ".join(f"{LABELS[k]} {n}" for k, n in withheld.items()))
-    stability.print("(c) real scans enlarged")
+    for reason, count in reasons.most_common():
+        print(f"  {count:>4}x {reason}")
+    stability.print(f"(c) real scans enlarged (every {enlarge_every})")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -213,14 +226,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", type=int, default=48, help="rendered pages (0: none)")
     parser.add_argument("--conditions", default=",".join((*STYLE_CONDITIONS, *DEGRADED)),
                         help="comma-separated STYLE_CONDITIONS and bench_digitize acquisition conditions, in turn")
-    parser.add_argument("--real-every", type=int, default=16, help="every n-th real scan enlarged (0: none)")
+    parser.add_argument("--real-every", type=int, default=16, help="every n-th real scan measured (0: none)")
+    parser.add_argument("--enlarge-every", type=int, default=16, help="every n-th real scan also enlarged (>= 1)")
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--no-neurokit", action="store_true", help="skip (b), e.g. without neurokit2 installed")
     args = parser.parse_args(argv)
     if args.cases:
         bench_rendered(args.cases, [c for c in args.conditions.split(",") if c], not args.no_neurokit)
     if args.real_every and args.data.is_dir():
-        bench_real(args.data, args.real_every)
+        bench_real(args.data, args.real_every, args.enlarge_every)
     return 0
 
 

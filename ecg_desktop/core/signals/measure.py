@@ -6,9 +6,10 @@ the QRS onset and offset where the mean slope of the leads with a clear QRS (eac
 of its own steepest, so that no lead outweighs the others) falls to a tenth of its peak on either side of
 the R wave; the P wave's onset on lead II (the rhythm strip's lead when it is II); the T wave's end by the
 tangent method (the tangent at the T wave's steepest descent meets the level at the QRS onset) on every
-lead with a clear T wave, the median of their ends; the axis from the net QRS deflection in I and aVF.
-The leads must agree: when fewer than half of them begin or end the QRS within 20 ms, or end the T wave
-within 40 ms, of their median, QRS (or QT and QTc) is None with a note. A value that cannot be measured is
+lead with a clear T wave, the median of their ends weighted by the T waves' heights (a taller T wave's
+tangent is surer); the axis from the net QRS deflection in I and aVF. The leads must agree: unless more than
+half of them begin and end the QRS within 20 ms, and (by T wave height) end the T wave within 40 ms, of the
+middle one, QRS (or QT and QTc) is None with a note. A value that cannot be measured is
 None, and so is one outside what a heart can show (:func:`plausible`: a QT as long as the beat, a QRS of 300 ms),
 with a note saying which and why. These are the usual textbook methods, not a validated measurement program
 (benchmarks/bench_measure.py measures them against the signals drawn on rendered pages and neurokit2).
@@ -41,7 +42,7 @@ _WAVE_EDGE_SHARE = 0.15  # a P wave begins where it falls to this share of its a
 _T_START_S = 0.08  # the T wave is searched from this long after the QRS offset
 _T_PEAK_RR = 0.6  # the T wave peaks before this share of the RR interval after the R wave (the next P wave after)
 _CLEAR_T_SHARE = 0.3  # a lead's T wave is clear at this share of the largest lead's (and _MIN_T_MV at least)
-_QRS_AGREE_S, _T_AGREE_S = 0.02, 0.04  # half the leads' QRS onsets (offsets, T ends) lie this close to their median
+_QRS_AGREE_S, _T_AGREE_S = 0.02, 0.04  # most leads' QRS onsets (offsets; T ends) lie this close to their median
 _RATE_BPM = (20.0, 300.0)  # plausible ranges: heart rate, PR, QRS, QTc (ms); a QT ends before this share of RR
 _PR_MS, _QRS_MS, _QTC_MS, _QT_RR = (60.0, 400.0), (40.0, 200.0), (250.0, 650.0), 0.8
 
@@ -88,22 +89,23 @@ def measure_signals(signals: np.ndarray, fs: int, rhythm_lead: str = "II") -> Me
         onsets, offsets = ([bounds[i] for bounds in leads.values()] for i in (0, 1))
         if not (_agreeing(onsets, _QRS_AGREE_S * fs) and _agreeing(offsets, _QRS_AGREE_S * fs)):
             notes.append(f"QRS {qrs:.0f} ms not shown: the leads disagree on where the QRS complex begins or ends "
-                         f"(of the {len(leads)} leads with a clear QRS, fewer than half begin or end within "
-                         f"{1000 * _QRS_AGREE_S:.0f} ms of the others); read it on the printout.")
+                         f"(no more than half of the {len(leads)} leads with a clear QRS begin, or end, within "
+                         f"{1000 * _QRS_AGREE_S:.0f} ms of the middle one); read it on the printout.")
             qrs = None
         p_lead = beats.get("II", beats.get(rhythm_lead))
         p_onset = _p_onset(p_lead, onset, fs) if p_lead is not None else None
         pr = None if p_onset is None else 1000 * (onset - p_onset) / fs
-        ends = list(_lead_t_ends(beats, onset, offset, found.r + round(_T_PEAK_RR * rr_s * fs), fs).values())
+        t_waves = _lead_t_ends(beats, onset, offset, found.r + round(_T_PEAK_RR * rr_s * fs), fs).values()
+        sizes, ends = [size for size, _ in t_waves], [end for _, end in t_waves]
         if ends:
-            qt = 1000 * (float(np.median(ends)) - onset) / fs
+            qt = 1000 * (_median(ends, sizes) - onset) / fs
             qtc = qt / np.sqrt(rr_s)
         else:
             notes.append("QT not measured: no lead shows a clear T wave end; read QT and QTc on the printout.")
-        if ends and not _agreeing(ends, _T_AGREE_S * fs):
-            notes.append(f"QT {qt:.0f} ms not shown: the leads disagree on where the T wave ends (of the {len(ends)} "
-                         f"leads with a clear T wave, fewer than half end within {1000 * _T_AGREE_S:.0f} ms of the "
-                         "others); read QT and QTc on the printout.")
+        if ends and not _agreeing(ends, _T_AGREE_S * fs, sizes):
+            notes.append(f"QT {qt:.0f} ms not shown: the leads disagree on where the T wave ends (no more than half "
+                         f"of the {len(ends)} leads with a clear T wave, counted by T wave height, end within "
+                         f"{1000 * _T_AGREE_S:.0f} ms of the middle one); read QT and QTc on the printout.")
             qt = qtc = None
         axis = _axis(beats, onset, offset)
     else:
@@ -112,12 +114,22 @@ def measure_signals(signals: np.ndarray, fs: int, rhythm_lead: str = "II") -> Me
     return plausible(Measurements(60.0 / rr_s, 1000 * rr_s, pr, qrs, qt, qtc, axis, tuple(notes)))
 
 
-def _agreeing(values: list[int], tolerance: float) -> bool:
-    """Whether the leads agree on a wave's edge: at least half of ``values`` (one per lead) lie within ``tolerance``
-    (samples) of their median (fewer than two leads cannot disagree)."""
+def _agreeing(values: list[int], tolerance: float, weights: list[float] | None = None) -> bool:
+    """Whether the leads agree on a wave's edge: more than half of ``values`` (one per lead; by ``weights`` when given)
+    lie within ``tolerance`` (samples) of their median (fewer than two leads cannot disagree)."""
     if len(values) < 2:
         return True
-    return bool(np.mean(np.abs(np.array(values) - np.median(values)) <= tolerance) >= 0.5)
+    close = np.abs(np.array(values) - _median(values, weights)) <= tolerance
+    return bool(np.average(close, weights=weights) > 0.5)
+
+
+def _median(values: list[int], weights: list[float] | None = None) -> float:
+    """The (weighted) median of ``values``: the smallest value with at least half of the weight at or below it."""
+    if weights is None:
+        return float(np.median(values))
+    order = np.argsort(values)
+    cumulative = np.cumsum(np.array(weights)[order])
+    return float(np.array(values)[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
 
 
 @dataclass(frozen=True, eq=False)
@@ -270,17 +282,18 @@ def _qrs_slopes(beats: dict[str, np.ndarray], r: int, fs: int) -> tuple[dict[str
 
 def _edges(slope: np.ndarray, r: int, lo: int, hi: int, fs: int, *, from_steepest: bool = False) -> tuple[int, int] | None:
     """Where a bridged slope falls below ``_SLOPE_SHARE`` of its peak (above its floor) before and after the R wave
-    (or the slope's steepest point), or None."""
+    (or the slope's steepest point, also when the slope at the R wave is that low), or None."""
     reach = max(1, round(_BRIDGE_S * fs / 2))
     peak, floor = slope[lo:hi].max(), np.percentile(slope, 20)
     if peak <= floor:
         return None
-    centre = lo + int(np.argmax(slope[lo:hi])) if from_steepest else r
     below = slope < floor + _SLOPE_SHARE * (peak - floor)
+    centre = lo + int(np.argmax(slope[lo:hi])) if from_steepest or below[r] else r
     before, after = np.flatnonzero(below[lo:centre]), np.flatnonzero(below[centre:hi])
     if before.size == 0 or after.size == 0:
         return None
-    return lo + int(before[-1]) + reach, centre + int(after[0]) - reach
+    onset, offset = lo + int(before[-1]) + reach, centre + int(after[0]) - reach
+    return (onset, offset) if onset < offset else None
 
 
 def _smoothed(values: np.ndarray, width: int) -> np.ndarray:
@@ -306,7 +319,8 @@ def _p_onset(beat: np.ndarray, onset: int, fs: int) -> int | None:
     return lo + int(quiet[-1]) if quiet.size else None
 
 
-def _lead_t_ends(beats: dict[str, np.ndarray], onset: int, offset: int, stop: int, fs: int) -> dict[str, int]:
+def _lead_t_ends(beats: dict[str, np.ndarray], onset: int, offset: int, stop: int, fs: int
+                 ) -> dict[str, tuple[float, int]]:
     """Where the T wave ends by the tangent method, on each lead with a clear T wave: on the smoothed beat, the tangent
     at the steepest point after the T wave's peak reaches the level at the QRS onset. The T wave's peak and steepest
     descent are looked for before ``stop`` (not to take the next beat's P wave for it); its tangent may end after it,
@@ -332,7 +346,7 @@ def _lead_t_ends(beats: dict[str, np.ndarray], onset: int, offset: int, stop: in
             found[name] = (float(abs(segment[peak])), start + round(crossing))
     largest = max((amplitude for amplitude, _ in found.values()), default=0.0)
     clear = max(_MIN_T_MV, _CLEAR_T_SHARE * largest)
-    return {name: end for name, (amplitude, end) in found.items() if amplitude >= clear}
+    return {name: (amplitude, end) for name, (amplitude, end) in found.items() if amplitude >= clear}
 
 
 def _axis(beats: dict[str, np.ndarray], onset: int, offset: int) -> float | None:
