@@ -16,7 +16,8 @@ axis 15 degrees), and on how many pages one side withheld the value:
 (b) measure_signals() of the true 10 s, 12-lead signals against neurokit2's ``ecg_delineate`` (discrete wavelet
     method, on lead II cleaned by ``ecg_clean``, R peaks by ``ecg_peaks``; the median of its per-beat intervals: P
     onset to QRS onset, QRS onset to offset, QRS onset to T offset): the method against an established delineator
-    (PR only on the rhythms with P waves);
+    (PR only on the rhythms with P waves); and the QT's two ends apart: the QRS onset before the R wave (R-on, 10 ms)
+    and the T wave's end after it (R-Tend, 20 ms);
 (c) the same page enlarged 1.5x (cv2.INTER_CUBIC): on the rendered pages, and on every ``--enlarge-every``-th real
     scan of the data set (sorted by class and name), the share of pages whose QT is within 20 ms and QRS within 10 ms
     of the page at its own size (a value shown at one size and withheld at the other counts as a difference).
@@ -42,12 +43,16 @@ from bench_digitize import DATA, DEGRADED, degrade, rendered_cases  # benchmarks
 
 from ecg_desktop.core.loading.image_io import load_image
 from ecg_desktop.core.signals.digitize import LEADS, DigitizeError, digitize
-from ecg_desktop.core.signals.measure import Measurements, measure, measure_signals
+from ecg_desktop.core.signals.measure import Measurements, measure, measure_signals, median_beats
 from ecg_desktop.testing.synthetic import STYLE_CONDITIONS, PrintoutTruth, render_condition
 
 FS = 500
-TOLERANCES = {"pr_ms": 20.0, "qrs_ms": 10.0, "qt_ms": 20.0, "qtc_ms": 20.0, "axis_deg": 15.0}
-LABELS = {"pr_ms": "PR", "qrs_ms": "QRS", "qt_ms": "QT", "qtc_ms": "QTc", "axis_deg": "axis"}
+TOLERANCES = {"pr_ms": 20.0, "qrs_ms": 10.0, "qt_ms": 20.0, "qtc_ms": 20.0, "axis_deg": 15.0, "onset_ms": 10.0,
+              "t_end_ms": 20.0}
+LABELS = {"pr_ms": "PR", "qrs_ms": "QRS", "qt_ms": "QT", "qtc_ms": "QTc", "axis_deg": "axis", "onset_ms": "R-on",
+          "t_end_ms": "R-Tend"}
+MEASURED = ("pr_ms", "qrs_ms", "qt_ms", "qtc_ms", "axis_deg")
+DELINEATED = ("pr_ms", "qrs_ms", "qt_ms", "onset_ms", "t_end_ms")
 SCALE = 1.5
 
 
@@ -55,7 +60,7 @@ SCALE = 1.5
 class Comparison:
     """Paired values of each measurement (found, reference) and the pages where either side withheld it."""
 
-    keys: tuple[str, ...] = tuple(TOLERANCES)
+    keys: tuple[str, ...] = MEASURED
     pairs: dict[str, list[tuple[float, float]]] = field(default_factory=lambda: {k: [] for k in TOLERANCES})
     withheld: dict[str, list[int]] = field(default_factory=lambda: {k: [0, 0] for k in TOLERANCES})
 
@@ -145,6 +150,7 @@ def neurokit_intervals(lead: np.ndarray, fs: int) -> dict[str, float | None]:
     clean = nk.ecg_clean(lead, sampling_rate=fs)
     _, found = nk.ecg_peaks(clean, sampling_rate=fs)
     _, waves = nk.ecg_delineate(clean, found["ECG_R_Peaks"], sampling_rate=fs, method="dwt")
+    waves["ECG_R_Peaks"] = found["ECG_R_Peaks"]
 
     def median_ms(start: str, stop: str) -> float | None:
         a, b = np.asarray(waves[start], float), np.asarray(waves[stop], float)
@@ -153,7 +159,16 @@ def neurokit_intervals(lead: np.ndarray, fs: int) -> dict[str, float | None]:
         return float(np.median(span)) if span.size else None
 
     return {"pr_ms": median_ms("ECG_P_Onsets", "ECG_R_Onsets"), "qrs_ms": median_ms("ECG_R_Onsets", "ECG_R_Offsets"),
-            "qt_ms": median_ms("ECG_R_Onsets", "ECG_T_Offsets")}
+            "qt_ms": median_ms("ECG_R_Onsets", "ECG_T_Offsets"), "onset_ms": median_ms("ECG_R_Onsets", "ECG_R_Peaks"),
+            "t_end_ms": median_ms("ECG_R_Peaks", "ECG_T_Offsets")}
+
+
+def method_intervals(signals: np.ndarray, rhythm_lead: str) -> dict[str, float | None]:
+    """measure_signals' values, and the QRS onset before and the T wave's end after the R wave (ms)."""
+    found, beats = measure_signals(signals, FS, rhythm_lead), median_beats(signals, FS, rhythm_lead)
+    onset = None if beats is None or beats.qrs is None else 1000 * (beats.r - beats.qrs[0]) / FS
+    t_end = None if onset is None or found.qt_ms is None else found.qt_ms - onset
+    return {**found.as_dict(), "onset_ms": onset, "t_end_ms": t_end}
 
 
 def render(condition: str, case: dict, seed: int) -> tuple[np.ndarray, PrintoutTruth]:
@@ -170,7 +185,7 @@ def enlarged(image: np.ndarray) -> np.ndarray:
 
 def bench_rendered(count: int, conditions: list[str], neurokit: bool) -> None:
     """Print (a), (b) and (c) on ``count`` rendered pages."""
-    digitized, delineated, stability, failed = Comparison(), Comparison(("pr_ms", "qrs_ms", "qt_ms")), Stability(), 0
+    digitized, delineated, stability, failed = Comparison(), Comparison(DELINEATED), Stability(), 0
     for i, case in enumerate(rendered_cases(count)):
         condition = conditions[i % len(conditions)]
         page, truth = render(condition, case, seed=i)
@@ -178,7 +193,7 @@ def bench_rendered(count: int, conditions: list[str], neurokit: bool) -> None:
             reference = neurokit_intervals(truth.leads[case["rhythm_lead"]].astype(np.float64), FS)
             if case["kind"] == "irregular":
                 reference["pr_ms"] = None
-            delineated.add(measure_signals(true_signals(truth), FS, case["rhythm_lead"]).as_dict(), reference)
+            delineated.add(method_intervals(true_signals(truth), case["rhythm_lead"]), reference)
         try:
             found = measure(digitize(page))
             found_enlarged = measure(digitize(enlarged(page)))
@@ -199,7 +214,7 @@ def bench_real(data: Path, every: int, enlarge_every: int) -> None:
     """Print how often each value was withheld (and why) on every ``every``-th real scan, and (c) on every
     ``enlarge_every``-th of the data set's scans."""
     files = sorted(data.glob("*/*.jpg"))
-    stability, withheld, reasons, failed = Stability(), dict.fromkeys(TOLERANCES, 0), Counter(), 0
+    stability, withheld, reasons, failed = Stability(), dict.fromkeys(MEASURED, 0), Counter(), 0
     for at, path in enumerate(files):
         if at % every and at % enlarge_every:
             continue
