@@ -1,12 +1,18 @@
 """Global ECG measurements from 12 digitized leads: heart rate, RR, PR, QRS, QT, QTc (Bazett) and QRS axis.
 
 Beats are found on the rhythm lead (10 s), helped by every other lead printed at the same time
-(a QRS detector on the summed slope energy). Intervals are measured on median beats: QRS onset and
-offset where the leads' combined slope falls to a fraction of its peak, the P wave's onset on lead II
-(the rhythm strip's lead when it is II), the T wave's end by the tangent method on the lead with the
-largest T wave, the axis from the net QRS deflection in I and aVF. A value that cannot be measured is
+(a QRS detector on the summed slope energy). Intervals are measured on median beats, smoothed over 8 ms:
+the QRS onset and offset where the mean slope of the leads with a clear QRS (each lead's slope as a share
+of its own steepest, so that no lead outweighs the others) falls to a tenth of its peak on either side of
+the R wave; the P wave's onset on lead II (the rhythm strip's lead when it is II); the T wave's end by the
+tangent method (the tangent at the T wave's steepest descent meets the level at the QRS onset) on every
+lead with a clear T wave, the median of their ends weighted by the T waves' heights (a taller T wave's
+tangent is surer); the axis from the net QRS deflection in I and aVF. The leads must agree: unless more than
+half of them begin and end the QRS within 20 ms, and (by T wave height) end the T wave within 40 ms, of the
+middle one, QRS (or QT and QTc) is None with a note. A value that cannot be measured is
 None, and so is one outside what a heart can show (:func:`plausible`: a QT as long as the beat, a QRS of 300 ms),
-with a note saying which and why. These are the usual textbook methods, not a validated measurement program.
+with a note saying which and why. These are the usual textbook methods, not a validated measurement program
+(benchmarks/bench_measure.py measures them against the signals drawn on rendered pages and neurokit2).
 """
 
 from __future__ import annotations
@@ -25,13 +31,18 @@ _PEAK_SHARE = 0.3  # a QRS's energy is at least this share of the record's typic
 _RR_OUTLIER = (0.4, 1.8)  # RR intervals this far from the median are detection errors, not beats
 _PRE_S, _POST_S = 0.30, 0.60  # median beat window around the R wave (shortened for fast rates)
 _MIN_LEAD_SHARE = 0.5  # a lead must be traced over this share of its samples to be used
-_SLOPE_SHARE = 0.1  # QRS onset/offset: the combined slope falls below this share of its peak
-_BRIDGE_S = 0.02  # the combined slope is bridged over its dips at R and S tips (moving maximum)
+_SMOOTH_S = 0.008  # the median beats are smoothed over this long before their slopes are taken
+_SLOPE_SHARE = 0.1  # QRS onset/offset: a lead's slope falls below this share of its peak
+_BRIDGE_S = 0.02  # a lead's slope is bridged over its dips at R and S tips (moving maximum)
+_CLEAR_QRS_SHARE = 0.25  # a lead's QRS is clear when its steepest slope is this share of the steepest lead's
 _QRS_SEARCH_S = (0.12, 0.16)  # onset searched this far before the R wave, offset this far after
 _P_WINDOW_S = (0.30, 0.06)  # the P wave lies this far before the QRS onset
 _MIN_P_MV, _MIN_T_MV = 0.06, 0.05
 _WAVE_EDGE_SHARE = 0.15  # a P wave begins where it falls to this share of its amplitude
 _T_START_S = 0.08  # the T wave is searched from this long after the QRS offset
+_T_PEAK_RR = 0.6  # the T wave peaks before this share of the RR interval after the R wave (the next P wave after)
+_CLEAR_T_SHARE = 0.3  # a lead's T wave is clear at this share of the largest lead's (and _MIN_T_MV at least)
+_QRS_AGREE_S, _T_AGREE_S = 0.02, 0.04  # most leads' QRS onsets (offsets; T ends) lie this close to their median
 _RATE_BPM = (20.0, 300.0)  # plausible ranges: heart rate, PR, QRS, QTc (ms); a QT ends before this share of RR
 _PR_MS, _QRS_MS, _QTC_MS, _QT_RR = (60.0, 400.0), (40.0, 200.0), (250.0, 650.0), 0.8
 
@@ -69,20 +80,56 @@ def measure_signals(signals: np.ndarray, fs: int, rhythm_lead: str = "II") -> Me
     if found is None:
         return NONE
     beats, rr_s = found.beats, found.mean_rr_s
-    pr = qt = qtc = axis = None
-    qrs_ms = None
+    pr = qrs = qt = qtc = axis = None
+    notes: list[str] = []
     if found.qrs is not None:
         onset, offset = found.qrs
-        qrs_ms = 1000 * (offset - onset) / fs
+        qrs = 1000 * (offset - onset) / fs
+        leads = _lead_qrs_bounds(beats, found.r, fs)
+        onsets, offsets = ([bounds[i] for bounds in leads.values()] for i in (0, 1))
+        if not (_agreeing(onsets, _QRS_AGREE_S * fs) and _agreeing(offsets, _QRS_AGREE_S * fs)):
+            notes.append(f"QRS {qrs:.0f} ms not shown: the leads disagree on where the QRS complex begins or ends "
+                         f"(no more than half of the {len(leads)} leads with a clear QRS begin, or end, within "
+                         f"{1000 * _QRS_AGREE_S:.0f} ms of the middle one); read it on the printout.")
+            qrs = None
         p_lead = beats.get("II", beats.get(rhythm_lead))
         p_onset = _p_onset(p_lead, onset, fs) if p_lead is not None else None
         pr = None if p_onset is None else 1000 * (onset - p_onset) / fs
-        t_end = _t_end(beats, onset, offset, fs)
-        if t_end is not None:
-            qt = 1000 * (t_end - onset) / fs
+        t_waves = _lead_t_ends(beats, onset, offset, found.r + round(_T_PEAK_RR * rr_s * fs), fs).values()
+        sizes, ends = [size for size, _ in t_waves], [end for _, end in t_waves]
+        if ends:
+            qt = 1000 * (_median(ends, sizes) - onset) / fs
             qtc = qt / np.sqrt(rr_s)
+        else:
+            notes.append("QT not measured: no lead shows a clear T wave end; read QT and QTc on the printout.")
+        if ends and not _agreeing(ends, _T_AGREE_S * fs, sizes):
+            notes.append(f"QT {qt:.0f} ms not shown: the leads disagree on where the T wave ends (no more than half "
+                         f"of the {len(ends)} leads with a clear T wave, counted by T wave height, end within "
+                         f"{1000 * _T_AGREE_S:.0f} ms of the middle one); read QT and QTc on the printout.")
+            qt = qtc = None
         axis = _axis(beats, onset, offset)
-    return plausible(Measurements(60.0 / rr_s, 1000 * rr_s, pr, qrs_ms, qt, qtc, axis))
+    else:
+        notes.append("The QRS complex's onset and offset were not found: PR, QRS, QT and the axis are not measured; "
+                     "read them on the printout.")
+    return plausible(Measurements(60.0 / rr_s, 1000 * rr_s, pr, qrs, qt, qtc, axis, tuple(notes)))
+
+
+def _agreeing(values: list[int], tolerance: float, weights: list[float] | None = None) -> bool:
+    """Whether the leads agree on a wave's edge: more than half of ``values`` (one per lead; by ``weights`` when given)
+    lie within ``tolerance`` (samples) of their median (fewer than two leads cannot disagree)."""
+    if len(values) < 2:
+        return True
+    close = np.abs(np.array(values) - _median(values, weights)) <= tolerance
+    return bool(np.average(close, weights=weights) > 0.5)
+
+
+def _median(values: list[int], weights: list[float] | None = None) -> float:
+    """The (weighted) median of ``values``: the smallest value with at least half of the weight at or below it."""
+    if weights is None:
+        return float(np.median(values))
+    order = np.argsort(values)
+    cumulative = np.cumsum(np.array(weights)[order])
+    return float(np.array(values)[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
 
 
 @dataclass(frozen=True, eq=False)
@@ -198,23 +245,63 @@ def _median_beat(values: np.ndarray, peaks: np.ndarray, fs: int, rr_s: float) ->
 
 
 def _qrs_bounds(beats: dict[str, np.ndarray], r: int, fs: int) -> tuple[int, int] | None:
-    """QRS onset and offset (indices into the median beats) from the leads' combined slope."""
-    if not beats:
+    """QRS onset and offset (indices into the median beats): from the R wave, where the leads' mean slope falls below a
+    share of its peak (each lead's slope as a share of its own steepest; :func:`_qrs_slopes` weighs the leads)."""
+    slopes, weights, (lo, hi) = _qrs_slopes(beats, r, fs)
+    if not slopes:
         return None
-    slope = np.sqrt(np.sum([np.gradient(b) ** 2 for b in beats.values()], axis=0))
+    return _edges(np.average(list(slopes.values()), axis=0, weights=list(weights.values())), r, lo, hi, fs)
+
+
+def _lead_qrs_bounds(beats: dict[str, np.ndarray], r: int, fs: int) -> dict[str, tuple[int, int]]:
+    """Each lead's QRS onset and offset (as :func:`_qrs_bounds` finds them, on its slope alone from its steepest
+    point), on the leads with a clear QRS."""
+    slopes, weights, (lo, hi) = _qrs_slopes(beats, r, fs)
+    found = {name: _edges(slope, r, lo, hi, fs, from_steepest=True) for name, slope in slopes.items()
+             if weights[name] == 1}
+    return {name: bounds for name, bounds in found.items() if bounds is not None}
+
+
+def _qrs_slopes(beats: dict[str, np.ndarray], r: int, fs: int) -> tuple[dict[str, np.ndarray], dict[str, float],
+                                                                         tuple[int, int]]:
+    """Each lead's slope (smoothed, bridged over the dips at R and S tips, as a share of its steepest in the QRS search
+    window), its weight (1 for a clear QRS: a steepest slope at least ``_CLEAR_QRS_SHARE`` of the steepest lead's;
+    falling with the square of its share below that, so that no lead's weight jumps), and that window."""
+    size = next(iter(beats.values())).size if beats else 0
+    lo, hi = max(0, r - round(_QRS_SEARCH_S[0] * fs)), min(size, r + round(_QRS_SEARCH_S[1] * fs))
     reach = max(1, round(_BRIDGE_S * fs / 2))
-    bridged = np.array([slope[max(0, i - reach) : i + reach + 1].max() for i in range(slope.size)])
-    lo, hi = max(0, r - round(_QRS_SEARCH_S[0] * fs)), min(slope.size, r + round(_QRS_SEARCH_S[1] * fs))
-    peak = bridged[lo:hi].max()
-    floor = np.percentile(bridged, 20)
+    slopes, peaks = {}, {}
+    for name, beat in beats.items():
+        slope = np.abs(np.gradient(_smoothed(beat, round(_SMOOTH_S * fs))))
+        bridged = np.array([slope[max(0, i - reach) : i + reach + 1].max() for i in range(slope.size)])
+        if hi - lo >= 2 and (peak := float(bridged[lo:hi].max())) > 0:
+            slopes[name], peaks[name] = bridged / peak, peak
+    clear = _CLEAR_QRS_SHARE * max(peaks.values(), default=0.0)
+    return slopes, {name: min(1.0, peak / clear) ** 2 for name, peak in peaks.items()}, (lo, hi)
+
+
+def _edges(slope: np.ndarray, r: int, lo: int, hi: int, fs: int, *, from_steepest: bool = False) -> tuple[int, int] | None:
+    """Where a bridged slope falls below ``_SLOPE_SHARE`` of its peak (above its floor) before and after the R wave
+    (or the slope's steepest point, also when the slope at the R wave is that low), or None."""
+    reach = max(1, round(_BRIDGE_S * fs / 2))
+    peak, floor = slope[lo:hi].max(), np.percentile(slope, 20)
     if peak <= floor:
         return None
-    below = bridged < floor + _SLOPE_SHARE * (peak - floor)
-    before = np.flatnonzero(below[lo:r])
-    after = np.flatnonzero(below[r:hi])
+    below = slope < floor + _SLOPE_SHARE * (peak - floor)
+    centre = lo + int(np.argmax(slope[lo:hi])) if from_steepest or below[r] else r
+    before, after = np.flatnonzero(below[lo:centre]), np.flatnonzero(below[centre:hi])
     if before.size == 0 or after.size == 0:
         return None
-    return lo + int(before[-1]) + reach, r + int(after[0]) - reach
+    onset, offset = lo + int(before[-1]) + reach, centre + int(after[0]) - reach
+    return (onset, offset) if onset < offset else None
+
+
+def _smoothed(values: np.ndarray, width: int) -> np.ndarray:
+    """``values`` under a moving average ``width`` samples wide (ends held)."""
+    if width < 2:
+        return values
+    padded = np.pad(values, (width // 2, width - 1 - width // 2), mode="edge")
+    return np.convolve(padded, np.ones(width) / width, mode="valid")
 
 
 def _p_onset(beat: np.ndarray, onset: int, fs: int) -> int | None:
@@ -232,32 +319,34 @@ def _p_onset(beat: np.ndarray, onset: int, fs: int) -> int | None:
     return lo + int(quiet[-1]) if quiet.size else None
 
 
-def _t_end(beats: dict[str, np.ndarray], onset: int, offset: int, fs: int) -> int | None:
-    """The T wave's end by the tangent method on the lead with the largest T wave."""
+def _lead_t_ends(beats: dict[str, np.ndarray], onset: int, offset: int, stop: int, fs: int
+                 ) -> dict[str, tuple[float, int]]:
+    """Where the T wave ends by the tangent method, on each lead with a clear T wave: on the smoothed beat, the tangent
+    at the steepest point after the T wave's peak reaches the level at the QRS onset. The T wave's peak and steepest
+    descent are looked for before ``stop`` (not to take the next beat's P wave for it); its tangent may end after it,
+    within the beat."""
     start = offset + round(_T_START_S * fs)
-    best: tuple[float, str] | None = None
+    found: dict[str, tuple[float, int]] = {}
     for name, beat in beats.items():
-        if beat.size - start < 0.1 * fs:
+        stop = min(stop, beat.size)
+        if stop - start < 0.05 * fs:
             continue
-        amplitude = float(np.max(np.abs(beat[start:] - beat[onset])))
-        if best is None or amplitude > best[0]:
-            best = (amplitude, name)
-    if best is None or best[0] < _MIN_T_MV:
-        return None
-    beat = beats[best[1]] - beats[best[1]][onset]
-    segment = beat[start:]
-    peak = int(np.argmax(np.abs(segment)))
-    slope = np.gradient(segment)
-    after = slope[peak:] * -np.sign(segment[peak])
-    if after.size < 3:
-        return None
-    steep = peak + int(np.argmax(after))
-    if slope[steep] == 0:
-        return None
-    crossing = steep - segment[steep] / slope[steep]  # the tangent reaches the isoelectric level
-    if not steep <= crossing < segment.size:
-        return None
-    return start + round(crossing)
+        smooth = _smoothed(beat, round(_SMOOTH_S * fs))
+        segment = smooth[start:stop] - smooth[onset]
+        peak = int(np.argmax(np.abs(segment)))
+        slope = np.gradient(segment)
+        after = slope[peak:] * -np.sign(segment[peak])
+        if after.size < 3:
+            continue
+        steep = peak + int(np.argmax(after))
+        if slope[steep] == 0:
+            continue
+        crossing = steep - segment[steep] / slope[steep]
+        if steep <= crossing < beat.size - start:
+            found[name] = (float(abs(segment[peak])), start + round(crossing))
+    largest = max((amplitude for amplitude, _ in found.values()), default=0.0)
+    clear = max(_MIN_T_MV, _CLEAR_T_SHARE * largest)
+    return {name: (amplitude, end) for name, (amplitude, end) in found.items() if amplitude >= clear}
 
 
 def _axis(beats: dict[str, np.ndarray], onset: int, offset: int) -> float | None:
