@@ -22,6 +22,7 @@ from training.report import (
     TUNING_SET,
     applicability_markdown,
     branch_conditions_markdown,
+    conditions_classifier,
     flag_markdown,
     second_stage_comparison,
     shipped_name,
@@ -188,8 +189,8 @@ def _conditions(metrics: dict, manifest: dict) -> str:
 ## Per acquisition condition
 
 Each fold's models on its held-out scans, each scan transformed as clinics produce it (training.conditions),
-then read by the app's page reading and checks; *answered* is the share the checks let through, macro-F1 is
-over those answers (mean ± standard deviation over folds).
+then read by the app's page reading and checks and answered by {conditions_classifier(metrics)}; *answered* is
+the share the checks let through, macro-F1 is over those answers (mean ± standard deviation over folds).
 
 | Condition | Answered | Macro-F1 |
 |---|---|---|

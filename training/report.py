@@ -27,6 +27,13 @@ TUNING_SET = ("These folds are a tuning set, not a test set: the CNN's epochs an
               "on them, so every figure here is optimistic.")
 
 
+def conditions_classifier(results: dict) -> str:
+    """Which classifier the per-condition figures are of, in words (the shipped one unless the run says otherwise:
+    a signal branch added to a finished run, see training.signal_branch, has no per-condition figures of its own)."""
+    name = results.get("acquisition_conditions_classifier", shipped_name(results))
+    return NAMES[name] + (" (the shipped one)" if name == shipped_name(results) else " (not the shipped classifier)")
+
+
 def second_stage_comparison(classifiers: dict, name: str = "lightgbm") -> str:
     """One sentence saying plainly whether the shipped classifier ``name`` beats the alternatives measured with it."""
     shipped, std = classifiers[name]["macro_f1_mean"], classifiers[name]["macro_f1_std"]
@@ -103,7 +110,8 @@ def write_metrics_markdown(results: dict, class_ids: list[str], path: Path) -> s
     conditions = results.get("acquisition_conditions")
     if conditions:
         lines += ["", ("Out of fold, per acquisition condition (held-out scans transformed as clinics produce them, "
-                  "read by the app's page reading; the shipped classifier answers, page checks only):"), "",
+                  f"read by the app's page reading; answered by {conditions_classifier(results)}, page checks only):"),
+                  "",
                   "| condition | answered | macro-F1 of the answers | pooled |", "|---|---|---|---|"]
         for name, row in conditions.items():
             pooled = "–" if row["pooled_macro_f1"] is None else f"{row['pooled_macro_f1']:.3f}"

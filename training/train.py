@@ -36,7 +36,6 @@ import onnxruntime
 import sklearn
 import torch
 
-from ecg_desktop.core.classify.decision import decide_all
 from ecg_desktop.core.classify.manifest import FORMAT_VERSION, sha256_of
 from ecg_desktop.core.classify.preprocess import INPUT_SIZE, INPUT_STYLES, PREPROCESSING, preprocess
 from ecg_desktop.core.signals.features import FEATURE_NAMES
@@ -266,16 +265,9 @@ def evaluate(cv: CrossValidation, prepared: Prepared, class_ids: list[str], log:
                     for name, per_fold in cv.conditions.items()}
     log(f"per acquisition condition (out of fold, shipped): {by_condition[shipped]}")
     distances = np.concatenate(cv.distances)
-    oof_raw = np.concatenate(cv.probs[shipped])
     oof_labels = np.concatenate(cv.fold_labels)
     oof = np.concatenate(calibration.cross_fitted(cv.probs[shipped], cv.fold_labels))
-    calibration_summary = {
-        "method": f"temperature scaling of the shipped classifier's ({shipped}) probabilities, fitted on "
-                  "out-of-fold predictions",
-        "temperature": calibration.fit_temperature(oof_raw, oof_labels),
-        "ece_before": calibration.expected_calibration_error(oof_raw, oof_labels),
-        "ece_after_cross_fitted": calibration.expected_calibration_error(oof, oof_labels),
-    }
+    calibration_summary = calibration.summary(cv.probs[shipped], cv.fold_labels, shipped)
     log(f"calibration: {calibration_summary}")
     rule = rule_thresholds(cv.probs[shipped], cv.fold_labels, class_ids)
     metrics["decision_rule"] = rule.pop("scores")
@@ -285,11 +277,8 @@ def evaluate(cv: CrossValidation, prepared: Prepared, class_ids: list[str], log:
     log(f"low-confidence below {rule['low_confidence']}, OOD distance above {ood_threshold:.1f}")
     flags = None
     if SIGNALS in cv.probs:
-        answers = np.array([class_ids.index(c) for c in decide_all(oof, class_ids, rule["findings"])])
         flags = signal_branch.flag_summary(cv.probs[IMAGE], cv.probs[SIGNALS], prepared.signal_features,
-                                           prepared.folds, answers,
-                                           oof[np.arange(len(answers)), answers], rule["low_confidence"], oof_labels,
-                                           class_ids)
+                                           prepared.folds, oof, oof_labels, rule, class_ids)
         log(f"disagreement warning (out of fold): {flags}")
     return Evaluation(shipped, metrics, flags, by_condition, calibration_summary, rule, ood_threshold, oof,
                       oof_labels, distances)
