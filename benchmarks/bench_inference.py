@@ -10,7 +10,8 @@ thread, measured in the same run; every figure is also given as a multiple of it
 
 Prints, for single scans with one thread per scan (as the window and each batch worker run them), the
 median wall and CPU time of each stage (decode at the analysis size, page reading: upright, grid crop
-and layout check; preprocess, layout fingerprint, CNN, LightGBM), and each scan's total as a multiple of
+and layout check; preprocess, layout fingerprint, CNN, LightGBM, and the signal branch when the model has one:
+digitizing the analysis copy and reading its features), and each scan's total as a multiple of
 its own decode (the median of those per-scan ratios: the machine is shared, so only ratios measured in
 the same run compare); then batch throughput with ``--workers`` threads, the batch's CPU time per scan
 and peak resident memory, against the targets: a scan in at most 3x its decode, >= 70 scans/s with 2
@@ -41,9 +42,10 @@ from ecg_desktop.core.classify.model import EcgModel
 from ecg_desktop.core.classify.preprocess import preprocess
 from ecg_desktop.core.loading.image_io import load_for_analysis, load_image
 from ecg_desktop.core.page.reading import read_page
+from ecg_desktop.core.signals.features import page_signal_features
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ecg-images"
-STAGES = ("decode", "page reading", "preprocess", "fingerprint", "cnn", "lightgbm")
+STAGES = ("decode", "page reading", "preprocess", "fingerprint", "cnn", "lightgbm", "signal branch")
 MAX_RATIO, MIN_RATE, MAX_MB = 3.0, 70.0, 500.0
 
 
@@ -86,6 +88,9 @@ def single_scan_stages(model: EcgModel, files: list[Path]) -> tuple[dict[str, li
         features, _ = model.features(batch)
         marks.append(_clocks())
         model.probabilities_from_features(features)
+        marks.append(_clocks())
+        if model.has_signal_branch:  # digitized in the analysis copy, measured, read into features
+            page_signal_features(page)
         marks.append(_clocks())
         for key, start, end in zip((*STAGES, "total"), (*marks[:-1], marks[0]), (*marks[1:], marks[-1])):
             wall[key].append((end[0] - start[0]) * 1000)

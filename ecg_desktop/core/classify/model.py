@@ -179,6 +179,11 @@ class EcgModel:
     def version(self) -> str:
         return self.manifest.model_version
 
+    @property
+    def has_signal_branch(self) -> bool:
+        """True when the answer combines the image with the digitized signals (see core.classify.signal_branch)."""
+        return self._signal_branch is not None
+
     def features(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """CNN feature vectors and logits for an N x 3 x S x S batch."""
         features, logits = self._session.run(["features", "logits"], {"image": batch})
