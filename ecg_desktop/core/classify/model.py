@@ -14,7 +14,7 @@ from ecg_desktop.core.classify.fingerprint import UNLIKE_PRINTOUT, layout_finger
 from ecg_desktop.core.classify.manifest import Manifest, load_manifest
 from ecg_desktop.core.classify.ood import OOD_WARNING, FeatureDistribution
 from ecg_desktop.core.classify.preprocess import ink_fraction, preprocess
-from ecg_desktop.core.classify.signal_branch import DISAGREEMENT_WARNING, disagree, stack_inputs
+from ecg_desktop.core.classify.signal_branch import SignalBranch, booster_probabilities
 from ecg_desktop.core.errors import ModelError
 from ecg_desktop.core.loading.image_io import load_for_analysis
 from ecg_desktop.core.outcome import NOT_ASSESSABLE, SIGNALS_BELOW, Reason, format_percent, ordered
@@ -162,7 +162,7 @@ class EcgModel:
             self._distribution = FeatureDistribution.load(ood_file) if ood_file else None
             layout_file = manifest.files.get("layout_distribution")
             self._layouts = FeatureDistribution.load(layout_file) if layout_file else None
-            self._signal_branch = _SignalBranch.load(manifest)
+            self._signal_branch = SignalBranch.load(manifest)
         except ModelError:
             raise
         except Exception as exc:  # onnxruntime and lightgbm raise their own base types
@@ -194,13 +194,13 @@ class EcgModel:
         return self.probabilities_from_features(self.features(batch)[0])
 
     def probabilities_from_features(self, features: np.ndarray) -> np.ndarray:
-        """Calibrated per-class probabilities of the image branch alone from CNN feature vectors (LightGBM, then
-        temperature); what the saliency map explains."""
+        """Per-class probabilities of the image branch alone from CNN feature vectors (LightGBM, then the manifest's
+        temperature, fitted for the shipped classifier); what the saliency map explains."""
         return apply_temperature(self._image_branch(features), self.manifest.temperature)
 
     def _image_branch(self, features: np.ndarray) -> np.ndarray:
         """The image branch's uncalibrated class probabilities (LightGBM on CNN features)."""
-        return _predict(self._booster, features)
+        return booster_probabilities(self._booster, features)
 
     def classify(
         self, image: np.ndarray, *, crop: CropBox | None = None, image_size: tuple[int, int] | None = None
@@ -273,46 +273,3 @@ class EcgModel:
         return Classification(decision.label, probabilities, decision.findings, warnings=tuple(warnings),
                               low_confidence=decision.low_confidence or flagged, ood_distance=distance, **where)
 
-
-def _predict(booster, rows: np.ndarray) -> np.ndarray:
-    """A LightGBM booster's class probabilities, (N, classes) float64."""
-    # One thread: most calls are one row (a scan), for which an OpenMP team cost 25 times the prediction.
-    return np.asarray(booster.predict(rows, num_threads=1), dtype=np.float64).reshape(len(rows), -1)
-
-
-@dataclass(frozen=True, eq=False)
-class _SignalBranch:
-    """The stacker (image probabilities + signal features -> classes) and the signals' own classifier."""
-
-    stacker: object  # lightgbm.Booster
-    signals_alone: object  # lightgbm.Booster
-
-    @classmethod
-    def load(cls, manifest: Manifest) -> _SignalBranch | None:
-        """The manifest's signal branch; None for a model without one (the image branch answers alone)."""
-        import lightgbm
-
-        from ecg_desktop.core.signals.features import FEATURE_NAMES
-
-        files = manifest.files
-        if "signal_stacker" not in files:
-            return None
-        if manifest.raw.get("signal_branch", {}).get("features") != list(FEATURE_NAMES):
-            raise ModelError(f"The model in {manifest.directory} reads other signal features than this version of "
-                             "ECG Desk computes; its results would be wrong, so it is not used. Install matching models.")
-        return cls(lightgbm.Booster(model_file=str(files["signal_stacker"])),
-                   lightgbm.Booster(model_file=str(files["signal_classifier"])))
-
-    def answer(self, image: np.ndarray, page: PageReading, manifest: Manifest) -> tuple[np.ndarray, str | None]:
-        """The calibrated probabilities of the combination for one page (``image``: the image branch's raw
-        probabilities, one row), and the warning when the two branches disagree (None when they agree)."""
-        from ecg_desktop.core.signals.features import page_signal_features
-
-        features = page_signal_features(page)[None]
-        probs = apply_temperature(_predict(self.stacker, stack_inputs(image, features)), manifest.temperature)[0]
-        signals = _predict(self.signals_alone, features)
-        if not disagree(image, signals, features)[0]:
-            return probs, None
-        names = [manifest.display_name(c) for c in manifest.class_ids]
-        image_name, signal_name = (names[int(np.argmax(p[0]))] for p in (image, signals))
-        return probs, DISAGREEMENT_WARNING.format(image=image_name, signals=signal_name)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from ecg_desktop.core.page.reading import PageReading
-from ecg_desktop.core.signals.digitize import LEADS, Digitization
-from ecg_desktop.core.signals.measure import NONE, Measurements, MedianBeats, measure, median_beats
+from ecg_desktop.core.signals.digitize import LEADS
+from ecg_desktop.core.signals.measure import NONE, Measurements, MedianBeats, measure_beats, median_beats
 
 _PER_LEAD = ("st60", "st80", "q_depth", "q_width", "r_amp", "s_amp", "t_amp", "qrs_net")
 _GLOBAL = ("heart_rate", "rr_irregularity", "pr", "qrs", "qt", "qtc", "axis_sin", "axis_cos")
@@ -24,12 +24,10 @@ _Q_MV = 0.02  # a Q wave goes at least this far below the reference
 _T_FROM_S = 0.12  # the T wave is looked for from this long after J
 
 
-def signal_features(digitization: Digitization | None, measurements: Measurements) -> np.ndarray:
-    """The features (``FEATURE_NAMES`` order, float32, NaN where not read) of a digitized page; all NaN for None."""
+def signal_features(found: MedianBeats | None, measurements: Measurements) -> np.ndarray:
+    """The features (``FEATURE_NAMES`` order, float32, NaN where not read) of a record's median beats and their
+    measurements; all NaN without beats."""
     out = np.full(len(FEATURE_NAMES), np.nan, np.float32)
-    if digitization is None:
-        return out
-    found = median_beats(digitization.signals(), digitization.fs, digitization.rhythm_lead)
     if found is not None:
         out[: len(LEADS) * len(_PER_LEAD)] = _lead_features(found).ravel()
         rr = found.rr_intervals_s
@@ -77,4 +75,5 @@ def page_signal_features(page: PageReading) -> np.ndarray:
         digitization = digitize_reading(page)
     except DigitizeError:
         return signal_features(None, NONE)
-    return signal_features(digitization, measure(digitization))
+    found = median_beats(digitization.signals(), digitization.fs, digitization.rhythm_lead)
+    return signal_features(found, NONE if found is None else measure_beats(found, digitization.rhythm_lead))

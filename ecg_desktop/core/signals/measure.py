@@ -77,9 +77,12 @@ def measure(digitization: Digitization) -> Measurements:
 def measure_signals(signals: np.ndarray, fs: int, rhythm_lead: str = "II") -> Measurements:
     """Measure a (samples, 12) array of leads in ``digitize.LEADS`` order (mV, NaN where not printed)."""
     found = median_beats(signals, fs, rhythm_lead)
-    if found is None:
-        return NONE
-    beats, rr_s = found.beats, found.mean_rr_s
+    return NONE if found is None else measure_beats(found, rhythm_lead)
+
+
+def measure_beats(found: MedianBeats, rhythm_lead: str = "II") -> Measurements:
+    """Measure a record's median beats (:func:`median_beats`; ``rhythm_lead``: the lead its beats were found on)."""
+    beats, rr_s, fs = found.beats, found.mean_rr_s, found.fs
     pr = qrs = qt = qtc = axis = None
     notes: list[str] = []
     if found.qrs is not None:
@@ -273,11 +276,17 @@ def _qrs_slopes(beats: dict[str, np.ndarray], r: int, fs: int) -> tuple[dict[str
     slopes, peaks = {}, {}
     for name, beat in beats.items():
         slope = np.abs(np.gradient(_smoothed(beat, round(_SMOOTH_S * fs))))
-        bridged = np.array([slope[max(0, i - reach) : i + reach + 1].max() for i in range(slope.size)])
+        bridged = _moving_max(slope, reach)
         if hi - lo >= 2 and (peak := float(bridged[lo:hi].max())) > 0:
             slopes[name], peaks[name] = bridged / peak, peak
     clear = _CLEAR_QRS_SHARE * max(peaks.values(), default=0.0)
     return slopes, {name: min(1.0, peak / clear) ** 2 for name, peak in peaks.items()}, (lo, hi)
+
+
+def _moving_max(values: np.ndarray, reach: int) -> np.ndarray:
+    """Each value's maximum over its neighbours up to ``reach`` samples away on either side (fewer at the ends)."""
+    padded = np.pad(values, reach, constant_values=-np.inf)
+    return np.lib.stride_tricks.sliding_window_view(padded, 2 * reach + 1).max(axis=-1)
 
 
 def _edges(slope: np.ndarray, r: int, lo: int, hi: int, fs: int, *, from_steepest: bool = False) -> tuple[int, int] | None:
