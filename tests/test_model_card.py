@@ -75,7 +75,7 @@ def _write(folder: Path, metrics: dict, manifest: dict) -> Path:
 def expected_parts(metrics: dict, manifest: dict) -> list[str]:
     """Text the card must contain, formatted from the two files the way the card formats numbers."""
     f = "{:.3f}".format
-    ds, shipped = metrics["dataset"], metrics["classifiers"]["lightgbm"]
+    ds, shipped = metrics["dataset"], metrics["classifiers"][metrics.get("shipped", "lightgbm")]
     ci, cal, ood = metrics["shipped_bootstrap_95ci"], metrics["calibration"], metrics["out_of_distribution"]
     parts = [
         manifest["model_version"], "Not a diagnosis", "decision support", "Khan", "Hussain", "Mendeley Data", "2021",

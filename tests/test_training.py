@@ -15,9 +15,11 @@ pytest.importorskip("torch")
 
 from ecg_desktop.core import EcgModel
 from ecg_desktop.core.classify.preprocess import preprocess
+from ecg_desktop.core.loading.image_io import load_for_analysis
 from ecg_desktop.core.page.reading import read_page
+from ecg_desktop.core.signals.features import page_signal_features
 from ecg_desktop.testing.synthetic import render_printout
-from training import ablation, data
+from training import ablation, data, signal_branch
 from training.cnn import DualBranchCNN
 from training.conditions import CONDITIONS
 from training.export import export_onnx, max_abs_difference
@@ -60,9 +62,12 @@ def test_duplicates_are_grouped_and_never_split(tiny_dataset: Path) -> None:
 def test_training_reads_scans_exactly_as_inference_does(real_scan: Path, model: EcgModel) -> None:
     scans, images = data.load_scans([(real_scan, 0)])
     assert images[0].shape == (786, 1107, 3)  # the analysis-size copy, as EcgModel.classify_file reads it
+    scan = load_for_analysis(real_scan)
+    page = read_page(scan.pixels, image_size=scan.file_size)  # as EcgModel.classify_file reads it
+    assert np.array_equal(preprocess(images[0], scans[0].crop), preprocess(page.work, page.box))
+    # The signal branch's features too: training reads them off the analysis copy as the app does.
+    assert np.array_equal(signal_branch.features_of(images)[0], page_signal_features(page), equal_nan=True)
     result = model.classify_file(real_scan)
-    probabilities = model.probabilities(preprocess(images[0], scans[0].crop)[None])[0]
-    assert probabilities.tolist() == pytest.approx([result.probabilities[c] for c in CLASS_IDS], abs=1e-9)
     assert result.crop == scans[0].crop.scaled(2213 / 1107, 1572 / 786).clamped(2213, 1572)
 
 
