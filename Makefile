@@ -24,7 +24,8 @@ test: $(VENV)/.dev
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
 # Retrain the bundled models (about 2.7 hours on 2 idle CPU cores, see README; started again after a stop, it reuses every CNN
-# already trained, kept in models/cache/); then measure the app on rendered negatives and acquisition conditions,
+# already trained, kept in models/cache/; the signal branch is scored on the same folds and shipped when it wins);
+# then measure the app on rendered negatives and acquisition conditions,
 # and what the page reading contributes per condition (the fold CNNs again); rewrites models/, the README tables
 # and the model card.
 train: $(VENV)/.dev

@@ -311,9 +311,18 @@ def _importance(metrics: dict, manifest: dict) -> str:
 
 ![LightGBM feature importance]({FEATURE_IMPORTANCE})
 
-Gain importance of the CNN features in the shipped LightGBM (the features are learned, not named clinical
+Gain importance of the CNN features in the image branch's LightGBM (the features are learned, not named clinical
 measurements). For one scan, View ▸ Show Saliency in the app and the `--saliency` option of
-`ecg-desktop report` show which regions and leads drove the result.
+`ecg-desktop report` show which regions and leads drove the image branch's result.
+""" + (_STACKER_IMPORTANCE if shipped_name(metrics) == "lightgbm_signals" else "")
+
+
+_STACKER_IMPORTANCE = """
+![Signal branch stacker: feature importance](signal_stacker_feature_importance.png)
+
+Gain importance of the stacker's inputs: the image branch's probabilities (`image p(...)`) and the features read
+off the digitized leads (`lead_feature`: ST level at J+60/J+80 ms, Q depth and width, R, S and T amplitudes, net
+QRS; then heart rate, RR irregularity, PR, QRS, QT, QTc and axis).
 """
 
 

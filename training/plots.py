@@ -30,13 +30,15 @@ def training_curves(fold_histories: list[dict], final_history, path: Path) -> No
     plt.close(fig)
 
 
-def feature_importance(booster, path: Path, *, top: int = 25) -> None:
-    """LightGBM gain importance of the CNN features (the top ``top``)."""
+def feature_importance(booster, path: Path, *, names: list[str] | None = None, top: int = 25,
+                       title: str = "LightGBM feature importance (gain)") -> None:
+    """LightGBM gain importance of its input features (the top ``top``; ``names`` default to "feature i")."""
     gains = booster.feature_importance(importance_type="gain")
     order = np.argsort(gains)[::-1][:top]
+    labels = [names[i] if names else f"feature {i}" for i in order]
     fig, ax = plt.subplots(figsize=(7, 6))
-    ax.barh([f"feature {i}" for i in order][::-1], gains[order][::-1])
-    ax.set(title="LightGBM feature importance (gain)", xlabel="total gain")
+    ax.barh(labels[::-1], gains[order][::-1])
+    ax.set(title=title, xlabel="total gain")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

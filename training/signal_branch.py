@@ -24,13 +24,14 @@ from ecg_desktop.core.classify.signal_branch import disagree, stack_inputs
 from ecg_desktop.core.loading.image_io import load_for_analysis
 from ecg_desktop.core.page.reading import read_page
 from ecg_desktop.core.signals.features import FEATURE_NAMES, page_signal_features
-from training import calibration, data
+from training import calibration, data, plots
 from training.classifiers import summarise
 from training.report import update_readme, write_metrics_markdown
 from training.thresholds import rule_thresholds
 
 REPO = Path(__file__).resolve().parents[1]
 STACKER_FILE, SIGNALS_FILE = "signal_stacker.txt", "signal_classifier.txt"
+STACKER_IMPORTANCE = "signal_stacker_feature_importance.png"
 
 
 def make_signal_lightgbm(seed: int) -> lightgbm.LGBMClassifier:
@@ -74,6 +75,12 @@ def cross_validate(image_probs: list[np.ndarray], features: np.ndarray, folds: l
         out.signals.append(alone.predict_proba(features[test_idx]))
         out.models.append((stacker, alone))
     return out
+
+
+def plot_stacker_importance(stacker: lightgbm.LGBMClassifier, class_ids: list[str], path: Path) -> None:
+    """The stacker's feature importance, its inputs named (the image branch's probabilities, then the features)."""
+    plots.feature_importance(stacker.booster_, path, names=[f"image p({c})" for c in class_ids] + list(FEATURE_NAMES),
+                             title="Signal branch stacker: feature importance (gain)")
 
 
 def fit_shipped(image_probs: list[np.ndarray], features: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]],
@@ -157,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     stacker, alone = fit_shipped(image, features, folds, labels, seed)
     stacker.booster_.save_model(str(args.models / STACKER_FILE))
     alone.booster_.save_model(str(args.models / SIGNALS_FILE))
+    plot_stacker_importance(stacker, class_ids, args.models / STACKER_IMPORTANCE)
     rule = rule_thresholds(branch.combined, labels, class_ids)
     metrics["classifiers"][rule_name] = rule.pop("scores")
     oof = np.concatenate(calibration.cross_fitted(branch.combined, labels))
@@ -191,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     (args.models / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     _add_oof_columns(args.models / "oof_predictions.csv", rows, {"signals_alone": branch.signals,
                                                                   "lightgbm_signals": branch.combined}, class_ids)
+    plots.confusion_matrices(metrics["classifiers"], class_ids, args.models / "confusion_matrices.png")
     table = write_metrics_markdown(metrics, class_ids, args.models / "metrics.md")
     if args.readme.exists():
         update_readme(args.readme, table)

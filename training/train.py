@@ -301,13 +301,14 @@ def train_final(prepared: Prepared, config: FitConfig, cache: CnnCache, evaluati
     export_onnx(model, cnn_path, input_size=INPUT_SIZE)
     onnx_diff = max_abs_difference(model, cnn_path, input_size=INPUT_SIZE)
     booster.booster_.save_model(str(args.out / "lightgbm.txt"))
-    for name in (signal_branch.STACKER_FILE, signal_branch.SIGNALS_FILE):
+    for name in (signal_branch.STACKER_FILE, signal_branch.SIGNALS_FILE, signal_branch.STACKER_IMPORTANCE):
         (args.out / name).unlink(missing_ok=True)
     if evaluation.shipped == COMBINED:
         stacker, alone = signal_branch.fit_shipped(cv.probs[IMAGE], prepared.signal_features, prepared.folds,
                                                    cv.fold_labels, args.seed)
         stacker.booster_.save_model(str(args.out / signal_branch.STACKER_FILE))
         alone.booster_.save_model(str(args.out / signal_branch.SIGNALS_FILE))
+        signal_branch.plot_stacker_importance(stacker, CLASS_IDS, args.out / signal_branch.STACKER_IMPORTANCE)
     log(f"ONNX vs PyTorch max abs difference {onnx_diff:.2e}")
     return history, booster, onnx_diff
 
