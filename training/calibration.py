@@ -61,15 +61,15 @@ def bootstrap_f1(probs: np.ndarray, labels: np.ndarray, class_ids: list[str], *,
     return {name: [round(float(lo), 4), round(float(hi), 4)] for name, lo, hi in zip(names, low, high)}
 
 
-def summary(probs_by_fold: list[np.ndarray], labels_by_fold: list[np.ndarray], classifier: str) -> dict:
+def summary(probs_by_fold: list[np.ndarray], labels_by_fold: list[np.ndarray], calibrated: np.ndarray,
+            classifier: str) -> dict:
     """The shipped temperature (fitted on all out-of-fold ``probs_by_fold`` of ``classifier``) and the expected
-    calibration error before and after (cross-fitted)."""
+    calibration error before and after (``calibrated``: the pooled :func:`cross_fitted` probabilities)."""
     raw, labels = np.concatenate(probs_by_fold), np.concatenate(labels_by_fold)
     return {
         "method": f"temperature scaling of the shipped classifier's ({classifier}) probabilities, fitted on "
                   "out-of-fold predictions",
         "temperature": fit_temperature(raw, labels),
         "ece_before": expected_calibration_error(raw, labels),
-        "ece_after_cross_fitted": expected_calibration_error(np.concatenate(cross_fitted(probs_by_fold, labels_by_fold)),
-                                                             labels),
+        "ece_after_cross_fitted": expected_calibration_error(calibrated, labels),
     }

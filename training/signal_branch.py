@@ -34,6 +34,16 @@ STACKER_FILE, SIGNALS_FILE = "signal_stacker.txt", "signal_classifier.txt"
 STACKER_IMPORTANCE = "signal_stacker_feature_importance.png"
 
 
+def manifest_block() -> dict:
+    """What the manifest says of a shipped signal branch (the app checks the feature names against its own)."""
+    return {"features": list(FEATURE_NAMES), "digitized": "the page reading's analysis-size copy"}
+
+
+def model_version(created: str, hashes: list[str]) -> str:
+    """A model's version: its training date and a hash of every file it ships."""
+    return f"{created[:10]}-{hashlib.sha256(''.join(hashes).encode()).hexdigest()[:8]}"
+
+
 def make_signal_lightgbm(seed: int) -> lightgbm.LGBMClassifier:
     """The stacker's and the signals' classifier: a few hundred rows of ~100 features, many of them missing;
     chosen on the grouped folds (400 trees of 7 leaves at rate 0.02, half the features per tree)."""
@@ -171,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     pooled = np.concatenate(labels)
     metrics |= {
         "shipped": "lightgbm_signals",
-        "calibration": calibration.summary(branch.combined, labels, "lightgbm_signals"),
+        "calibration": calibration.summary(branch.combined, labels, oof, "lightgbm_signals"),
         "shipped_bootstrap_95ci": calibration.bootstrap_f1(oof, pooled, class_ids, seed=seed),
         "signal_branch": flag_summary(image, branch.signals, features, folds, oof, pooled, rule, class_ids),
         "acquisition_conditions_classifier": "lightgbm",  # the run's, measured before the signal branch was added
@@ -182,13 +192,12 @@ def main(argv: list[str] | None = None) -> int:
     shipped = metrics["classifiers"]["lightgbm_signals"]
     manifest |= {
         "model_name": "ECG Desk dual-branch CNN + LightGBM with the signal branch",
-        "model_version": f"{manifest['created'][:10]}-"
-                         + hashlib.sha256("".join(f["sha256"] for f in files.values()).encode()).hexdigest()[:8],
+        "model_version": model_version(manifest["created"], [f["sha256"] for f in files.values()]),
         "files": files,
         "calibration": {"method": "temperature", "temperature": metrics["calibration"]["temperature"],
                         "ece_before": metrics["calibration"]["ece_before"],
                         "ece_after": metrics["calibration"]["ece_after_cross_fitted"]},
-        "signal_branch": {"features": list(FEATURE_NAMES), "digitized": "the page reading's analysis-size copy"},
+        "signal_branch": manifest_block(),
         "thresholds": rule,
         "metrics": manifest["metrics"] | {
             "macro_f1_mean": shipped["macro_f1_mean"], "macro_f1_std": shipped["macro_f1_std"],

@@ -38,7 +38,6 @@ import torch
 
 from ecg_desktop.core.classify.manifest import FORMAT_VERSION, sha256_of
 from ecg_desktop.core.classify.preprocess import INPUT_SIZE, INPUT_STYLES, PREPROCESSING, preprocess
-from ecg_desktop.core.signals.features import FEATURE_NAMES
 from training import applicability, calibration, data, plots, signal_branch
 from training.augment import TrainingScan, augment, training_scan
 from training.cache import CnnCache
@@ -267,7 +266,7 @@ def evaluate(cv: CrossValidation, prepared: Prepared, class_ids: list[str], log:
     distances = np.concatenate(cv.distances)
     oof_labels = np.concatenate(cv.fold_labels)
     oof = np.concatenate(calibration.cross_fitted(cv.probs[shipped], cv.fold_labels))
-    calibration_summary = calibration.summary(cv.probs[shipped], cv.fold_labels, shipped)
+    calibration_summary = calibration.summary(cv.probs[shipped], cv.fold_labels, oof, shipped)
     log(f"calibration: {calibration_summary}")
     rule = rule_thresholds(cv.probs[shipped], cv.fold_labels, class_ids)
     metrics["decision_rule"] = rule.pop("scores")
@@ -426,7 +425,7 @@ def write_manifest(args, class_ids, evaluation: Evaluation, prepared: Prepared, 
         "format_version": FORMAT_VERSION,
         "model_name": "ECG Desk dual-branch CNN + LightGBM" + (" with the signal branch"
                                                                if evaluation.shipped == COMBINED else ""),
-        "model_version": f"{created[:10]}-{hashlib.sha256(''.join(hashes.values()).encode()).hexdigest()[:8]}",
+        "model_version": signal_branch.model_version(created, list(hashes.values())),
         "created": created,
         "classes": [{"id": cid, "name": name} for cid, name in CLASSES],
         "preprocessing": preprocessing,
@@ -434,8 +433,7 @@ def write_manifest(args, class_ids, evaluation: Evaluation, prepared: Prepared, 
         "calibration": {"method": "temperature", "temperature": calibrated["temperature"],
                         "ece_before": calibrated["ece_before"], "ece_after": calibrated["ece_after_cross_fitted"]},
         "input_checks": input_checks,
-        **({"signal_branch": {"features": list(FEATURE_NAMES), "digitized": "the page reading's analysis-size copy"}}
-           if evaluation.shipped == COMBINED else {}),
+        **({"signal_branch": signal_branch.manifest_block()} if evaluation.shipped == COMBINED else {}),
         "thresholds": rule,
         "metrics": {
             "cv": f"grouped stratified {args.folds}-fold, out-of-fold",

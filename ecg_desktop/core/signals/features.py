@@ -27,18 +27,20 @@ _T_FROM_S = 0.12  # the T wave is looked for from this long after J
 def signal_features(found: MedianBeats | None, measurements: Measurements) -> np.ndarray:
     """The features (``FEATURE_NAMES`` order, float32, NaN where not read) of a record's median beats and their
     measurements; all NaN without beats."""
-    out = np.full(len(FEATURE_NAMES), np.nan, np.float32)
+    lead_values = np.full((len(LEADS), len(_PER_LEAD)), np.nan)
+    rr_irregularity = None
     if found is not None:
-        out[: len(LEADS) * len(_PER_LEAD)] = _lead_features(found).ravel()
+        lead_values = _lead_features(found)
         rr = found.rr_intervals_s
-        out[len(FEATURE_NAMES) - len(_GLOBAL) + 1] = float(np.std(rr) / np.mean(rr)) if rr.size > 1 else np.nan
-    globals_ = out[len(FEATURE_NAMES) - len(_GLOBAL):]
-    for i, value in ((0, measurements.heart_rate_bpm), (2, measurements.pr_ms), (3, measurements.qrs_ms),
-                     (4, measurements.qt_ms), (5, measurements.qtc_ms)):
-        globals_[i] = np.nan if value is None else value
-    if measurements.axis_deg is not None:
-        globals_[6:8] = np.sin(np.radians(measurements.axis_deg)), np.cos(np.radians(measurements.axis_deg))
-    return out
+        rr_irregularity = float(np.std(rr) / np.mean(rr)) if rr.size > 1 else None
+    m, axis = measurements, measurements.axis_deg
+    angle = None if axis is None else np.radians(axis)
+    global_values = {"heart_rate": m.heart_rate_bpm, "rr_irregularity": rr_irregularity, "pr": m.pr_ms,
+                     "qrs": m.qrs_ms, "qt": m.qt_ms, "qtc": m.qtc_ms,
+                     "axis_sin": None if angle is None else np.sin(angle),
+                     "axis_cos": None if angle is None else np.cos(angle)}
+    named = [np.nan if global_values[name] is None else global_values[name] for name in _GLOBAL]
+    return np.concatenate([lead_values.ravel(), named]).astype(np.float32)
 
 
 def _lead_features(found: MedianBeats) -> np.ndarray:
